@@ -1,0 +1,115 @@
+"""POST /v1/usage: a gateway sends a batch of usage events, as a JSON array or NDJSON."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from billing.api import deps
+from billing.api.problems import Problem
+from billing.formats.native import read as read_native
+from billing.metering import ingest_rows
+
+router = APIRouter(prefix="/v1", tags=["usage"])
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+class UsageRowError(BaseModel):
+    index: int
+    event_id: str | None
+    field: str | None
+    message: str
+
+
+class UsageBatchResult(BaseModel):
+    batch_id: int | None
+    accepted: int
+    duplicates: int
+    rejected: int
+    errors: list[UsageRowError]
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large(f"the body is {int(declared)} bytes")
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > MAX_BODY_BYTES:
+            raise _too_large("the body is larger than that")
+    return bytes(body)
+
+
+def _too_large(what: str) -> Problem:
+    return Problem(413, "Batch too large",
+                   f"{what}; send at most {MAX_BODY_BYTES // (1024 * 1024)} MiB and at most "
+                   "50,000 events per request, in several requests")
+
+
+@router.post(
+    "/usage",
+    response_model=UsageBatchResult,
+    dependencies=[Depends(deps.require_key)],
+    summary="Ingest a batch of usage events",
+    description=(
+        "Body: a JSON array of usage events (`application/json`) or one event per line "
+        "(`application/x-ndjson`), at most 50,000 events. Idempotent on `event_id`. "
+        "Good events land even when others are rejected; each rejected event is listed with "
+        "its index in the batch, the field at fault and what to fix, and kept in quarantine."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "items": {"type": "object"}},
+                    "example": [{
+                        "event_id": "req_01", "occurred_at": "2026-10-01T12:00:00Z",
+                        "team": "support", "use_case": "support-copilot",
+                        "provider": "openai", "model": "gpt-4o-mini",
+                        "input_tokens": 1200, "output_tokens": 300,
+                    }],
+                },
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def post_usage(request: Request) -> UsageBatchResult:
+    settings = request.app.state.settings
+    body = await _read_body(request)
+    text = body.decode("utf-8", errors="replace")
+    stripped = text.lstrip()
+    content_type = request.headers.get("content-type", "")
+    if not stripped:
+        raise Problem(400, "Empty batch", "the body holds no events; send a JSON array or NDJSON")
+    if "json" in content_type and "ndjson" not in content_type and stripped[0] == "{" \
+            and "\n" not in stripped.strip():
+        raise Problem(400, "Not a batch",
+                      "the body is a single JSON object; wrap it in an array: [ {...} ]")
+    rows = list(read_native(text.splitlines()))
+    if len(rows) == 1 and rows[0].data is None and stripped[0] == "[":
+        raise Problem(400, "Malformed JSON", rows[0].error or "the body is not valid JSON")
+    if not rows:
+        raise Problem(400, "Empty batch", "the batch holds no events; send at least one")
+    if len(rows) > settings.max_batch_events:
+        raise Problem(413, "Batch too large",
+                      f"the batch holds {len(rows)} events; send at most "
+                      f"{settings.max_batch_events:,} per request")
+    result = await run_in_threadpool(
+        ingest_rows, request.app.state.engine, rows, zone=settings.zone, fmt="native",
+        source="api",
+    )
+    return UsageBatchResult(
+        batch_id=result.batch_id,
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        rejected=result.rejected,
+        errors=[
+            UsageRowError(index=e.row - 1, event_id=e.event_id, field=e.field, message=e.message)
+            for e in result.errors
+        ],
+    )

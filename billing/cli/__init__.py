@@ -1,0 +1,22 @@
+"""The `billing` command line: every command has --help, and --json for machine output."""
+
+from __future__ import annotations
+
+import typer
+
+from billing.cli import demo, ledger, serve
+
+app = typer.Typer(
+    name="billing",
+    help="Chargeback and rate-card billing for AI token spend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ledger.register(app)
+serve.register(app)
+demo.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,221 @@
+"""Commands over the usage ledger: init, ingest, coverage and the quarantine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from billing.cli.console import JSON_OPTION, emit_json, err, fail, out, ready_engine, settings
+from billing.coverage import Coverage, coverage
+from billing.db import migrate
+from billing.formats import FORMATS, guess_format
+from billing.metering import IngestResult, ingest_lines, replay_quarantine
+from billing.quarantine import pending_rows
+
+PROGRESS_MIN_BYTES = 5 * 1024 * 1024
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("ingest")(ingest)
+    app.command("coverage")(coverage_command)
+    quarantine = typer.Typer(help="Rejected rows kept for fixing and replay.",
+                             no_args_is_help=True)
+    quarantine.command("list")(quarantine_list)
+    app.add_typer(quarantine, name="quarantine")
+
+
+def init(as_json: bool = JSON_OPTION) -> None:
+    """Create or migrate the database (Alembic) to the newest schema."""
+    config = settings()
+    try:
+        revision = migrate(config.database_url)
+    except Exception as exc:  # noqa: BLE001
+        fail(f"cannot migrate {config.database_url}: {exc}",
+             "check DATABASE_URL and that the database server is running")
+    if as_json:
+        emit_json({"database_url": _safe_url(config.database_url), "revision": revision})
+    else:
+        out.print(f"Database {_safe_url(config.database_url)} is at schema revision {revision}.")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+class _CountingFile:
+    """Lines of a text file, reporting bytes read so a progress bar can follow."""
+
+    def __init__(self, handle: IO[str], on_bytes):  # noqa: ANN001
+        self.handle = handle
+        self.on_bytes = on_bytes
+
+    def __iter__(self):  # noqa: ANN204
+        for line in self.handle:
+            self.on_bytes(len(line))
+            yield line
+
+
+def ingest(
+    files: list[Path] = typer.Argument(None, help="Usage files to load.", show_default=False),
+    fmt: str = typer.Option(None, "--format", "-f",
+                            help=f"Input format: {', '.join(FORMATS)}. Default: by extension "
+                                 "(.csv is csv, else native JSON lines)."),
+    replay: bool = typer.Option(False, "--replay-quarantine",
+                                help="Retry the quarantined rows (after fixing their cause)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Load usage events; idempotent on event_id. Rejected rows are quarantined, never lost."""
+    config = settings()
+    if not files and not replay:
+        fail("no input: name one or more files, or pass --replay-quarantine",
+             "see `billing ingest --help`", code=2)
+    if fmt and fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}", f"choose one of: {', '.join(FORMATS)}", code=2)
+    for path in files or []:
+        if not path.is_file():
+            fail(f"{path}: no such file", "check the path", code=2)
+    engine = ready_engine(config)
+    results = []
+    for path in files or []:
+        chosen = fmt or guess_format(path.name)
+        results.append(_ingest_file(engine, config.zone, path, chosen, show=not as_json))
+    replayed = replay_quarantine(engine, zone=config.zone) if replay else None
+    if as_json:
+        payload: dict = {"files": [r.to_dict() for r in results]}
+        if replayed:
+            payload["replay"] = replayed.to_dict()
+        emit_json(payload)
+        return
+    for result in results:
+        _print_result(result)
+    if replayed:
+        out.print(
+            f"Replay: {replayed.examined} quarantined rows examined, {replayed.replayed} now "
+            f"accepted, {replayed.superseded} superseded, {replayed.still_rejected} still rejected."
+        )
+        for error in replayed.errors[:10]:
+            out.print(f"  row {error.row} [{error.field or 'record'}]: {error.message}",
+                      highlight=False)
+
+
+def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestResult:  # noqa: ANN001
+    size = path.stat().st_size
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        if not show or size < PROGRESS_MIN_BYTES:
+            return ingest_lines(engine, handle, zone=zone, fmt=fmt, source=str(path))
+        columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[events]:,} events"), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task(f"ingesting {path.name}", total=size, events=0)
+            lines = _CountingFile(handle, lambda n: progress.advance(task, n))
+            return ingest_lines(
+                engine, lines, zone=zone, fmt=fmt, source=str(path),
+                on_chunk=lambda r: progress.update(task, events=r.rows),
+            )
+
+
+def _print_result(result: IngestResult) -> None:
+    out.print(
+        f"[bold]{os.path.basename(result.source)}[/] ({result.format}): "
+        f"{result.accepted:,} accepted, {result.duplicates:,} duplicates, "
+        f"{result.rejected:,} rejected", highlight=False,
+    )
+    if result.rejected:
+        reasons = ", ".join(f"{field}: {count:,}" for field, count in result.reasons.most_common())
+        out.print(f"  rejected by field: {reasons}", highlight=False)
+        for error in result.errors[:10]:
+            event = f" event {error.event_id}" if error.event_id else ""
+            out.print(f"  row {error.row}{event} [{error.field or 'record'}]: {error.message}",
+                      highlight=False)
+        if result.rejected > 10:
+            out.print(f"  ... and {result.rejected - 10:,} more; see `billing quarantine list`")
+        out.print("  Rejected rows are kept in quarantine: fix the cause, then run "
+                  "`billing ingest --replay-quarantine`.")
+
+
+def coverage_command(
+    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
+                               show_default=False),
+    top: int = typer.Option(10, help="How many unattributed sources to list."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Attribution coverage: the share of a period's usage with a team and a use case."""
+    _check_period(period)
+    report = coverage(ready_engine(settings()), period, top=top)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    print_coverage(report)
+
+
+def _check_period(period: str) -> None:
+    import re
+
+    if not re.match(PERIOD_PATTERN, period):
+        fail(f"period {period!r} is not a billing month", "write it as YYYY-MM, e.g. 2026-10",
+             code=2)
+
+
+def print_coverage(report: Coverage) -> None:
+    if report.events == 0:
+        out.print(f"No usage recorded for {report.period}.")
+        return
+    table = Table(title=f"Usage by team and use case, {report.period}", title_justify="left")
+    for name in ("team", "use case", "events", "requests", "input", "output", "cached",
+                 "tokens"):
+        table.add_column(name, justify="right" if name not in ("team", "use case") else "left")
+    for line in report.lines:
+        table.add_row(
+            line.team or "[italic](unattributed)[/]", line.use_case or "[italic](unattributed)[/]",
+            f"{line.events:,}", f"{line.requests:,}", f"{line.input_tokens:,}",
+            f"{line.output_tokens:,}", f"{line.cached_input_tokens:,}", f"{line.tokens:,}",
+        )
+    table.add_section()
+    table.add_row("total", "", f"{report.events:,}", f"{report.requests:,}", "", "", "",
+                  f"{report.tokens:,}", style="bold")
+    out.print(table)
+    out.print(
+        f"Attribution coverage {report.period}: "
+        f"team on [bold]{report.team_token_share:.2%}[/] of tokens and "
+        f"{report.team_request_share:.2%} of requests; team and use case on "
+        f"{report.use_case_token_share:.2%} of tokens.", highlight=False,
+    )
+    if report.top_unattributed:
+        out.print("Largest unattributed sources (write an attribution rule for these):")
+        for source in report.top_unattributed:
+            out.print(f"  {source['provider'] or '?'} / {source['model']}: "
+                      f"{source['tokens']:,} tokens, {source['requests']:,} requests",
+                      highlight=False)
+
+
+def quarantine_list(
+    status: str = typer.Option("pending", help="pending, replayed, superseded or all."),
+    limit: int = typer.Option(50, help="At most this many rows."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List quarantined rows with the row, field and reason they were rejected."""
+    rows = pending_rows(ready_engine(settings()), status=status, limit=limit)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print(f"No {status} rows in quarantine.")
+        return
+    table = Table(title=f"Quarantine ({status})", title_justify="left")
+    for name in ("id", "source", "row", "event_id", "field", "reason", "seen"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(str(row["id"]), os.path.basename(row["source"]), str(row["row"]),
+                      row["event_id"] or "", row["field"] or "record", row["message"],
+                      str(row["seen_count"]))
+    out.print(table)

@@ -1,0 +1,141 @@
+"""Demo usage: a seeded, realistic month of AI usage across teams, use cases and customers.
+
+It includes what real feeds contain: resends (duplicates), untagged calls from a shared
+provider project, non-production traffic, and a few malformed rows, so every part of the
+engine has something to show. The same seed always gives the same file.
+"""
+
+from __future__ import annotations
+
+import calendar
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+
+@dataclass(frozen=True)
+class UseCase:
+    team: str
+    name: str
+    models: tuple[str, ...]
+    weight: float
+    input_mean: int
+    output_mean: int
+    cache_share: float = 0.0
+    customer_facing: bool = False
+
+
+# (model, provider) as the shipped rate cards name them
+MODELS: dict[str, str] = {
+    "gpt-4o-mini": "openai",
+    "gpt-4.1-mini": "openai",
+    "gpt-4o": "openai",
+    "gpt-4.1": "openai",
+    "o3": "openai",
+    "claude-3-5-haiku": "anthropic",
+    "claude-sonnet-4": "anthropic",
+    "claude-opus-4": "anthropic",
+    "gemini-2.0-flash": "google",
+    "gemini-2.5-pro": "google",
+    "mistral-small": "mistral",
+    "mistral-large": "mistral",
+}
+UNPRICED_MODEL = ("llama-3-70b-selfhosted", "internal")
+
+USE_CASES: tuple[UseCase, ...] = (
+    UseCase("support", "support-copilot", ("gpt-4o-mini", "claude-sonnet-4"), 0.22, 2400, 350,
+            0.4, True),
+    UseCase("support", "ticket-triage", ("gpt-4o-mini", "gemini-2.0-flash"), 0.12, 900, 60),
+    UseCase("legal-ops", "contract-extraction", ("claude-sonnet-4", "gpt-4.1"), 0.08, 14000,
+            1200, 0.2),
+    UseCase("legal-ops", "clause-review", ("claude-opus-4",), 0.02, 9000, 1500),
+    UseCase("sales", "email-drafting", ("gpt-4.1-mini", "mistral-small"), 0.10, 1200, 450),
+    UseCase("sales", "call-summaries", ("gpt-4o",), 0.06, 7000, 600, 0.0, True),
+    UseCase("search", "semantic-search", ("gemini-2.0-flash", "gpt-4o-mini"), 0.18, 1500, 120,
+            0.5, True),
+    UseCase("search", "query-rewrite", ("mistral-small",), 0.07, 300, 40),
+    UseCase("data-science", "eval-harness", ("gpt-4.1", "claude-sonnet-4", "gemini-2.5-pro"),
+            0.05, 3000, 800),
+    UseCase("platform", "code-review-bot", ("o3", "claude-sonnet-4"), 0.04, 6000, 900, 0.3),
+    UseCase("platform", "agent-runner", ("gpt-4.1", "mistral-large"), 0.03, 5000, 1500),
+)
+CUSTOMERS = ("acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka")
+ENVIRONMENTS = (("production", 0.86), ("staging", 0.07), ("development", 0.05), ("test", 0.02))
+SHARED_PROJECTS = ("proj_shared_sandbox", "proj_hackweek")
+
+
+def _period_bounds(period: str) -> tuple[datetime, int]:
+    year, month = (int(part) for part in period.split("-"))
+    return datetime(year, month, 1, tzinfo=UTC), calendar.monthrange(year, month)[1]
+
+
+def _tokens(rng: random.Random, mean: int) -> int:
+    return max(1, int(rng.lognormvariate(0, 0.6) * mean * 0.835))
+
+
+def generate(period: str, events: int, seed: int = 7) -> Iterator[str]:
+    """JSON lines for `events` calls in `period`, plus resends and malformed rows."""
+    rng = random.Random(seed)
+    start, days = _period_bounds(period)
+    weights = [use_case.weight for use_case in USE_CASES]
+    env_names = [name for name, _ in ENVIRONMENTS]
+    env_weights = [weight for _, weight in ENVIRONMENTS]
+    recent: list[str] = []
+    for number in range(events):
+        use_case = rng.choices(USE_CASES, weights)[0]
+        model = rng.choice(use_case.models)
+        day = min(days - 1, int(rng.triangular(0, days, days * 0.7)))
+        moment = start + timedelta(days=day, seconds=rng.randrange(86_400))
+        requests = 1 if rng.random() < 0.8 else rng.randint(2, 40)
+        prompt = _tokens(rng, use_case.input_mean) * requests
+        cached = int(prompt * use_case.cache_share * rng.random())
+        event: dict = {
+            "event_id": f"demo-{period}-{number:08d}",
+            "occurred_at": moment.isoformat().replace("+00:00", "Z"),
+            "team": use_case.team,
+            "use_case": use_case.name,
+            "environment": rng.choices(env_names, env_weights)[0],
+            "provider": MODELS[model],
+            "model": model,
+            "input_tokens": prompt - cached,
+            "output_tokens": _tokens(rng, use_case.output_mean) * requests,
+            "cached_input_tokens": cached,
+            "requests": requests,
+            "prompt_version": f"v{rng.randint(1, 4)}",
+        }
+        if use_case.customer_facing and event["environment"] == "production":
+            event["customer"] = rng.choice(CUSTOMERS)
+        roll = rng.random()
+        if roll < 0.06:
+            del event["team"], event["use_case"]
+            event["tags"] = {"provider_project": rng.choice(SHARED_PROJECTS)}
+        elif roll < 0.075:
+            del event["use_case"]
+        elif roll < 0.078:
+            event["provider"], event["model"] = UNPRICED_MODEL
+        line = orjson.dumps(event).decode()
+        yield line
+        recent.append(line)
+        if len(recent) > 50:
+            recent.pop(0)
+        if rng.random() < 0.004:
+            yield rng.choice(recent)
+        if rng.random() < 0.0015:
+            yield _malformed(rng, event, number)
+
+
+def _malformed(rng: random.Random, event: dict, number: int) -> str:
+    broken = dict(event, event_id=f"demo-bad-{number:08d}")
+    kind = rng.randrange(4)
+    if kind == 0:
+        broken["occurred_at"] = broken["occurred_at"].replace("T", " at ").replace("Z", "")
+    elif kind == 1:
+        broken["output_tokens"] = -abs(broken["output_tokens"])
+    elif kind == 2:
+        del broken["model"]
+    else:
+        return orjson.dumps(broken).decode()[:-7]
+    return orjson.dumps(broken).decode()

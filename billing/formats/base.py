@@ -1,0 +1,28 @@
+"""A source row: one record read from an input file, before validation.
+
+Every format reader turns its own shape into the native usage-event shape (DESIGN.md) and
+yields one `SourceRow` per record, keeping the original text so a rejected row can be
+quarantined and replayed exactly as it arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    row: int
+    """1-based position in the source: line number for line formats, record index otherwise."""
+    data: dict[str, Any] | None
+    """The record in the native usage-event shape, or None when it could not be parsed."""
+    raw: str
+    """The original text of the record, kept for quarantine and replay."""
+    error: str | None = None
+    field: str | None = None
+
+
+class Reader(Protocol):
+    def __call__(self, lines: Iterable[str]) -> Iterator[SourceRow]: ...

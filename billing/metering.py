@@ -1,0 +1,373 @@
+"""Metering: usage events enter the append-only ledger exactly once.
+
+Each chunk of rows is validated in Python, then written in one transaction with
+`INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING`, so a resend is a duplicate, a changed
+resend is a conflict, and a process killed mid-file loses nothing: the next run skips what
+landed. Rejected rows go to the quarantine verbatim, keyed by their content, so a re-run does
+not quarantine them twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from billing.formats import SourceRow, reader_for
+from billing.models import IngestBatch, QuarantinedRow, UsageEvent
+from billing.usage_event import InvalidEvent, validate
+
+CHUNK_SIZE = 5_000
+MAX_KEPT_ERRORS = 10_000
+
+usage_table = UsageEvent.__table__
+quarantine_table = QuarantinedRow.__table__
+batch_table = IngestBatch.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why one row was refused: which row, which event, which field, what to do."""
+
+    row: int
+    event_id: str | None
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "event_id": self.event_id, "field": self.field,
+                "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    status: str  # accepted | duplicate | rejected
+    event_id: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class IngestResult:
+    batch_id: int | None = None
+    source: str = ""
+    format: str = "native"
+    rows: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, row: int, outcome: RowOutcome) -> None:
+        self.rows += 1
+        if outcome.status == "accepted":
+            self.accepted += 1
+        elif outcome.status == "duplicate":
+            self.duplicates += 1
+        else:
+            self.rejected += 1
+            self.reasons[outcome.field or "record"] += 1
+            if len(self.errors) < MAX_KEPT_ERRORS:
+                self.errors.append(
+                    RowError(row, outcome.event_id, outcome.field, outcome.message or "")
+                )
+
+    def merge(self, other: IngestResult) -> None:
+        self.rows += other.rows
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.reasons.update(other.reasons)
+        room = MAX_KEPT_ERRORS - len(self.errors)
+        self.errors.extend(other.errors[:room])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "format": self.format,
+            "rows": self.rows,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejected_by_field": dict(self.reasons.most_common()),
+            "errors": [error.to_dict() for error in self.errors],
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _insert(connection: Connection, table: Any):  # noqa: ANN202
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+def _chunks(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _store_chunk(
+    connection: Connection, chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None
+) -> list[RowOutcome]:
+    """Validate and write one chunk; one outcome per row, in order."""
+    outcomes: list[RowOutcome | None] = [None] * len(chunk)
+    candidates: dict[str, tuple[int, dict[str, Any]]] = {}
+    repeats: list[tuple[int, dict[str, Any]]] = []
+    for index, source in enumerate(chunk):
+        if source.data is None:
+            outcomes[index] = RowOutcome("rejected", None, source.field, source.error)
+            continue
+        try:
+            values = validate(source.data, zone)
+        except InvalidEvent as exc:
+            event_id = source.data.get("event_id")
+            outcomes[index] = RowOutcome(
+                "rejected", event_id if isinstance(event_id, str) else None, exc.field, exc.message
+            )
+            continue
+        values["batch_id"] = batch_id
+        if values["event_id"] in candidates:
+            repeats.append((index, values))
+        else:
+            candidates[values["event_id"]] = (index, values)
+
+    if candidates:
+        statement = (
+            _insert(connection, usage_table)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(usage_table.c.event_id)
+        )
+        inserted = set(
+            connection.execute(statement, [values for _, values in candidates.values()]).scalars()
+        )
+    else:
+        inserted = set()
+    unseen = [event_id for event_id in candidates if event_id not in inserted]
+    stored = _stored_hashes(connection, unseen) if unseen else {}
+    for event_id, (index, values) in candidates.items():
+        if event_id in inserted:
+            outcomes[index] = RowOutcome("accepted", event_id)
+        else:
+            outcomes[index] = _compare(event_id, values["content_hash"], stored.get(event_id))
+    first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
+    for index, values in repeats:
+        event_id = values["event_id"]
+        outcomes[index] = _compare(event_id, values["content_hash"], first_hash[event_id])
+    return outcomes  # type: ignore[return-value]
+
+
+def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
+    if stored_hash == new_hash:
+        return RowOutcome("duplicate", event_id)
+    return RowOutcome(
+        "rejected",
+        event_id,
+        "event_id",
+        f"event_id {event_id!r} is already in the ledger with different content; "
+        "usage is never overwritten: send a new event_id for new usage",
+    )
+
+
+def _stored_hashes(connection: Connection, event_ids: list[str]) -> dict[str, str]:
+    query = select(usage_table.c.event_id, usage_table.c.content_hash).where(
+        usage_table.c.event_id.in_(event_ids)
+    )
+    return dict(connection.execute(query).all())
+
+
+def _quarantine(
+    connection: Connection,
+    rejected: list[tuple[SourceRow, RowOutcome]],
+    fmt: str,
+    source: str,
+    batch_id: int | None,
+) -> None:
+    now = _now()
+    rows: dict[str, dict[str, Any]] = {}
+    for row, outcome in rejected:
+        key = hashlib.sha256(f"{fmt}\x1f{row.raw}".encode()).hexdigest()
+        rows[key] = {
+            "row_key": key,
+            "format": fmt,
+            "source": source[:500],
+            "row": row.row,
+            "event_id": (outcome.event_id or "")[:200] or None,
+            "field": (outcome.field or "")[:100] or None,
+            "message": outcome.message or "",
+            "raw": row.raw,
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "seen_count": 1,
+            "batch_id": batch_id,
+            "status": "pending",
+        }
+    statement = _insert(connection, quarantine_table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["row_key"],
+        set_={
+            "last_seen_at": statement.excluded.last_seen_at,
+            "seen_count": quarantine_table.c.seen_count + 1,
+            "message": statement.excluded.message,
+            "field": statement.excluded.field,
+        },
+    )
+    connection.execute(statement, list(rows.values()))
+
+
+def _open_batch(engine: Engine, source: str, fmt: str) -> int:
+    with engine.begin() as connection:
+        return connection.execute(
+            batch_table.insert()
+            .values(source=source[:500], format=fmt, started_at=_now())
+            .returning(batch_table.c.id)
+        ).scalar_one()
+
+
+def _close_batch(engine: Engine, result: IngestResult) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(batch_table)
+            .where(batch_table.c.id == result.batch_id)
+            .values(
+                finished_at=_now(),
+                accepted=result.accepted,
+                duplicates=result.duplicates,
+                rejected=result.rejected,
+            )
+        )
+
+
+def ingest_rows(
+    engine: Engine,
+    rows: Iterable[SourceRow],
+    *,
+    zone: ZoneInfo,
+    fmt: str = "native",
+    source: str = "",
+    chunk_size: int = CHUNK_SIZE,
+    on_chunk: Callable[[IngestResult], None] | None = None,
+) -> IngestResult:
+    """Ingest rows chunk by chunk; each chunk commits on its own, so a kill loses nothing."""
+    result = IngestResult(source=source, format=fmt)
+    result.batch_id = _open_batch(engine, source, fmt)
+    for chunk in _chunks(rows, chunk_size):
+        with engine.begin() as connection:
+            outcomes = _store_chunk(connection, chunk, zone, result.batch_id)
+            rejected = [
+                (row, outcome)
+                for row, outcome in zip(chunk, outcomes, strict=True)
+                if outcome.status == "rejected"
+            ]
+            if rejected:
+                _quarantine(connection, rejected, fmt, source, result.batch_id)
+        for row, outcome in zip(chunk, outcomes, strict=True):
+            result.add(row.row, outcome)
+        if on_chunk:
+            on_chunk(result)
+    _close_batch(engine, result)
+    return result
+
+
+def ingest_lines(
+    engine: Engine,
+    lines: Iterable[str],
+    *,
+    zone: ZoneInfo,
+    fmt: str = "native",
+    source: str = "",
+    on_chunk: Callable[[IngestResult], None] | None = None,
+) -> IngestResult:
+    """Read lines in `fmt` and ingest them."""
+    return ingest_rows(
+        engine, reader_for(fmt)(lines), zone=zone, fmt=fmt, source=source, on_chunk=on_chunk
+    )
+
+
+@dataclass
+class ReplayResult:
+    examined: int = 0
+    replayed: int = 0
+    superseded: int = 0
+    still_rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "examined": self.examined,
+            "replayed": self.replayed,
+            "superseded": self.superseded,
+            "still_rejected": self.still_rejected,
+            "errors": [error.to_dict() for error in self.errors],
+        }
+
+
+def replay_quarantine(engine: Engine, *, zone: ZoneInfo, limit: int | None = None) -> ReplayResult:
+    """Retry every pending quarantined row through its own format's reader and the validator.
+
+    A row that now passes is accepted (or found already present) and marked `replayed`; a row
+    that still fails but whose event_id reached the ledger another way (a fixed copy was
+    ingested) is marked `superseded`; the rest stay pending with their current reason.
+    """
+    result = ReplayResult()
+    query = select(quarantine_table).where(quarantine_table.c.status == "pending").order_by(
+        quarantine_table.c.id
+    )
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as connection:
+        pending = connection.execute(query).mappings().all()
+    for item in pending:
+        result.examined += 1
+        rows = list(reader_for(item["format"])(item["raw"].splitlines(keepends=True)))
+        with engine.begin() as connection:
+            outcomes = _store_chunk(connection, rows, zone, item["batch_id"]) if rows else []
+            failure = next((o for o in outcomes if o.status == "rejected"), None)
+            status = "replayed" if outcomes and failure is None else "pending"
+            conflict = failure is not None and failure.field == "event_id"
+            if status == "pending" and item["event_id"] and not conflict:
+                present = connection.execute(
+                    select(func.count()).where(usage_table.c.event_id == item["event_id"])
+                ).scalar_one()
+                if present:
+                    status = "superseded"
+            values: dict[str, Any] = {"status": status}
+            if status == "pending":
+                values.update(
+                    message=failure.message if failure else "the row holds no usage event",
+                    field=failure.field if failure else None,
+                    last_seen_at=_now(),
+                )
+            else:
+                values["resolved_at"] = _now()
+            connection.execute(
+                update(quarantine_table)
+                .where(quarantine_table.c.id == item["id"])
+                .values(**values)
+            )
+        if status == "replayed":
+            result.replayed += 1
+        elif status == "superseded":
+            result.superseded += 1
+        else:
+            result.still_rejected += 1
+            result.errors.append(
+                RowError(item["row"], item["event_id"], values.get("field"), values["message"])
+            )
+    return result

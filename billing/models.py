@@ -1,0 +1,91 @@
+"""The database tables, as SQLModel models; Alembic migrations create them (never `create_all`).
+
+The usage ledger is append-only and idempotent on `event_id`. Rejected input is never dropped:
+it waits in the quarantine, exactly as it arrived, until it is fixed and replayed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ENVIRONMENTS = ("production", "staging", "development", "test")
+TIERS = ("good", "better", "best")
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+QUARANTINE_STATUSES_DOC = (
+    "pending (waiting for a fix), replayed (accepted on replay), "
+    "superseded (its event_id arrived another way), discarded (dropped on purpose)"
+)
+
+
+class UsageEvent(SQLModel, table=True):
+    __tablename__ = "usage_event"
+    __table_args__ = (
+        Index("ix_usage_event_period_team", "period", "team", "use_case"),
+        Index("ix_usage_event_period_customer", "period", "customer"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    event_id: str = Field(max_length=200, unique=True)
+    occurred_at: datetime = Field(description="stored in UTC")
+    period: str = Field(max_length=7, description="YYYY-MM in the billing time zone")
+    usage_date: date = Field(description="calendar day in the billing time zone")
+    team: str | None = Field(default=None, max_length=200)
+    use_case: str | None = Field(default=None, max_length=200)
+    customer: str | None = Field(default=None, max_length=200)
+    environment: str = Field(default="production", max_length=20)
+    provider: str | None = Field(default=None, max_length=100)
+    model: str = Field(max_length=200)
+    tier: str | None = Field(default=None, max_length=10)
+    input_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    output_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cached_input_tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    cache_write_input_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False)
+    )
+    requests: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
+    prompt_version: str | None = Field(default=None, max_length=200)
+    tags: str | None = Field(default=None, sa_column=Column(Text), description="JSON object")
+    content_hash: str = Field(max_length=64)
+    batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+
+
+class IngestBatch(SQLModel, table=True):
+    """One run of ingest (a file, an API request, a replay): what it accepted and refused."""
+
+    __tablename__ = "ingest_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=500)
+    format: str = Field(max_length=20)
+    started_at: datetime
+    finished_at: datetime | None = None
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+class QuarantinedRow(SQLModel, table=True):
+    """A rejected input row, kept verbatim with the reason, until a replay accepts it."""
+
+    __tablename__ = "quarantined_row"
+    __table_args__ = (UniqueConstraint("row_key", name="uq_quarantined_row_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    row_key: str = Field(max_length=64, description="sha256 of format and raw text")
+    format: str = Field(max_length=20)
+    source: str = Field(max_length=500)
+    row: int
+    event_id: str | None = Field(default=None, max_length=200)
+    field: str | None = Field(default=None, max_length=100)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    first_seen_at: datetime
+    last_seen_at: datetime
+    seen_count: int = 1
+    batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+    status: str = Field(default="pending", max_length=20, description=QUARANTINE_STATUSES_DOC)
+    resolved_at: datetime | None = None

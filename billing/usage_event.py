@@ -1,0 +1,169 @@
+"""The usage-event contract (DESIGN.md): validation of one record into a ledger row.
+
+Validation is a pure function so every ingest path (files, HTTP, replay) applies the same
+rules and reports the same per-field messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from billing.models import ENVIRONMENTS, TIERS
+
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
+TEXT_FIELDS = ("team", "use_case", "customer", "provider", "prompt_version")
+KNOWN_FIELDS = frozenset(
+    ("event_id", "occurred_at", "environment", "model", "tier", "requests", "tags")
+    + TOKEN_FIELDS
+    + TEXT_FIELDS
+)
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str | None
+    message: str
+
+
+class InvalidEvent(ValueError):
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEXT) -> str | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidEvent(name, f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidEvent(name, f"{name} must be a string, got {type(value).__name__}")
+    value = value.strip()
+    if not value:
+        if required:
+            raise InvalidEvent(name, f"{name} is required")
+        return None
+    if len(value) > limit:
+        raise InvalidEvent(name, f"{name} is {len(value)} characters; at most {limit} allowed")
+    return value
+
+
+def _count(value: Any, name: str, *, default: int | None, minimum: int) -> int:
+    if value is None or value == "":
+        if default is None:
+            raise InvalidEvent(name, f"{name} is required (an integer >= {minimum})")
+        return default
+    if isinstance(value, bool):
+        raise InvalidEvent(name, f"{name} must be an integer, got a boolean")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        raise InvalidEvent(name, f"{name} must be an integer >= {minimum}, got {value!r}")
+    if number < minimum:
+        raise InvalidEvent(name, f"{name} must be >= {minimum}, got {number}")
+    if number >= 2**62:
+        raise InvalidEvent(name, f"{name} is implausibly large ({number})")
+    return number
+
+
+def parse_timestamp(value: Any, name: str = "occurred_at") -> datetime:
+    """Parse an RFC 3339 timestamp; a zone is required because it decides the period."""
+    if not isinstance(value, str) or not value:
+        raise InvalidEvent(name, f"{name} is required: an RFC 3339 timestamp with a zone")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidEvent(
+            name, f"{name} {value!r} is not an RFC 3339 timestamp like 2026-10-01T12:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidEvent(
+            name, f"{name} {value!r} has no time zone; add 'Z' or an offset like +02:00"
+        )
+    return moment
+
+
+def _tags(value: Any) -> str | None:
+    if value is None or value == {}:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidEvent("tags", f"tags must be an object of string to string, got {value!r}")
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise InvalidEvent(f"tags.{key}", f"tag {key!r} must be a string, got {item!r}")
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """Turn one record into a ledger row (a dict of column values) or raise InvalidEvent."""
+    if not isinstance(data, dict):
+        raise InvalidEvent(None, f"an event must be a JSON object, got {type(data).__name__}")
+    unknown = data.keys() - KNOWN_FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidEvent(name, f"unknown field {name!r}; put free-form labels in tags")
+    event_id = _text(data.get("event_id"), "event_id", required=True)
+    moment = parse_timestamp(data.get("occurred_at"))
+    local = moment.astimezone(zone)
+    environment = _text(data.get("environment"), "environment") or "production"
+    if environment not in ENVIRONMENTS:
+        raise InvalidEvent(
+            "environment", f"environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}"
+        )
+    tier = _text(data.get("tier"), "tier")
+    if tier is not None and tier not in TIERS:
+        raise InvalidEvent("tier", f"tier {tier!r} is not one of {', '.join(TIERS)}")
+    row: dict[str, Any] = {
+        "event_id": event_id,
+        "occurred_at": moment.astimezone(UTC),
+        "period": f"{local.year:04d}-{local.month:02d}",
+        "usage_date": date(local.year, local.month, local.day),
+        "environment": environment,
+        "model": _text(data.get("model"), "model", required=True),
+        "tier": tier,
+        "input_tokens": _count(data.get("input_tokens"), "input_tokens", default=None, minimum=0),
+        "output_tokens": _count(
+            data.get("output_tokens"), "output_tokens", default=None, minimum=0
+        ),
+        "cached_input_tokens": _count(
+            data.get("cached_input_tokens"), "cached_input_tokens", default=0, minimum=0
+        ),
+        "cache_write_input_tokens": _count(
+            data.get("cache_write_input_tokens"), "cache_write_input_tokens", default=0, minimum=0
+        ),
+        "requests": _count(data.get("requests"), "requests", default=1, minimum=1),
+        "tags": _tags(data.get("tags")),
+    }
+    for name in TEXT_FIELDS:
+        row[name] = _text(data.get(name), name)
+    row["content_hash"] = content_hash(row)
+    return row
+
+
+_HASHED = (
+    "event_id", "occurred_at", "team", "use_case", "customer", "environment", "provider",
+    "model", "tier", "input_tokens", "output_tokens", "cached_input_tokens",
+    "cache_write_input_tokens", "requests", "prompt_version", "tags",
+)
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    """Fingerprint of what an event says, to tell a harmless resend from a conflicting one."""
+    parts = []
+    for name in _HASHED:
+        value = row[name]
+        parts.append("" if value is None else value.isoformat() if name == "occurred_at"
+                     else str(value))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
