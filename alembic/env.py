@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlmodel import SQLModel
 
 import billing.models  # noqa: F401  (registers the tables)
+from alembic import context
 from billing.config import load_settings
 from billing.db import make_engine
 

@@ -71,7 +71,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         values["documents_dir"] = Path(str(values["documents_dir"]))
     settings = Settings(**values)  # type: ignore[arg-type]
     try:
-        settings.zone
+        ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(
             f"BILLING_TIMEZONE={settings.timezone!r} is not an IANA time zone such as "

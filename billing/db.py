@@ -8,9 +8,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+
+from alembic import command
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -148,24 +149,20 @@ def _store_chunk(
         else:
             candidates[values["event_id"]] = (index, values)
 
-    if candidates:
-        statement = (
-            _insert(connection, usage_table)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(usage_table.c.event_id)
-        )
-        inserted = set(
-            connection.execute(statement, [values for _, values in candidates.values()]).scalars()
-        )
-    else:
-        inserted = set()
-    unseen = [event_id for event_id in candidates if event_id not in inserted]
-    stored = _stored_hashes(connection, unseen) if unseen else {}
+    present = _stored(connection, list(candidates)) if candidates else {}
+    new = [values for event_id, (_, values) in candidates.items() if event_id not in present]
+    if _write_events(connection, new) != len(new):
+        # another ingest wrote some of these between our look-up and our insert
+        present |= {
+            event_id: stored
+            for event_id, stored in _stored(connection, [v["event_id"] for v in new]).items()
+            if stored[0] != batch_id
+        }
     for event_id, (index, values) in candidates.items():
-        if event_id in inserted:
-            outcomes[index] = RowOutcome("accepted", event_id)
+        if event_id in present:
+            outcomes[index] = _compare(event_id, values["content_hash"], present[event_id][1])
         else:
-            outcomes[index] = _compare(event_id, values["content_hash"], stored.get(event_id))
+            outcomes[index] = RowOutcome("accepted", event_id)
     first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
     for index, values in repeats:
         event_id = values["event_id"]
@@ -185,11 +182,55 @@ def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcom
     )
 
 
-def _stored_hashes(connection: Connection, event_ids: list[str]) -> dict[str, str]:
-    query = select(usage_table.c.event_id, usage_table.c.content_hash).where(
-        usage_table.c.event_id.in_(event_ids)
+def _stored(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int | None, str]]:
+    """Which batch wrote each event, and its content hash: ours were accepted by this chunk."""
+    query = select(
+        usage_table.c.event_id, usage_table.c.batch_id, usage_table.c.content_hash
+    ).where(usage_table.c.event_id.in_(event_ids))
+    return {row.event_id: (row.batch_id, row.content_hash) for row in connection.execute(query)}
+
+
+_COLUMNS = (
+    "event_id", "occurred_at", "period", "usage_date", "team", "use_case", "customer",
+    "environment", "provider", "model", "tier", "input_tokens", "output_tokens",
+    "cached_input_tokens", "cache_write_input_tokens", "requests", "prompt_version", "tags",
+    "content_hash", "batch_id",
+)
+_values = itemgetter(*_COLUMNS)
+
+
+def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert new events straight through the driver (the hot path); returns how many landed.
+
+    Values are bound as each database stores them, matching what the ORM writes: SQLite
+    keeps UTC timestamps as text, PostgreSQL as timestamptz.
+    """
+    if not rows:
+        return 0
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        marks = ", ".join("?" for _ in _COLUMNS)
+        params = []
+        for row in rows:
+            values = list(_values(row))
+            values[1] = values[1].isoformat(" ", "microseconds")[:26]
+            values[3] = values[3].isoformat()
+            params.append(values)
+    elif dialect == "postgresql":
+        marks = ", ".join("%s" for _ in _COLUMNS)
+        params = [_values(row) for row in rows]
+    else:
+        raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    sql = (
+        f"INSERT INTO usage_event ({', '.join(_COLUMNS)}) VALUES ({marks}) "
+        "ON CONFLICT (event_id) DO NOTHING"
     )
-    return dict(connection.execute(query).all())
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(sql, params)
+        return cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def _quarantine(
@@ -318,7 +359,9 @@ class ReplayResult:
         }
 
 
-def replay_quarantine(engine: Engine, *, zone: ZoneInfo, limit: int | None = None) -> ReplayResult:
+def replay_quarantine(
+    engine: Engine, *, zone: ZoneInfo, row_ids: list[int] | None = None
+) -> ReplayResult:
     """Retry every pending quarantined row through its own format's reader and the validator.
 
     A row that now passes is accepted (or found already present) and marked `replayed`; a row
@@ -329,15 +372,18 @@ def replay_quarantine(engine: Engine, *, zone: ZoneInfo, limit: int | None = Non
     query = select(quarantine_table).where(quarantine_table.c.status == "pending").order_by(
         quarantine_table.c.id
     )
-    if limit:
-        query = query.limit(limit)
+    if row_ids is not None:
+        query = query.where(quarantine_table.c.id.in_(row_ids))
     with engine.connect() as connection:
         pending = connection.execute(query).mappings().all()
+    if not pending:
+        return result
+    batch_id = _open_batch(engine, "quarantine replay", "replay")
     for item in pending:
         result.examined += 1
         rows = list(reader_for(item["format"])(item["raw"].splitlines(keepends=True)))
         with engine.begin() as connection:
-            outcomes = _store_chunk(connection, rows, zone, item["batch_id"]) if rows else []
+            outcomes = _store_chunk(connection, rows, zone, batch_id) if rows else []
             failure = next((o for o in outcomes if o.status == "rejected"), None)
             status = "replayed" if outcomes and failure is None else "pending"
             conflict = failure is not None and failure.field == "event_id"

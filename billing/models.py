@@ -23,10 +23,7 @@ QUARANTINE_STATUSES_DOC = (
 
 class UsageEvent(SQLModel, table=True):
     __tablename__ = "usage_event"
-    __table_args__ = (
-        Index("ix_usage_event_period_team", "period", "team", "use_case"),
-        Index("ix_usage_event_period_customer", "period", "customer"),
-    )
+    __table_args__ = (Index("ix_usage_event_period", "period"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
     event_id: str = Field(max_length=200, unique=True)

@@ -40,6 +40,9 @@ class InvalidEvent(ValueError):
 
 
 def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEXT) -> str | None:
+    if type(value) is str and 0 < len(value) <= limit and not value[0].isspace() \
+            and not value[-1].isspace():
+        return value
     if value is None or value == "":
         if required:
             raise InvalidEvent(name, f"{name} is required")
@@ -57,6 +60,8 @@ def _text(value: Any, name: str, *, required: bool = False, limit: int = MAX_TEX
 
 
 def _count(value: Any, name: str, *, default: int | None, minimum: int) -> int:
+    if type(value) is int and minimum <= value < 2**62:
+        return value
     if value is None or value == "":
         if default is None:
             raise InvalidEvent(name, f"{name} is required (an integer >= {minimum})")
@@ -147,23 +152,22 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
         "tags": _tags(data.get("tags")),
     }
     for name in TEXT_FIELDS:
-        row[name] = _text(data.get(name), name)
+        value = data.get(name)
+        if type(value) is not str or not 0 < len(value) <= MAX_TEXT or value != value.strip():
+            value = _text(value, name)
+        row[name] = value
     row["content_hash"] = content_hash(row)
     return row
 
 
-_HASHED = (
-    "event_id", "occurred_at", "team", "use_case", "customer", "environment", "provider",
-    "model", "tier", "input_tokens", "output_tokens", "cached_input_tokens",
-    "cache_write_input_tokens", "requests", "prompt_version", "tags",
-)
-
-
 def content_hash(row: dict[str, Any]) -> str:
     """Fingerprint of what an event says, to tell a harmless resend from a conflicting one."""
-    parts = []
-    for name in _HASHED:
-        value = row[name]
-        parts.append("" if value is None else value.isoformat() if name == "occurred_at"
-                     else str(value))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    text = (
+        f"{row['event_id']}\x1f{row['occurred_at'].isoformat()}\x1f{row['team']}\x1f"
+        f"{row['use_case']}\x1f{row['customer']}\x1f{row['environment']}\x1f{row['provider']}"
+        f"\x1f{row['model']}\x1f{row['tier']}\x1f{row['input_tokens']}\x1f"
+        f"{row['output_tokens']}\x1f{row['cached_input_tokens']}\x1f"
+        f"{row['cache_write_input_tokens']}\x1f{row['requests']}\x1f{row['prompt_version']}"
+        f"\x1f{row['tags']}"
+    )
+    return hashlib.sha256(text.encode()).hexdigest()

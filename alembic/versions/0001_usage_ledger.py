@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-22 18:34:34.092757
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -74,15 +74,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id')
     )
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
-        batch_op.create_index('ix_usage_event_period_customer', ['period', 'customer'], unique=False)
-        batch_op.create_index('ix_usage_event_period_team', ['period', 'team', 'use_case'], unique=False)
+        batch_op.create_index('ix_usage_event_period', ['period'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_event_period_team')
-        batch_op.drop_index('ix_usage_event_period_customer')
+        batch_op.drop_index('ix_usage_event_period')
 
     op.drop_table('usage_event')
     op.drop_table('quarantined_row')

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import IO
 
+import orjson
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -15,7 +16,7 @@ from billing.coverage import Coverage, coverage
 from billing.db import migrate
 from billing.formats import FORMATS, guess_format
 from billing.metering import IngestResult, ingest_lines, replay_quarantine
-from billing.quarantine import pending_rows
+from billing.quarantine import QuarantineError, discard_row, fix_row, list_rows
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -28,6 +29,8 @@ def register(app: typer.Typer) -> None:
     quarantine = typer.Typer(help="Rejected rows kept for fixing and replay.",
                              no_args_is_help=True)
     quarantine.command("list")(quarantine_list)
+    quarantine.command("fix")(quarantine_fix)
+    quarantine.command("discard")(quarantine_discard)
     app.add_typer(quarantine, name="quarantine")
 
 
@@ -105,7 +108,7 @@ def ingest(
         )
         for error in replayed.errors[:10]:
             out.print(f"  row {error.row} [{error.field or 'record'}]: {error.message}",
-                      highlight=False)
+                      highlight=False, markup=False)
 
 
 def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestResult:  # noqa: ANN001
@@ -136,7 +139,7 @@ def _print_result(result: IngestResult) -> None:
         for error in result.errors[:10]:
             event = f" event {error.event_id}" if error.event_id else ""
             out.print(f"  row {error.row}{event} [{error.field or 'record'}]: {error.message}",
-                      highlight=False)
+                      highlight=False, markup=False)
         if result.rejected > 10:
             out.print(f"  ... and {result.rejected - 10:,} more; see `billing quarantine list`")
         out.print("  Rejected rows are kept in quarantine: fix the cause, then run "
@@ -204,7 +207,10 @@ def quarantine_list(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List quarantined rows with the row, field and reason they were rejected."""
-    rows = pending_rows(ready_engine(settings()), status=status, limit=limit)
+    try:
+        rows = list_rows(ready_engine(settings()), status=status, limit=limit)
+    except QuarantineError as exc:
+        fail(str(exc), code=2)
     if as_json:
         emit_json(rows)
         return
@@ -219,3 +225,52 @@ def quarantine_list(
                       row["event_id"] or "", row["field"] or "record", row["message"],
                       str(row["seen_count"]))
     out.print(table)
+
+
+def _parse_change(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        fail(f"--set {text!r} is not FIELD=VALUE", "e.g. --set occurred_at=2026-10-19T08:50:03Z",
+             code=2)
+    if value == "":
+        return name, None
+    try:
+        return name, orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return name, value
+
+
+def quarantine_fix(
+    row_id: int = typer.Argument(..., help="The quarantined row's id (see `quarantine list`)."),
+    changes: list[str] = typer.Option(..., "--set", help="FIELD=VALUE; repeat. FIELD= removes."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Correct fields of a quarantined JSON row, then replay it into the ledger."""
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        raw = fix_row(engine, row_id, dict(_parse_change(change) for change in changes))
+    except QuarantineError as exc:
+        fail(str(exc), code=2)
+    result = replay_quarantine(engine, zone=config.zone, row_ids=[row_id])
+    if as_json:
+        emit_json({"row": row_id, "raw": raw, "replay": result.to_dict()})
+        return
+    if result.replayed:
+        out.print(f"Row {row_id} fixed and accepted into the ledger.")
+    else:
+        error = result.errors[0] if result.errors else None
+        reason = f"[{error.field or 'record'}] {error.message}" if error else "see the list"
+        out.print(f"Row {row_id} fixed but still rejected: {reason}", highlight=False,
+                  markup=False)
+
+
+def quarantine_discard(
+    row_id: int = typer.Argument(..., help="The quarantined row's id."),
+) -> None:
+    """Mark a quarantined row as dropped on purpose (it stays on record)."""
+    try:
+        discard_row(ready_engine(settings()), row_id)
+    except QuarantineError as exc:
+        fail(str(exc), code=2)
+    out.print(f"Row {row_id} discarded; it stays in the quarantine with status discarded.")

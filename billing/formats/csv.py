@@ -14,6 +14,7 @@ import orjson
 
 from billing.formats.base import SourceRow
 
+
 def read(lines: Iterable[str]) -> Iterator[SourceRow]:
     reader = csv.reader(iter(lines))
     try:

@@ -1,0 +1,72 @@
+"""The ledger commands as a user runs them: --help everywhere, --json, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from billing.cli import app
+
+USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(engine, database_url, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["ingest"], ["coverage"], ["serve"], ["demo"],
+                                     ["quarantine", "list"], ["quarantine", "fix"]])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_init_ingest_coverage_json(env):
+    assert runner.invoke(app, ["init", "--json"]).exit_code == 0
+    result = runner.invoke(app, ["ingest", str(USAGE / "native.jsonl"), "--json"])
+    assert result.exit_code == 0, result.output
+    ingested = json.loads(result.stdout)["files"][0]
+    assert (ingested["accepted"], ingested["duplicates"], ingested["rejected"]) == (4, 1, 4)
+    assert ingested["rejected_by_field"] == {"occurred_at": 1, "input_tokens": 1, "model": 1,
+                                             "record": 1}
+    result = runner.invoke(app, ["coverage", "--period", "2026-10", "--json"])
+    report = json.loads(result.stdout)
+    # 2,640 + 17,100 + 3,500 + 980 tokens; the untagged nat-0003 has 3,500
+    assert report["tokens"] == 24_220
+    assert report["attributed_to_team"]["tokens"] == 20_720
+    assert report["attributed_to_team"]["token_share"] == "0.8555"
+    # requests: 1 + 1 + 3 (untagged) + 12 = 17; attributed 14 / 17
+    assert report["attributed_to_team"]["request_share"] == "0.8235"
+    assert report["top_unattributed_sources"] == [
+        {"provider": "openai", "model": "gpt-4o", "tokens": 3500, "requests": 3}
+    ]
+
+
+def test_human_output_names_rows_and_next_step(env):
+    result = runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")])
+    assert "row 6 event nat-0005 [input_tokens]: input_tokens must be >= 0" in result.output
+    assert "--replay-quarantine" in result.output
+    listed = runner.invoke(app, ["quarantine", "list", "--json"])
+    rows = json.loads(listed.stdout)
+    bad = next(row for row in rows if row["field"] == "input_tokens")
+    fixed = runner.invoke(app, ["quarantine", "fix", str(bad["id"]), "--set", "input_tokens=100"])
+    assert "accepted into the ledger" in fixed.output
+
+
+def test_errors_say_what_to_do_next(env, tmp_path, monkeypatch):
+    missing = runner.invoke(app, ["ingest", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    bad_period = runner.invoke(app, ["coverage", "--period", "October"])
+    assert bad_period.exit_code == 2 and "YYYY-MM" in bad_period.output
+    bad_format = runner.invoke(app, ["ingest", str(USAGE / "native.jsonl"), "--format", "xml"])
+    assert bad_format.exit_code == 2 and "choose one of" in bad_format.output
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    uninitialised = runner.invoke(app, ["coverage", "--period", "2026-10"])
+    assert uninitialised.exit_code == 1 and "billing init" in uninitialised.output

@@ -1,0 +1,76 @@
+"""Shared fixtures: every database test runs on real SQLite and on real PostgreSQL.
+
+PostgreSQL comes from BILLING_TEST_POSTGRES_URL (an administrative connection, default the
+local `test` database); each test session creates its own fresh database there and drops it
+at the end. Set BILLING_SKIP_POSTGRES=1 to run on SQLite alone (CI never does).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from billing.config import Settings
+from billing.db import engine_for, migrate
+from tests_support import truncate
+
+ADMIN_URL = os.environ.get(
+    "BILLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+SKIP_POSTGRES = os.environ.get("BILLING_SKIP_POSTGRES") == "1"
+
+
+def _postgres_database() -> Iterator[str]:
+    name = f"billing_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {ADMIN_URL} ({exc}); start it, or set "
+            "BILLING_SKIP_POSTGRES=1 to run on SQLite only"
+        )
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        engine_for(f"{base}/{name}").dispose()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+BACKENDS = ["sqlite"] if SKIP_POSTGRES else ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'billing.db'}"
+        migrate(url)
+        yield url
+        engine_for(url).dispose()
+    else:
+        for url in _postgres_database():
+            migrate(url)
+            yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    """A migrated, empty database of each kind."""
+    engine = engine_for(database_url)
+    truncate(engine)
+    return engine
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, documents_dir=tmp_path / "documents",
+                    api_key="test-key")

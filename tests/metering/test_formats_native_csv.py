@@ -1,0 +1,37 @@
+"""The native (JSON lines) and CSV readers keep each record's row number and original text."""
+
+from pathlib import Path
+
+from billing.formats import csv as csv_format
+from billing.formats import native
+
+USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
+
+
+def test_native_lines_keep_row_numbers_and_report_bad_json():
+    rows = list(native.read((USAGE / "native.jsonl").open()))
+    assert [row.row for row in rows] == list(range(1, 10))
+    assert rows[0].data["event_id"] == "nat-0001"
+    broken = rows[7]
+    assert broken.data is None and "invalid JSON" in broken.error
+    assert rows[8].data["event_id"] == "nat-0008"
+
+
+def test_native_reads_a_json_array_too():
+    rows = list(native.read(['[{"event_id": "a"},\n', ' {"event_id": "b"}, 3]']))
+    assert [row.data["event_id"] for row in rows[:2]] == ["a", "b"]
+    assert rows[2].error == "each array element must be a JSON object"
+
+
+def test_csv_columns_become_event_fields_and_tag_columns_become_tags():
+    rows = list(csv_format.read((USAGE / "usage.csv").open(newline="")))
+    first = rows[0].data
+    assert first["event_id"] == "csv-0001"
+    assert first["input_tokens"] == "900"
+    assert first["tags"] == {"cost_center": "cc-100"}
+    assert "customer" not in first
+    assert rows[0].row == 2
+    short = rows[-1]
+    assert short.data is None and "columns" in short.error and short.row == 7
+    replayed = list(csv_format.read(short.raw.splitlines(keepends=True)))
+    assert replayed[0].error == short.error

@@ -1,0 +1,121 @@
+"""Ingest on both databases: idempotent, conflicts refused, bad rows quarantined, nothing lost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from billing.metering import ingest_lines, replay_quarantine
+from billing.models import QuarantinedRow, UsageEvent
+from billing.quarantine import discard_row, fix_row, list_rows
+
+USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
+UTC = ZoneInfo("UTC")
+
+
+def _count(engine, table=UsageEvent.__table__) -> int:  # noqa: ANN001
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _event(event_id: str, **extra) -> str:  # noqa: ANN003
+    event = {"event_id": event_id, "occurred_at": "2026-10-05T10:00:00Z", "team": "support",
+             "model": "gpt-4o-mini", "input_tokens": 10, "output_tokens": 5, **extra}
+    return json.dumps(event)
+
+
+def test_native_fixture_lands_good_rows_and_names_every_bad_one(engine):
+    result = ingest_lines(engine, (USAGE / "native.jsonl").open(), zone=UTC, source="native")
+    assert (result.accepted, result.duplicates, result.rejected) == (4, 1, 4)
+    errors = {error.row: (error.field, error.event_id) for error in result.errors}
+    assert errors == {
+        5: ("occurred_at", "nat-0004"),
+        6: ("input_tokens", "nat-0005"),
+        7: ("model", "nat-0006"),
+        8: (None, None),
+    }
+    assert _count(engine) == 4
+    assert _count(engine, QuarantinedRow.__table__) == 4
+
+
+def test_csv_fixture(engine):
+    with (USAGE / "usage.csv").open(newline="") as handle:
+        result = ingest_lines(engine, handle, zone=UTC, fmt="csv", source="usage.csv")
+    assert (result.accepted, result.rejected) == (3, 3)
+    assert {(e.row, e.field) for e in result.errors} == {
+        (5, "environment"), (6, "input_tokens"), (7, None)
+    }
+    with engine.connect() as connection:
+        tags = connection.execute(
+            select(UsageEvent.__table__.c.tags).where(UsageEvent.__table__.c.event_id == "csv-0001")
+        ).scalar_one()
+    assert json.loads(tags) == {"cost_center": "cc-100"}
+
+
+def test_second_ingest_changes_nothing_and_quarantine_is_not_doubled(engine):
+    first = ingest_lines(engine, (USAGE / "native.jsonl").open(), zone=UTC)
+    second = ingest_lines(engine, (USAGE / "native.jsonl").open(), zone=UTC)
+    assert second.accepted == 0
+    assert second.duplicates == first.accepted + first.duplicates
+    assert second.rejected == first.rejected
+    assert _count(engine) == 4
+    rows = list_rows(engine)
+    assert len(rows) == 4
+    assert {row["seen_count"] for row in rows} == {2}
+
+
+def test_same_event_id_with_other_content_is_a_conflict_never_an_overwrite(engine):
+    ingest_lines(engine, [_event("e-1")], zone=UTC)
+    result = ingest_lines(engine, [_event("e-1", output_tokens=6)], zone=UTC)
+    assert result.rejected == 1
+    assert result.errors[0].field == "event_id"
+    assert "different content" in result.errors[0].message
+    with engine.connect() as connection:
+        stored = connection.execute(select(UsageEvent.__table__.c.output_tokens)).scalar_one()
+    assert stored == 5
+    within = ingest_lines(engine, [_event("e-2"), _event("e-2", output_tokens=9)], zone=UTC)
+    assert (within.accepted, within.rejected) == (1, 1)
+
+
+def test_duplicate_across_chunks_of_one_file_is_counted_once(engine):
+    lines = [_event(f"e-{n}") for n in range(12)] + [_event("e-3")]
+    from billing import metering
+
+    rows = metering.reader_for("native")(lines)
+    result = metering.ingest_rows(engine, rows, zone=UTC, chunk_size=5)
+    assert (result.accepted, result.duplicates) == (12, 1)
+
+
+def test_quarantined_row_fixed_and_replayed_lands_once(engine):
+    ingest_lines(engine, (USAGE / "native.jsonl").open(), zone=UTC)
+    bad_time = next(row for row in list_rows(engine) if row["field"] == "occurred_at")
+    untouched = replay_quarantine(engine, zone=UTC)
+    assert (untouched.replayed, untouched.still_rejected) == (0, 4)
+
+    fix_row(engine, bad_time["id"], {"occurred_at": "2026-10-02T10:00:00Z"})
+    replayed = replay_quarantine(engine, zone=UTC)
+    assert replayed.replayed == 1 and replayed.still_rejected == 3
+    assert _count(engine) == 5
+    assert replay_quarantine(engine, zone=UTC).replayed == 0
+    assert _count(engine) == 5
+
+
+def test_a_fixed_copy_ingested_separately_supersedes_the_quarantined_row(engine):
+    ingest_lines(engine, (USAGE / "native.jsonl").open(), zone=UTC)
+    ingest_lines(engine, [_event("nat-0006", team="sales")], zone=UTC)
+    result = replay_quarantine(engine, zone=UTC)
+    assert result.superseded == 1
+    statuses = {row["event_id"]: row["status"] for row in list_rows(engine, status="all")}
+    assert statuses["nat-0006"] == "superseded"
+    assert statuses["nat-0005"] == "pending"
+
+
+def test_discarded_row_stays_on_record(engine):
+    ingest_lines(engine, ["not json"], zone=UTC)
+    row = list_rows(engine)[0]
+    discard_row(engine, row["id"])
+    assert list_rows(engine) == []
+    assert list_rows(engine, status="discarded")[0]["raw"] == "not json"

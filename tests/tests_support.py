@@ -1,0 +1,16 @@
+"""Helpers tests import (conftest.py is for fixtures only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TABLES_CHILD_FIRST = ("usage_event", "quarantined_row", "ingest_batch")
+
+
+def truncate(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in TABLES_CHILD_FIRST:
+            connection.exec_driver_sql(f"DELETE FROM {table}")
