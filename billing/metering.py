@@ -26,7 +26,7 @@ from billing.formats import SourceRow, reader_for
 from billing.models import IngestBatch, QuarantinedRow, UsageEvent
 from billing.usage_event import InvalidEvent, validate
 
-CHUNK_SIZE = 5_000
+CHUNK_SIZE = 10_000
 MAX_KEPT_ERRORS = 10_000
 
 usage_table = UsageEvent.__table__
@@ -56,6 +56,9 @@ class RowOutcome:
     message: str | None = None
 
 
+ACCEPTED = RowOutcome("accepted")
+
+
 @dataclass
 class IngestResult:
     batch_id: int | None = None
@@ -68,28 +71,19 @@ class IngestResult:
     errors: list[RowError] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
 
-    def add(self, row: int, outcome: RowOutcome) -> None:
-        self.rows += 1
-        if outcome.status == "accepted":
-            self.accepted += 1
-        elif outcome.status == "duplicate":
-            self.duplicates += 1
-        else:
-            self.rejected += 1
-            self.reasons[outcome.field or "record"] += 1
-            if len(self.errors) < MAX_KEPT_ERRORS:
-                self.errors.append(
-                    RowError(row, outcome.event_id, outcome.field, outcome.message or "")
-                )
-
-    def merge(self, other: IngestResult) -> None:
-        self.rows += other.rows
-        self.accepted += other.accepted
-        self.duplicates += other.duplicates
-        self.rejected += other.rejected
-        self.reasons.update(other.reasons)
-        room = MAX_KEPT_ERRORS - len(self.errors)
-        self.errors.extend(other.errors[:room])
+    def add_chunk(self, chunk: list[SourceRow], outcomes: list[RowOutcome]) -> None:
+        counts = Counter(outcome.status for outcome in outcomes)
+        self.rows += len(outcomes)
+        self.accepted += counts["accepted"]
+        self.duplicates += counts["duplicate"]
+        self.rejected += counts["rejected"]
+        if counts["rejected"]:
+            for row, outcome in zip(chunk, outcomes, strict=True):
+                if outcome.status == "rejected":
+                    self.reasons[outcome.field or "record"] += 1
+                    if len(self.errors) < MAX_KEPT_ERRORS:
+                        self.errors.append(RowError(row.row, outcome.event_id, outcome.field,
+                                                    outcome.message or ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,10 +118,17 @@ def _chunks(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield chunk
 
 
-def _store_chunk(
-    connection: Connection, chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None
-) -> list[RowOutcome]:
-    """Validate and write one chunk; one outcome per row, in order."""
+@dataclass
+class _Prepared:
+    """A validated chunk, ready to write: the pure half of storing, done off the writer."""
+
+    chunk: list[SourceRow]
+    outcomes: list[RowOutcome | None]
+    candidates: dict[str, tuple[int, dict[str, Any]]]
+    repeats: list[tuple[int, dict[str, Any]]]
+
+
+def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None) -> _Prepared:
     outcomes: list[RowOutcome | None] = [None] * len(chunk)
     candidates: dict[str, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, dict[str, Any]]] = []
@@ -148,7 +149,14 @@ def _store_chunk(
             repeats.append((index, values))
         else:
             candidates[values["event_id"]] = (index, values)
+    return _Prepared(chunk, outcomes, candidates, repeats)
 
+
+def _write_prepared(
+    connection: Connection, prepared: _Prepared, batch_id: int | None
+) -> list[RowOutcome]:
+    """Write a validated chunk; one outcome per row, in order."""
+    candidates, outcomes = prepared.candidates, prepared.outcomes
     present = _stored(connection, list(candidates)) if candidates else {}
     new = [values for event_id, (_, values) in candidates.items() if event_id not in present]
     if _write_events(connection, new) != len(new):
@@ -162,12 +170,18 @@ def _store_chunk(
         if event_id in present:
             outcomes[index] = _compare(event_id, values["content_hash"], present[event_id][1])
         else:
-            outcomes[index] = RowOutcome("accepted", event_id)
+            outcomes[index] = ACCEPTED
     first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
-    for index, values in repeats:
+    for index, values in prepared.repeats:
         event_id = values["event_id"]
         outcomes[index] = _compare(event_id, values["content_hash"], first_hash[event_id])
     return outcomes  # type: ignore[return-value]
+
+
+def _store_chunk(
+    connection: Connection, chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None
+) -> list[RowOutcome]:
+    return _write_prepared(connection, _prepare(chunk, zone, batch_id), batch_id)
 
 
 def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
@@ -314,12 +328,11 @@ def ingest_rows(
             rejected = [
                 (row, outcome)
                 for row, outcome in zip(chunk, outcomes, strict=True)
-                if outcome.status == "rejected"
+                if outcome.status != "accepted" and outcome.status != "duplicate"
             ]
             if rejected:
                 _quarantine(connection, rejected, fmt, source, result.batch_id)
-        for row, outcome in zip(chunk, outcomes, strict=True):
-            result.add(row.row, outcome)
+        result.add_chunk(chunk, outcomes)
         if on_chunk:
             on_chunk(result)
     _close_batch(engine, result)

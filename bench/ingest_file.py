@@ -1,0 +1,28 @@
+"""One file ingest in its own process, so its peak memory is its own: prints JSON."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+from billing.config import load_settings
+from billing.db import engine_for, migrate
+from billing.metering import ingest_lines
+
+
+def main(url: str, path: str) -> None:
+    migrate(url)
+    engine = engine_for(url)
+    started = time.perf_counter()
+    with open(path, encoding="utf-8") as handle:
+        result = ingest_lines(engine, handle, zone=load_settings().zone, source=path)
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": result.rows, "accepted": result.accepted, "seconds": seconds,
+                      "events_per_second": result.rows / seconds, "peak_mib": peak_kib / 1024}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

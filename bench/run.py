@@ -1,0 +1,169 @@
+"""`make bench`: ingest throughput and memory, from a file and over HTTP, on SQLite and PostgreSQL.
+
+Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (default 1,000,000).
+PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
+database is created and dropped for each run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from billing.demo_data import generate
+
+HERE = Path(__file__).parent
+EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
+HTTP_BATCH = 10_000
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _write_file(path: Path, events: int, seed: int = 11) -> int:
+    rows = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for line in generate("2026-10", events, seed):
+            handle.write(line + "\n")
+            rows += 1
+    return rows
+
+
+@contextmanager
+def _database(kind: str, workdir: Path):
+    if kind == "sqlite":
+        path = workdir / f"bench-{uuid.uuid4().hex[:6]}.db"
+        yield f"sqlite:///{path}"
+        return
+    name = f"billing_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_file(kind: str, path: Path, workdir: Path) -> dict:
+    with _database(kind, workdir) as url:
+        output = subprocess.run(
+            [sys.executable, "-m", "bench.ingest_file", url, str(path)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    return json.loads(output)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_http(kind: str, path: Path, workdir: Path, threads: int = 2) -> dict:
+    with _database(kind, workdir) as url:
+        subprocess.run([sys.executable, "-m", "billing", "init"], check=True,
+                       env=dict(os.environ, DATABASE_URL=url), capture_output=True)
+        port = _free_port()
+        env = dict(os.environ, DATABASE_URL=url, BILLING_API_KEY="bench")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory",
+             "--port", str(port), "--log-level", "warning"], env=env,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            lines = path.read_text().splitlines()
+            batches = ["\n".join(lines[i:i + HTTP_BATCH]) for i in range(0, len(lines), HTTP_BATCH)]
+            accepted = 0
+            lock = threading.Lock()
+
+            def worker(mine: list[str]) -> None:
+                nonlocal accepted
+                with httpx.Client(timeout=300, headers={
+                    "Authorization": "Bearer bench", "Content-Type": "application/x-ndjson"
+                }) as client:
+                    for body in mine:
+                        response = client.post(f"{base}/v1/usage", content=body)
+                        response.raise_for_status()
+                        with lock:
+                            accepted += response.json()["accepted"]
+
+            started = time.perf_counter()
+            pool = [threading.Thread(target=worker, args=(batches[n::threads],))
+                    for n in range(threads)]
+            for thread in pool:
+                thread.start()
+            for thread in pool:
+                thread.join()
+            seconds = time.perf_counter() - started
+            peak = _peak_rss_mib(server.pid)
+        finally:
+            server.terminate()
+            server.wait()
+    return {"rows": len(lines), "accepted": accepted, "seconds": seconds,
+            "events_per_second": len(lines) / seconds, "peak_mib": peak,
+            "batch": HTTP_BATCH, "client_threads": threads}
+
+
+def main() -> None:
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "events": EVENTS,
+        "ingest": [],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        small, large = workdir / "small.jsonl", workdir / "large.jsonl"
+        print(f"generating {EVENTS:,} events ...", flush=True)
+        _write_file(large, EVENTS)
+        _write_file(small, max(EVENTS // 10, 1000))
+        for kind in ("sqlite", "postgresql"):
+            for label, path in (("file (1/10 size)", small), ("file", large)):
+                print(f"{kind}: {label} ...", flush=True)
+                results["ingest"].append({"database": kind, "path": label,
+                                          **bench_file(kind, path, workdir)})
+            print(f"{kind}: http ...", flush=True)
+            results["ingest"].append({"database": kind, "path": "http",
+                                      **bench_http(kind, large, workdir)})
+    _print(results)
+    (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {HERE / 'results.json'}")
+
+
+def _print(results: dict) -> None:
+    print(f"\nIngest benchmark, {results['machine']['cpus']} cores, Python "
+          f"{results['machine']['python']}")
+    print(f"{'database':<11} {'path':<17} {'rows':>10} {'seconds':>8} {'events/s':>10} "
+          f"{'peak MiB':>9}")
+    for row in results["ingest"]:
+        print(f"{row['database']:<11} {row['path']:<17} {row['rows']:>10,} {row['seconds']:>8.1f} "
+              f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
