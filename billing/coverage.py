@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import JSON, Engine, cast, func, select
 
 from billing.models import UsageEvent
 
 usage = UsageEvent.__table__
+
+
+def tag_value(dialect: str, key: str):  # noqa: ANN201
+    """A tag's value in SQL: tags are a JSON text column, read with each database's JSON."""
+    if dialect == "sqlite":
+        return func.json_extract(usage.c.tags, f"$.{key}")
+    return cast(usage.c.tags, JSON)[key].as_string()
 
 
 def _tokens():  # noqa: ANN202
@@ -135,16 +142,18 @@ def coverage(engine: Engine, period: str, *, top: int = 10) -> Coverage:
         .where(usage.c.period == period)
         .group_by(usage.c.team, usage.c.use_case)
     )
+    project = tag_value(engine.dialect.name, "provider_project").label("provider_project")
     unattributed = (
         select(
             usage.c.provider,
+            project,
             usage.c.model,
             func.sum(tokens).label("tokens"),
             func.sum(usage.c.requests).label("requests"),
         )
         .where(usage.c.period == period, usage.c.team.is_(None))
-        .group_by(usage.c.provider, usage.c.model)
-        .order_by(func.sum(tokens).desc(), usage.c.provider, usage.c.model)
+        .group_by(usage.c.provider, project, usage.c.model)
+        .order_by(func.sum(tokens).desc(), usage.c.provider, project, usage.c.model)
         .limit(top)
     )
     with engine.connect() as connection:
@@ -181,6 +190,7 @@ def coverage(engine: Engine, period: str, *, top: int = 10) -> Coverage:
         top_unattributed=[
             {
                 "provider": row.provider,
+                "provider_project": row.provider_project,
                 "model": row.model,
                 "tokens": int(row.tokens),
                 "requests": int(row.requests),

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 110)
 err = Console(stderr=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")

@@ -169,23 +169,28 @@ def _check_period(period: str) -> None:
              code=2)
 
 
+def _millions(tokens: int) -> str:
+    return f"{tokens / 1_000_000:,.2f}"  # display only, never money
+
+
 def print_coverage(report: Coverage) -> None:
     if report.events == 0:
         out.print(f"No usage recorded for {report.period}.")
         return
-    table = Table(title=f"Usage by team and use case, {report.period}", title_justify="left")
-    for name in ("team", "use case", "events", "requests", "input", "output", "cached",
-                 "tokens"):
-        table.add_column(name, justify="right" if name not in ("team", "use case") else "left")
+    table = Table(title=f"Usage by team and use case, {report.period} (tokens in millions)",
+                  title_justify="left")
+    for name in ("team", "use case", "requests", "input", "output", "cached", "tokens", "share"):
+        table.add_column(name, justify="left" if name in ("team", "use case") else "right")
     for line in report.lines:
         table.add_row(
             line.team or "[italic](unattributed)[/]", line.use_case or "[italic](unattributed)[/]",
-            f"{line.events:,}", f"{line.requests:,}", f"{line.input_tokens:,}",
-            f"{line.output_tokens:,}", f"{line.cached_input_tokens:,}", f"{line.tokens:,}",
+            f"{line.requests:,}", _millions(line.input_tokens), _millions(line.output_tokens),
+            _millions(line.cached_input_tokens), _millions(line.tokens),
+            f"{Coverage._share(line.tokens, report.tokens):.1%}",
         )
     table.add_section()
-    table.add_row("total", "", f"{report.events:,}", f"{report.requests:,}", "", "", "",
-                  f"{report.tokens:,}", style="bold")
+    table.add_row("total", "", f"{report.requests:,}", "", "", "", _millions(report.tokens),
+                  "100%", style="bold")
     out.print(table)
     out.print(
         f"Attribution coverage {report.period}: "
@@ -196,7 +201,8 @@ def print_coverage(report: Coverage) -> None:
     if report.top_unattributed:
         out.print("Largest unattributed sources (write an attribution rule for these):")
         for source in report.top_unattributed:
-            out.print(f"  {source['provider'] or '?'} / {source['model']}: "
+            project = f" project {source['provider_project']}" if source["provider_project"] else ""
+            out.print(f"  {source['provider'] or '?'}{project} / {source['model']}: "
                       f"{source['tokens']:,} tokens, {source['requests']:,} requests",
                       highlight=False)
 

@@ -45,7 +45,8 @@ def test_init_ingest_coverage_json(env):
     # requests: 1 + 1 + 3 (untagged) + 12 = 17; attributed 14 / 17
     assert report["attributed_to_team"]["request_share"] == "0.8235"
     assert report["top_unattributed_sources"] == [
-        {"provider": "openai", "model": "gpt-4o", "tokens": 3500, "requests": 3}
+        {"provider": "openai", "provider_project": "proj_shared_sandbox", "model": "gpt-4o",
+         "tokens": 3500, "requests": 3}
     ]
 
 
