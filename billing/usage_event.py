@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,14 @@ KNOWN_FIELDS = frozenset(
     + TEXT_FIELDS
 )
 MAX_TEXT = 200
+_LIMIT = 2**62
+_COUNTS = (
+    ("input_tokens", None, 0),
+    ("output_tokens", None, 0),
+    ("cached_input_tokens", 0, 0),
+    ("cache_write_input_tokens", 0, 0),
+    ("requests", 1, 1),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,23 +143,19 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
         "event_id": event_id,
         "occurred_at": moment.astimezone(UTC),
         "period": f"{local.year:04d}-{local.month:02d}",
-        "usage_date": date(local.year, local.month, local.day),
+        "usage_date": local.date(),
         "environment": environment,
         "model": _text(data.get("model"), "model", required=True),
         "tier": tier,
-        "input_tokens": _count(data.get("input_tokens"), "input_tokens", default=None, minimum=0),
-        "output_tokens": _count(
-            data.get("output_tokens"), "output_tokens", default=None, minimum=0
-        ),
-        "cached_input_tokens": _count(
-            data.get("cached_input_tokens"), "cached_input_tokens", default=0, minimum=0
-        ),
-        "cache_write_input_tokens": _count(
-            data.get("cache_write_input_tokens"), "cache_write_input_tokens", default=0, minimum=0
-        ),
-        "requests": _count(data.get("requests"), "requests", default=1, minimum=1),
         "tags": _tags(data.get("tags")),
     }
+    get = data.get
+    for name, default, minimum in _COUNTS:
+        value = get(name)
+        row[name] = (
+            value if type(value) is int and minimum <= value < _LIMIT
+            else _count(value, name, default=default, minimum=minimum)
+        )
     for name in TEXT_FIELDS:
         value = data.get(name)
         if type(value) is not str or not 0 < len(value) <= MAX_TEXT or value != value.strip():
@@ -160,14 +165,13 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
     return row
 
 
+_HASHED = itemgetter(
+    "event_id", "occurred_at", "team", "use_case", "customer", "environment", "provider",
+    "model", "tier", "input_tokens", "output_tokens", "cached_input_tokens",
+    "cache_write_input_tokens", "requests", "prompt_version", "tags",
+)
+
+
 def content_hash(row: dict[str, Any]) -> str:
     """Fingerprint of what an event says, to tell a harmless resend from a conflicting one."""
-    text = (
-        f"{row['event_id']}\x1f{row['occurred_at'].isoformat()}\x1f{row['team']}\x1f"
-        f"{row['use_case']}\x1f{row['customer']}\x1f{row['environment']}\x1f{row['provider']}"
-        f"\x1f{row['model']}\x1f{row['tier']}\x1f{row['input_tokens']}\x1f"
-        f"{row['output_tokens']}\x1f{row['cached_input_tokens']}\x1f"
-        f"{row['cache_write_input_tokens']}\x1f{row['requests']}\x1f{row['prompt_version']}"
-        f"\x1f{row['tags']}"
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(_HASHED(row))).hexdigest()
