@@ -19,7 +19,7 @@ from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.formats import SourceRow, reader_for
@@ -198,9 +198,12 @@ def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcom
 
 def _stored(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int | None, str]]:
     """Which batch wrote each event, and its content hash: ours were accepted by this chunk."""
-    query = select(
-        usage_table.c.event_id, usage_table.c.batch_id, usage_table.c.content_hash
-    ).where(usage_table.c.event_id.in_(event_ids))
+    if connection.dialect.name == "postgresql":
+        match = usage_table.c.event_id == any_(bindparam("ids", event_ids, type_=ARRAY(String)))
+    else:
+        match = usage_table.c.event_id.in_(event_ids)
+    query = select(usage_table.c.event_id, usage_table.c.batch_id, usage_table.c.content_hash
+                   ).where(match)
     return {row.event_id: (row.batch_id, row.content_hash) for row in connection.execute(query)}
 
 
@@ -211,6 +214,29 @@ _COLUMNS = (
     "content_hash", "batch_id",
 )
 _values = itemgetter(*_COLUMNS)
+
+
+def _copy_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """PostgreSQL: COPY into a session staging table, then one INSERT ... ON CONFLICT."""
+    columns = ", ".join(_COLUMNS)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS usage_stage ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM usage_event WITH NO DATA"
+        )
+        with cursor.copy(f"COPY usage_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(_values(row))
+        cursor.execute(
+            f"INSERT INTO usage_event ({columns}) SELECT {columns} FROM usage_stage "
+            "ON CONFLICT (event_id) DO NOTHING"
+        )
+        landed = cursor.rowcount
+        cursor.execute("DELETE FROM usage_stage")
+        return landed
+    finally:
+        cursor.close()
 
 
 def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
@@ -231,8 +257,7 @@ def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
             values[3] = values[3].isoformat()
             params.append(values)
     elif dialect == "postgresql":
-        marks = ", ".join("%s" for _ in _COLUMNS)
-        params = [_values(row) for row in rows]
+        return _copy_events(connection, rows)
     else:
         raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
     sql = (

@@ -86,3 +86,22 @@ class QuarantinedRow(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
     status: str = Field(default="pending", max_length=20, description=QUARANTINE_STATUSES_DOC)
     resolved_at: datetime | None = None
+
+
+class RateCardVersion(SQLModel, table=True):
+    """A published card version: the YAML as published, its hash, who and why. Never edited."""
+
+    __tablename__ = "rate_card_version"
+    __table_args__ = (UniqueConstraint("card", "version", name="uq_rate_card_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    card: str = Field(max_length=100)
+    version: str = Field(max_length=50)
+    effective_from: date
+    currency: str = Field(max_length=3)
+    content_hash: str = Field(max_length=64)
+    source: str = Field(sa_column=Column(Text, nullable=False), description="the YAML text")
+    filename: str = Field(max_length=500)
+    published_by: str = Field(max_length=200)
+    change_note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    published_at: datetime
