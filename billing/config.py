@@ -29,6 +29,8 @@ class Settings:
     api_key: str | None = None
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None
+    attribution_rules: Path = Path("attribution.yaml")
+    overhead_pools: Path = Path("overhead.yaml")
     max_batch_events: int = MAX_BATCH_EVENTS
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -46,6 +48,8 @@ _ENV = {
     "BILLING_API_KEY": "api_key",
     "STRIPE_API_KEY": "stripe_api_key",
     "STRIPE_API_BASE": "stripe_api_base",
+    "BILLING_ATTRIBUTION_RULES": "attribution_rules",
+    "BILLING_OVERHEAD_POOLS": "overhead_pools",
 }
 
 
@@ -67,8 +71,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name, attr in _ENV.items():
         if env.get(name):
             values[attr] = env[name]
-    if "documents_dir" in values:
-        values["documents_dir"] = Path(str(values["documents_dir"]))
+    for name in ("documents_dir", "attribution_rules", "overhead_pools"):
+        if name in values:
+            values[name] = Path(str(values[name]))
     settings = Settings(**values)  # type: ignore[arg-type]
     try:
         ZoneInfo(settings.timezone)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Engine, cast, func, select
 
-from billing.models import UsageEvent
+from billing.models import RatedLine, UsageEvent
 
 usage = UsageEvent.__table__
 
@@ -198,3 +198,57 @@ def coverage(engine: Engine, period: str, *, top: int = 10) -> Coverage:
             for row in sources
         ],
     )
+
+
+@dataclass(frozen=True)
+class SpendCoverage:
+    """Share of rated spend with both a team and a use case, before and after the rules."""
+
+    period: str
+    currency: str
+    spend: Decimal
+    team_before_rules: Decimal
+    team_after_rules: Decimal
+    unpriced_requests: int
+
+    def share(self, part: Decimal) -> Decimal:
+        if self.spend == 0:
+            return Decimal("0")
+        return (part / self.spend).quantize(Decimal("0.0001"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "period": self.period, "currency": self.currency, "spend": str(self.spend),
+            "attributed_before_rules": str(self.team_before_rules),
+            "attributed_after_rules": str(self.team_after_rules),
+            "share_before_rules": str(self.share(self.team_before_rules)),
+            "share_after_rules": str(self.share(self.team_after_rules)),
+            "unpriced_requests": self.unpriced_requests,
+        }
+
+
+def spend_coverage(engine: Engine, period: str) -> SpendCoverage | None:
+    """Spend coverage from the rated ledger (showback view), or None before rating."""
+    rated = RatedLine.__table__
+    query = select(
+        rated.c.team, rated.c.use_case, rated.c.attributed_by, rated.c.amount, rated.c.currency,
+        rated.c.requests,
+    ).where(rated.c.view == "showback", rated.c.period == period)
+    spend = before = after = Decimal(0)
+    unpriced = 0
+    currency = "USD"
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    if not rows:
+        return None
+    for row in rows:
+        if row.amount is None:
+            unpriced += row.requests
+            continue
+        currency = row.currency or currency
+        spend += row.amount
+        if row.team is not None and row.use_case is not None:
+            after += row.amount
+            if row.attributed_by is None:
+                before += row.amount
+    return SpendCoverage(period, currency, spend, before, after, unpriced)

@@ -7,8 +7,18 @@ it waits in the quarantine, exactly as it arrived, until it is fixed and replaye
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 ENVIRONMENTS = ("production", "staging", "development", "test")
@@ -105,3 +115,92 @@ class RateCardVersion(SQLModel, table=True):
     published_by: str = Field(max_length=200)
     change_note: str = Field(default="", sa_column=Column(Text, nullable=False))
     published_at: datetime
+
+
+class ExactDecimal(TypeDecorator):
+    """A Decimal stored as its exact text, on every database.
+
+    Rated amounts are unrounded (rounding happens once, at the document line) and may carry
+    more decimal places than a fixed NUMERIC scale; SQLite has no exact decimal at all. Sums
+    of these are taken in Python over aggregated lines, never over raw events.
+    """
+
+    impl = String(80)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"money must be a Decimal, got {type(value).__name__}")
+        return format(value, "f")
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        return None if value is None else Decimal(value)
+
+
+Money = ExactDecimal
+UnitPrice = ExactDecimal
+
+
+class RatingRun(SQLModel, table=True):
+    """One run of rating: which slice of the ledger it read and what it wrote."""
+
+    __tablename__ = "rating_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, description="incremental or rerate")
+    period: str | None = Field(default=None, max_length=7)
+    from_event_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    to_event_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    events: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    lines: int = 0
+    unpriced_lines: int = 0
+    started_at: datetime
+    finished_at: datetime | None = None
+
+
+class RatedLine(SQLModel, table=True):
+    """Usage of one group on one day, priced with the card version in force that day.
+
+    `view` is showback (the team's card) or chargeback (the customer's card). Unit prices,
+    markup and fee are copied from the card so any amount can be explained without it.
+    """
+
+    __tablename__ = "rated_line"
+    __table_args__ = (
+        Index("ix_rated_line_period_team", "period", "view", "team"),
+        Index("ix_rated_line_period_customer", "period", "view", "customer"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    run_id: int = Field(foreign_key="rating_run.id")
+    view: str = Field(max_length=12)
+    period: str = Field(max_length=7)
+    usage_date: date
+    team: str | None = Field(default=None, max_length=200)
+    use_case: str | None = Field(default=None, max_length=200)
+    customer: str | None = Field(default=None, max_length=200)
+    environment: str = Field(max_length=20)
+    provider: str | None = Field(default=None, max_length=100)
+    model: str = Field(max_length=200)
+    tier: str | None = Field(default=None, max_length=10)
+    attributed_by: str | None = Field(default=None, max_length=200)
+    card: str | None = Field(default=None, max_length=100)
+    card_version: str | None = Field(default=None, max_length=50)
+    currency: str | None = Field(default=None, max_length=3)
+    events: int = Field(sa_column=Column(BigInteger, nullable=False))
+    requests: int = Field(sa_column=Column(BigInteger, nullable=False))
+    input_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    output_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cached_input_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cache_write_input_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    input_price: Decimal | None = Field(default=None, sa_column=Column(UnitPrice()))
+    output_price: Decimal | None = Field(default=None, sa_column=Column(UnitPrice()))
+    cached_input_price: Decimal | None = Field(default=None, sa_column=Column(UnitPrice()))
+    cache_write_input_price: Decimal | None = Field(default=None, sa_column=Column(UnitPrice()))
+    markup: Decimal | None = Field(default=None, sa_column=Column(UnitPrice()))
+    per_request_fee: Decimal | None = Field(default=None, sa_column=Column(UnitPrice()))
+    provider_cost: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    amount: Decimal | None = Field(default=None, sa_column=Column(Money()))
+    unpriced_reason: str | None = Field(default=None, sa_column=Column(Text))

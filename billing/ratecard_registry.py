@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from billing.models import RateCardVersion
-from ratecards import CardVersion, load_card, shipped_card_files, validate_card
+from ratecards import CardVersion, Quote, load_card, price_band, shipped_card_files, validate_card
 
 table = RateCardVersion.__table__
 
@@ -141,3 +141,38 @@ def _who() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001  (no login name in some containers)
         return "unknown"
+
+
+def card_dict(card: CardVersion) -> dict:
+    return {
+        "card": card.card, "version": card.version,
+        "effective_from": card.effective_from.isoformat(), "currency": card.currency,
+        "content_hash": card.content_hash,
+        "tiers": {
+            name: {
+                "description": tier.description, "slo": dict(tier.slo),
+                "markup": str(tier.markup), "per_request_fee": str(tier.per_request_fee),
+                "price_band_per_request": [str(v) for v in price_band(card, name)],
+                "models": {
+                    model: {"provider": price.provider, "input": str(price.input),
+                            "output": str(price.output), "cached_input": str(price.cached_input),
+                            "cache_write_input": str(price.cache_write_input)}
+                    for model, price in tier.models.items()
+                },
+            }
+            for name, tier in card.tiers.items()
+        },
+    }
+
+
+def quote_dict(result: Quote, currency: str) -> dict:
+    return {
+        "card": result.card, "version": result.version, "tier": result.tier,
+        "model": result.model, "provider": result.provider, "currency": currency,
+        "unit_prices": {"input": str(result.input_price), "output": str(result.output_price),
+                        "cached_input": str(result.cached_input_price),
+                        "cache_write_input": str(result.cache_write_input_price)},
+        "markup": str(result.markup), "per_request_fee": str(result.per_request_fee),
+        "provider_cost": str(result.provider_cost), "markup_amount": str(result.markup_amount),
+        "request_fees": str(result.request_fees), "internal_price": str(result.internal_price),
+    }

@@ -7,7 +7,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TABLES_CHILD_FIRST = ("usage_event", "quarantined_row", "ingest_batch")
+TABLES_CHILD_FIRST = (
+    "rated_line", "rating_run", "usage_event", "quarantined_row", "ingest_batch"
+)
 # rate_card_version is immutable by trigger; tests that publish use their own cards
 
 

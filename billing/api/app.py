@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from billing.api import problems, usage
+from billing.api import problems, ratecards, showback, usage
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 
@@ -20,6 +20,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine_for(settings.database_url)
     problems.install(app)
     app.include_router(usage.router)
+    app.include_router(ratecards.router)
+    app.include_router(showback.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

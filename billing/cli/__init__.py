@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import demo, ledger, serve
+from billing.cli import demo, ledger, ratecards, rating, serve
 
 app = typer.Typer(
     name="billing",
@@ -14,6 +14,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 ledger.register(app)
+ratecards.register(app)
+rating.register(app)
 serve.register(app)
 demo.register(app)
 

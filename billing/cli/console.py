@@ -17,7 +17,7 @@ from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
 
 out = Console(width=None if sys.stdout.isatty() else 110)
-err = Console(stderr=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
+from billing.attribution import load_rules_file
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
-from billing.coverage import coverage
+from billing.cli.rating import cards_for
+from billing.coverage import coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.demo_data import generate
+from billing.overhead import load_pools_file
+from billing.ratecard_registry import publish_shipped
+from billing.rating import rate
+from billing.showback import showback, team_drivers
+
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 
 
 def register(app: typer.Typer) -> None:
@@ -25,33 +35,65 @@ def demo(
     directory: Path = typer.Option(Path("demo"), "--dir", help="Where to write the demo files."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Generate a realistic month of usage, ingest it, and show what the engine makes of it."""
+    """Generate a realistic month of usage, ingest and rate it, and show each team's spend."""
     config = settings()
+    if not config.attribution_rules.exists():
+        config = replace(config, attribution_rules=EXAMPLES / "attribution.yaml")
+    if not config.overhead_pools.exists():
+        config = replace(config, overhead_pools=EXAMPLES / "overhead.yaml")
+    say = (lambda *a, **k: None) if as_json else out.print
     try:
         migrate(config.database_url)
+        engine = engine_for(config.database_url)
+        published = publish_shipped(engine)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot set up {config.database_url}: {exc}", "check DATABASE_URL")
-    engine = engine_for(config.database_url)
+    say(f"[bold]1. Database[/] {config.database_url}: schema current; rate cards "
+        + ", ".join(f"{p.card}@{p.version}" for p in published))
     directory.mkdir(parents=True, exist_ok=True)
     usage_file = directory / f"usage-{period}.jsonl"
-    if not as_json:
-        out.print(f"[bold]1. Generating[/] {events:,} usage events for {period} "
-                  f"(seed {seed}) into {usage_file}")
+    say(f"[bold]2. Generating[/] {events:,} usage events for {period} (seed {seed}) "
+        f"into {usage_file}")
     with usage_file.open("w", encoding="utf-8") as handle:
         for line in generate(period, events, seed):
             handle.write(line + "\n")
-    if not as_json:
-        out.print(f"[bold]2. Ingesting[/] into {config.database_url}")
+    say("[bold]3. Ingesting[/]")
     started = time.perf_counter()
     result = _ingest_file(engine, config.zone, usage_file, "native", show=not as_json)
     seconds = time.perf_counter() - started
+    if not as_json:
+        _print_result(result)
+        say(f"  ({result.rows:,} rows in {seconds:.1f} s; run it again and every event is a "
+            "duplicate: ingest is idempotent)")
+    say(f"[bold]4. Rating[/] with attribution rules from {config.attribution_rules}")
+    rated = rate(engine, cards_for(engine, config), zone=config.zone,
+                 rules=load_rules_file(config.attribution_rules))
+    if rated.nothing_to_do:
+        say("  nothing new to rate (already rated)")
+    else:
+        say(f"  {rated.events:,} events priced into {rated.lines:,} rated lines")
+    for item in rated.unpriced:
+        say(f"  [yellow]unpriced[/] ({item['view']}): {item['model']}, {item['events']:,} "
+            "events: no card prices it, so it is listed, never priced at 0", highlight=False)
     report = coverage(engine, period)
+    spend = spend_coverage(engine, period)
+    pools = load_pools_file(config.overhead_pools)
+    teams = sorted(team_drivers(engine, period))
+    statements = [showback(engine, team, period, pools=pools) for team in teams]
     if as_json:
         emit_json({"ingest": result.to_dict() | {"seconds": round(seconds, 3)},
-                   "coverage": report.to_dict()})
+                   "rating": rated.to_dict(), "coverage": report.to_dict(),
+                   "spend_coverage": spend.to_dict() if spend else None,
+                   "showback": [s.to_dict() for s in statements]})
         return
-    _print_result(result)
-    out.print(f"  ({result.rows:,} rows in {seconds:.1f} s, {result.rows / seconds:,.0f} rows/s; "
-              "run `make demo` again and every event is a duplicate: ingest is idempotent)")
-    out.print("[bold]3. Usage and attribution coverage[/]")
-    print_coverage(report)
+    say("[bold]5. Usage and attribution coverage[/]")
+    print_coverage(report, spend)
+    say(f"[bold]6. Showback {period}[/] (overhead from {config.overhead_pools}; see "
+        "`billing showback --team T --period P` for the lines)")
+    table = Table(show_header=True)
+    for name in ("team", "usage", "charged overhead", "total", "central overhead (shown)"):
+        table.add_column(name, justify="left" if name == "team" else "right")
+    for s in statements:
+        table.add_row(s.team, f"{s.usage_total:,}", f"{s.charged_overhead:,}", f"{s.total:,}",
+                      f"{s.central_overhead:,}")
+    out.print(table)

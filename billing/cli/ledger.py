@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
@@ -12,11 +13,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from billing.cli.console import JSON_OPTION, emit_json, err, fail, out, ready_engine, settings
-from billing.coverage import Coverage, coverage
-from billing.db import migrate
+from billing.coverage import Coverage, SpendCoverage, coverage, spend_coverage
+from billing.db import engine_for, migrate
 from billing.formats import FORMATS, guess_format
 from billing.metering import IngestResult, ingest_lines, replay_quarantine
 from billing.quarantine import QuarantineError, discard_row, fix_row, list_rows
+from billing.ratecard_registry import PublishRefused, publish_shipped
+from ratecards import CardValidationError
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -42,10 +45,20 @@ def init(as_json: bool = JSON_OPTION) -> None:
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot migrate {config.database_url}: {exc}",
              "check DATABASE_URL and that the database server is running")
+    try:
+        cards = publish_shipped(engine_for(config.database_url))
+    except (PublishRefused, CardValidationError) as exc:
+        fail(f"a shipped rate card cannot be published: {exc}",
+             "fix the card file or publish it under a new version")
     if as_json:
-        emit_json({"database_url": _safe_url(config.database_url), "revision": revision})
-    else:
-        out.print(f"Database {_safe_url(config.database_url)} is at schema revision {revision}.")
+        emit_json({"database_url": _safe_url(config.database_url), "revision": revision,
+                   "rate_cards": [card.to_dict() for card in cards]})
+        return
+    out.print(f"Database {_safe_url(config.database_url)} is at schema revision {revision}.")
+    for card in cards:
+        state = "published" if card.status == "published" else "already published"
+        out.print(f"Rate card {card.card}@{card.version} (effective {card.effective_from}): "
+                  f"{state}.")
 
 
 def _safe_url(url: str) -> str:
@@ -153,15 +166,17 @@ def coverage_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Attribution coverage: the share of a period's usage with a team and a use case."""
-    _check_period(period)
-    report = coverage(ready_engine(settings()), period, top=top)
+    check_period(period)
+    engine = ready_engine(settings())
+    report = coverage(engine, period, top=top)
+    spend = spend_coverage(engine, period)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(report.to_dict() | {"spend": spend.to_dict() if spend else None})
         return
-    print_coverage(report)
+    print_coverage(report, spend)
 
 
-def _check_period(period: str) -> None:
+def check_period(period: str) -> None:
     import re
 
     if not re.match(PERIOD_PATTERN, period):
@@ -173,7 +188,7 @@ def _millions(tokens: int) -> str:
     return f"{tokens / 1_000_000:,.2f}"  # display only, never money
 
 
-def print_coverage(report: Coverage) -> None:
+def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None:
     if report.events == 0:
         out.print(f"No usage recorded for {report.period}.")
         return
@@ -198,6 +213,15 @@ def print_coverage(report: Coverage) -> None:
         f"{report.team_request_share:.2%} of requests; team and use case on "
         f"{report.use_case_token_share:.2%} of tokens.", highlight=False,
     )
+    if spend is not None:
+        out.print(
+            f"Rated spend {spend.spend.quantize(Decimal('0.01')):,} {spend.currency}: "
+            f"team and use case on [bold]{spend.share(spend.team_before_rules):.2%}[/] from the "
+            f"events alone, [bold]{spend.share(spend.team_after_rules):.2%}[/] after "
+            "attribution rules.", highlight=False,
+        )
+    else:
+        out.print("Spend coverage appears after `billing rate`.")
     if report.top_unattributed:
         out.print("Largest unattributed sources (write an attribution rule for these):")
         for source in report.top_unattributed:

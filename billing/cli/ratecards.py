@@ -1,0 +1,250 @@
+"""Rate-card commands: list, show, validate, publish, diff, and quote."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.ratecard_registry import (
+    PublishRefused,
+    UnknownCard,
+    card_dict,
+    get_version,
+    publication,
+    publish,
+    published_versions,
+    quote_dict,
+)
+from ratecards import (
+    CardValidationError,
+    CardVersion,
+    NoVersionInForce,
+    UnpricedModel,
+    diff_versions,
+    load_card,
+    price_band,
+    quote,
+    validate_card,
+)
+
+cards_app = typer.Typer(help="Versioned good/better/best rate cards.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cards_app, name="ratecards")
+    app.command("quote")(quote_command)
+
+
+def _split(ref: str) -> tuple[str, str | None]:
+    card, _, version = ref.partition("@")
+    return card, version or None
+
+
+def _resolve(engine, ref: str) -> CardVersion:  # noqa: ANN001
+    card, version = _split(ref)
+    try:
+        return get_version(engine, card, version)
+    except UnknownCard as exc:
+        fail(str(exc), code=2)
+
+
+@cards_app.command("list")
+def list_command(as_json: bool = JSON_OPTION) -> None:
+    """Published card versions, with when they take effect and their hash."""
+    engine = ready_engine(settings())
+    versions = published_versions(engine)
+    rows = []
+    for card in versions:
+        meta = publication(engine, card.card, card.version)
+        rows.append({"card": card.card, "version": card.version,
+                     "effective_from": card.effective_from.isoformat(),
+                     "currency": card.currency, "content_hash": card.content_hash,
+                     "published_by": meta["published_by"],
+                     "published_at": meta["published_at"].isoformat(),
+                     "change_note": meta["change_note"]})
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print("No rate cards published yet: run `billing init`.")
+        return
+    table = Table(title="Published rate card versions", title_justify="left")
+    for name in ("card", "version", "effective from", "currency", "hash", "published by",
+                 "note"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(row["card"], row["version"], row["effective_from"], row["currency"],
+                      row["content_hash"][:12], row["published_by"], row["change_note"])
+    out.print(table)
+
+
+@cards_app.command("show")
+def show_command(
+    ref: str = typer.Argument(..., help="CARD or CARD@VERSION (default: the newest version)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """One card version: tiers with SLO, markup, fee, price band per request and model prices."""
+    card = _resolve(ready_engine(settings()), ref)
+    if as_json:
+        emit_json(card_dict(card))
+        return
+    out.print(f"[bold]{card.card}@{card.version}[/], effective {card.effective_from}, "
+              f"{card.currency}, hash {card.content_hash[:12]}")
+    for name, tier in card.tiers.items():
+        low, high = price_band(card, name)
+        slo = ", ".join(f"{k} {v}" for k, v in tier.slo.items())
+        out.print(f"\n[bold]{name}[/]: {tier.description}\n  SLO: {slo}; markup "
+                  f"{tier.markup * 100:g}%; per-request fee {tier.per_request_fee} "
+                  f"{card.currency}; price per request {low}..{high} {card.currency} "
+                  "(1,000 input + 500 output tokens)", highlight=False)
+        table = Table(show_header=True, box=None, padding=(0, 2))
+        for column in ("model", "provider", "input /M", "output /M", "cached /M"):
+            table.add_column(column, justify="left" if column in ("model", "provider")
+                             else "right")
+        for model, price in tier.models.items():
+            table.add_row(model, price.provider, str(price.input), str(price.output),
+                          str(price.cached_input))
+        out.print(table)
+
+
+@cards_app.command("validate")
+def validate_command(
+    file: Path = typer.Argument(..., help="A rate card YAML file."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check a card file; every problem is listed with file, line and field."""
+    if not file.is_file():
+        fail(f"{file}: no such file", code=2)
+    text = file.read_text(encoding="utf-8")
+    published: list[CardVersion] = []
+    try:
+        card = load_card(text, file.name)
+        engine = ready_engine(settings())
+        published = published_versions(engine, card.card)
+    except CardValidationError:
+        pass
+    except typer.Exit:
+        published = []
+    problems = validate_card(text, file.name, published=published)
+    if as_json:
+        emit_json({"file": str(file), "valid": not problems,
+                   "problems": [{"file": p.file, "line": p.line, "field": p.field,
+                                 "message": p.message} for p in problems]})
+    elif problems:
+        for problem in problems:
+            out.print(str(problem), highlight=False, markup=False)
+        out.print(f"{len(problems)} problem(s) in {file}.")
+    else:
+        out.print(f"{file}: valid.")
+    if problems:
+        raise typer.Exit(1)
+
+
+@cards_app.command("publish")
+def publish_command(
+    file: Path = typer.Argument(..., help="A rate card YAML file."),
+    note: str = typer.Option("", "--note", "-m", help="Why this version (the change note)."),
+    by: str = typer.Option(None, "--by", help="Who publishes (default: your login name)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Publish a card version. Same file again: no-op. Other file, same version: refused."""
+    if not file.is_file():
+        fail(f"{file}: no such file", code=2)
+    engine = ready_engine(settings())
+    try:
+        result = publish(engine, file.read_text(encoding="utf-8"), file.name,
+                         published_by=by, change_note=note)
+    except CardValidationError as exc:
+        fail(f"{file} is not a valid rate card:\n{exc}",
+             f"run `billing ratecards validate {file}`", code=1)
+    except PublishRefused as exc:
+        fail(str(exc), code=1)
+    if as_json:
+        emit_json(result.to_dict())
+    elif result.status == "unchanged":
+        out.print(f"{result.card}@{result.version} is already published with this content: "
+                  "nothing to do.")
+    else:
+        out.print(f"Published {result.card}@{result.version}, effective "
+                  f"{result.effective_from}, hash {result.content_hash[:12]}.")
+
+
+@cards_app.command("diff")
+def diff_command(
+    a: str = typer.Argument(..., help="CARD@VERSION, the old one."),
+    b: str = typer.Argument(..., help="CARD@VERSION, the new one."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Prices added, removed and changed between two versions, with percent change."""
+    engine = ready_engine(settings())
+    changes = diff_versions(_resolve(engine, a), _resolve(engine, b))
+    rows = [{"kind": c.kind, "tier": c.tier, "model": c.model, "field": c.field,
+             "old": None if c.old is None else str(c.old),
+             "new": None if c.new is None else str(c.new),
+             "pct_change": None if c.pct_change is None else str(c.pct_change)}
+            for c in changes]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print(f"{a} and {b} have the same prices.")
+        return
+    table = Table(title=f"{a} -> {b}", title_justify="left")
+    for name in ("change", "tier", "model", "field", "old", "new", "% change"):
+        table.add_column(name, justify="right" if name in ("old", "new", "% change") else "left")
+    for row in rows:
+        pct = "" if row["pct_change"] is None else f"{Decimal(row['pct_change']):+.2f}%"
+        table.add_row(row["kind"], row["tier"], row["model"] or "", row["field"],
+                      row["old"] or "", row["new"] or "", pct)
+    out.print(table)
+
+
+def quote_command(
+    model: str = typer.Option(..., "--model", help="The model.", show_default=False),
+    input_tokens: int = typer.Option(..., "--input", help="Input tokens (not cached).",
+                                     show_default=False),
+    output_tokens: int = typer.Option(..., "--output", help="Output tokens.",
+                                      show_default=False),
+    cached: int = typer.Option(0, "--cached", help="Cached input tokens."),
+    requests: int = typer.Option(1, "--requests", help="Number of requests."),
+    card_name: str = typer.Option(None, "--card", help="Card name (default: the team card)."),
+    tier: str = typer.Option(None, "--tier", help="Tier (default: the card's tier for the model)."),
+    at: str = typer.Option(None, "--at", help="Price as of this date, YYYY-MM-DD (default: now)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Price one hypothetical call: provider cost, markup, per-request fee, internal price."""
+    from datetime import UTC, datetime
+
+    from ratecards import version_in_force
+
+    config = settings()
+    engine = ready_engine(config)
+    name = card_name or config.team_card
+    versions = published_versions(engine, name)
+    if not versions:
+        fail(f"no rate card named {name!r} is published", "see `billing ratecards list`", code=2)
+    try:
+        when = (datetime.fromisoformat(at).replace(tzinfo=config.zone) if at
+                else datetime.now(UTC))
+        version = version_in_force(versions, when, config.timezone)
+        result = quote(version, model, tier=tier, input_tokens=input_tokens,
+                       output_tokens=output_tokens, cached_input_tokens=cached,
+                       requests=requests)
+    except ValueError as exc:
+        fail(f"--at {at!r}: {exc}", "write it as YYYY-MM-DD", code=2)
+    except (UnpricedModel, NoVersionInForce) as exc:
+        fail(str(exc), "see `billing ratecards show CARD` for the models each tier prices",
+             code=1)
+    payload = quote_dict(result, version.currency)
+    if as_json:
+        emit_json(payload)
+        return
+    out.print(f"{result.model} on {result.card}@{result.version}, tier {result.tier} "
+              f"({version.currency})", highlight=False)
+    for label, key in (("provider cost", "provider_cost"), ("markup", "markup_amount"),
+                       ("per-request fees", "request_fees"), ("internal price", "internal_price")):
+        out.print(f"  {label:<17} {payload[key]}", highlight=False)

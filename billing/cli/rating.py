@@ -1,0 +1,114 @@
+"""Commands over the rated ledger: rate and showback."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from billing.attribution import RuleError, load_rules_file
+from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.ledger import check_period
+from billing.config import Settings
+from billing.overhead import PoolError, load_pools_file
+from billing.ratecard_registry import UnknownCard, published_versions
+from billing.rating import Cards, RatingRefused, rate
+from billing.showback import NoUsage, Showback, showback
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rate")(rate_command)
+    app.command("showback")(showback_command)
+
+
+def cards_for(engine, config: Settings) -> Cards:  # noqa: ANN001
+    team = published_versions(engine, config.team_card)
+    customer = published_versions(engine, config.customer_card)
+    if not team:
+        raise UnknownCard(f"no published versions of the team card {config.team_card!r}; run "
+                          "`billing init` or `billing ratecards publish`")
+    return Cards(team=team, customer=customer)
+
+
+def rate_command(
+    period: str = typer.Option(None, "--period", "-p", help="With --rerate: the open period "
+                               "to recompute. Alone: report only this period's unpriced usage."),
+    rerate: bool = typer.Option(False, "--rerate", help="Recompute the period from scratch "
+                                "(after a corrected card or rule)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Price all unrated usage (incremental and idempotent), or re-rate an open period."""
+    config = settings()
+    if period:
+        check_period(period)
+    if rerate and not period:
+        fail("--rerate needs --period", "e.g. billing rate --period 2026-10 --rerate", code=2)
+    engine = ready_engine(config)
+    try:
+        rules = load_rules_file(config.attribution_rules)
+        result = rate(engine, cards_for(engine, config), zone=config.zone, rules=rules,
+                      rerate_period=period if rerate else None)
+    except (RuleError, UnknownCard, RatingRefused) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    if result.nothing_to_do:
+        out.print("Nothing to rate: every usage event is already rated.")
+        return
+    what = f"re-rated {result.period}" if result.kind == "rerate" else "rated new usage"
+    out.print(f"Run {result.run_id}: {what}: {result.events:,} events into "
+              f"{result.lines:,} rated lines.")
+    if result.unpriced:
+        out.print("[yellow]Unpriced usage (no card prices these; never priced at 0):[/]")
+        for item in result.unpriced:
+            out.print(f"  {item['view']}: {item['provider'] or '?'} / {item['model']}: "
+                      f"{item['events']:,} events, {item['tokens']:,} tokens. {item['reason']}",
+                      highlight=False, markup=False)
+        out.print("  Add the model to a card (`billing ratecards publish`), then "
+                  "`billing rate --period P --rerate`.")
+
+
+def showback_command(
+    team: str = typer.Option(..., "--team", "-t", help="The team.", show_default=False),
+    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
+                               show_default=False),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A team's spend by use case, model and tier, its overhead shares, and the total."""
+    check_period(period)
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        pools = load_pools_file(config.overhead_pools)
+        report = showback(engine, team, period, pools=pools)
+    except (PoolError, NoUsage) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    print_showback(report)
+
+
+def print_showback(report: Showback) -> None:
+    table = Table(title=f"Showback: {report.team}, {report.period} ({report.currency})",
+                  title_justify="left")
+    for name in ("use case", "model", "tier", "requests", "input", "output", "cached",
+                 "provider cost", "amount"):
+        table.add_column(name, justify="left" if name in ("use case", "model", "tier")
+                         else "right")
+    for line in report.lines:
+        table.add_row(line.use_case or "(unattributed)", line.model, line.tier or "",
+                      f"{line.requests:,}", f"{line.input_tokens:,}", f"{line.output_tokens:,}",
+                      f"{line.cached_input_tokens:,}", f"{line.provider_cost:,}",
+                      f"{line.amount:,}")
+    table.add_section()
+    table.add_row("usage", "", "", "", "", "", "", "", f"{report.usage_total:,}", style="bold")
+    for share in report.overhead:
+        label = "overhead" if share.treatment == "charged" else "overhead (central, not added)"
+        table.add_row(label, share.pool, share.driver, "", "", "", "", "", f"{share.amount:,}")
+    table.add_section()
+    table.add_row("total", "", "", "", "", "", "", "", f"{report.total:,}", style="bold")
+    out.print(table)
+    for item in report.unpriced:
+        out.print(f"[yellow]unpriced:[/] {item['model']}: {item['requests']:,} requests "
+                  "(not in the total)")

@@ -1,0 +1,128 @@
+"""Overhead pools: platform costs of a period, allocated to teams by a driver.
+
+Observability, safety review, platform engineering and vendor commitments are real costs of
+AI use that no single call carries. Each pool has an amount, a driver (`spend`, `tokens`,
+`requests`, `even` or fixed `shares`) and a treatment: `charged` pools add to teams' totals,
+`central` pools are shown on statements but funded centrally. Allocation is exact by largest
+remainder.
+
+```yaml
+pools:
+  - name: observability
+    amount: "12000.00"
+    currency: USD
+    driver: spend
+    treatment: charged
+    periods: ["2026-10", "2026-11"]    # omitted: every period
+  - name: platform engineering
+    amount: "30000.00"
+    currency: USD
+    driver: shares
+    shares: {support: 3, search: 2, legal-ops: 1}
+    treatment: central
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from billing.money import round_line, split_largest_remainder
+
+DRIVERS = ("spend", "tokens", "requests", "even", "shares")
+TREATMENTS = ("charged", "central")
+
+
+class PoolError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    amount: Decimal
+    currency: str
+    driver: str
+    treatment: str
+    shares: Mapping[str, Decimal] = field(default_factory=dict)
+    periods: tuple[str, ...] = ()
+
+    def applies_to(self, period: str) -> bool:
+        return not self.periods or period in self.periods
+
+
+@dataclass(frozen=True)
+class TeamDrivers:
+    """What each team used in a period: the quantities a driver can weigh."""
+
+    spend: Decimal
+    tokens: int
+    requests: int
+
+
+def load_pools(text: str, source: str = "overhead pools") -> list[Pool]:
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise PoolError(f"{source}: not valid YAML: {exc}") from None
+    entries = document.get("pools") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise PoolError(f"{source}: expected a top-level 'pools:' list")
+    return [_pool(entry, f"{source}: pool {n}") for n, entry in enumerate(entries, start=1)]
+
+
+def load_pools_file(path: Path | None) -> list[Pool]:
+    if path is None or not path.exists():
+        return []
+    return load_pools(path.read_text(encoding="utf-8"), str(path))
+
+
+def _decimal(value: Any, where: str) -> Decimal:
+    if not isinstance(value, str):
+        raise PoolError(f"{where}: write amounts as quoted decimal strings like \"1200.00\"")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise PoolError(f"{where}: {value!r} is not a decimal number") from None
+
+
+def _pool(entry: Any, where: str) -> Pool:
+    if not isinstance(entry, dict) or not entry.get("name"):
+        raise PoolError(f"{where}: each pool needs a name, amount, currency, driver, treatment")
+    where = f"{where} ({entry['name']})"
+    driver = entry.get("driver")
+    if driver not in DRIVERS:
+        raise PoolError(f"{where}: driver {driver!r} is not one of {', '.join(DRIVERS)}")
+    treatment = entry.get("treatment", "charged")
+    if treatment not in TREATMENTS:
+        raise PoolError(f"{where}: treatment {treatment!r} is not charged or central")
+    amount = _decimal(entry.get("amount"), f"{where}: amount")
+    if amount < 0:
+        raise PoolError(f"{where}: amount must not be negative")
+    shares = {str(k): _decimal(str(v), f"{where}: shares.{k}")
+              for k, v in (entry.get("shares") or {}).items()}
+    if driver == "shares" and not shares:
+        raise PoolError(f"{where}: driver shares needs a shares: mapping of team to weight")
+    periods = entry.get("periods") or ()
+    return Pool(
+        name=str(entry["name"]), amount=amount, currency=str(entry.get("currency", "USD")),
+        driver=driver, treatment=treatment, shares=shares, periods=tuple(map(str, periods)),
+    )
+
+
+def allocate(pool: Pool, teams: Mapping[str, TeamDrivers]) -> dict[str, Decimal]:
+    """Each team's share of one pool; the shares sum exactly to the pool's rounded amount."""
+    total = round_line(pool.amount, pool.currency)
+    if pool.driver == "shares":
+        weights: dict[str, Decimal | int] = dict(pool.shares)
+    elif pool.driver == "even":
+        weights = {team: 1 for team in teams}
+    else:
+        weights = {team: getattr(drivers, pool.driver) for team, drivers in teams.items()}
+    return split_largest_remainder(total, weights, pool.currency)

@@ -1,0 +1,262 @@
+"""Rating: usage becomes priced ledger lines, with the card version in force on each day.
+
+The database does the heavy part: it groups new usage by (period, day, team, use case,
+customer, environment, provider, model, tier), so Python prices a few thousand aggregates,
+never millions of events. A price is constant within (model, tier, card version), so pricing
+summed tokens once is exact. Each run reads only events after the last run's watermark and
+writes in one transaction, so a second run finds nothing to do and a crash leaves no half run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, select, update
+
+from billing.attribution import Rule, attribute
+from billing.coverage import tag_value
+from billing.models import RatedLine, RatingRun, UsageEvent
+from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
+
+usage = UsageEvent.__table__
+lines_table = RatedLine.__table__
+runs = RatingRun.__table__
+
+GROUP = ("period", "usage_date", "team", "use_case", "customer", "environment", "provider",
+         "model", "tier")
+TOKENS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
+          "cache_write_input_tokens")
+LOCK_KEY = 7_201_011
+
+
+class RatingRefused(RuntimeError):
+    pass
+
+
+@dataclass
+class RatingResult:
+    run_id: int | None = None
+    kind: str = "incremental"
+    period: str | None = None
+    events: int = 0
+    lines: int = 0
+    unpriced: list[dict[str, Any]] = field(default_factory=list)
+    nothing_to_do: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "kind": self.kind, "period": self.period,
+            "events": self.events, "lines": self.lines, "nothing_to_do": self.nothing_to_do,
+            "unpriced": self.unpriced,
+        }
+
+
+@dataclass(frozen=True)
+class Cards:
+    """The card versions each view is priced on."""
+
+    team: list[CardVersion]
+    customer: list[CardVersion]
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def _aggregate(connection: Connection, low: int, high: int, period: str | None):  # noqa: ANN202
+    dialect = connection.dialect.name
+    unattributed = or_(usage.c.team.is_(None), usage.c.use_case.is_(None))
+    extras = {
+        "provider_project": tag_value(dialect, "provider_project"),
+        "api_key": tag_value(dialect, "api_key"),
+        "prompt_version": usage.c.prompt_version,
+        "tags": usage.c.tags,
+    }
+    extra_columns = [case((unattributed, value), else_=None).label(f"x_{name}")
+                     for name, value in extras.items()]
+    group = [usage.c[name] for name in GROUP]
+    query = (
+        select(*group, *extra_columns, func.count().label("events"),
+               *[func.sum(usage.c[name]).label(name) for name in TOKENS])
+        .where(usage.c.id > low, usage.c.id <= high)
+        .group_by(*group, *extra_columns)
+    )
+    if period is not None:
+        query = query.where(usage.c.period == period)
+    return connection.execute(query)
+
+
+def _merge(rows: Iterable[Any], rules: list[Rule]) -> dict[tuple, list[int]]:
+    """Apply attribution rules to each aggregate and merge those that become the same line."""
+    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 1))
+    for row in rows:
+        values = row._mapping
+        team, use_case, rule = values["team"], values["use_case"], None
+        if rules and (team is None or use_case is None):
+            facts = {
+                "provider": values["provider"], "model": values["model"],
+                "provider_project": values["x_provider_project"],
+                "api_key": values["x_api_key"], "prompt_version": values["x_prompt_version"],
+                "tags": orjson.loads(values["x_tags"]) if values["x_tags"] else {},
+                "team": team, "use_case": use_case,
+            }
+            found = attribute(rules, facts)
+            team, use_case, rule = found.team, found.use_case, found.rule
+        usage_date = values["usage_date"]
+        if isinstance(usage_date, str):
+            usage_date = date.fromisoformat(usage_date)
+        key = (values["period"], usage_date, team, use_case, values["customer"],
+               values["environment"], values["provider"], values["model"], values["tier"], rule)
+        totals = merged[key]
+        totals[0] += int(values["events"])
+        for index, name in enumerate(TOKENS, start=1):
+            totals[index] += int(values[name])
+    return merged
+
+
+def price_line(
+    view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
+    cache: dict,
+) -> dict[str, Any]:
+    """One rated line: the aggregate priced on the version in force on its day."""
+    period, usage_date, team, use_case, customer, environment, provider, model, tier, rule = key
+    events, requests, input_tokens, output_tokens, cached, cache_write = totals
+    line: dict[str, Any] = {
+        "view": view, "period": period, "usage_date": usage_date, "team": team,
+        "use_case": use_case, "customer": customer, "environment": environment,
+        "provider": provider, "model": model, "tier": tier, "attributed_by": rule,
+        "events": events, "requests": requests, "input_tokens": input_tokens,
+        "output_tokens": output_tokens, "cached_input_tokens": cached,
+        "cache_write_input_tokens": cache_write,
+    }
+    try:
+        version = cache.get((view, usage_date))
+        if version is None:
+            version = version_in_force(versions, _day_start(usage_date, zone), str(zone))
+            cache[(view, usage_date)] = version
+        priced = quote(version, model, tier=tier, input_tokens=input_tokens,
+                       output_tokens=output_tokens, cached_input_tokens=cached,
+                       cache_write_input_tokens=cache_write, requests=requests)
+    except (UnpricedModel, NoVersionInForce) as exc:
+        line["unpriced_reason"] = str(exc)
+        return line
+    line.update(
+        tier=priced.tier, card=priced.card, card_version=priced.version,
+        currency=version.currency, input_price=priced.input_price,
+        output_price=priced.output_price, cached_input_price=priced.cached_input_price,
+        cache_write_input_price=priced.cache_write_input_price, markup=priced.markup,
+        per_request_fee=priced.per_request_fee, provider_cost=priced.provider_cost,
+        amount=priced.internal_price,
+    )
+    return line
+
+
+def _lock(connection: Connection) -> None:
+    """One rating at a time: the first write takes SQLite's lock; PostgreSQL an advisory one."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+
+
+def _ledger_high_water(engine: Engine) -> int:
+    """The highest event id below which every insert has committed."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # waits for in-flight ingest transactions, so no lower id can still appear
+            connection.exec_driver_sql("LOCK TABLE usage_event IN SHARE MODE")
+        return connection.execute(select(func.coalesce(func.max(usage.c.id), 0))).scalar_one()
+
+
+def rate(
+    engine: Engine,
+    cards: Cards,
+    *,
+    zone: ZoneInfo,
+    rules: list[Rule] | None = None,
+    rerate_period: str | None = None,
+    closed_periods: frozenset[str] = frozenset(),
+) -> RatingResult:
+    """Rate all new usage, or (rerate_period) recompute one open period from scratch."""
+    if rerate_period in closed_periods:
+        raise RatingRefused(
+            f"period {rerate_period} is closed; its documents never change. Late or corrected "
+            "usage is rated into the next open period as a prior-period adjustment"
+        )
+    high = _ledger_high_water(engine)
+    rules = rules or []
+    with engine.begin() as connection:
+        _lock(connection)
+        run_id = connection.execute(
+            insert(runs).values(kind="rerate" if rerate_period else "incremental",
+                                period=rerate_period, from_event_id=0, to_event_id=0, events=0,
+                                started_at=datetime.now(UTC))
+            .returning(runs.c.id)
+        ).scalar_one()
+        watermark = connection.execute(
+            select(func.coalesce(func.max(runs.c.to_event_id), 0))
+            .where(runs.c.kind == "incremental", runs.c.id != run_id)
+        ).scalar_one()
+        if rerate_period:
+            connection.execute(delete(lines_table).where(lines_table.c.period == rerate_period))
+            low, high, period = 0, watermark, rerate_period
+        else:
+            low, period = watermark, None
+        result = RatingResult(run_id=run_id, kind="rerate" if rerate_period else "incremental",
+                              period=rerate_period)
+        if high <= low and not rerate_period:
+            connection.execute(delete(runs).where(runs.c.id == run_id))
+            result.run_id, result.nothing_to_do = None, True
+            return result
+        merged = _merge(_aggregate(connection, low, high, period), rules)
+        cache: dict = {}
+        new_lines = []
+        for key, totals in merged.items():
+            new_lines.append(price_line("showback", key, totals, cards.team, zone, cache))
+            if key[4] is not None:
+                new_lines.append(price_line("chargeback", key, totals, cards.customer, zone,
+                                            cache))
+        for line in new_lines:
+            line["run_id"] = run_id
+        _insert_lines(connection, new_lines)
+        result.events = sum(totals[0] for totals in merged.values())
+        result.lines = len(new_lines)
+        result.unpriced = _unpriced_summary(new_lines)
+        connection.execute(
+            update(runs).where(runs.c.id == run_id).values(
+                from_event_id=low, to_event_id=high, events=result.events, lines=result.lines,
+                unpriced_lines=sum(1 for line in new_lines if line.get("unpriced_reason")),
+                finished_at=datetime.now(UTC),
+            )
+        )
+    return result
+
+
+_LINE_COLUMNS = [column.name for column in lines_table.columns if column.name != "id"]
+
+
+def _insert_lines(connection: Connection, new_lines: list[dict[str, Any]]) -> None:
+    rows = [{name: line.get(name) for name in _LINE_COLUMNS} for line in new_lines]
+    for start in range(0, len(rows), 5_000):
+        connection.execute(insert(lines_table), rows[start:start + 5_000])
+
+
+def _unpriced_summary(new_lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    summary: dict[tuple, dict[str, Any]] = {}
+    for line in new_lines:
+        if not line.get("unpriced_reason"):
+            continue
+        key = (line["view"], line["provider"], line["model"], line["unpriced_reason"])
+        entry = summary.setdefault(key, {
+            "view": line["view"], "provider": line["provider"], "model": line["model"],
+            "reason": line["unpriced_reason"], "events": 0, "requests": 0, "tokens": 0,
+        })
+        entry["events"] += line["events"]
+        entry["requests"] += line["requests"]
+        entry["tokens"] += (line["input_tokens"] + line["output_tokens"]
+                            + line["cached_input_tokens"] + line["cache_write_input_tokens"])
+    return sorted(summary.values(), key=lambda item: -item["tokens"])

@@ -1,0 +1,172 @@
+"""Showback: what one team spent in a period, by use case, model and tier, plus overhead.
+
+Lines come from the rated ledger; each is rounded once, half-up to the currency's minor
+unit, and the total is the sum of the rounded lines and overhead shares, so it adds up to the
+cent wherever it is shown. No money moves: this is the team's view of its AI cost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from billing.models import RatedLine
+from billing.money import round_line
+from billing.overhead import Pool, TeamDrivers, allocate
+
+rated = RatedLine.__table__
+TOKEN_FIELDS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
+                "cache_write_input_tokens")
+
+
+class NoUsage(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ShowbackLine:
+    use_case: str | None
+    model: str
+    tier: str | None
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    cache_write_input_tokens: int
+    provider_cost: Decimal
+    amount: Decimal
+    card_versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OverheadShare:
+    pool: str
+    driver: str
+    treatment: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Showback:
+    team: str
+    period: str
+    currency: str
+    lines: list[ShowbackLine]
+    overhead: list[OverheadShare] = field(default_factory=list)
+    unpriced: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def usage_total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+    @property
+    def charged_overhead(self) -> Decimal:
+        return sum((s.amount for s in self.overhead if s.treatment == "charged"), Decimal(0))
+
+    @property
+    def central_overhead(self) -> Decimal:
+        return sum((s.amount for s in self.overhead if s.treatment == "central"), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        return self.usage_total + self.charged_overhead
+
+    def to_dict(self) -> dict[str, Any]:
+        def money(value: Decimal) -> str:
+            return str(value)
+
+        return {
+            "team": self.team, "period": self.period, "currency": self.currency,
+            "lines": [
+                {**asdict(line), "provider_cost": money(line.provider_cost),
+                 "amount": money(line.amount), "card_versions": list(line.card_versions)}
+                for line in self.lines
+            ],
+            "usage_total": money(self.usage_total),
+            "overhead": [{**asdict(share), "amount": money(share.amount)}
+                         for share in self.overhead],
+            "charged_overhead": money(self.charged_overhead),
+            "central_overhead": money(self.central_overhead),
+            "total": money(self.total),
+            "unpriced": self.unpriced,
+        }
+
+
+def team_drivers(engine: Engine, period: str) -> dict[str, TeamDrivers]:
+    """Spend, tokens and requests per team in a period: the quantities pools are split by."""
+    query = select(rated.c.team, rated.c.amount, rated.c.requests, rated.c.input_tokens,
+                   rated.c.output_tokens, rated.c.cached_input_tokens,
+                   rated.c.cache_write_input_tokens).where(
+        rated.c.view == "showback", rated.c.period == period, rated.c.team.is_not(None)
+    )
+    spend: dict[str, Decimal] = defaultdict(Decimal)
+    tokens: dict[str, int] = defaultdict(int)
+    requests: dict[str, int] = defaultdict(int)
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            spend[row.team] += row.amount or 0
+            tokens[row.team] += (row.input_tokens + row.output_tokens + row.cached_input_tokens
+                                 + row.cache_write_input_tokens)
+            requests[row.team] += row.requests
+    return {team: TeamDrivers(spend[team], tokens[team], requests[team]) for team in tokens}
+
+
+def overhead_shares(
+    pools: list[Pool], drivers: dict[str, TeamDrivers], period: str
+) -> dict[str, list[OverheadShare]]:
+    shares: dict[str, list[OverheadShare]] = defaultdict(list)
+    for pool in pools:
+        if not pool.applies_to(period):
+            continue
+        for team, amount in allocate(pool, drivers).items():
+            shares[team].append(OverheadShare(pool.name, pool.driver, pool.treatment, amount))
+    return shares
+
+
+def showback(
+    engine: Engine, team: str, period: str, *, pools: list[Pool] | None = None,
+    currency: str = "USD",
+) -> Showback:
+    """A team's showback for a period."""
+    query = select(rated).where(
+        rated.c.view == "showback", rated.c.period == period, rated.c.team == team
+    )
+    groups: dict[tuple, dict[str, Any]] = {}
+    unpriced: dict[str, dict[str, Any]] = {}
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    if not rows:
+        raise NoUsage(f"team {team!r} has no rated usage in {period}; run `billing rate`, "
+                      "or check the team name with `billing coverage --period`")
+    for row in rows:
+        if row["amount"] is None:
+            entry = unpriced.setdefault(row["model"], {"model": row["model"], "requests": 0,
+                                                       "reason": row["unpriced_reason"]})
+            entry["requests"] += row["requests"]
+            continue
+        currency = row["currency"] or currency
+        key = (row["use_case"] or "", row["model"], row["tier"] or "")
+        group = groups.setdefault(key, {"provider_cost": Decimal(0), "amount": Decimal(0),
+                                        "versions": set(), **dict.fromkeys(TOKEN_FIELDS, 0)})
+        group["provider_cost"] += row["provider_cost"]
+        group["amount"] += row["amount"]
+        group["versions"].add(f"{row['card']}@{row['card_version']}")
+        for name in TOKEN_FIELDS:
+            group[name] += row[name]
+    lines = [
+        ShowbackLine(
+            use_case=key[0] or None, model=key[1], tier=key[2] or None,
+            **{name: group[name] for name in TOKEN_FIELDS},
+            provider_cost=round_line(group["provider_cost"], currency),
+            amount=round_line(group["amount"], currency),
+            card_versions=tuple(sorted(group["versions"])),
+        )
+        for key, group in sorted(groups.items())
+    ]
+    shares = overhead_shares(pools or [], team_drivers(engine, period), period) if pools else {}
+    return Showback(team, period, currency, lines, shares.get(team, []),
+                    sorted(unpriced.values(), key=lambda item: item["model"]))

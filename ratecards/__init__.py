@@ -1,0 +1,26 @@
+"""Rate cards: versioned good/better/best price lists and the exact maths of pricing.
+
+Pure: this package reads YAML text and computes Decimals; it imports nothing of `billing`.
+"""
+
+from ratecards.currency import UnknownCurrency, currency_exponent, is_currency
+from ratecards.diff import PriceChange, diff_versions
+from ratecards.discounts import CommitmentResult, committed_use, graduated_discount
+from ratecards.loading import (
+    CardValidationError,
+    Problem,
+    load_card,
+    shipped_card_files,
+    validate_card,
+)
+from ratecards.pricing import Quote, UnpricedModel, price_band, quote, tier_of
+from ratecards.schema import TIER_NAMES, CardVersion, Commitment, ModelPrice, Tier, VolumeBand
+from ratecards.versions import NoVersionInForce, version_in_force, version_on
+
+__all__ = [
+    "TIER_NAMES", "CardValidationError", "CardVersion", "Commitment", "CommitmentResult",
+    "ModelPrice", "NoVersionInForce", "PriceChange", "Problem", "Quote", "Tier",
+    "UnknownCurrency", "UnpricedModel", "VolumeBand", "committed_use", "currency_exponent",
+    "diff_versions", "graduated_discount", "is_currency", "load_card", "price_band", "quote",
+    "shipped_card_files", "tier_of", "validate_card", "version_in_force", "version_on",
+]

@@ -1,0 +1,287 @@
+"""Reading a rate-card YAML file: every problem reported with file, line and field.
+
+The YAML is composed into nodes first, so each problem names the line it is on; a price
+written as a bare number (which YAML reads as a float) is refused, because prices are exact
+decimal strings. Only a file with no problems becomes a `CardVersion`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from ratecards.currency import is_currency
+from ratecards.schema import (
+    TIER_NAMES,
+    CardVersion,
+    Commitment,
+    ModelPrice,
+    Tier,
+    VolumeBand,
+    content_hash,
+)
+
+CARDS_DIR = Path(__file__).parent / "cards"
+STR = "tag:yaml.org,2002:str"
+TOP_KEYS = ("card", "version", "effective_from", "currency", "tiers", "volume_discounts",
+            "commitments")
+TIER_KEYS = ("description", "slo", "markup", "per_request_fee", "models")
+PRICE_KEYS = ("provider", "input", "output", "cached_input", "cache_write_input")
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class CardValidationError(ValueError):
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+class _Reader:
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def problem(self, node: Node | None, where: str, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 1
+        self.problems.append(Problem(self.filename, line, where, message))
+
+    def mapping(self, node: Node, where: str, allowed: Sequence[str] | None = None
+                ) -> dict[str, tuple[Node, Node]]:
+        if not isinstance(node, MappingNode):
+            self.problem(node, where, "expected a mapping of keys to values")
+            return {}
+        result: dict[str, tuple[Node, Node]] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            if allowed is not None and name not in allowed:
+                self.problem(key, f"{where}.{name}".lstrip("."),
+                             f"unknown key; expected one of {', '.join(allowed)}")
+                continue
+            if name in result:
+                self.problem(key, f"{where}.{name}".lstrip("."), "appears twice")
+            result[name] = (key, value)
+        return result
+
+    def text(self, entries: dict, name: str, where: str, *, required: bool = True) -> str | None:
+        if name not in entries:
+            if required:
+                self.problem(None, f"{where}.{name}".lstrip("."), "is required")
+            return None
+        _, node = entries[name]
+        if not isinstance(node, ScalarNode) or node.value == "":
+            self.problem(node, f"{where}.{name}".lstrip("."), "expected a non-empty value")
+            return None
+        return str(node.value)
+
+    def decimal(self, entries: dict, name: str, where: str, *, required: bool = True,
+                ) -> Decimal | None:
+        field = f"{where}.{name}".lstrip(".")
+        if name not in entries:
+            if required:
+                self.problem(None, field, "is required")
+            return None
+        _, node = entries[name]
+        if not isinstance(node, ScalarNode):
+            self.problem(node, field, "expected a decimal string like \"0.15\"")
+            return None
+        if node.tag != STR or node.style not in ("'", '"'):
+            self.problem(node, field, f"{node.value} is written as a number; write it as a "
+                                      f"quoted decimal string, \"{node.value}\", so it stays exact")
+            return None
+        try:
+            value = Decimal(node.value)
+        except InvalidOperation:
+            self.problem(node, field, f"{node.value!r} is not a decimal number")
+            return None
+        if not value.is_finite():
+            self.problem(node, field, f"{node.value!r} is not a finite decimal number")
+            return None
+        if value < 0:
+            self.problem(node, field, f"{node.value!r} is negative; prices, markups and fees "
+                                      "are non-negative decimal strings like \"0.15\"")
+            return None
+        return value
+
+
+def _effective_from(reader: _Reader, entries: dict) -> date | None:
+    if "effective_from" not in entries:
+        reader.problem(None, "effective_from", "is required (a date, YYYY-MM-DD)")
+        return None
+    _, node = entries["effective_from"]
+    try:
+        return date.fromisoformat(str(node.value))
+    except (ValueError, TypeError):
+        reader.problem(node, "effective_from", f"{node.value!r} is not a date like 2026-11-01")
+        return None
+
+
+def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier | None:
+    where = f"tiers.{name}"
+    entries = reader.mapping(node, where, TIER_KEYS)
+    description = reader.text(entries, "description", where) or ""
+    slo: dict[str, str] = {}
+    if "slo" in entries:
+        for key, (_, value) in reader.mapping(entries["slo"][1], f"{where}.slo").items():
+            slo[key] = str(value.value)
+    else:
+        reader.problem(node, f"{where}.slo", "is required (p95_latency_ms, availability)")
+    markup = reader.decimal(entries, "markup", where)
+    fee = reader.decimal(entries, "per_request_fee", where)
+    models: dict[str, ModelPrice] = {}
+    if "models" not in entries:
+        reader.problem(node, f"{where}.models", "is required (may be empty: {})")
+    else:
+        for model, (key, price_node) in reader.mapping(entries["models"][1],
+                                                      f"{where}.models").items():
+            field = f"{where}.models.{model}"
+            if model in seen:
+                reader.problem(key, field, f"model {model!r} is also in tier {seen[model]}; "
+                                           "a model belongs to one tier")
+                continue
+            seen[model] = name
+            price = reader.mapping(price_node, field, PRICE_KEYS)
+            provider = reader.text(price, "provider", field)
+            values = [reader.decimal(price, key, field, required=key != "cache_write_input")
+                      for key in ("input", "output", "cached_input", "cache_write_input")]
+            if provider is None or any(v is None for v in values[:3]):
+                continue
+            input_price, output, cached, cache_write = values
+            models[model] = ModelPrice(provider, input_price, output, cached,  # type: ignore[arg-type]
+                                       cache_write if cache_write is not None else input_price)  # type: ignore[arg-type]
+    if markup is None or fee is None:
+        return None
+    return Tier(name, description, slo, markup, fee, models)
+
+
+def _volume(reader: _Reader, node: Node) -> dict[str, tuple[VolumeBand, ...]]:
+    result: dict[str, tuple[VolumeBand, ...]] = {}
+    for tier, (key, bands_node) in reader.mapping(node, "volume_discounts").items():
+        where = f"volume_discounts.{tier}"
+        if tier not in TIER_NAMES:
+            reader.problem(key, where, f"unknown tier {tier!r}; tiers are good, better, best")
+            continue
+        bands = []
+        for index, band in enumerate(getattr(bands_node, "value", []) or []):
+            entries = reader.mapping(band, f"{where}[{index}]", ("above_tokens", "discount"))
+            above = entries.get("above_tokens")
+            discount = reader.decimal(entries, "discount", f"{where}[{index}]")
+            if above is None or not str(above[1].value).isdigit():
+                reader.problem(band, f"{where}[{index}].above_tokens",
+                               "expected a whole number of tokens")
+                continue
+            if discount is not None and discount >= 1:
+                reader.problem(band, f"{where}[{index}].discount", "must be below 1 (100%)")
+                continue
+            if discount is not None:
+                bands.append(VolumeBand(int(above[1].value), discount))
+        result[tier] = tuple(sorted(bands, key=lambda b: b.above_tokens))
+    return result
+
+
+def _commitments(reader: _Reader, node: Node) -> dict[str, Commitment]:
+    result = {}
+    for customer, (_, value) in reader.mapping(node, "commitments").items():
+        where = f"commitments.{customer}"
+        entries = reader.mapping(value, where, ("monthly_amount", "discount"))
+        amount = reader.decimal(entries, "monthly_amount", where)
+        discount = reader.decimal(entries, "discount", where)
+        if amount is not None and discount is not None:
+            result[customer] = Commitment(amount, discount)
+    return result
+
+
+def _read(text: str, filename: str) -> tuple[CardVersion | None, list[Problem]]:
+    reader = _Reader(filename)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(filename, line, "(file)", f"not valid YAML: {exc}")]
+    if root is None:
+        return None, [Problem(filename, 1, "(file)", "the file is empty")]
+    top = reader.mapping(root, "", TOP_KEYS)
+    card = reader.text(top, "card", "")
+    if card is not None and not NAME.match(card):
+        reader.problem(top["card"][1], "card", "use lowercase letters, digits, '.', '_', '-'")
+    version = reader.text(top, "version", "")
+    if version is not None and not VERSION.match(version):
+        reader.problem(top["version"][1], "version",
+                       f"{version!r} is not a version name like \"2026-11\"")
+    effective = _effective_from(reader, top)
+    currency = reader.text(top, "currency", "")
+    if currency is not None and not is_currency(currency):
+        reader.problem(top["currency"][1], "currency",
+                       f"{currency!r} is not an ISO 4217 currency code such as USD or EUR")
+    tiers: dict[str, Tier] = {}
+    seen: dict[str, str] = {}
+    if "tiers" not in top:
+        reader.problem(root, "tiers", "is required: good, better and best")
+    else:
+        for name, (key, node) in reader.mapping(top["tiers"][1], "tiers").items():
+            if name not in TIER_NAMES:
+                reader.problem(key, f"tiers.{name}",
+                               f"unknown tier {name!r}; tiers are good, better and best")
+                continue
+            tier = _tier(reader, name, node, seen)
+            if tier is not None:
+                tiers[name] = tier
+    volume = _volume(reader, top["volume_discounts"][1]) if "volume_discounts" in top else {}
+    commitments = _commitments(reader, top["commitments"][1]) if "commitments" in top else {}
+    if reader.problems or None in (card, version, effective, currency):
+        return None, reader.problems
+    result = CardVersion(card, version, effective, currency,  # type: ignore[arg-type]
+                         {name: tiers[name] for name in TIER_NAMES if name in tiers},
+                         volume, commitments)
+    return replace(result, content_hash=content_hash(result)), []
+
+
+def validate_card(text: str, filename: str, *, published: Sequence[CardVersion] = ()
+                  ) -> list[Problem]:
+    """Every problem in a card file, including one that conflicts with published versions."""
+    card, problems = _read(text, filename)
+    if card is None:
+        return problems
+    others = [v for v in published if v.card == card.card and v.version != card.version]
+    if others:
+        in_force = max(others, key=lambda v: v.effective_from)
+        if card.effective_from < in_force.effective_from:
+            line = next((n + 1 for n, t in enumerate(text.splitlines())
+                         if t.startswith("effective_from")), 1)
+            problems.append(Problem(
+                filename, line, "effective_from",
+                f"{card.effective_from} is earlier than {card.card}@{in_force.version}, in force "
+                f"from {in_force.effective_from}; a new version takes effect after the one in "
+                "force",
+            ))
+    return problems
+
+
+def load_card(text: str, filename: str) -> CardVersion:
+    card, problems = _read(text, filename)
+    if card is None:
+        raise CardValidationError(problems)
+    return card
+
+
+def shipped_card_files() -> list[Path]:
+    return sorted(CARDS_DIR.glob("*.yaml"))

@@ -1,0 +1,98 @@
+"""Price maths: the internal price of a call, exact in Decimal, never rounded here.
+
+internal = (input x input price + output x output price + cached x cached price
+            + cache write x cache-write price) / 1,000,000 x (1 + tier markup)
+           + requests x per-request fee
+Rounding happens once, at the document line, outside this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ratecards.schema import CardVersion
+
+MILLION = Decimal(1_000_000)
+TYPICAL_REQUEST = (1_000, 500)  # input, output tokens: the request a price band describes
+
+
+class UnpricedModel(LookupError):
+    def __init__(self, card: str, version: str, model: str, tier: str | None, message: str):
+        super().__init__(message)
+        self.card, self.version, self.model, self.tier = card, version, model, tier
+
+
+@dataclass(frozen=True)
+class Quote:
+    card: str
+    version: str
+    tier: str
+    model: str
+    provider: str
+    input_price: Decimal
+    output_price: Decimal
+    cached_input_price: Decimal
+    cache_write_input_price: Decimal
+    markup: Decimal
+    per_request_fee: Decimal
+    provider_cost: Decimal
+    markup_amount: Decimal
+    request_fees: Decimal
+    internal_price: Decimal
+
+
+def tier_of(card: CardVersion, model: str) -> str:
+    tier = card.tier_of(model)
+    if tier is None:
+        raise UnpricedModel(card.card, card.version, model, None,
+                            f"model {model!r} is not priced by {card.card}@{card.version}")
+    return tier
+
+
+def quote(
+    card: CardVersion,
+    model: str,
+    *,
+    tier: str | None = None,
+    input_tokens: int,
+    output_tokens: int,
+    cached_input_tokens: int = 0,
+    cache_write_input_tokens: int = 0,
+    requests: int = 1,
+) -> Quote:
+    """Price usage of one model on one card version (in the model's tier unless given)."""
+    home = tier_of(card, model)
+    if tier is not None and tier != home:
+        raise UnpricedModel(
+            card.card, card.version, model, tier,
+            f"model {model!r} is in tier {home} of {card.card}@{card.version}, not {tier}",
+        )
+    band = card.tiers[home]
+    price = band.models[model]
+    provider_cost = (
+        Decimal(input_tokens) * price.input
+        + Decimal(output_tokens) * price.output
+        + Decimal(cached_input_tokens) * price.cached_input
+        + Decimal(cache_write_input_tokens) * price.cache_write_input
+    ) / MILLION
+    markup_amount = provider_cost * band.markup
+    request_fees = Decimal(requests) * band.per_request_fee
+    return Quote(
+        card=card.card, version=card.version, tier=home, model=model, provider=price.provider,
+        input_price=price.input, output_price=price.output,
+        cached_input_price=price.cached_input, cache_write_input_price=price.cache_write_input,
+        markup=band.markup, per_request_fee=band.per_request_fee,
+        provider_cost=provider_cost, markup_amount=markup_amount, request_fees=request_fees,
+        internal_price=provider_cost + markup_amount + request_fees,
+    )
+
+
+def price_band(card: CardVersion, tier: str) -> tuple[Decimal, Decimal]:
+    """Cheapest and dearest internal price of a typical request in a tier (0, 0 if empty)."""
+    inputs, outputs = TYPICAL_REQUEST
+    prices = [quote(card, model, input_tokens=inputs, output_tokens=outputs).internal_price
+              for model in card.tiers[tier].models]
+    if not prices:
+        return Decimal(0), Decimal(0)
+    return min(prices), max(prices)

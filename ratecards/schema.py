@@ -1,0 +1,89 @@
+"""The rate-card model: an immutable card version with good/better/best tiers.
+
+Plain frozen dataclasses with Decimal fields; prices are per million tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+TIER_NAMES = ("good", "better", "best")
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    provider: str
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal
+    cache_write_input: Decimal
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    description: str
+    slo: Mapping[str, str]
+    markup: Decimal
+    per_request_fee: Decimal
+    models: Mapping[str, ModelPrice]
+
+
+@dataclass(frozen=True)
+class VolumeBand:
+    """Tokens above `above_tokens` in a month are discounted by `discount` (0.05 = 5%)."""
+
+    above_tokens: int
+    discount: Decimal
+
+
+@dataclass(frozen=True)
+class Commitment:
+    monthly_amount: Decimal
+    discount: Decimal
+
+
+@dataclass(frozen=True)
+class CardVersion:
+    card: str
+    version: str
+    effective_from: date
+    currency: str
+    tiers: Mapping[str, Tier]
+    volume_discounts: Mapping[str, tuple[VolumeBand, ...]] = field(default_factory=dict)
+    commitments: Mapping[str, Commitment] = field(default_factory=dict)
+    content_hash: str = ""
+
+    def tier_of(self, model: str) -> str | None:
+        for name, tier in self.tiers.items():
+            if model in tier.models:
+                return name
+        return None
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-ready form where decimals are normalised strings, for hashing."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
+                if name != "content_hash"}
+    return value
+
+
+def content_hash(card: CardVersion) -> str:
+    """sha256 of the card's meaning: comments and layout do not change it; any price does."""
+    text = json.dumps(canonical(card), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,79 @@
+"""init publishes the shipped cards; rate, showback and ratecards commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from billing.cli import app
+
+USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BILLING_ATTRIBUTION_RULES", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("BILLING_OVERHEAD_POOLS", str(tmp_path / "none.yaml"))
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    return database_url
+
+
+def test_init_publishes_shipped_cards_once(env):
+    again = json.loads(runner.invoke(app, ["init", "--json"]).stdout)
+    assert {card["status"] for card in again["rate_cards"]} == {"unchanged"}
+    listed = json.loads(runner.invoke(app, ["ratecards", "list", "--json"]).stdout)
+    assert {(c["card"], c["version"]) for c in listed} >= {("internal", "2026-10"),
+                                                           ("external", "2026-10")}
+
+
+def test_rate_then_showback_then_nothing_to_do(env):
+    runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")])
+    first = json.loads(runner.invoke(app, ["rate", "--json"]).stdout)
+    assert first["events"] == 4 and not first["nothing_to_do"]
+    second = json.loads(runner.invoke(app, ["rate", "--json"]).stdout)
+    assert second["nothing_to_do"]
+    result = runner.invoke(app, ["showback", "--team", "support", "--period", "2026-10",
+                                 "--json"])
+    report = json.loads(result.stdout)
+    assert report["team"] == "support" and report["currency"] == "USD"
+    assert [line["model"] for line in report["lines"]] == ["gpt-4o-mini"]
+    assert report["total"] == report["lines"][0]["amount"]
+    human = runner.invoke(app, ["showback", "--team", "support", "--period", "2026-10"])
+    assert "gpt-4o-mini" in human.output and "total" in human.output
+
+
+def test_showback_for_an_unknown_team_says_what_to_do(env):
+    result = runner.invoke(app, ["showback", "--team", "nobody", "--period", "2026-10"])
+    assert result.exit_code == 2 and "billing rate" in result.output
+
+
+def test_rerate_needs_a_period(env):
+    result = runner.invoke(app, ["rate", "--rerate"])
+    assert result.exit_code == 2 and "--period" in result.output
+
+
+def test_quote_and_unpriced_model(env):
+    result = runner.invoke(app, ["quote", "--model", "gpt-4o-mini", "--input", "1000000",
+                                 "--output", "0", "--at", "2026-10-15", "--json"])
+    quoted = json.loads(result.stdout)
+    assert quoted["card"] == "internal" and quoted["version"] == "2026-10"
+    assert quoted["tier"] == "good"
+    assert quoted["internal_price"] != "0"
+    missing = runner.invoke(app, ["quote", "--model", "no-such-model", "--input", "1",
+                                  "--output", "1"])
+    assert missing.exit_code == 1 and "no-such-model" in missing.output
+
+
+def test_publish_refuses_a_changed_file_under_a_published_version(env, tmp_path):
+    shipped = Path(__file__).parents[2] / "ratecards" / "cards" / "internal-2026-10.yaml"
+    changed = tmp_path / "internal-2026-10.yaml"
+    changed.write_text(shipped.read_text().replace('markup: "0.', 'markup: "1.', 1))
+    result = runner.invoke(app, ["ratecards", "publish", str(changed)])
+    assert result.exit_code == 1 and "already published" in " ".join(result.output.split())
+    same = runner.invoke(app, ["ratecards", "publish", str(shipped)])
+    assert same.exit_code == 0 and "nothing to do" in same.output
