@@ -55,6 +55,12 @@ class CardValidationError(ValueError):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
+class _Entries(dict):
+    """A YAML mapping's entries, remembering where the mapping starts (for missing keys)."""
+
+    node: Node | None = None
+
+
 class _Reader:
     def __init__(self, filename: str):
         self.filename = filename
@@ -66,10 +72,11 @@ class _Reader:
 
     def mapping(self, node: Node, where: str, allowed: Sequence[str] | None = None
                 ) -> dict[str, tuple[Node, Node]]:
+        result = _Entries()
+        result.node = node
         if not isinstance(node, MappingNode):
             self.problem(node, where, "expected a mapping of keys to values")
-            return {}
-        result: dict[str, tuple[Node, Node]] = {}
+            return result
         for key, value in node.value:
             name = str(key.value)
             if allowed is not None and name not in allowed:
@@ -84,7 +91,8 @@ class _Reader:
     def text(self, entries: dict, name: str, where: str, *, required: bool = True) -> str | None:
         if name not in entries:
             if required:
-                self.problem(None, f"{where}.{name}".lstrip("."), "is required")
+                self.problem(getattr(entries, "node", None), f"{where}.{name}".lstrip("."),
+                             "is required")
             return None
         _, node = entries[name]
         if not isinstance(node, ScalarNode) or node.value == "":
@@ -97,7 +105,7 @@ class _Reader:
         field = f"{where}.{name}".lstrip(".")
         if name not in entries:
             if required:
-                self.problem(None, field, "is required")
+                self.problem(getattr(entries, "node", None), field, "is required")
             return None
         _, node = entries[name]
         if not isinstance(node, ScalarNode):

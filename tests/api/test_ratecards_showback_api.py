@@ -1,0 +1,60 @@
+"""Rate cards, quotes and showback over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from billing.api.app import create_app
+from billing.metering import ingest_lines
+from billing.ratecard_registry import publish_shipped, published_versions
+from billing.rating import Cards, rate
+
+AUTH = {"Authorization": "Bearer test-key"}
+
+
+@pytest.fixture
+def client(engine, settings):  # noqa: ANN001
+    publish_shipped(engine)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_list_and_get_cards(client):
+    cards = client.get("/v1/ratecards", headers=AUTH).json()
+    assert {"internal", "external"} <= {c["card"] for c in cards}
+    card = client.get("/v1/ratecards/internal/2026-10", headers=AUTH).json()
+    assert card["tiers"]["good"]["models"]["gpt-4o-mini"]["input"] == "0.15"
+    assert card["tiers"]["good"]["slo"]["availability"] == "99.5%"
+    missing = client.get("/v1/ratecards/internal/1999-01", headers=AUTH)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_quote(client):
+    body = {"model": "gpt-4o-mini", "input_tokens": 1_000_000, "output_tokens": 100_000,
+            "cached_input_tokens": 200_000, "requests": 10, "at": "2026-10-15T00:00:00Z"}
+    quoted = client.post("/v1/quote", json=body, headers=AUTH).json()
+    assert (quoted["version"], quoted["internal_price"]) == ("2026-10", "0.23725")
+    unpriced = client.post("/v1/quote", json=body | {"model": "nope"}, headers=AUTH)
+    assert unpriced.status_code == 422 and unpriced.json()["field"] == "model"
+    bad = client.post("/v1/quote", json=body | {"input_tokens": -1}, headers=AUTH)
+    assert bad.status_code == 422 and bad.json()["field"] == "input_tokens"
+    assert client.post("/v1/quote", json=body).status_code == 401
+
+
+def test_showback(client, engine):
+    event = {"event_id": "s1", "occurred_at": "2026-10-05T10:00:00Z", "team": "support",
+             "use_case": "copilot", "model": "gpt-4o-mini", "input_tokens": 1_000_000,
+             "output_tokens": 100_000, "cached_input_tokens": 200_000, "requests": 10}
+    ingest_lines(engine, [json.dumps(event)], zone=client.app.state.settings.zone)
+    rate(engine, Cards(published_versions(engine, "internal"),
+                       published_versions(engine, "external")),
+         zone=client.app.state.settings.zone)
+    report = client.get("/v1/showback/support?period=2026-10", headers=AUTH).json()
+    assert report["lines"][0]["amount"] == "0.24"   # 0.23725 rounded once, half-up
+    assert report["total"] == "0.24" and report["currency"] == "USD"
+    assert client.get("/v1/showback/nobody?period=2026-10", headers=AUTH).status_code == 404
+    assert client.get("/v1/showback/support?period=2026-13", headers=AUTH).status_code == 422
