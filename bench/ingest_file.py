@@ -6,7 +6,9 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
+from billing.bulk_ingest import can_split, ingest_file_parallel
 from billing.config import load_settings
 from billing.db import engine_for, migrate
 from billing.metering import ingest_lines
@@ -15,13 +17,19 @@ from billing.metering import ingest_lines
 def main(url: str, path: str) -> None:
     migrate(url)
     engine = engine_for(url)
+    zone = load_settings().zone
     started = time.perf_counter()
-    with open(path, encoding="utf-8") as handle:
-        result = ingest_lines(engine, handle, zone=load_settings().zone, source=path)
+    if can_split(Path(path)):
+        result = ingest_file_parallel(url, Path(path), zone=zone)
+    else:
+        with open(path, encoding="utf-8") as handle:
+            result = ingest_lines(engine, handle, zone=zone, source=path)
     seconds = time.perf_counter() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"rows": result.rows, "accepted": result.accepted, "seconds": seconds,
-                      "events_per_second": result.rows / seconds, "peak_mib": peak_kib / 1024}))
+                      "events_per_second": result.rows / seconds, "peak_mib": peak_kib / 1024,
+                      "processes": 2 if can_split(Path(path)) else 1}))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from billing.db import write_transaction
 from billing.formats import SourceRow, reader_for
 from billing.models import IngestBatch, QuarantinedRow, UsageEvent
 from billing.usage_event import InvalidEvent, validate
@@ -348,7 +349,7 @@ def ingest_rows(
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
     for chunk in _chunks(rows, chunk_size):
-        with engine.begin() as connection:
+        with write_transaction(engine) as connection:
             outcomes = _store_chunk(connection, chunk, zone, result.batch_id)
             rejected = [
                 (row, outcome)
@@ -420,7 +421,7 @@ def replay_quarantine(
     for item in pending:
         result.examined += 1
         rows = list(reader_for(item["format"])(item["raw"].splitlines(keepends=True)))
-        with engine.begin() as connection:
+        with write_transaction(engine) as connection:
             outcomes = _store_chunk(connection, rows, zone, batch_id) if rows else []
             failure = next((o for o in outcomes if o.status == "rejected"), None)
             status = "replayed" if outcomes and failure is None else "pending"

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, sele
 
 from billing.attribution import Rule, attribute
 from billing.coverage import tag_value
+from billing.db import write_transaction
 from billing.models import RatedLine, RatingRun, UsageEvent
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
@@ -189,7 +190,7 @@ def rate(
         )
     high = _ledger_high_water(engine)
     rules = rules or []
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         _lock(connection)
         run_id = connection.execute(
             insert(runs).values(kind="rerate" if rerate_period else "incremental",

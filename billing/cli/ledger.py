@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from billing.bulk_ingest import can_split, ingest_file_parallel
 from billing.cli.console import JSON_OPTION, emit_json, err, fail, out, ready_engine, settings
 from billing.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from billing.db import engine_for, migrate
@@ -126,6 +127,8 @@ def ingest(
 
 def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestResult:  # noqa: ANN001
     size = path.stat().st_size
+    if fmt == "native" and can_split(path):
+        return _ingest_parallel(engine, zone, path, show=show)
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         if not show or size < PROGRESS_MIN_BYTES:
             return ingest_lines(engine, handle, zone=zone, fmt=fmt, source=str(path))
@@ -138,6 +141,19 @@ def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestRes
                 engine, lines, zone=zone, fmt=fmt, source=str(path),
                 on_chunk=lambda r: progress.update(task, events=r.rows),
             )
+
+
+def _ingest_parallel(engine, zone, path: Path, *, show: bool) -> IngestResult:  # noqa: ANN001
+    url = engine.url.render_as_string(hide_password=False)
+    if not show:
+        return ingest_file_parallel(url, path, zone=zone)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"ingesting {path.name} on all cores",
+                                 total=path.stat().st_size)
+        return ingest_file_parallel(
+            url, path, zone=zone, on_bytes=lambda done: progress.update(task, completed=done))
 
 
 def _print_result(result: IngestResult) -> None:

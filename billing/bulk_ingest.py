@@ -1,0 +1,129 @@
+"""Bulk ingest of a large native file on several cores.
+
+Parsing and validating JSON is most of ingest's cost and Python runs it on one core, so a big
+JSON-lines file is cut at line boundaries into one part per core, and each part is ingested
+by its own process with its own connection: the same chunked, idempotent write path as any
+ingest, so a kill still loses nothing and a re-run still adds nothing. Each part records its
+own ingest batch. Row numbers stay those of the whole file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import replace
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from billing.db import make_engine
+from billing.formats.native import read as read_native
+from billing.metering import IngestResult, ingest_rows
+
+MIN_PARALLEL_BYTES = 16 * 1024 * 1024
+PR_SET_PDEATHSIG = 1
+_progress = None
+
+
+def _init(counter) -> None:  # noqa: ANN001
+    """Worker set-up: share the progress counter; die with the parent (Linux), so a killed
+    ingest stops writing at once and a re-run resumes it."""
+    global _progress
+    _progress = counter
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def split(path: Path, parts: int) -> list[tuple[int, int, int]]:
+    """(start byte, end byte, first row number) of `parts` pieces cut at line ends."""
+    size = path.stat().st_size
+    bounds = [0]
+    with path.open("rb") as handle:
+        for part in range(1, parts):
+            handle.seek(max(bounds[-1], size * part // parts))
+            handle.readline()
+            bounds.append(min(handle.tell(), size))
+    bounds.append(size)
+    pieces, row = [], 1
+    with path.open("rb") as handle:
+        for start, end in zip(bounds, bounds[1:], strict=False):
+            if end > start:
+                pieces.append((start, end, row))
+            handle.seek(start)
+            row += handle.read(end - start).count(b"\n")
+    return pieces
+
+
+def _lines(path: Path, start: int, end: int) -> Iterator[str]:
+    with path.open("rb") as handle:
+        handle.seek(start)
+        done = 0
+        while handle.tell() < end:
+            line = handle.readline()
+            if not line:
+                break
+            done += len(line)
+            if done >= 1 << 20 and _progress is not None:
+                with _progress.get_lock():
+                    _progress.value += done
+                done = 0
+            yield line.decode("utf-8", errors="replace")
+        if _progress is not None:
+            with _progress.get_lock():
+                _progress.value += done
+
+
+def _ingest_part(url: str, path: str, start: int, end: int, first_row: int, zone: str,
+                 source: str) -> IngestResult:
+    engine = make_engine(url)
+    try:
+        offset = first_row - 1
+        rows = (replace(row, row=row.row + offset)
+                for row in read_native(_lines(Path(path), start, end)))
+        return ingest_rows(engine, rows, zone=ZoneInfo(zone), fmt="native", source=source)
+    finally:
+        engine.dispose()
+
+
+def can_split(path: Path) -> bool:
+    """Only JSON lines can be cut anywhere between lines; a JSON array cannot."""
+    if path.stat().st_size < MIN_PARALLEL_BYTES:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(4096).lstrip()
+    return not head.startswith(b"[")
+
+
+def ingest_file_parallel(
+    url: str, path: Path, *, zone: ZoneInfo, workers: int | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> IngestResult:
+    workers = workers or min(os.cpu_count() or 1, 4)
+    pieces = split(path, workers)
+    context = multiprocessing.get_context("spawn")
+    counter = context.Value("q", 0)
+    total = IngestResult(source=str(path), format="native")
+    with ProcessPoolExecutor(len(pieces), mp_context=context, initializer=_init,
+                             initargs=(counter,)) as pool:
+        futures = [
+            pool.submit(_ingest_part, url, str(path), start, end, row, str(zone),
+                        f"{path} (part {n} of {len(pieces)})")
+            for n, (start, end, row) in enumerate(pieces, start=1)
+        ]
+        while on_bytes and not all(f.done() for f in futures):
+            wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
+            on_bytes(counter.value)
+        for future in futures:
+            part = future.result()
+            total.rows += part.rows
+            total.accepted += part.accepted
+            total.duplicates += part.duplicates
+            total.rejected += part.rejected
+            total.reasons.update(part.reasons)
+            total.errors.extend(part.errors)
+    total.errors.sort(key=lambda error: error.row)
+    return total
