@@ -1,6 +1,8 @@
-"""`make bench`: ingest throughput and memory, from a file and over HTTP, on SQLite and PostgreSQL.
+"""`make bench`: ingest and rating throughput and memory, on SQLite and PostgreSQL.
 
-Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (default 1,000,000).
+Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, default 1,000,000),
+BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest or rating
+runs one part.
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -27,6 +29,8 @@ from billing.demo_data import generate
 
 HERE = Path(__file__).parent
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
+RATING_EVENTS = int(os.environ.get("BENCH_RATING_EVENTS", "10000000"))
+PARTS = os.environ.get("BENCH_ONLY", "ingest,rating").split(",")
 HTTP_BATCH = 10_000
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -129,30 +133,50 @@ def bench_http(kind: str, path: Path, workdir: Path, threads: int = 2) -> dict:
             "batch": HTTP_BATCH, "client_threads": threads}
 
 
+def bench_rating(kind: str, workdir: Path) -> dict:
+    with _database(kind, workdir) as url:
+        output = subprocess.run(
+            [sys.executable, "-m", "bench.rating", url, str(RATING_EVENTS)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    return json.loads(output)
+
+
 def main() -> None:
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
         "events": EVENTS,
         "ingest": [],
+        "rating": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        small, large = workdir / "small.jsonl", workdir / "large.jsonl"
-        print(f"generating {EVENTS:,} events ...", flush=True)
-        _write_file(large, EVENTS)
-        _write_file(small, max(EVENTS // 10, 1000))
-        for kind in ("sqlite", "postgresql"):
-            for label, path in (("file (1/10 size)", small), ("file", large)):
-                print(f"{kind}: {label} ...", flush=True)
-                results["ingest"].append({"database": kind, "path": label,
-                                          **bench_file(kind, path, workdir)})
-            print(f"{kind}: http ...", flush=True)
-            results["ingest"].append({"database": kind, "path": "http",
-                                      **bench_http(kind, large, workdir)})
+        if "ingest" in PARTS:
+            results["ingest"] = bench_ingest(workdir)
+        if "rating" in PARTS:
+            for kind in ("sqlite", "postgresql"):
+                print(f"{kind}: rating {RATING_EVENTS:,} events ...", flush=True)
+                results["rating"].append({"database": kind, **bench_rating(kind, workdir)})
     _print(results)
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {HERE / 'results.json'}")
+
+
+def bench_ingest(workdir: Path) -> list[dict]:
+    rows = []
+    small, large = workdir / "small.jsonl", workdir / "large.jsonl"
+    print(f"generating {EVENTS:,} events ...", flush=True)
+    _write_file(large, EVENTS)
+    _write_file(small, max(EVENTS // 10, 1000))
+    for kind in ("sqlite", "postgresql"):
+        for label, path in (("file (1/10 size)", small), ("file", large)):
+            print(f"{kind}: {label} ...", flush=True)
+            rows.append({"database": kind, "path": label, **bench_file(kind, path, workdir)})
+        print(f"{kind}: http ...", flush=True)
+        rows.append({"database": kind, "path": "http", **bench_http(kind, large, workdir)})
+    large.unlink()
+    return rows
 
 
 def _print(results: dict) -> None:
@@ -163,6 +187,14 @@ def _print(results: dict) -> None:
     for row in results["ingest"]:
         print(f"{row['database']:<11} {row['path']:<17} {row['rows']:>10,} {row['seconds']:>8.1f} "
               f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9.0f}")
+    if results["rating"]:
+        print(f"\nRating and showback, {results['machine']['cpus']} cores")
+        print(f"{'database':<11} {'events':>11} {'lines':>8} {'rating s':>9} {'peak MiB':>9} "
+              f"{'showback ms (median / max)':>27}")
+        for row in results["rating"]:
+            print(f"{row['database']:<11} {row['events']:>11,} {row['rated_lines']:>8,} "
+                  f"{row['rating_seconds']:>9.1f} {row['peak_mib']:>9.0f} "
+                  f"{row['showback_median_ms']:>15.0f} / {row['showback_max_ms']:.0f}")
 
 
 if __name__ == "__main__":

@@ -126,3 +126,43 @@ def allocate(pool: Pool, teams: Mapping[str, TeamDrivers]) -> dict[str, Decimal]
     else:
         weights = {team: getattr(drivers, pool.driver) for team, drivers in teams.items()}
     return split_largest_remainder(total, weights, pool.currency)
+
+
+def pool_to_dict(pool: Pool) -> dict[str, Any]:
+    """A pool as the YAML file writes it: amounts and weights as decimal strings."""
+    entry: dict[str, Any] = {"name": pool.name, "amount": str(pool.amount),
+                             "currency": pool.currency, "driver": pool.driver,
+                             "treatment": pool.treatment}
+    if pool.shares:
+        entry["shares"] = {team: str(weight) for team, weight in pool.shares.items()}
+    if pool.periods:
+        entry["periods"] = list(pool.periods)
+    return entry
+
+
+def dump_pools(pools: list[Pool]) -> str:
+    header = ("# Overhead pools: platform costs of a period allocated to teams (billing overhead "
+              "--help).\n# Drivers: spend, tokens, requests, even, shares. Charged pools add to "
+              "teams' totals;\n# central pools are shown on statements but funded centrally.\n")
+    body = yaml.safe_dump({"pools": [pool_to_dict(pool) for pool in pools]}, sort_keys=False,
+                          allow_unicode=True)
+    return header + body
+
+
+def upsert_pool(pools: list[Pool], pool: Pool) -> list[Pool]:
+    """The pools with `pool` added, or replacing the one of the same name in place."""
+    names = [existing.name for existing in pools]
+    if pool.name in names:
+        return [pool if existing.name == pool.name else existing for existing in pools]
+    return [*pools, pool]
+
+
+def make_pool(
+    name: str, amount: str, currency: str, driver: str, treatment: str,
+    shares: Mapping[str, str] | None = None, periods: tuple[str, ...] = (),
+) -> Pool:
+    """A pool from user input, with the same checks as the YAML file."""
+    entry: dict[str, Any] = {"name": name, "amount": amount, "currency": currency,
+                             "driver": driver, "treatment": treatment,
+                             "shares": dict(shares or {}), "periods": list(periods)}
+    return _pool(entry, "pool")

@@ -31,6 +31,10 @@ runs = RatingRun.__table__
 
 GROUP = ("period", "usage_date", "team", "use_case", "customer", "environment", "provider",
          "model", "tier")
+# Sort order for the GROUP BY: the most selective columns first make SQLite's sorter faster.
+SORT = ("usage_date", "model", "use_case", "customer", "team", "environment", "tier", "provider",
+        "period")
+SQLITE_SORT_THREADS = 4
 TOKENS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
 LOCK_KEY = 7_201_011
@@ -81,7 +85,10 @@ def _aggregate(connection: Connection, low: int, high: int, period: str | None):
     }
     extra_columns = [case((unattributed, value), else_=None).label(f"x_{name}")
                      for name, value in extras.items()]
-    group = [usage.c[name] for name in GROUP]
+    if dialect == "sqlite":
+        # lets SQLite's sorter use worker threads: the GROUP BY sort is most of rating's time
+        connection.exec_driver_sql(f"PRAGMA threads={SQLITE_SORT_THREADS}")
+    group = [usage.c[name] for name in SORT]
     query = (
         select(*group, *extra_columns, func.count().label("events"),
                *[func.sum(usage.c[name]).label(name) for name in TOKENS])

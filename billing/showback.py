@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from billing.models import RatedLine
 from billing.money import round_line
@@ -96,23 +96,27 @@ class Showback:
         }
 
 
-def team_drivers(engine: Engine, period: str) -> dict[str, TeamDrivers]:
-    """Spend, tokens and requests per team in a period: the quantities pools are split by."""
-    query = select(rated.c.team, rated.c.amount, rated.c.requests, rated.c.input_tokens,
-                   rated.c.output_tokens, rated.c.cached_input_tokens,
-                   rated.c.cache_write_input_tokens).where(
-        rated.c.view == "showback", rated.c.period == period, rated.c.team.is_not(None)
-    )
+def team_drivers(engine: Engine, period: str, *, with_spend: bool = True) -> dict[str, TeamDrivers]:
+    """Spend, tokens and requests per team in a period: the quantities pools are split by.
+
+    Counts are summed by the database; spend is exact decimal text, so it is added in Python,
+    and only when a pool is split by spend.
+    """
+    where = (rated.c.view == "showback", rated.c.period == period, rated.c.team.is_not(None))
+    token_sum = func.sum(rated.c.input_tokens + rated.c.output_tokens
+                         + rated.c.cached_input_tokens + rated.c.cache_write_input_tokens)
+    counts = select(rated.c.team, token_sum, func.sum(rated.c.requests)).where(*where)
     spend: dict[str, Decimal] = defaultdict(Decimal)
-    tokens: dict[str, int] = defaultdict(int)
-    requests: dict[str, int] = defaultdict(int)
     with engine.connect() as connection:
-        for row in connection.execute(query):
-            spend[row.team] += row.amount or 0
-            tokens[row.team] += (row.input_tokens + row.output_tokens + row.cached_input_tokens
-                                 + row.cache_write_input_tokens)
-            requests[row.team] += row.requests
-    return {team: TeamDrivers(spend[team], tokens[team], requests[team]) for team in tokens}
+        totals = {team: (int(tokens), int(requests))
+                  for team, tokens, requests in connection.execute(counts.group_by(rated.c.team))}
+        if with_spend:
+            amounts = select(rated.c.team, rated.c.amount).where(*where,
+                                                                rated.c.amount.is_not(None))
+            for team, amount in connection.execute(amounts):
+                spend[team] += amount
+    return {team: TeamDrivers(spend[team], tokens, requests)
+            for team, (tokens, requests) in totals.items()}
 
 
 def overhead_shares(
@@ -167,6 +171,10 @@ def showback(
         )
         for key, group in sorted(groups.items())
     ]
-    shares = overhead_shares(pools or [], team_drivers(engine, period), period) if pools else {}
+    shares: dict[str, list[OverheadShare]] = {}
+    if pools:
+        by_spend = any(pool.driver == "spend" and pool.applies_to(period) for pool in pools)
+        drivers = team_drivers(engine, period, with_spend=by_spend)
+        shares = overhead_shares(pools, drivers, period)
     return Showback(team, period, currency, lines, shares.get(team, []),
                     sorted(unpriced.values(), key=lambda item: item["model"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import demo, ledger, ratecards, rating, serve
+from billing.cli import demo, ledger, overhead, ratecards, rating, serve
 
 app = typer.Typer(
     name="billing",
@@ -16,6 +16,7 @@ app = typer.Typer(
 ledger.register(app)
 ratecards.register(app)
 rating.register(app)
+overhead.register(app)
 serve.register(app)
 demo.register(app)
 

@@ -1,0 +1,138 @@
+"""Overhead pool commands: list pools and their allocation, add or change one, remove one.
+
+Pools live in the YAML file named by BILLING_OVERHEAD_POOLS (default overhead.yaml), so they
+stay reviewable in git; these commands edit that file (comments in it are not kept).
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.ledger import check_period
+from billing.overhead import (
+    DRIVERS,
+    PoolError,
+    dump_pools,
+    load_pools_file,
+    make_pool,
+    pool_to_dict,
+    upsert_pool,
+)
+from billing.showback import overhead_shares, team_drivers
+
+overhead_app = typer.Typer(help="Overhead pools: platform costs allocated to teams by a driver.",
+                           no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(overhead_app, name="overhead")
+
+
+@overhead_app.command("list")
+def list_command(
+    period: str = typer.Option(None, "--period", "-p",
+                               help="Also show each team's share for this period (YYYY-MM)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The configured pools; with --period, how each is split between teams."""
+    config = settings()
+    try:
+        pools = load_pools_file(config.overhead_pools)
+    except PoolError as exc:
+        fail(str(exc), code=2)
+    allocation: dict[str, list] = {}
+    if period:
+        check_period(period)
+        engine = ready_engine(config)
+        pools = [pool for pool in pools if pool.applies_to(period)]
+        allocation = overhead_shares(pools, team_drivers(engine, period), period)
+    if as_json:
+        emit_json({"file": str(config.overhead_pools),
+                   "pools": [pool_to_dict(pool) for pool in pools],
+                   "allocation": {team: [{"pool": s.pool, "treatment": s.treatment,
+                                          "amount": str(s.amount)} for s in shares]
+                                  for team, shares in sorted(allocation.items())}})
+        return
+    if not pools:
+        out.print(f"No overhead pools in {config.overhead_pools}. Add one with "
+                  "`billing overhead set NAME --amount A --driver spend`.")
+        return
+    table = Table(title=f"Overhead pools ({config.overhead_pools})", title_justify="left")
+    for name in ("pool", "amount", "driver", "treatment", "periods"):
+        table.add_column(name, justify="right" if name == "amount" else "left")
+    for pool in pools:
+        table.add_row(pool.name, f"{pool.amount:,} {pool.currency}", pool.driver,
+                      pool.treatment, ", ".join(pool.periods) or "every period")
+    out.print(table)
+    if allocation:
+        split = Table(title=f"Allocation, {period}", title_justify="left")
+        split.add_column("team")
+        for pool in pools:
+            split.add_column(pool.name, justify="right")
+        for team, shares in sorted(allocation.items()):
+            by_pool = {share.pool: share.amount for share in shares}
+            split.add_row(team, *[f"{by_pool.get(pool.name, 0):,}" for pool in pools])
+        out.print(split)
+
+
+@overhead_app.command("set")
+def set_command(
+    name: str = typer.Argument(..., help="Pool name, e.g. observability."),
+    amount: str = typer.Option(..., "--amount", help="Amount per period, e.g. 4800.00.",
+                               show_default=False),
+    driver: str = typer.Option(..., "--driver", help=f"One of: {', '.join(DRIVERS)}.",
+                               show_default=False),
+    treatment: str = typer.Option("charged", "--treatment",
+                                  help="charged (added to teams' totals) or central (shown only)."),
+    currency: str = typer.Option("USD", "--currency", help="ISO 4217 code."),
+    share: list[str] = typer.Option([], "--share", help="With --driver shares: TEAM=WEIGHT, "
+                                    "repeatable."),
+    period: list[str] = typer.Option([], "--period", help="Periods it applies to (repeatable); "
+                                     "none: every period."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a pool, or replace the pool of the same name."""
+    config = settings()
+    for item in period:
+        check_period(item)
+    shares = {}
+    for item in share:
+        team, sep, weight = item.partition("=")
+        if not sep or not team:
+            fail(f"--share {item!r} is not TEAM=WEIGHT", "e.g. --share support=3", code=2)
+        shares[team] = weight
+    try:
+        pool = make_pool(name, amount, currency, driver, treatment, shares, tuple(period))
+        pools = upsert_pool(load_pools_file(config.overhead_pools), pool)
+    except PoolError as exc:
+        fail(str(exc), code=2)
+    config.overhead_pools.write_text(dump_pools(pools), encoding="utf-8")
+    if as_json:
+        emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool)})
+        return
+    out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {pool.amount:,} "
+              f"{pool.currency}, by {pool.driver}, {pool.treatment}.")
+
+
+@overhead_app.command("remove")
+def remove_command(
+    name: str = typer.Argument(..., help="Pool name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Remove a pool from the file."""
+    config = settings()
+    try:
+        pools = load_pools_file(config.overhead_pools)
+    except PoolError as exc:
+        fail(str(exc), code=2)
+    kept = [pool for pool in pools if pool.name != name]
+    if len(kept) == len(pools):
+        fail(f"no pool named {name!r} in {config.overhead_pools}",
+             "see `billing overhead list`", code=2)
+    config.overhead_pools.write_text(dump_pools(kept), encoding="utf-8")
+    if as_json:
+        emit_json({"file": str(config.overhead_pools), "removed": name})
+        return
+    out.print(f"Pool {name!r} removed from {config.overhead_pools}.")
