@@ -204,3 +204,112 @@ class RatedLine(SQLModel, table=True):
     provider_cost: Decimal | None = Field(default=None, sa_column=Column(Money()))
     amount: Decimal | None = Field(default=None, sa_column=Column(Money()))
     unpriced_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+SCOPE_KINDS_DOC = "team, use_case (key 'team/use case') or customer"
+
+
+class BudgetEntry(SQLModel, table=True):
+    """A budget for one scope (a team, a team's use case, or a customer) in one period.
+
+    Amounts are in the card currency. Thresholds are the soft alert points in percent of the
+    amount; `warn_percent` is where the gateway status turns from allow to warn; a hard cap
+    turns it to block once spend reaches the amount.
+    """
+
+    __tablename__ = "budget"
+    __table_args__ = (
+        UniqueConstraint("period", "scope_kind", "scope_key", name="uq_budget_scope"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7)
+    scope_kind: str = Field(max_length=12, description=SCOPE_KINDS_DOC)
+    scope_key: str = Field(max_length=401)
+    team: str | None = Field(default=None, max_length=200)
+    use_case: str | None = Field(default=None, max_length=200)
+    customer: str | None = Field(default=None, max_length=200)
+    currency: str = Field(max_length=3)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    thresholds: str = Field(max_length=200, description="percents, comma separated")
+    warn_percent: Decimal = Field(sa_column=Column(UnitPrice(), nullable=False))
+    hard_cap: bool = False
+    set_by: str = Field(default="", max_length=200)
+    updated_at: datetime
+
+
+class SpendTotal(SQLModel, table=True):
+    """The running spend of one scope in one period, kept up to date by rating.
+
+    It is what makes the gateway's budget check O(1) in the size of the ledger: one indexed
+    row instead of a scan. `tokens` counts input, output, cached and cache-write tokens.
+    """
+
+    __tablename__ = "spend_total"
+    __table_args__ = (
+        UniqueConstraint("period", "scope_kind", "scope_key", "currency",
+                         name="uq_spend_total_scope"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    period: str = Field(max_length=7)
+    scope_kind: str = Field(max_length=12, description=SCOPE_KINDS_DOC)
+    scope_key: str = Field(max_length=401)
+    currency: str = Field(max_length=3)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    requests: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    tokens: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime
+
+
+class Outcome(SQLModel, table=True):
+    """A business result of a use case, accepted or not by the use case's quality rule."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (Index("ix_outcome_period_use_case", "period", "use_case"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    outcome_id: str = Field(max_length=200, unique=True)
+    use_case: str = Field(max_length=200)
+    team: str | None = Field(default=None, max_length=200)
+    occurred_at: datetime = Field(description="stored in UTC")
+    period: str = Field(max_length=7, description="YYYY-MM in the billing time zone")
+    accepted: bool
+    quality_score: Decimal | None = Field(default=None, sa_column=Column(ExactDecimal()))
+    source: str = Field(default="", max_length=500)
+    ingested_at: datetime
+
+
+class Alert(SQLModel, table=True):
+    """Something finance or a team should hear about, raised once per `dedupe_key`."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_alert_dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, description="threshold, hard_cap, anomaly or unpriced")
+    dedupe_key: str = Field(max_length=600)
+    severity: str = Field(max_length=10)
+    period: str | None = Field(default=None, max_length=7)
+    team: str | None = Field(default=None, max_length=200)
+    scope_kind: str | None = Field(default=None, max_length=12)
+    scope_key: str | None = Field(default=None, max_length=401)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    raised_at: datetime
+
+
+class AlertDelivery(SQLModel, table=True):
+    """One alert's delivery to one webhook: attempts so far, and when it landed."""
+
+    __tablename__ = "alert_delivery"
+    __table_args__ = (UniqueConstraint("alert_id", "url", name="uq_alert_delivery"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id")
+    url: str = Field(max_length=1000)
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
