@@ -68,7 +68,7 @@ def generate(engine: Engine, events: int) -> float:
             usage_date = f"('2026-10-' || {day})::date"
             concat = "||"
             table = f"generate_series(1, {events}) AS seq(n)"
-        connection.exec_driver_sql(
+        statement = (
             f"{source}INSERT INTO usage_event ({COLUMNS}) SELECT "
             f"'b-' {concat} n, {occurred}, '2026-10', {usage_date}, "
             f"'team-' {concat} ((n % 300) % 50), 'uc-' {concat} (n % 300), "
@@ -78,6 +78,9 @@ def generate(engine: Engine, events: int) -> float:
             "CASE WHEN n % 5 = 0 THEN 256 ELSE 0 END, 0, 1 + (n % 3), NULL, NULL, 'bench', NULL "
             f"FROM {table} JOIN bench_model m ON m.idx = (n * 11) % 20"
         )
+        if dialect == "postgresql":
+            statement = statement.replace("%", "%%")  # psycopg placeholders
+        connection.exec_driver_sql(statement)
     return time.perf_counter() - started
 
 

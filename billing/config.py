@@ -31,6 +31,8 @@ class Settings:
     stripe_api_base: str | None = None
     attribution_rules: Path = Path("attribution.yaml")
     overhead_pools: Path = Path("overhead.yaml")
+    registry: Path = Path("registry.yaml")
+    close_cron: str = "0 2 1 * *"
     max_batch_events: int = MAX_BATCH_EVENTS
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -50,6 +52,8 @@ _ENV = {
     "STRIPE_API_BASE": "stripe_api_base",
     "BILLING_ATTRIBUTION_RULES": "attribution_rules",
     "BILLING_OVERHEAD_POOLS": "overhead_pools",
+    "BILLING_REGISTRY": "registry",
+    "BILLING_CLOSE_CRON": "close_cron",
 }
 
 
@@ -71,7 +75,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name, attr in _ENV.items():
         if env.get(name):
             values[attr] = env[name]
-    for name in ("documents_dir", "attribution_rules", "overhead_pools"):
+    for name in ("documents_dir", "attribution_rules", "overhead_pools", "registry"):
         if name in values:
             values[name] = Path(str(values[name]))
     settings = Settings(**values)  # type: ignore[arg-type]

@@ -12,11 +12,15 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     Index,
     Integer,
+    LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -204,6 +208,10 @@ class RatedLine(SQLModel, table=True):
     provider_cost: Decimal | None = Field(default=None, sa_column=Column(Money()))
     amount: Decimal | None = Field(default=None, sa_column=Column(Money()))
     unpriced_reason: str | None = Field(default=None, sa_column=Column(Text))
+    adjusts_period: str | None = Field(
+        default=None, max_length=7,
+        description="set on late usage of a closed period, rated into this open one",
+    )
 
 
 SCOPE_KINDS_DOC = "team, use_case (key 'team/use case') or customer"
@@ -313,3 +321,70 @@ class AlertDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     last_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
+
+
+# APScheduler 3's job store table (the scheduler's persistent jobs), declared here so the
+# migrations own it; SQLAlchemyJobStore finds it and never creates schema itself.
+SCHEDULER_JOBS = Table(
+    "apscheduler_jobs", SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+
+
+class PeriodClose(SQLModel, table=True):
+    """A closed period. Its row is written in the same transaction as its documents, so a
+    period is closed exactly once, with all of its documents or none."""
+
+    __tablename__ = "period_close"
+
+    period: str = Field(primary_key=True, max_length=7)
+    closed_at: datetime
+    closed_by: str = Field(max_length=200)
+    rating_run_id: int | None = None
+    statements: int = 0
+    invoices: int = 0
+
+
+class DocumentSequence(SQLModel, table=True):
+    """The next number of a gapless series (invoices, credit notes) of one issuer."""
+
+    __tablename__ = "document_sequence"
+
+    series: str = Field(primary_key=True, max_length=60)
+    next_value: int = 1
+
+
+class Document(SQLModel, table=True):
+    """A finalised statement, invoice or credit note: its JSON twin is the document; the PDF is
+    rendered from it. Never edited, except for delivery facts (PDF written, Stripe state)."""
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("kind", "number", name="uq_document_number"),
+        Index("ix_document_period_kind", "period", "kind"),
+        Index("ix_document_subject", "kind", "subject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=12, description="statement, invoice or credit_note")
+    number: str = Field(max_length=60)
+    period: str = Field(max_length=7)
+    subject: str = Field(max_length=200, description="the team or the customer")
+    currency: str = Field(max_length=3)
+    total: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    issued_on: date
+    due_on: date | None = None
+    references_id: int | None = Field(default=None, foreign_key="document.id")
+    content: str = Field(sa_column=Column(Text, nullable=False), description="the JSON twin")
+    content_hash: str = Field(max_length=64)
+    pdf_path: str | None = Field(default=None, max_length=500)
+    pdf_sha256: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+    stripe_invoice_id: str | None = Field(default=None, max_length=100)
+    stripe_number: str | None = Field(default=None, max_length=100)
+    stripe_hosted_url: str | None = Field(default=None, max_length=1000)
+    stripe_status: str | None = Field(default=None, max_length=30)
+    stripe_error: str | None = Field(default=None, sa_column=Column(Text))
+    stripe_pushed_at: datetime | None = None

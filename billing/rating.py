@@ -22,12 +22,13 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, sele
 from billing.attribution import Rule, attribute
 from billing.coverage import tag_value
 from billing.db import write_transaction
-from billing.models import RatedLine, RatingRun, UsageEvent
+from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
 usage = UsageEvent.__table__
 lines_table = RatedLine.__table__
 runs = RatingRun.__table__
+closes = PeriodClose.__table__
 
 GROUP = ("period", "usage_date", "team", "use_case", "customer", "environment", "provider",
          "model", "tier")
@@ -165,6 +166,21 @@ def price_line(
     return line
 
 
+def closed_periods(engine: Engine) -> frozenset[str]:
+    with engine.connect() as connection:
+        return frozenset(connection.execute(select(closes.c.period)).scalars())
+
+
+def next_open_period(period: str, closed: frozenset[str]) -> str:
+    """The first period after `period` that is not closed."""
+    year, month = map(int, period.split("-"))
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        candidate = f"{year:04d}-{month:02d}"
+        if candidate not in closed:
+            return candidate
+
+
 def _lock(connection: Connection) -> None:
     """One rating at a time: the first write takes SQLite's lock; PostgreSQL an advisory one."""
     if connection.dialect.name == "postgresql":
@@ -187,10 +203,14 @@ def rate(
     zone: ZoneInfo,
     rules: list[Rule] | None = None,
     rerate_period: str | None = None,
-    closed_periods: frozenset[str] = frozenset(),
 ) -> RatingResult:
-    """Rate all new usage, or (rerate_period) recompute one open period from scratch."""
-    if rerate_period in closed_periods:
+    """Rate all new usage, or (rerate_period) recompute one open period from scratch.
+
+    Usage of a closed period (it arrived late) is rated into the next open period as a
+    prior-period adjustment: a closed period's documents never change.
+    """
+    closed = closed_periods(engine)
+    if rerate_period in closed:
         raise RatingRefused(
             f"period {rerate_period} is closed; its documents never change. Late or corrected "
             "usage is rated into the next open period as a prior-period adjustment"
@@ -210,7 +230,9 @@ def rate(
             .where(runs.c.kind == "incremental", runs.c.id != run_id)
         ).scalar_one()
         if rerate_period:
-            connection.execute(delete(lines_table).where(lines_table.c.period == rerate_period))
+            # prior-period adjustments moved into this period keep their own rating
+            connection.execute(delete(lines_table).where(
+                lines_table.c.period == rerate_period, lines_table.c.adjusts_period.is_(None)))
             low, high, period = 0, watermark, rerate_period
         else:
             low, period = watermark, None
@@ -230,6 +252,9 @@ def rate(
                                             cache))
         for line in new_lines:
             line["run_id"] = run_id
+            if line["period"] in closed:
+                line["adjusts_period"] = line["period"]
+                line["period"] = next_open_period(line["period"], closed)
         _insert_lines(connection, new_lines)
         result.events = sum(totals[0] for totals in merged.values())
         result.lines = len(new_lines)

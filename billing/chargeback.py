@@ -1,0 +1,111 @@
+"""Chargeback invoices: what each customer owes for a period, as the plain data `invoices`
+renders.
+
+An invoice line is a quantity times a unit price a customer can check: million input (output,
+cached input, cache-write) tokens of one model and tier at the card version's price with its
+markup, and the per-request fee as its own line. Lines are summed by the database from the
+rated ledger (chargeback view), so a line is the same however the usage was batched; each is
+rounded once, and the invoice adds its rounded lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, select
+
+from billing.models import RatedLine
+from billing.money import round_line
+from billing.registry import Registry
+from invoices.documents import ChargebackInvoice, InvoiceLine, Party
+
+rated = RatedLine.__table__
+MILLION = Decimal(1_000_000)
+TOKEN_KINDS = (
+    ("input_tokens", "input_price", "input"),
+    ("output_tokens", "output_price", "output"),
+    ("cached_input_tokens", "cached_input_price", "cached input"),
+    ("cache_write_input_tokens", "cache_write_input_price", "cache write"),
+)
+PRICE_KEYS = ("card", "card_version", "currency", "input_price", "output_price",
+              "cached_input_price", "cache_write_input_price", "markup", "per_request_fee")
+
+
+@dataclass
+class CustomerCharges:
+    """A customer's invoice lines of a period, their currency and the card versions used."""
+
+    currency: str
+    lines: list[InvoiceLine] = field(default_factory=list)
+    card_versions: set[str] = field(default_factory=set)
+
+
+def customer_charges(connection: Connection, period: str) -> dict[str, CustomerCharges]:
+    """Invoice lines per customer of a period, from sums the database made."""
+    keys = [rated.c.customer, rated.c.model, rated.c.tier, rated.c.adjusts_period,
+            *[rated.c[name] for name in PRICE_KEYS]]
+    sums = [func.sum(rated.c[name]).label(name)
+            for name in ("requests", *[kind[0] for kind in TOKEN_KINDS])]
+    query = (select(*keys, *sums)
+             .where(rated.c.view == "chargeback", rated.c.period == period,
+                    rated.c.customer.is_not(None), rated.c.amount.is_not(None))
+             .group_by(*keys)
+             .order_by(rated.c.customer, rated.c.adjusts_period.is_not(None),
+                       rated.c.adjusts_period, rated.c.model, rated.c.tier,
+                       rated.c.card_version))
+    charges: dict[str, CustomerCharges] = {}
+    for row in connection.execute(query):
+        currency, markup = row.currency, Decimal(row.markup)
+        charge = charges.setdefault(row.customer, CustomerCharges(currency))
+        if charge.currency != currency:
+            raise ValueError(f"customer {row.customer} has usage priced in {charge.currency} "
+                             f"and {currency} in {period}; bill each customer on one card")
+        charge.card_versions.add(f"{row.card}@{row.card_version}")
+        kind = "prior_period_adjustment" if row.adjusts_period else "usage"
+        what = f"{row.model} ({row.tier}), card {row.card}@{row.card_version}"
+        if row.adjusts_period:
+            what += f", usage of {row.adjusts_period}"
+        for count_name, price_name, label in TOKEN_KINDS:
+            tokens = int(getattr(row, count_name) or 0)
+            if not tokens:
+                continue
+            unit_price = Decimal(getattr(row, price_name)) * (1 + markup)
+            quantity = Decimal(tokens) / MILLION
+            charge.lines.append(InvoiceLine(
+                description=f"{what}: {label} tokens", quantity=quantity,
+                unit_price=unit_price, amount=round_line(quantity * unit_price, currency),
+                kind=kind, service_period=row.adjusts_period,
+            ))
+        fee = Decimal(row.per_request_fee)
+        if fee and row.requests:
+            charge.lines.append(InvoiceLine(
+                description=f"{what}: per-request fee", quantity=Decimal(int(row.requests)),
+                unit_price=fee, amount=round_line(int(row.requests) * fee, currency),
+                kind="fee" if not row.adjusts_period else kind, unit="requests",
+                service_period=row.adjusts_period,
+            ))
+    return charges
+
+
+def build_invoice(
+    customer: str, charges: CustomerCharges, *, number: str, period: str, registry: Registry,
+    issued_on: date,
+) -> ChargebackInvoice:
+    entry = registry.customer(customer)
+    issuer = registry.issuer
+    notes = [f"Customer reference: {customer}"]
+    if entry.tax_ids:
+        notes.append("Customer tax id: " + ", ".join(entry.tax_ids))
+    return ChargebackInvoice(
+        invoice_number=number,
+        issuer=Party(issuer.name, issuer.address, issuer.email, issuer.tax_id, issuer.locale),
+        bill_to=Party(entry.name, entry.address, entry.email,
+                      entry.tax_ids[0] if entry.tax_ids else None, entry.locale),
+        period=period, issue_date=issued_on,
+        due_date=issued_on + timedelta(days=entry.payment_terms_days),
+        currency=charges.currency, locale=entry.locale, lines=charges.lines,
+        tax_rate=entry.tax_rate, tax_label=entry.tax_label,
+        card_versions=sorted(charges.card_versions), notes=notes,
+    )

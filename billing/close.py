@@ -1,0 +1,198 @@
+"""The monthly close: a period becomes final, with one statement per team and one invoice per
+customer, exactly once.
+
+Steps: rate what is left; build every document from the rated ledger; then, in ONE write
+transaction, re-check that nobody closed the period meanwhile, take gapless invoice numbers,
+store the documents (their JSON twins) and mark the period closed; finally render the PDFs.
+A close stopped before that transaction leaves nothing behind; one stopped after it leaves
+only PDFs to render, which the next run does. Two closes at once serialise on the write lock
+(SQLite's, or an advisory lock on PostgreSQL): the second finds the period closed and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from billing.attribution import load_rules_file
+from billing.chargeback import build_invoice, customer_charges
+from billing.config import Settings
+from billing.db import write_transaction
+from billing.document_files import render_missing
+from billing.models import Document, PeriodClose, RatingRun, UsageEvent
+from billing.numbering import invoice_number, next_number
+from billing.overhead import load_pools_file
+from billing.ratecard_registry import published_versions
+from billing.rating import Cards, rate
+from billing.registry import load_registry_file
+from billing.statements import build_statements, previous_period
+from invoices import to_json
+
+documents = Document.__table__
+closes = PeriodClose.__table__
+CLOSE_LOCK_KEY = 7_201_012
+
+
+class CloseRefused(RuntimeError):
+    pass
+
+
+@dataclass
+class CloseResult:
+    """What a close produced, skipped or refused, in the words finance uses."""
+
+    period: str
+    status: str
+    message: str
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    invoices: list[dict[str, Any]] = field(default_factory=list)
+    rating: dict[str, Any] | None = None
+    rendering: dict[str, Any] | None = None
+    unrated_events: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "status": self.status, "message": self.message,
+                "statements": self.statements, "invoices": self.invoices,
+                "rating": self.rating, "rendering": self.rendering,
+                "unrated_events": self.unrated_events}
+
+
+def period_end(period: str, zone: Any) -> datetime:
+    year, month = map(int, period.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return datetime(year, month, 1, tzinfo=zone)
+
+
+def closed_row(connection: Connection, period: str) -> Any:
+    return connection.execute(select(closes).where(closes.c.period == period)).first()
+
+
+def _unrated_events(connection: Connection) -> int:
+    runs = RatingRun.__table__
+    usage = UsageEvent.__table__
+    watermark = connection.execute(
+        select(func.coalesce(func.max(runs.c.to_event_id), 0)).where(runs.c.kind == "incremental")
+    ).scalar_one()
+    return connection.execute(select(func.count()).where(usage.c.id > watermark)).scalar_one()
+
+
+def _summary(document: Any, kind: str) -> dict[str, Any]:
+    if kind == "statement":
+        return {"number": document.statement_number, "team": document.team,
+                "total": str(document.total), "currency": document.currency,
+                "recommendation": document.recommendation.action}
+    return {"number": document.invoice_number, "customer": document.bill_to.name,
+            "total": str(document.total), "currency": document.currency}
+
+
+def _store(connection: Connection, kind: str, number: str, subject: str, document: Any,
+           now: datetime, references_id: int | None = None) -> int:
+    twin = to_json(document)
+    content = json.dumps(twin, sort_keys=True, ensure_ascii=False)
+    return connection.execute(insert(documents).values(
+        kind=kind, number=number, period=document.period, subject=subject,
+        currency=document.currency, total=document.total,
+        issued_on=getattr(document, "issue_date", None) or now.date(),
+        due_on=getattr(document, "due_date", None), references_id=references_id,
+        content=content, content_hash=hashlib.sha256(content.encode()).hexdigest(),
+        created_at=now,
+    ).returning(documents.c.id)).scalar_one()
+
+
+def _lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CLOSE_LOCK_KEY})")
+
+
+def close_period(
+    engine: Engine, config: Settings, period: str, *, now: datetime | None = None,
+    dry_run: bool = False, closed_by: str = "billing close",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CloseResult:
+    """Close `period`, or say why not; safe to run again, and from two places at once."""
+    now = now or datetime.now(UTC)
+    zone = config.zone
+    local_now = now.astimezone(zone)
+    if local_now < period_end(period, zone):
+        raise CloseRefused(f"period {period} is not over until "
+                           f"{period_end(period, zone).isoformat()} ({config.timezone}); "
+                           "close it after its last day")
+    with engine.connect() as connection:
+        done = closed_row(connection, period)
+    if done is not None:
+        rendering = None if dry_run else render_missing(engine, config.documents_dir,
+                                                        period=period)
+        return CloseResult(period, "already_closed",
+                           f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
+                           f"{done.closed_by}; nothing new produced", rendering=rendering)
+    registry = load_registry_file(config.registry)
+    pools = load_pools_file(config.overhead_pools)
+    rating = None
+    if not dry_run:
+        cards = Cards(team=published_versions(engine, config.team_card),
+                      customer=published_versions(engine, config.customer_card))
+        rating = rate(engine, cards, zone=zone,
+                      rules=load_rules_file(config.attribution_rules)).to_dict()
+    with engine.connect() as connection:
+        unrated = _unrated_events(connection) if dry_run else 0
+        prior = {row.subject: row.total for row in connection.execute(
+            select(documents.c.subject, documents.c.total).where(
+                documents.c.kind == "statement",
+                documents.c.period == previous_period(period)))}
+        statements = build_statements(connection, engine, period, pools=pools,
+                                      registry=registry, generated_at=now, closed_totals=prior)
+        charges = customer_charges(connection, period)
+    result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
+                         unrated_events=unrated)
+    result.statements = [_summary(statement, "statement") for statement in statements]
+    if dry_run:
+        for customer in sorted(charges):
+            invoice = build_invoice(customer, charges[customer], number="(numbered at close)",
+                                    period=period, registry=registry,
+                                    issued_on=local_now.date())
+            result.invoices.append(_summary(invoice, "invoice"))
+        result.message = (f"dry run: would produce {len(statements)} statements and "
+                          f"{len(charges)} invoices; nothing was written")
+        return result
+    with write_transaction(engine) as connection:
+        _lock(connection)
+        done = closed_row(connection, period)
+        if done is not None:
+            return CloseResult(period, "already_closed",
+                               f"{period} was closed meanwhile by {done.closed_by}; nothing new "
+                               "produced", rating=rating)
+        for statement in statements:
+            _store(connection, "statement", statement.statement_number, statement.team,
+                   statement, now)
+        prefix = registry.issuer.invoice_prefix
+        for customer in sorted(charges):
+            number = invoice_number(prefix, local_now.year,
+                                    next_number(connection, f"{prefix}-{local_now.year}"))
+            invoice = build_invoice(customer, charges[customer], number=number, period=period,
+                                    registry=registry, issued_on=local_now.date())
+            _store(connection, "invoice", number, customer, invoice, now)
+            result.invoices.append({**_summary(invoice, "invoice"), "customer": customer})
+        connection.execute(insert(closes).values(
+            period=period, closed_at=now, closed_by=closed_by,
+            rating_run_id=(rating or {}).get("run_id"), statements=len(statements),
+            invoices=len(charges)))
+    result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
+                      "invoices")
+    result.rendering = render_missing(
+        engine, config.documents_dir, period=period,
+        progress=(lambda done, total: progress("render", done, total)) if progress else None)
+    return result
+
+
+def closed_periods_summary(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(closes).order_by(closes.c.period)).all()
+    return [{"period": row.period, "closed_at": row.closed_at, "closed_by": row.closed_by,
+             "statements": row.statements, "invoices": row.invoices} for row in rows]
+

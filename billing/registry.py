@@ -1,0 +1,157 @@
+"""The registry of parties: who issues documents, and each team's and customer's details.
+
+A YAML file (BILLING_REGISTRY, default registry.yaml) kept in git beside the rate cards. Teams
+and customers that are not listed still get documents, with the defaults (en_US, no tax, 30
+days), so a close never fails because someone forgot a line here.
+
+```yaml
+issuer:
+  name: Example Corp AI Platform
+  address: ["1 Market St", "San Francisco, CA 94105", "USA"]
+  email: ai-billing@example.com
+  tax_id: US-12-3456789
+  invoice_prefix: INV           # invoice numbers: INV-2026-00001, gapless per year
+  credit_note_prefix: CN
+teams:
+  support: {locale: en_US, owner: Dana Lee}
+customers:
+  acme:
+    name: ACME GmbH
+    address: ["Hauptstr. 1", "10115 Berlin", "Germany"]
+    email: ap@acme.example
+    locale: de_DE
+    tax_rate: "0.19"
+    payment_terms_days: 14
+    tax_ids: [DE123456789]
+    stripe_customer_id: cus_123   # optional: created on first push otherwise
+```
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale, UnknownLocaleError
+
+
+class RegistryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Issuer:
+    name: str = "AI Platform"
+    address: tuple[str, ...] = ()
+    email: str | None = None
+    tax_id: str | None = None
+    locale: str = "en_US"
+    invoice_prefix: str = "INV"
+    credit_note_prefix: str = "CN"
+
+
+@dataclass(frozen=True)
+class TeamEntry:
+    team: str
+    locale: str = "en_US"
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerEntry:
+    customer: str
+    name: str
+    address: tuple[str, ...] = ()
+    email: str | None = None
+    locale: str = "en_US"
+    tax_rate: Decimal = Decimal(0)
+    tax_label: str = "Tax"
+    payment_terms_days: int = 30
+    tax_ids: tuple[str, ...] = ()
+    stripe_customer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Registry:
+    issuer: Issuer = field(default_factory=Issuer)
+    teams: dict[str, TeamEntry] = field(default_factory=dict)
+    customers: dict[str, CustomerEntry] = field(default_factory=dict)
+
+    def team(self, team: str) -> TeamEntry:
+        return self.teams.get(team) or TeamEntry(team)
+
+    def customer(self, customer: str) -> CustomerEntry:
+        return self.customers.get(customer) or CustomerEntry(customer, name=customer)
+
+
+def _locale(value: Any, where: str) -> str:
+    try:
+        Locale.parse(str(value))
+    except (UnknownLocaleError, ValueError):
+        raise RegistryError(
+            f"{where}: locale {value!r} is not a locale like en_US or de_DE") from None
+    return str(value)
+
+
+def _lines(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(item) for item in value)
+
+
+def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
+    rate_text = entry.get("tax_rate", "0")
+    if not isinstance(rate_text, str):
+        raise RegistryError(f"{where}: tax_rate: write it as a quoted decimal like \"0.19\"")
+    try:
+        rate = Decimal(rate_text)
+    except InvalidOperation:
+        raise RegistryError(f"{where}: tax_rate {rate_text!r} is not a decimal") from None
+    if not Decimal(0) <= rate < 1:
+        raise RegistryError(f"{where}: tax_rate {rate_text} must be a fraction like 0.19")
+    terms = entry.get("payment_terms_days", 30)
+    if not isinstance(terms, int) or terms < 0:
+        raise RegistryError(f"{where}: payment_terms_days must be a whole number of days")
+    return CustomerEntry(
+        customer=key, name=str(entry.get("name", key)), address=_lines(entry.get("address")),
+        email=entry.get("email"), locale=_locale(entry.get("locale", "en_US"), where),
+        tax_rate=rate, tax_label=str(entry.get("tax_label", "Tax")), payment_terms_days=terms,
+        tax_ids=_lines(entry.get("tax_ids")), stripe_customer_id=entry.get("stripe_customer_id"),
+    )
+
+
+def load_registry(text: str, source: str = "registry") -> Registry:
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise RegistryError(f"{source}: expected issuer:, teams: and customers: sections")
+    issuer_entry = document.get("issuer") or {}
+    issuer = Issuer(
+        name=str(issuer_entry.get("name", Issuer.name)),
+        address=_lines(issuer_entry.get("address")), email=issuer_entry.get("email"),
+        tax_id=issuer_entry.get("tax_id"),
+        locale=_locale(issuer_entry.get("locale", "en_US"), f"{source}: issuer"),
+        invoice_prefix=str(issuer_entry.get("invoice_prefix", "INV")),
+        credit_note_prefix=str(issuer_entry.get("credit_note_prefix", "CN")),
+    )
+    teams = {
+        str(key): TeamEntry(str(key), _locale((entry or {}).get("locale", "en_US"),
+                                              f"{source}: teams.{key}"), (entry or {}).get("owner"))
+        for key, entry in (document.get("teams") or {}).items()
+    }
+    customers = {
+        str(key): _customer(str(key), entry or {}, f"{source}: customers.{key}")
+        for key, entry in (document.get("customers") or {}).items()
+    }
+    return Registry(issuer, teams, customers)
+
+
+def load_registry_file(path: Path | None) -> Registry:
+    if path is None or not path.exists():
+        return Registry()
+    return load_registry(path.read_text(encoding="utf-8"), str(path))
