@@ -1,0 +1,26 @@
+"""Documents of the monthly close: showback statements, chargeback invoices and credit notes.
+
+This package turns plain data (frozen dataclasses with Decimal money) into the JSON twin and
+the PDF a finance lead signs. It imports nothing of `billing`: the close fills the data
+classes in `invoices.documents` and calls `invoices.pdf`.
+"""
+
+from invoices.documents import (
+    ChargebackInvoice,
+    CreditNote,
+    InvoiceLine,
+    OutcomeSummary,
+    OverheadShare,
+    Party,
+    Recommendation,
+    ShowbackStatement,
+    StatementLine,
+)
+from invoices.json_twin import from_json, to_json
+from invoices.pdf import render_credit_note, render_invoice, render_statement
+
+__all__ = [
+    "ChargebackInvoice", "CreditNote", "InvoiceLine", "OutcomeSummary", "OverheadShare", "Party",
+    "Recommendation", "ShowbackStatement", "StatementLine", "from_json", "render_credit_note",
+    "render_invoice", "render_statement", "to_json",
+]

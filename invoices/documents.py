@@ -1,0 +1,389 @@
+"""The documents of a close as plain data: showback statements, chargeback invoices, credit notes.
+
+This is the contract between the engine and the documents. `billing/close.py` fills these
+frozen dataclasses; `invoices.pdf` renders them and `invoices.json_twin` writes the JSON
+stored beside each PDF. Money is Decimal, already rounded half-up to the currency's minor
+unit at each line (a document checks that and refuses anything else). Totals are never
+stored: they are properties that sum the lines, so a document cannot disagree with itself.
+Lists may be passed as lists; they are kept as tuples so a finished document cannot change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from invoices.money import require_rounded, round_half_up
+from ratecards import currency_exponent
+
+ENVIRONMENTS = ("production", "staging", "development", "test")
+TREATMENTS = ("charged", "central")
+ACTIONS = ("approve", "adjust", "stop")
+LINE_KINDS = ("usage", "fee", "discount", "prior_period_adjustment")
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _freeze(document: Any, *names: str) -> None:
+    for name in names:
+        object.__setattr__(document, name, tuple(getattr(document, name)))
+
+
+def _check_period(period: str, where: str) -> None:
+    if not isinstance(period, str) or not _PERIOD.match(period):
+        raise ValueError(f"{where}: period {period!r} is not a month written YYYY-MM")
+
+
+def _check_count(value: int, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{where}: {value!r} is not a whole count >= 0")
+
+
+def _canonical_money(document: Any, currency: str, where: str, *names: str) -> None:
+    """Check each money field is rounded to the minor unit and store its canonical form."""
+    for name in names:
+        value = getattr(document, name)
+        if value is not None:
+            object.__setattr__(document, name, require_rounded(value, currency, f"{where}.{name}"))
+
+
+def _sum(amounts: Any) -> Decimal:
+    return sum(amounts, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who issues or receives a document, as printed in its address block."""
+
+    name: str
+    address: tuple[str, ...] = ()
+    email: str | None = None
+    tax_id: str | None = None
+    locale: str = "en_US"
+
+    def __post_init__(self) -> None:
+        _freeze(self, "address")
+
+
+# ---------------------------------------------------------------------------------------------
+# Showback statement
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One priced group of a team's usage: use case x model x tier x environment.
+
+    `use_case` None is usage no use case was attributed to (printed "unattributed").
+    """
+
+    use_case: str | None
+    model: str
+    tier: str | None
+    environment: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    amount: Decimal
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+@dataclass(frozen=True)
+class OverheadShare:
+    """A team's share of one overhead pool; `charged` adds to its total, `central` does not."""
+
+    pool: str
+    driver: str
+    treatment: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class OutcomeSummary:
+    """Outcomes of one use case in the period, and the spend they are measured against.
+
+    `cost` is the use case's spend the caller divides by accepted outcomes (usually its
+    production lines); cost per accepted outcome is derived, rounded half-up once.
+    """
+
+    use_case: str
+    accepted: int
+    total: int
+    cost: Decimal
+
+    @property
+    def pass_rate(self) -> Decimal | None:
+        """Accepted / total as a fraction, or None when there were no outcomes at all."""
+        return Decimal(self.accepted) / Decimal(self.total) if self.total else None
+
+    def cost_per_accepted(self, currency: str) -> Decimal | None:
+        """Cost / accepted outcomes, half-up to the minor unit; None with no accepted outcome."""
+        if not self.accepted:
+            return None
+        return round_half_up(self.cost / Decimal(self.accepted), currency)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What the statement suggests the budget holder does, and the rule that said so."""
+
+    action: Literal["approve", "adjust", "stop"]
+    rule: str
+
+
+@dataclass(frozen=True)
+class ShowbackStatement:
+    """Per team per period: what it spent, on what, against its budget; no money moves.
+
+    `volume_effect` and `price_effect` split the change against last month into more or less
+    usage and higher or lower unit cost; both come from the caller. Whatever the two do not
+    explain (overhead, mix) is `other_effect`, so the bridge always adds up.
+    """
+
+    statement_number: str
+    team: str
+    period: str
+    issuer: Party
+    locale: str
+    currency: str
+    generated_at: datetime
+    card_versions: tuple[str, ...]
+    lines: tuple[StatementLine, ...]
+    overhead: tuple[OverheadShare, ...] = ()
+    outcomes: tuple[OutcomeSummary, ...] = ()
+    changes: tuple[str, ...] = ()
+    budget: Decimal | None = None
+    last_month_total: Decimal | None = None
+    volume_effect: Decimal | None = None
+    price_effect: Decimal | None = None
+    recommendation: Recommendation | None = None
+
+    def __post_init__(self) -> None:
+        where = f"statement {self.statement_number}"
+        _freeze(self, "card_versions", "lines", "overhead", "outcomes", "changes")
+        _check_period(self.period, where)
+        currency_exponent(self.currency)
+        if self.generated_at.tzinfo is None:
+            raise ValueError(f"{where}: generated_at needs a time zone (e.g. UTC)")
+        _canonical_money(self, self.currency, where, "budget", "last_month_total",
+                         "volume_effect", "price_effect")
+        for n, line in enumerate(self.lines, start=1):
+            if line.environment not in ENVIRONMENTS:
+                raise ValueError(f"{where}: line {n}: environment {line.environment!r} is not "
+                                 f"one of {', '.join(ENVIRONMENTS)}")
+            for name in ("requests", "input_tokens", "output_tokens", "cached_input_tokens"):
+                _check_count(getattr(line, name), f"{where}: line {n}: {name}")
+            _canonical_money(line, self.currency, f"{where}: line {n}", "amount")
+        for share in self.overhead:
+            if share.treatment not in TREATMENTS:
+                raise ValueError(f"{where}: overhead {share.pool!r}: treatment "
+                                 f"{share.treatment!r} is not charged or central")
+            _canonical_money(share, self.currency, f"{where}: overhead {share.pool}", "amount")
+        for outcome in self.outcomes:
+            _check_count(outcome.accepted, f"{where}: outcomes {outcome.use_case}: accepted")
+            _check_count(outcome.total, f"{where}: outcomes {outcome.use_case}: total")
+            if outcome.accepted > outcome.total:
+                raise ValueError(f"{where}: outcomes {outcome.use_case}: accepted "
+                                 f"{outcome.accepted} exceeds total {outcome.total}")
+            _canonical_money(outcome, self.currency, f"{where}: outcomes {outcome.use_case}",
+                             "cost")
+        if self.recommendation and self.recommendation.action not in ACTIONS:
+            raise ValueError(f"{where}: recommendation {self.recommendation.action!r} is not "
+                             f"one of {', '.join(ACTIONS)}")
+
+    @property
+    def production_lines(self) -> tuple[StatementLine, ...]:
+        return tuple(line for line in self.lines if line.is_production)
+
+    @property
+    def non_production_lines(self) -> tuple[StatementLine, ...]:
+        return tuple(line for line in self.lines if not line.is_production)
+
+    @property
+    def production_total(self) -> Decimal:
+        return _sum(line.amount for line in self.production_lines)
+
+    @property
+    def non_production_total(self) -> Decimal:
+        return _sum(line.amount for line in self.non_production_lines)
+
+    @property
+    def usage_total(self) -> Decimal:
+        return _sum(line.amount for line in self.lines)
+
+    @property
+    def charged_overhead_total(self) -> Decimal:
+        return _sum(s.amount for s in self.overhead if s.treatment == "charged")
+
+    @property
+    def central_overhead_total(self) -> Decimal:
+        return _sum(s.amount for s in self.overhead if s.treatment == "central")
+
+    @property
+    def total(self) -> Decimal:
+        return self.usage_total + self.charged_overhead_total
+
+    @property
+    def variance(self) -> Decimal | None:
+        """Total minus budget: positive is over budget. None without a budget."""
+        return None if self.budget is None else self.total - self.budget
+
+    @property
+    def variance_percent(self) -> Decimal | None:
+        """Variance as a fraction of budget (0.125 is 12.5 % over); None without a budget."""
+        if self.budget is None or self.budget == 0:
+            return None
+        return (self.total - self.budget) / self.budget
+
+    @property
+    def change_vs_last_month(self) -> Decimal | None:
+        return None if self.last_month_total is None else self.total - self.last_month_total
+
+    @property
+    def other_effect(self) -> Decimal | None:
+        """The part of the change that volume and price do not explain (overhead, mix)."""
+        change = self.change_vs_last_month
+        if change is None or self.volume_effect is None or self.price_effect is None:
+            return None
+        return change - self.volume_effect - self.price_effect
+
+
+# ---------------------------------------------------------------------------------------------
+# Chargeback invoice and credit note
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One billed line: quantity (million tokens, by default) x unit price = amount.
+
+    `amount` is the engine's rounded line amount; it is printed as given and is what the
+    document sums. `kind` is usage, fee, discount or prior_period_adjustment (late usage of a
+    closed period, with `service_period` naming that period).
+    """
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    kind: str = "usage"
+    unit: str = "M tokens"
+    service_period: str | None = None
+
+
+def _check_invoice_lines(lines: tuple[InvoiceLine, ...], currency: str, where: str) -> None:
+    for n, line in enumerate(lines, start=1):
+        at = f"{where}: line {n}"
+        if line.kind not in LINE_KINDS:
+            raise ValueError(f"{at}: kind {line.kind!r} is not one of {', '.join(LINE_KINDS)}")
+        for name in ("quantity", "unit_price"):
+            if not isinstance(getattr(line, name), Decimal):
+                raise TypeError(f"{at}: {name} must be a Decimal")
+        if line.service_period is not None:
+            _check_period(line.service_period, at)
+        _canonical_money(line, currency, at, "amount")
+
+
+def _check_tax_rate(rate: Decimal, where: str) -> None:
+    if not isinstance(rate, Decimal) or not Decimal(0) <= rate < Decimal(1):
+        raise ValueError(f"{where}: tax_rate {rate!r} must be a Decimal fraction like 0.19")
+
+
+@dataclass(frozen=True)
+class ChargebackInvoice:
+    """Per customer per period: what the customer owes. Tax is on the subtotal, rounded once."""
+
+    invoice_number: str
+    issuer: Party
+    bill_to: Party
+    period: str
+    issue_date: date
+    due_date: date
+    currency: str
+    locale: str
+    lines: tuple[InvoiceLine, ...]
+    tax_rate: Decimal = Decimal(0)
+    tax_label: str = "Tax"
+    card_versions: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"invoice {self.invoice_number}"
+        _freeze(self, "lines", "card_versions", "notes")
+        _check_period(self.period, where)
+        currency_exponent(self.currency)
+        _check_tax_rate(self.tax_rate, where)
+        if self.due_date < self.issue_date:
+            raise ValueError(f"{where}: due date {self.due_date} is before issue date "
+                             f"{self.issue_date}")
+        _check_invoice_lines(self.lines, self.currency, where)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return _sum(line.amount for line in self.lines)
+
+    @property
+    def tax(self) -> Decimal:
+        return round_half_up(self.subtotal * self.tax_rate, self.currency)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A correction to a finalised invoice: new document, own number, positive credit amounts."""
+
+    credit_note_number: str
+    invoice_number: str
+    issuer: Party
+    bill_to: Party
+    period: str
+    issue_date: date
+    currency: str
+    locale: str
+    reason: str
+    lines: tuple[InvoiceLine, ...]
+    tax_rate: Decimal = Decimal(0)
+    tax_label: str = "Tax"
+
+    def __post_init__(self) -> None:
+        where = f"credit note {self.credit_note_number}"
+        _freeze(self, "lines")
+        _check_period(self.period, where)
+        currency_exponent(self.currency)
+        _check_tax_rate(self.tax_rate, where)
+        if not self.reason.strip():
+            raise ValueError(f"{where}: say why the credit is given (reason)")
+        _check_invoice_lines(self.lines, self.currency, where)
+        for n, line in enumerate(self.lines, start=1):
+            if line.amount < 0:
+                raise ValueError(f"{where}: line {n}: credit amounts are positive; the document "
+                                 "itself says it is a credit")
+
+    @property
+    def subtotal(self) -> Decimal:
+        return _sum(line.amount for line in self.lines)
+
+    @property
+    def tax(self) -> Decimal:
+        return round_half_up(self.subtotal * self.tax_rate, self.currency)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+
+Document = ShowbackStatement | ChargebackInvoice | CreditNote
+
+
+__all__ = [
+    "ACTIONS", "ENVIRONMENTS", "LINE_KINDS", "TREATMENTS", "ChargebackInvoice", "CreditNote",
+    "Document", "InvoiceLine", "OutcomeSummary", "OverheadShare", "Party", "Recommendation",
+    "ShowbackStatement", "StatementLine",
+]
