@@ -64,9 +64,9 @@ def customer_charges(connection: Connection, period: str) -> dict[str, CustomerC
                              f"and {currency} in {period}; bill each customer on one card")
         charge.card_versions.add(f"{row.card}@{row.card_version}")
         kind = "prior_period_adjustment" if row.adjusts_period else "usage"
-        what = f"{row.model} ({row.tier}), card {row.card}@{row.card_version}"
+        what = f"{row.model} ({row.tier}, {row.card_version})"
         if row.adjusts_period:
-            what += f", usage of {row.adjusts_period}"
+            what = f"{row.adjusts_period} usage: {what}"
         for count_name, price_name, label in TOKEN_KINDS:
             tokens = int(getattr(row, count_name) or 0)
             if not tokens:
@@ -74,14 +74,14 @@ def customer_charges(connection: Connection, period: str) -> dict[str, CustomerC
             unit_price = Decimal(getattr(row, price_name)) * (1 + markup)
             quantity = Decimal(tokens) / MILLION
             charge.lines.append(InvoiceLine(
-                description=f"{what}: {label} tokens", quantity=quantity,
+                description=f"{what} {label}", quantity=quantity,
                 unit_price=unit_price, amount=round_line(quantity * unit_price, currency),
                 kind=kind, service_period=row.adjusts_period,
             ))
         fee = Decimal(row.per_request_fee)
         if fee and row.requests:
             charge.lines.append(InvoiceLine(
-                description=f"{what}: per-request fee", quantity=Decimal(int(row.requests)),
+                description=f"{what} requests", quantity=Decimal(int(row.requests)),
                 unit_price=fee, amount=round_line(int(row.requests) * fee, currency),
                 kind="fee" if not row.adjusts_period else kind, unit="requests",
                 service_period=row.adjusts_period,

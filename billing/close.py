@@ -91,7 +91,7 @@ def _summary(document: Any, kind: str) -> dict[str, Any]:
             "total": str(document.total), "currency": document.currency}
 
 
-def _store(connection: Connection, kind: str, number: str, subject: str, document: Any,
+def store_document(connection: Connection, kind: str, number: str, subject: str, document: Any,
            now: datetime, references_id: int | None = None) -> int:
     twin = to_json(document)
     content = json.dumps(twin, sort_keys=True, ensure_ascii=False)
@@ -168,7 +168,7 @@ def close_period(
                                f"{period} was closed meanwhile by {done.closed_by}; nothing new "
                                "produced", rating=rating)
         for statement in statements:
-            _store(connection, "statement", statement.statement_number, statement.team,
+            store_document(connection, "statement", statement.statement_number, statement.team,
                    statement, now)
         prefix = registry.issuer.invoice_prefix
         for customer in sorted(charges):
@@ -176,7 +176,7 @@ def close_period(
                                     next_number(connection, f"{prefix}-{local_now.year}"))
             invoice = build_invoice(customer, charges[customer], number=number, period=period,
                                     registry=registry, issued_on=local_now.date())
-            _store(connection, "invoice", number, customer, invoice, now)
+            store_document(connection, "invoice", number, customer, invoice, now)
             result.invoices.append({**_summary(invoice, "invoice"), "customer": customer})
         connection.execute(insert(closes).values(
             period=period, closed_at=now, closed_by=closed_by,

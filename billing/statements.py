@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, select
 
 from billing.models import BudgetEntry, Outcome, RatedLine
 from billing.money import round_line, split_largest_remainder
@@ -96,7 +96,7 @@ def _budgets(connection: Connection, period: str) -> dict[str, Decimal]:
 
 def _outcomes(connection: Connection, period: str) -> dict[str, tuple[int, int]]:
     """(accepted, all) outcomes per use case of a period."""
-    accepted = func.sum(func.cast(outcomes.c.accepted, rated.c.requests.type))
+    accepted = func.sum(case((outcomes.c.accepted, 1), else_=0))
     query = (select(outcomes.c.use_case, accepted, func.count())
              .where(outcomes.c.period == period).group_by(outcomes.c.use_case))
     return {use_case: (int(ok or 0), int(total)) for use_case, ok, total

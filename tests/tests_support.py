@@ -8,8 +8,9 @@ from sqlalchemy import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES_CHILD_FIRST = (
-    "document", "document_sequence", "period_close", "alert_delivery", "alert", "outcome", "spend_total", "budget",
-    "rated_line", "rating_run", "usage_event", "quarantined_row", "ingest_batch"
+    "document", "document_sequence", "period_close", "apscheduler_jobs",
+    "alert_delivery", "alert", "outcome", "spend_total", "budget",
+    "rated_line", "rating_run", "usage_event", "quarantined_row", "ingest_batch",
 )
 # rate_card_version is immutable by trigger; tests that publish use their own cards
 

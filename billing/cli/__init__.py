@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import demo, ledger, overhead, ratecards, rating, serve
+from billing.cli import close, demo, ledger, overhead, ratecards, rating, serve
 
 app = typer.Typer(
     name="billing",
@@ -17,6 +17,7 @@ ledger.register(app)
 ratecards.register(app)
 rating.register(app)
 overhead.register(app)
+close.register(app)
 serve.register(app)
 demo.register(app)
 

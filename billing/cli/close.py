@@ -1,0 +1,149 @@
+"""Close commands: close a period, list its statements and invoices, issue a credit note."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.ledger import check_period
+from billing.close import CloseRefused, close_period
+from billing.credit_notes import CreditRefused, issue_credit_note
+from billing.document_store import list_documents
+
+statements_app = typer.Typer(help="Showback statements of closed periods.",
+                             no_args_is_help=True)
+invoices_app = typer.Typer(help="Chargeback invoices and credit notes of closed periods.",
+                           no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("close")(close_command)
+    app.add_typer(statements_app, name="statements")
+    app.add_typer(invoices_app, name="invoices")
+
+
+def close_command(
+    period: str = typer.Option(..., "--period", "-p", help="The month to close, YYYY-MM.",
+                               show_default=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be produced; "
+                                 "write nothing."),
+    out_dir: Path = typer.Option(None, "--out", help="Write PDFs and JSON twins here instead "
+                                 "of BILLING_DOCUMENTS_DIR."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Close a month: rate what is left, then one statement per team and one invoice per
+    customer, as PDF and JSON. Closing a closed month produces nothing and says so."""
+    check_period(period)
+    config = settings()
+    if out_dir:
+        config = replace(config, documents_dir=out_dir)
+    engine = ready_engine(config)
+    try:
+        if as_json or dry_run:
+            result = close_period(engine, config, period, dry_run=dry_run)
+        else:
+            with Progress(transient=True) as bar:
+                task = bar.add_task("rendering documents", total=None)
+                result = close_period(
+                    engine, config, period,
+                    progress=lambda _step, done, total: bar.update(task, completed=done,
+                                                                   total=total))
+    except CloseRefused as exc:
+        fail(str(exc), "pass an earlier --period", code=2)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    colour = {"closed": "green", "already_closed": "yellow", "dry_run": "cyan"}[result.status]
+    out.print(f"[bold {colour}]{result.message}[/]")
+    if result.unrated_events:
+        out.print(f"{result.unrated_events:,} events are not rated yet; the close rates them "
+                  "first.")
+    if result.statements or result.invoices:
+        table = Table(title=f"Documents, {period}", title_justify="left")
+        for name in ("document", "for", "total", "note"):
+            table.add_column(name, justify="right" if name == "total" else "left")
+        for item in result.statements:
+            table.add_row(item["number"], item["team"], f"{item['total']} {item['currency']}",
+                          item["recommendation"])
+        for item in result.invoices:
+            table.add_row(item["number"], item["customer"],
+                          f"{item['total']} {item['currency']}", "")
+        out.print(table)
+    if result.rendering and result.rendering["rendered"]:
+        rendering = result.rendering
+        out.print(f"{rendering['rendered']} PDFs written to {config.documents_dir / period} "
+                  f"({rendering['per_document_ms']:.0f} ms each).")
+
+
+def _list(kind: str, period: str | None, subject: str | None, as_json: bool) -> None:
+    if period:
+        check_period(period)
+    config = settings()
+    rows = list_documents(ready_engine(config), kinds=kind, period=period, subject=subject)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print("No documents yet: close a period with `billing close --period YYYY-MM`.")
+        return
+    table = Table(title_justify="left")
+    for name in ("number", "kind", "period", "for", "total", "issued", "stripe", "pdf"):
+        table.add_column(name, justify="right" if name == "total" else "left")
+    for row in rows:
+        stripe = row["stripe_status"] or ""
+        if row["stripe_error"]:
+            stripe = f"error: {row['stripe_error']}"
+        table.add_row(row["number"], row["kind"], row["period"], row["subject"],
+                      f"{row['total']} {row['currency']}", str(row["issued_on"]), stripe,
+                      row["pdf_path"] or "(not rendered)")
+    out.print(table)
+
+
+@statements_app.command("list")
+def statements_list(
+    period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Showback statements, newest period first."""
+    _list("statement", period, team, as_json)
+
+
+@invoices_app.command("list")
+def invoices_list(
+    period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM."),
+    customer: str = typer.Option(None, "--customer", "-c", help="Only this customer."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Invoices and credit notes, with their Stripe state."""
+    _list("invoice,credit_note", period, customer, as_json)
+
+
+@invoices_app.command("credit")
+def invoices_credit(
+    invoice: str = typer.Argument(..., help="The invoice number, e.g. INV-2026-00003."),
+    amount: str = typer.Option(..., "--amount", help="Net amount to credit (before tax), e.g. "
+                               "25.00.", show_default=False),
+    reason: str = typer.Option(..., "--reason", help="Why: printed on the credit note.",
+                               show_default=False),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Issue a credit note against a finalised invoice (never an edit of the invoice)."""
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        note = issue_credit_note(engine, config, invoice, amount, reason)
+    except CreditRefused as exc:
+        fail(str(exc), "see `billing invoices list`", code=2)
+    if as_json:
+        emit_json(note)
+        return
+    out.print(f"Credit note {note['number']} for {note['total']} {note['currency']} against "
+              f"{invoice}: {note['pdf_path']}")
+
+

@@ -1,0 +1,85 @@
+"""Credit notes: the only way a finalised invoice is corrected.
+
+A credit note has its own gapless number, references the invoice, and carries the tax at the
+invoice's rate. The credits against an invoice can never exceed what it billed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from billing.close import store_document
+from billing.config import Settings
+from billing.db import write_transaction
+from billing.document_files import render_missing
+from billing.models import Document
+from billing.money import round_line
+from billing.numbering import invoice_number, next_number
+from billing.registry import load_registry_file
+from invoices import CreditNote, InvoiceLine, from_json
+
+documents = Document.__table__
+
+
+class CreditRefused(ValueError):
+    pass
+
+
+def issue_credit_note(
+    engine: Engine, config: Settings, invoice_no: str, amount: str, reason: str,
+    *, now: datetime | None = None,
+) -> dict[str, Any]:
+    """Credit `amount` (net of tax) against invoice `invoice_no`; returns the note's summary."""
+    now = now or datetime.now(UTC)
+    try:
+        net = Decimal(amount)
+    except InvalidOperation:
+        raise CreditRefused(f"--amount {amount!r} is not a decimal number like 25.00") from None
+    if not reason.strip():
+        raise CreditRefused("say why the credit is given (--reason)")
+    registry = load_registry_file(config.registry)
+    prefix = registry.issuer.credit_note_prefix
+    local = now.astimezone(config.zone)
+    with write_transaction(engine) as connection:
+        row = connection.execute(select(documents).where(
+            documents.c.kind == "invoice", documents.c.number == invoice_no)).first()
+        if row is None:
+            raise CreditRefused(f"no invoice numbered {invoice_no}")
+        invoice = from_json(json.loads(row.content))
+        net = round_line(net, invoice.currency)
+        if net <= 0:
+            raise CreditRefused("the credit amount must be positive")
+        credited = connection.execute(select(documents.c.content).where(
+            documents.c.kind == "credit_note", documents.c.references_id == row.id)).scalars()
+        already = sum((from_json(json.loads(content)).subtotal for content in credited),
+                      Decimal(0))
+        if already + net > invoice.subtotal:
+            raise CreditRefused(
+                f"{invoice_no} billed {invoice.subtotal} {invoice.currency} net; "
+                f"{already} is already credited, so at most {invoice.subtotal - already} can be")
+        number = invoice_number(prefix, local.year, next_number(connection,
+                                                                f"{prefix}-{local.year}"))
+        note = CreditNote(
+            credit_note_number=number, invoice_number=invoice_no, issuer=invoice.issuer,
+            bill_to=invoice.bill_to, period=invoice.period, issue_date=local.date(),
+            currency=invoice.currency, locale=invoice.locale, reason=reason,
+            lines=[InvoiceLine(description=f"Credit against {invoice_no}: {reason}",
+                               quantity=Decimal(1), unit_price=net, amount=net,
+                               unit="credit")],
+            tax_rate=invoice.tax_rate, tax_label=invoice.tax_label,
+        )
+        document_id = store_document(connection, "credit_note", number, row.subject, note, now,
+                                     references_id=row.id)
+    render_missing(engine, config.documents_dir, period=invoice.period)
+    with engine.connect() as connection:
+        pdf = connection.execute(select(documents.c.pdf_path)
+                                 .where(documents.c.id == document_id)).scalar_one()
+    return {"id": document_id, "number": number, "invoice": invoice_no,
+            "total": str(note.total), "currency": note.currency, "pdf_path": pdf}
+
+

@@ -1,0 +1,59 @@
+"""Reading finalised documents: lists for the CLI and API, one document with its twin."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from billing.models import Document
+
+documents = Document.__table__
+LISTED = ("id", "kind", "number", "period", "subject", "currency", "total", "issued_on",
+          "due_on", "references_id", "pdf_path", "stripe_invoice_id", "stripe_status",
+          "stripe_error", "stripe_hosted_url")
+
+
+def _row(row: Any) -> dict[str, Any]:
+    item = {name: getattr(row, name) for name in LISTED}
+    item["total"] = str(item["total"])
+    return item
+
+
+def list_documents(
+    engine: Engine, *, kinds: str, period: str | None = None, subject: str | None = None,
+    after_id: int | None = None, limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Documents of the given kinds (comma separated): newest period first, by number; or,
+    with `limit`, a page in id order after `after_id` (a stable cursor)."""
+    query = select(*[documents.c[name] for name in LISTED]).where(
+        documents.c.kind.in_(kinds.split(",")))
+    if period:
+        query = query.where(documents.c.period == period)
+    if subject:
+        query = query.where(documents.c.subject == subject)
+    if after_id:
+        query = query.where(documents.c.id > after_id)
+    if limit:
+        query = query.order_by(documents.c.id).limit(limit)
+    else:
+        query = query.order_by(documents.c.period.desc(), documents.c.kind, documents.c.number)
+    with engine.connect() as connection:
+        return [_row(row) for row in connection.execute(query)]
+
+
+def get_document(engine: Engine, document_id: int) -> dict[str, Any] | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(documents).where(documents.c.id == document_id)).first()
+    if row is None:
+        return None
+    item = _row(row)
+    item["content"] = json.loads(row.content)
+    return item
+
+
+def find_by_number(engine: Engine, kind: str, number: str) -> Any:
+    with engine.connect() as connection:
+        return connection.execute(select(documents).where(
+            documents.c.kind == kind, documents.c.number == number)).first()
