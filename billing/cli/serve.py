@@ -1,4 +1,4 @@
-"""`billing serve`: the HTTP API (and, as it lands, the scheduler)."""
+"""`billing serve`: the HTTP API and the scheduler of the monthly close."""
 
 from __future__ import annotations
 
@@ -15,12 +15,21 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes."),
+    scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler",
+                                   help="Run the monthly close on BILLING_CLOSE_CRON."),
 ) -> None:
-    """Start the HTTP API (OpenAPI docs at /docs)."""
+    """Start the HTTP API (OpenAPI docs at /docs) and the monthly-close scheduler."""
     import uvicorn
+
+    from billing.scheduler import start_scheduler
 
     config = settings()
     ready_engine(config)
+    if scheduler:
+        running = start_scheduler(config)
+        job = running.get_jobs()[0]
+        out.print(f"Monthly close scheduled ({config.close_cron}, {config.timezone}); next run "
+                  f"{job.next_run_time:%Y-%m-%d %H:%M %Z}.")
     if not config.api_key:
         out.print("[yellow]BILLING_API_KEY is not set: every API call will be refused (401).[/]")
     uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port,

@@ -1,0 +1,95 @@
+"""The scheduler: the monthly close runs itself, by default at 02:00 on the 1st.
+
+APScheduler keeps its job in the same database (table `apscheduler_jobs`, created by the
+migrations), so a run missed while the service was down fires when it comes back
+(`misfire_grace_time=None`, coalesced to one run). The job itself closes every period that is
+over and not yet closed, so even a month of downtime is caught up, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Engine, func, select
+
+from billing.close import CloseResult, close_period
+from billing.config import Settings, load_settings
+from billing.db import engine_for
+from billing.models import PeriodClose, UsageEvent
+
+log = logging.getLogger("billing.scheduler")
+JOB_ID = "monthly-close"
+
+
+def _month(period: str) -> tuple[int, int]:
+    year, month = map(int, period.split("-"))
+    return year, month
+
+
+def due_periods(first: str | None, now_local: datetime, closed: set[str]) -> list[str]:
+    """Periods from `first` up to the last one that is over at `now_local`, not yet closed."""
+    if first is None:
+        return []
+    year, month = _month(first)
+    last = (now_local.year - 1, 12) if now_local.month == 1 else (now_local.year,
+                                                                  now_local.month - 1)
+    due = []
+    while (year, month) <= last:
+        period = f"{year:04d}-{month:02d}"
+        if period not in closed:
+            due.append(period)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return due
+
+
+def run_due_closes(engine: Engine, config: Settings, *, now: datetime | None = None
+                   ) -> list[CloseResult]:
+    """Close every period that is over and still open, oldest first."""
+    now = now or datetime.now(UTC)
+    usage, closes = UsageEvent.__table__, PeriodClose.__table__
+    with engine.connect() as connection:
+        first = connection.execute(select(func.min(usage.c.period))).scalar()
+        closed = set(connection.execute(select(closes.c.period)).scalars())
+    results = []
+    for period in due_periods(first, now.astimezone(config.zone), closed):
+        result = close_period(engine, config, period, now=now, closed_by="scheduler")
+        log.info("scheduled close of %s: %s", period, result.message)
+        results.append(result)
+    return results
+
+
+def scheduled_close() -> None:
+    """The job APScheduler stores (by reference, so it survives restarts)."""
+    config = load_settings()
+    run_due_closes(engine_for(config.database_url), config)
+
+
+def start_scheduler(config: Settings, *, job: Callable[[], Any] | str | None = None
+                    ) -> BackgroundScheduler:
+    """Start the monthly close on its cron, keeping a stored job (and a run it missed)."""
+    zone = config.zone
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine_for(config.database_url),
+                                                 tablename="apscheduler_jobs")},
+        timezone=zone,
+        job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+    )
+    trigger = CronTrigger.from_crontab(config.close_cron, timezone=zone)
+    scheduler.start(paused=True)
+    stored = scheduler.get_job(JOB_ID)
+    if stored is None:
+        scheduler.add_job(job or "billing.scheduler:scheduled_close", trigger, id=JOB_ID,
+                          name="monthly close")
+    elif str(stored.trigger) != str(trigger):
+        scheduler.reschedule_job(JOB_ID, trigger=trigger)
+    # replacing a stored job would drop the run it missed while the service was down
+    scheduler.resume()
+    log.info("monthly close scheduled (%s, %s); next run %s", config.close_cron,
+             config.timezone, scheduler.get_job(JOB_ID).next_run_time)
+    return scheduler
