@@ -177,11 +177,12 @@ def build_statements(
             unpriced_requests=data.unpriced_requests,
         ))
         previous = before.get(team)
-        changes = [f"new card version {version} in force"
-                   for version in sorted(data.versions - (previous.versions if previous
-                                                          else set()))]
         if previous:
+            changes = [f"new card version {version} in force"
+                       for version in sorted(data.versions - previous.versions)]
             changes += [f"new model {model}" for model in sorted(data.models - previous.models)]
+        else:
+            changes = ["first period with rated usage for this team"]
         if data.unpriced_requests:
             changes.append(f"{data.unpriced_requests:,} requests on unpriced models "
                            "(not in the total)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -13,6 +14,7 @@ from billing.attribution import load_rules_file
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
+from billing.close import close_period
 from billing.coverage import coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.demo_data import generate
@@ -41,6 +43,10 @@ def demo(
         config = replace(config, attribution_rules=EXAMPLES / "attribution.yaml")
     if not config.overhead_pools.exists():
         config = replace(config, overhead_pools=EXAMPLES / "overhead.yaml")
+    if not config.registry.exists():
+        config = replace(config, registry=EXAMPLES / "registry.yaml")
+    if "BILLING_DOCUMENTS_DIR" not in os.environ:
+        config = replace(config, documents_dir=directory / "documents")
     say = (lambda *a, **k: None) if as_json else out.print
     try:
         migrate(config.database_url)
@@ -80,11 +86,13 @@ def demo(
     pools = load_pools_file(config.overhead_pools)
     teams = sorted(team_drivers(engine, period))
     statements = [showback(engine, team, period, pools=pools) for team in teams]
+    closed = close_period(engine, config, period, closed_by="billing demo")
     if as_json:
         emit_json({"ingest": result.to_dict() | {"seconds": round(seconds, 3)},
                    "rating": rated.to_dict(), "coverage": report.to_dict(),
                    "spend_coverage": spend.to_dict() if spend else None,
-                   "showback": [s.to_dict() for s in statements]})
+                   "showback": [s.to_dict() for s in statements],
+                   "close": closed.to_dict()})
         return
     say("[bold]5. Usage and attribution coverage[/]")
     print_coverage(report, spend)
@@ -97,3 +105,13 @@ def demo(
         table.add_row(s.team, f"{s.usage_total:,}", f"{s.charged_overhead:,}", f"{s.total:,}",
                       f"{s.central_overhead:,}")
     out.print(table)
+    say(f"[bold]7. Closing {period}[/]: statements and invoices as PDF + JSON")
+    say(f"  {closed.message}")
+    for item in closed.invoices[:4]:
+        say(f"  invoice {item['number']} for {item['customer']}: {item['total']} "
+            f"{item['currency']}")
+    folder = config.documents_dir / period
+    say(f"  documents: {folder}/ ({len(list(folder.glob('*.pdf')))} PDFs), e.g. "
+        f"{folder / f'ST-{period}-support.pdf'}")
+    say("Next: `billing showback --team support --period " + period + "`, `billing invoices "
+        "list`, `billing serve` (API on http://127.0.0.1:8000/docs).")

@@ -1,0 +1,76 @@
+"""Statements and invoices of closed periods: lists, one document (its JSON twin), its PDF.
+
+An id that is not a document of the kind asked for is a 404, whatever the reason, so the
+answer never reveals whether someone else's document exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+
+from billing.api import deps
+from billing.api.problems import Problem
+from billing.document_store import get_document, list_documents
+
+router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _page(request: Request, kinds: str, subject: str, period: str | None, cursor: int | None,
+          limit: int) -> dict:
+    rows = list_documents(request.app.state.engine, kinds=kinds, subject=subject,
+                          period=period, after_id=cursor, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"data": rows, "next_cursor": rows[-1]["id"] if more else None}
+
+
+@router.get("/teams/{team}/statements", summary="A team's showback statements")
+def team_statements(
+    team: str, request: Request,
+    period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
+    cursor: int | None = Query(None, ge=0, description="next_cursor of the previous page"),
+    limit: int = Query(50, ge=1, le=500),
+) -> dict:
+    return _page(request, "statement", team, period, cursor, limit)
+
+
+@router.get("/customers/{customer}/invoices", summary="A customer's invoices and credit notes")
+def customer_invoices(
+    customer: str, request: Request,
+    period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
+    cursor: int | None = Query(None, ge=0, description="next_cursor of the previous page"),
+    limit: int = Query(50, ge=1, le=500),
+) -> dict:
+    return _page(request, "invoice,credit_note", customer, period, cursor, limit)
+
+
+def _document(request: Request, document_id: str, kinds: tuple[str, ...]) -> dict:
+    stem, _, suffix = document_id.partition(".")
+    found = get_document(request.app.state.engine, int(stem)) if stem.isdigit() else None
+    if found is None or found["kind"] not in kinds or suffix not in ("", "pdf"):
+        raise Problem(404, "Not found", f"no such document: {document_id}")
+    return found | {"as_pdf": suffix == "pdf"}
+
+
+def _respond(found: dict) -> object:
+    if not found.pop("as_pdf"):
+        return found
+    if not found["pdf_path"] or not Path(found["pdf_path"]).is_file():
+        raise Problem(404, "Not found", "the PDF is not rendered yet; run `billing close` "
+                      "for its period again to render it")
+    return FileResponse(found["pdf_path"], media_type="application/pdf",
+                        filename=f"{found['number']}.pdf")
+
+
+@router.get("/statements/{statement_id}", summary="A statement (JSON), or its PDF with .pdf")
+def statement(statement_id: str, request: Request) -> object:
+    return _respond(_document(request, statement_id, ("statement",)))
+
+
+@router.get("/invoices/{invoice_id}", summary="An invoice or credit note (JSON), or .pdf")
+def invoice(invoice_id: str, request: Request) -> object:
+    return _respond(_document(request, invoice_id, ("invoice", "credit_note")))

@@ -1,0 +1,61 @@
+"""Statements and invoices over HTTP: lists with a cursor, JSON twins, PDFs, and 404s."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from billing.api.app import create_app
+from billing.close import close_period
+
+AUTH = {"Authorization": "Bearer test-key"}
+
+
+@pytest.fixture
+def client(month, close_settings):  # noqa: ANN001, ANN201
+    close_period(month, close_settings, "2026-10", now=datetime(2026, 11, 2, tzinfo=UTC))
+    with TestClient(create_app(replace(close_settings))) as client:
+        yield client
+
+
+def test_statements_list_page_and_pdf(client):
+    listed = client.get("/v1/teams/support/statements", headers=AUTH).json()
+    [statement] = listed["data"]
+    assert statement["number"] == "ST-2026-10-support" and listed["next_cursor"] is None
+    twin = client.get(f"/v1/statements/{statement['id']}", headers=AUTH).json()
+    lines = sum(Decimal(line["amount"]) for line in twin["content"]["lines"])
+    charged = sum(Decimal(s["amount"]) for s in twin["content"]["overhead"]
+                  if s["treatment"] == "charged")
+    assert Decimal(twin["total"]) == lines + charged
+    pdf = client.get(f"/v1/statements/{statement['id']}.pdf", headers=AUTH)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert f"{Decimal(twin['total']):,.2f}" in text
+
+
+def test_invoice_pages_with_a_cursor(client):
+    first = client.get("/v1/customers/acme/invoices?limit=1", headers=AUTH).json()
+    assert len(first["data"]) == 1 and first["next_cursor"] is None
+    assert first["data"][0]["number"].startswith("INV-2026-")
+
+
+@pytest.mark.parametrize("path", [
+    "/v1/statements/999999", "/v1/statements/..%2F..%2Fetc%2Fpasswd", "/v1/invoices/1.exe",
+    "/v1/statements/abc.pdf",
+])
+def test_unknown_or_odd_document_ids_are_404(client, path):
+    response = client.get(path, headers=AUTH)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_statement_id_is_not_an_invoice(client):
+    statement = client.get("/v1/teams/support/statements", headers=AUTH).json()["data"][0]
+    assert client.get(f"/v1/invoices/{statement['id']}", headers=AUTH).status_code == 404
+    assert client.get(f"/v1/statements/{statement['id']}").status_code == 401
