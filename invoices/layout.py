@@ -44,7 +44,7 @@ RULE = colors.HexColor("#D5D8DC")
 
 
 def style(name: str) -> ParagraphStyle:
-    """The few paragraph styles documents use: title, heading, body, small, right, strong."""
+    """The paragraph styles documents use: title, heading, body, strong, small, right."""
     face = fonts()
     base = {"fontName": face.regular, "fontSize": 8.5, "leading": 11, "alignment": TA_LEFT}
     variants = {
@@ -55,6 +55,8 @@ def style(name: str) -> ParagraphStyle:
         "strong": {"fontName": face.bold},
         "small": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED},
         "right": {"alignment": TA_RIGHT},
+        "small_right": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED,
+                        "alignment": TA_RIGHT},
     }
     return ParagraphStyle(name, **{**base, **variants[name]})
 
@@ -67,6 +69,11 @@ def text(value: str, name: str = "body") -> Paragraph:
 def plain(value: str, fallback: str) -> str:
     """value when the font can draw it, else fallback (``2026-10`` for ``2026年10月``)."""
     return value if renderable(value) else fallback
+
+
+def period_text(named: str, period: str) -> str:
+    """``October 2026 (2026-10)``, or just ``2026-10`` when the name cannot be drawn."""
+    return f"{named} ({period})" if renderable(named) else period
 
 
 def party_lines(party: Party) -> list[str]:
