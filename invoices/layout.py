@@ -50,7 +50,7 @@ def style(name: str) -> ParagraphStyle:
     variants = {
         "title": {"fontName": face.bold, "fontSize": 17, "leading": 21, "alignment": TA_RIGHT},
         "heading": {"fontName": face.bold, "fontSize": 10.5, "leading": 14, "spaceBefore": 10,
-                    "spaceAfter": 4},
+                    "spaceAfter": 4, "keepWithNext": 1},
         "body": {},
         "strong": {"fontName": face.bold},
         "small": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED},

@@ -161,8 +161,11 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
         action = ACTION_WORDS[statement.recommendation.action]
         story += [Spacer(1, 6), text(f"Recommendation: {action}", "strong"),
                   text(f"Rule: {statement.recommendation.rule}", "small")]
-    story += [text("Production usage", "heading"),
-              _lines_table(statement, statement.production_lines, True, money)]
+    story.append(text("Production usage", "heading"))
+    if statement.production_lines:
+        story.append(_lines_table(statement, statement.production_lines, True, money))
+    else:
+        story.append(text("No production usage in this period."))
     story.append(text("Non-production usage (staging, development, test)", "heading"))
     if statement.non_production_lines:
         story.append(_lines_table(statement, statement.non_production_lines, False, money))

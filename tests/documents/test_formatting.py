@@ -69,7 +69,9 @@ def test_percent_rounds_half_up():
 
 def test_quantities_and_unit_prices_keep_their_digits():
     assert format_quantity(Decimal("12.345678"), "de_DE") == "12,345678"
-    assert format_quantity(Decimal("3.5"), "en_US") == "3.500"
+    assert format_quantity(Decimal("3.5"), "en_US") == "3.500000"
+    assert format_quantity(Decimal("0.12345678"), "en_US") == "0.12345678"
+    assert format_quantity(Decimal("48210"), "fr_FR", digits=0) == "48\u202f210"
     assert format_unit_price(Decimal("0.165"), "USD", "en_US") == "$0.165"
     assert format_unit_price(Decimal("2.5"), "EUR", "de_DE") == f"2,50{NBSP}€"
     assert format_unit_price(Decimal("24.75"), "JPY", "ja_JP") == "￥24.75"
