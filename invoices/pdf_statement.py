@@ -91,7 +91,8 @@ def _summary(statement: ShowbackStatement, money: partial) -> Table:
                        ("  of which other", money(statement.other_effect, signed=True))]
     half = CONTENT_WIDTH / 2 - 8
     left = totals_table(spend, width=half)
-    right = totals_table(budget, strong_last=False, width=half) if budget else Spacer(1, 1)
+    right = (totals_table(budget, strong_last=False, width=half, label_share=0.45)
+             if budget else Spacer(1, 1))
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH / 2, CONTENT_WIDTH / 2])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),

@@ -18,6 +18,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Table, TableStyle
 
+from invoices.fonts import fit as fit_text
 from invoices.fonts import fonts, printable
 
 FONT_SIZE = 7.5
@@ -37,14 +38,8 @@ class Column:
 
 
 def fit(text: str, font: str, size: float, width: float) -> str:
-    """Text cut with an ellipsis so it fits width points (after padding)."""
-    text = printable(text)
-    room = width - 2 * PADDING
-    if stringWidth(text, font, size) <= room:
-        return text
-    while text and stringWidth(text + "…", font, size) > room:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    """Text cut with an ellipsis so it fits a column of width points (after padding)."""
+    return fit_text(text, font, size, width - 2 * PADDING)
 
 
 def shrink(text: str, font: str, width: float) -> float:
