@@ -4,7 +4,7 @@ DejaVu Sans draws euro, yen, accented letters and the narrow no-break space Fren
 uses; Helvetica (WinAnsi) draws most of those too. Neither draws CJK ideographs or the
 fullwidth yen sign, so `printable` swaps a missing glyph for its nearest drawable twin
 (``￥`` -> ``¥``, narrow space -> no-break space) and `renderable` tells a caller to fall back
-to a plain form (an ISO date instead of ``2026年10月``).
+to a plain form (an ISO date instead of ``2026年10月``). `fit` cuts text to a width.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
@@ -71,3 +72,13 @@ def printable(text: str) -> str:
                 char = "?"
         out.append(char)
     return "".join(out)
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """Printable text cut with an ellipsis so it is at most width points wide."""
+    text = printable(text)
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"

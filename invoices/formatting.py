@@ -81,9 +81,15 @@ def format_integer(value: int, locale: str) -> str:
 format_tokens = format_integer
 
 
-def format_quantity(value: Decimal, locale: str) -> str:
-    """A quantity such as million tokens, exact to six places: ``12.345678``, ``3.500``."""
-    return _pattern(locale, "decimal", 3, 6).apply(_number(value, "quantity"), _locale(locale))
+def format_quantity(value: Decimal, locale: str, *, digits: int = 6) -> str:
+    """A quantity such as million tokens with at least `digits` places: ``3.500000``.
+
+    Six places show a million tokens to the token, and keep a column of quantities aligned;
+    a value with more places than that shows them all rather than hide any.
+    """
+    number = _number(value, "quantity")
+    places = max(digits, -int(number.as_tuple().exponent))
+    return _pattern(locale, "decimal", digits, places).apply(number, _locale(locale))
 
 
 def format_percent(fraction: Decimal, locale: str, *, digits: int = 1,

@@ -20,6 +20,7 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -33,7 +34,7 @@ from reportlab.platypus import (
 )
 
 from invoices.documents import Party
-from invoices.fonts import fonts, printable, renderable
+from invoices.fonts import fit, fonts, printable, renderable
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 40.0
@@ -44,17 +45,19 @@ RULE = colors.HexColor("#D5D8DC")
 
 
 def style(name: str) -> ParagraphStyle:
-    """The few paragraph styles documents use: title, heading, body, small, right, strong."""
+    """The paragraph styles documents use: title, heading, body, strong, small, right."""
     face = fonts()
     base = {"fontName": face.regular, "fontSize": 8.5, "leading": 11, "alignment": TA_LEFT}
     variants = {
         "title": {"fontName": face.bold, "fontSize": 17, "leading": 21, "alignment": TA_RIGHT},
         "heading": {"fontName": face.bold, "fontSize": 10.5, "leading": 14, "spaceBefore": 10,
-                    "spaceAfter": 4},
+                    "spaceAfter": 4, "keepWithNext": 1},
         "body": {},
         "strong": {"fontName": face.bold},
         "small": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED},
         "right": {"alignment": TA_RIGHT},
+        "small_right": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED,
+                        "alignment": TA_RIGHT},
     }
     return ParagraphStyle(name, **{**base, **variants[name]})
 
@@ -67,6 +70,11 @@ def text(value: str, name: str = "body") -> Paragraph:
 def plain(value: str, fallback: str) -> str:
     """value when the font can draw it, else fallback (``2026-10`` for ``2026年10月``)."""
     return value if renderable(value) else fallback
+
+
+def period_text(named: str, period: str) -> str:
+    """``October 2026 (2026-10)``, or just ``2026-10`` when the name cannot be drawn."""
+    return f"{named} ({period})" if renderable(named) else period
 
 
 def party_lines(party: Party) -> list[str]:
@@ -86,12 +94,13 @@ def party_block(party: Party, label: str | None = None) -> list[Flowable]:
 
 
 def facts_table(rows: Sequence[tuple[str, str]], width: float) -> Table:
-    """Label / value pairs, values right-aligned: document number, period, dates."""
+    """Label / value pairs, values right-aligned (and wrapped if long): number, period, dates."""
     face = fonts()
-    data = [[printable(label), printable(value)] for label, value in rows]
+    data = [[printable(label), text(value, "right")] for label, value in rows]
     table = Table(data, colWidths=[width * 0.45, width * 0.55])
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), face.regular, 8.5),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TEXTCOLOR", (0, 0), (0, -1), MUTED),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -118,11 +127,12 @@ def header(issuer: Party, title: str, facts: Sequence[tuple[str, str]]) -> Table
 
 
 def totals_table(rows: Sequence[tuple[str, str]], *, strong_last: bool = True,
-                 width: float = 250.0) -> Table:
+                 width: float = 250.0, label_share: float = 0.58) -> Table:
     """A right-hand totals block; the last row (the amount that counts) bold and ruled."""
     face = fonts()
     data = [[printable(label), printable(value)] for label, value in rows]
-    table = Table(data, colWidths=[width * 0.58, width * 0.42], hAlign="RIGHT")
+    widths = [width * label_share, width * (1 - label_share)]
+    table = Table(data, colWidths=widths, hAlign="RIGHT")
     commands: list[tuple] = [
         ("FONT", (0, 0), (-1, -1), face.regular, 9),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
@@ -209,11 +219,15 @@ def _canvas_maker(running_title: str, issuer: str, moment: datetime) -> type[Can
             self.line(MARGIN, 30, PAGE_WIDTH - MARGIN, 30)
             self.setFont(face.regular, 7.5)
             self.setFillColor(MUTED)
-            self.drawString(MARGIN, 20, printable(f"{issuer} · {running_title}"))
-            self.drawRightString(PAGE_WIDTH - MARGIN, 20, f"Page {page} of {count}")
+            number = f"Page {page} of {count}"
+            room = CONTENT_WIDTH - stringWidth(number, face.regular, 7.5) - 12
+            self.drawString(MARGIN, 20, fit(f"{issuer} · {running_title}", face.regular, 7.5,
+                                            room))
+            self.drawRightString(PAGE_WIDTH - MARGIN, 20, number)
             if page > 1:
                 self.drawString(MARGIN, PAGE_HEIGHT - 28,
-                                printable(f"{issuer} · {running_title} (continued)"))
+                                fit(f"{issuer} · {running_title}", face.regular, 7.5, room)
+                                + " (continued)")
                 self.line(MARGIN, PAGE_HEIGHT - 33, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 33)
             self.restoreState()
 

@@ -18,19 +18,29 @@ from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine
 from invoices.formatting import (
     format_date,
+    format_integer,
     format_money,
     format_percent,
     format_period,
     format_quantity,
     format_unit_price,
 )
-from invoices.layout import CONTENT_WIDTH, build, header, moment_of, party_block, plain, text
+from invoices.layout import (
+    CONTENT_WIDTH,
+    build,
+    header,
+    moment_of,
+    party_block,
+    period_text,
+    text,
+)
 from invoices.layout import totals_table as totals
 from invoices.running_table import Column, RunningTable
 
+TOKEN_UNIT = "M tokens"
 LINE_COLUMNS = (
-    Column("Description", 215), Column("Quantity", 72, "RIGHT"), Column("Unit", 52),
-    Column("Unit price", 84, "RIGHT"), Column("Amount", 92, "RIGHT"),
+    Column("Description", 245), Column("Quantity", 66, "RIGHT"), Column("Unit", 48),
+    Column("Unit price", 72, "RIGHT"), Column("Amount", 84, "RIGHT"),
 )
 
 
@@ -43,13 +53,20 @@ def tax_label(label: str, rate: Decimal, locale: str) -> str:
 def _description(line: InvoiceLine) -> str:
     if line.kind == "prior_period_adjustment":
         period = f" ({line.service_period})" if line.service_period else ""
-        return f"Prior-period adjustment{period}: {line.description}"
+        return f"Prior period{period}: {line.description}"
     return line.description
+
+
+def _quantity(line: InvoiceLine, locale: str) -> str:
+    """Million tokens to six places; a whole count of another unit (requests) as an integer."""
+    if line.unit != TOKEN_UNIT and line.quantity == line.quantity.to_integral_value():
+        return format_integer(int(line.quantity), locale)
+    return format_quantity(line.quantity, locale)
 
 
 def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> RunningTable:
     money = partial(format_money, currency=currency, locale=locale)
-    rows = [[_description(line), format_quantity(line.quantity, locale), line.unit,
+    rows = [[_description(line), _quantity(line, locale), line.unit,
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
     return RunningTable(LINE_COLUMNS, rows, [line.amount for line in lines], money,
@@ -64,7 +81,7 @@ def _parties(left: list[Flowable], right: list[Flowable]) -> Table:
 
 
 def _period(period: str, locale: str) -> str:
-    return f"{plain(format_period(period, locale), period)} ({period})"
+    return period_text(format_period(period, locale), period)
 
 
 def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
@@ -76,7 +93,7 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
              ("Issue date", format_date(invoice.issue_date, locale)),
              ("Due date", format_date(invoice.due_date, locale)),
              ("Currency", currency)]
-    terms = [text("Amount due", "small"), text(money(invoice.total), "title"),
+    terms = [text("Amount due", "small_right"), text(money(invoice.total), "title"),
              text(f"due {format_date(invoice.due_date, locale)}", "right")]
     story: list[Flowable] = [
         header(invoice.issuer, "Invoice", facts), Spacer(1, 10),
@@ -105,7 +122,7 @@ def credit_note_story(note: CreditNote) -> list[Flowable]:
              ("Service period", _period(note.period, locale)),
              ("Issue date", format_date(note.issue_date, locale)),
              ("Currency", currency)]
-    credit = [text("Total credit", "small"), text(money(note.total), "title")]
+    credit = [text("Total credit", "small_right"), text(money(note.total), "title")]
     return [
         header(note.issuer, "Credit note", facts), Spacer(1, 10),
         _parties(party_block(note.bill_to, "Credit to"), credit), Spacer(1, 8),

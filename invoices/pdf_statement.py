@@ -27,6 +27,7 @@ from invoices.layout import (
     build,
     grid,
     header,
+    period_text,
     plain,
     text,
     totals_table,
@@ -34,15 +35,15 @@ from invoices.layout import (
 from invoices.running_table import Column, RunningTable
 
 PRODUCTION_COLUMNS = (
-    Column("Use case", 104), Column("Model", 92), Column("Tier", 36),
+    Column("Use case", 100), Column("Model", 88), Column("Tier", 36),
     Column("Requests", 48, "RIGHT"), Column("Input\ntokens", 56, "RIGHT"),
     Column("Output\ntokens", 56, "RIGHT"), Column("Cached\ntokens", 56, "RIGHT"),
-    Column("Amount", 67, "RIGHT"),
+    Column("Amount", 75, "RIGHT"),
 )
 NON_PRODUCTION_COLUMNS = (
-    Column("Use case", 74), Column("Environment", 60), Column("Model", 76), Column("Tier", 32),
-    Column("Requests", 44, "RIGHT"), Column("Input\ntokens", 54, "RIGHT"),
-    Column("Output\ntokens", 52, "RIGHT"), Column("Cached\ntokens", 52, "RIGHT"),
+    Column("Use case", 70), Column("Environment", 60), Column("Model", 74), Column("Tier", 32),
+    Column("Requests", 46, "RIGHT"), Column("Input\ntokens", 54, "RIGHT"),
+    Column("Output\ntokens", 54, "RIGHT"), Column("Cached\ntokens", 54, "RIGHT"),
     Column("Amount", 71, "RIGHT"),
 )
 ACTION_WORDS = {"approve": "Approve", "adjust": "Adjust", "stop": "Stop"}
@@ -90,7 +91,8 @@ def _summary(statement: ShowbackStatement, money: partial) -> Table:
                        ("  of which other", money(statement.other_effect, signed=True))]
     half = CONTENT_WIDTH / 2 - 8
     left = totals_table(spend, width=half)
-    right = totals_table(budget, strong_last=False, width=half) if budget else Spacer(1, 1)
+    right = (totals_table(budget, strong_last=False, width=half, label_share=0.45)
+             if budget else Spacer(1, 1))
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH / 2, CONTENT_WIDTH / 2])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -143,9 +145,8 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
     """The flowables of a statement, in reading order."""
     locale = statement.locale
     money = partial(format_money, currency=statement.currency, locale=locale)
-    period = plain(format_period(statement.period, locale), statement.period)
     facts = [("Statement no.", statement.statement_number), ("Team", statement.team),
-             ("Period", f"{period} ({statement.period})"),
+             ("Period", period_text(format_period(statement.period, locale), statement.period)),
              ("Generated", plain(format_datetime(statement.generated_at, locale),
                                  statement.generated_at.isoformat())),
              ("Currency", statement.currency)]
@@ -161,8 +162,11 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
         action = ACTION_WORDS[statement.recommendation.action]
         story += [Spacer(1, 6), text(f"Recommendation: {action}", "strong"),
                   text(f"Rule: {statement.recommendation.rule}", "small")]
-    story += [text("Production usage", "heading"),
-              _lines_table(statement, statement.production_lines, True, money)]
+    story.append(text("Production usage", "heading"))
+    if statement.production_lines:
+        story.append(_lines_table(statement, statement.production_lines, True, money))
+    else:
+        story.append(text("No production usage in this period."))
     story.append(text("Non-production usage (staging, development, test)", "heading"))
     if statement.non_production_lines:
         story.append(_lines_table(statement, statement.non_production_lines, False, money))

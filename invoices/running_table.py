@@ -4,7 +4,8 @@ Where the table breaks, the page ends with "Page subtotal" (the lines on that pa
 "Carried forward" (everything so far), and the next page repeats the column headings and opens
 with "Brought forward" of the same figure. The last part ends with the table's subtotal. Rows
 have one fixed height and cells are cut to their column with an ellipsis, so the split is plain
-arithmetic and no row ever overflows its column.
+arithmetic and no row ever overflows its column. Text is cut with an ellipsis (the JSON twin
+keeps it whole); a number is never cut, it is set smaller when it would not fit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Table, TableStyle
 
+from invoices.fonts import fit as fit_text
 from invoices.fonts import fonts, printable
 
 FONT_SIZE = 7.5
@@ -36,14 +38,15 @@ class Column:
 
 
 def fit(text: str, font: str, size: float, width: float) -> str:
-    """Text cut with an ellipsis so it fits width points (after padding)."""
-    text = printable(text)
+    """Text cut with an ellipsis so it fits a column of width points (after padding)."""
+    return fit_text(text, font, size, width - 2 * PADDING)
+
+
+def shrink(text: str, font: str, width: float) -> float:
+    """The font size at which a number fits its column: numbers are never cut, only smaller."""
+    needed = stringWidth(text, font, FONT_SIZE)
     room = width - 2 * PADDING
-    if stringWidth(text, font, size) <= room:
-        return text
-    while text and stringWidth(text + "…", font, size) > room:
-        text = text[:-1]
-    return text.rstrip() + "…"
+    return FONT_SIZE if needed <= room else max(4.0, FONT_SIZE * room / needed)
 
 
 class RunningTable(Flowable):
@@ -136,13 +139,19 @@ class RunningTable(Flowable):
                              for part in column.heading.split("\n"))
                    for column in self.columns]]
         cells += [
-            [fit(text, face.regular, FONT_SIZE, column.width)
-             for text, column in zip(row, self.columns, strict=True)]
+            [fit(text, face.regular, FONT_SIZE, column.width) if column.align == "LEFT"
+             else printable(text) for text, column in zip(row, self.columns, strict=True)]
             for row in data[1:]
         ]
         for r in [*summary_rows, last]:
             cells[r][0] = fit(data[r][0], face.bold, FONT_SIZE, label_width)
-            cells[r][-1] = fit(data[r][-1], face.bold, FONT_SIZE, self.columns[-1].width)
+        self._shrink = [
+            (c, r, size) for r, row in enumerate(cells) if r > 0
+            for c, (cell, column) in enumerate(zip(row, self.columns, strict=True))
+            if column.align == "RIGHT" and (size := shrink(
+                cell, face.bold if r in summary_rows or r == last else face.regular,
+                column.width)) < FONT_SIZE
+        ]
         heights = [HEADER_HEIGHT] + [ROW_HEIGHT] * (len(cells) - 1)
         table = Table(cells, colWidths=[c.width for c in self.columns], rowHeights=heights,
                       repeatRows=1)
@@ -175,6 +184,7 @@ class RunningTable(Flowable):
                          ("BACKGROUND", (0, row), (-1, row), SUBTOTAL_FILL)]
         for row in [*summary_rows, last]:
             commands += [("SPAN", (0, row), (-2, row)), ("ALIGN", (0, row), (0, row), "LEFT")]
+        commands += [("FONTSIZE", (c, r), (c, r), size) for c, r, size in self._shrink]
         return TableStyle(commands)
 
     def draw(self) -> None:
