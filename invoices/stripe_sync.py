@@ -388,10 +388,14 @@ def fetch_for_reconcile(
     for number in invoice_numbers:
         query = _metadata_query("invoice_number", number)
         matches = sorted(_search_all(client.v1.invoices.search, query, retry),
-                         key=lambda inv: (inv["status"] == "void", inv.get("created", 0)))
+                         key=_finalised_first)
         if matches:
             found[number] = _totals(number, matches[0], tuple(inv["id"] for inv in matches[1:]))
     return found
+
+
+def _finalised_first(inv: Mapping[str, Any]) -> tuple[bool, int]:
+    return inv["status"] in ("void", "draft"), inv.get("created", 0)
 
 
 def _totals(number: str, inv: Mapping[str, Any], duplicates: tuple[str, ...]
