@@ -94,7 +94,14 @@ class StripeSyncError(Exception):
 
 
 def is_transient(error: stripe.StripeError) -> bool:
-    """Whether the same request may succeed later: rate limits, network and server failures."""
+    """Whether the same request may succeed later: rate limits, network and server failures.
+
+    Stripe's own `Stripe-Should-Retry` response header, when present, overrides the guess.
+    """
+    advice = {name.lower(): value for name, value in (error.headers or {}).items()}.get(
+        "stripe-should-retry")
+    if advice in ("true", "false"):
+        return advice == "true"
     if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError):
         return True
     if isinstance(error, stripe.APIError):

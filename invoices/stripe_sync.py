@@ -169,7 +169,7 @@ def push_invoice(
     customer_id = push.customer(stripe_customer_id)
     draft = push.existing_invoice(customer_id)
     if draft is not None and draft["status"] != "draft":
-        push.skipped.append(f"invoice already {draft['status']} in Stripe")
+        push.skipped.append(f"nothing to do: invoice already {draft['status']} in Stripe")
         return push.result(customer_id, draft, nothing_to_do=True)
     if draft is None:
         draft = push.create_invoice(customer_id)

@@ -66,6 +66,7 @@ class _Fault:
     times: int
     status: int | None  # None: do the work, then drop the connection
     code: str | None = None
+    should_retry: bool | None = None  # Stripe-Should-Retry, when Stripe sends it
 
     def body(self) -> bytes:
         kind = {429: "rate_limit_error", 402: "card_error"}.get(
@@ -133,9 +134,9 @@ class FakeStripe:
 
     # --- what tests arrange and inspect ---
     def fail_next(self, method: str, path: str, times: int = 1, status: int = 500,
-                  code: str | None = None) -> None:
+                  code: str | None = None, should_retry: bool | None = None) -> None:
         """The next `times` calls to `path` (a glob) fail with `status`, before doing any work."""
-        self._faults.append(_Fault(method.upper(), path, times, status, code))
+        self._faults.append(_Fault(method.upper(), path, times, status, code, should_retry))
 
     def drop_after_work(self, method: str, path: str, times: int = 1) -> None:
         """The next `times` calls do their work, then the connection is reset unanswered."""
@@ -187,7 +188,9 @@ class FakeStripe:
             injected = self._injected(method, path, sorted(pairs))
             if injected is not None and injected.status is not None:
                 call.status = injected.status
-                return injected.status, injected.body(), {}, False
+                advice = ({} if injected.should_retry is None else
+                          {"Stripe-Should-Retry": str(injected.should_retry).lower()})
+                return injected.status, injected.body(), advice, False
             fingerprint = (method, path, tuple(sorted(pairs)))
             if key is not None and key in self._idempotent:
                 first, status, answer = self._idempotent[key]

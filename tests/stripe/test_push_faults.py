@@ -121,3 +121,14 @@ def test_key_reused_with_other_parameters_is_an_idempotency_error(fake, client, 
     assert refused.value.error_type == "idempotency_error"
     assert not refused.value.transient
     assert len(fake.of("customer")) == 1
+
+
+def test_stripe_should_retry_header_overrides_the_status(fake, client, invoice, retry, sleeps):
+    fake.fail_next("POST", "/v1/invoices", status=500, should_retry=False)
+    with pytest.raises(StripeSyncError) as refused:
+        push_invoice(client, invoice, retry=retry)
+    assert not refused.value.transient and sleeps == []
+
+    fake.fail_next("POST", "/v1/invoices", status=400, should_retry=True)
+    assert push_invoice(client, invoice, retry=retry).status == "open"
+    assert len(sleeps) == 1

@@ -74,7 +74,7 @@ def test_second_push_is_a_no_op_reporting_nothing_to_do(fake, client, invoice, r
     again = push_invoice(client, invoice, retry=retry)
 
     assert again.nothing_to_do and again.created == ()
-    assert again.skipped == ("invoice already open in Stripe",)
+    assert again.skipped == ("nothing to do: invoice already open in Stripe",)
     assert (again.stripe_invoice_id, again.hosted_invoice_url) == (
         first.stripe_invoice_id, first.hosted_invoice_url)
     assert all(call.method == "GET" for call in fake.calls[calls_before:])
@@ -211,3 +211,19 @@ def test_a_draft_with_a_foreign_item_is_not_finalised(fake, client, invoice, ret
     assert refused.value.code == "total_mismatch"
     assert "not finalised" in refused.value.message
     assert fake.of("invoice")[0]["status"] == "draft"
+
+
+def test_resume_of_a_long_invoice_pages_through_the_existing_items(fake, client, retry):
+    lines = tuple(StripeLine(f"line-{n:03d}", f"Use case {n}", Decimal("1.01"))
+                  for n in range(130))
+    invoice = StripeInvoice(number="INV-LONG", customer_id="big", customer_name="Big Co",
+                            currency="USD", period="2026-11", lines=lines)
+    with pytest.raises(Crash):
+        push_invoice(client, invoice, retry=retry, on_step=crash_after("item:line-114"))
+
+    result = push_invoice(client, invoice, retry=retry)
+
+    assert len(result.found) == 2 + 115 and len(result.created) == 15 + 1
+    assert len(fake.of("invoiceitem")) == 130
+    assert [c.params["limit"] for c in fake.calls_to("GET", "/v1/invoiceitems")] == [100] * 3
+    assert result.total == Decimal("131.30")
