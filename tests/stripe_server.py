@@ -42,10 +42,12 @@ class StripeFault(Exception):
     """An error Stripe would answer, raised by an endpoint and sent as Stripe's error body."""
 
     def __init__(self, status: int, message: str, code: str | None = None,
-                 param: str | None = None, kind: str = "invalid_request_error") -> None:
+                 param: str | None = None, kind: str = "invalid_request_error",
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         body = {"type": kind, "message": message, "code": code, "param": param}
-        self.status, self.body = status, {"error": {k: v for k, v in body.items() if v}}
+        self.status, self.headers = status, headers or {}
+        self.body = json.dumps({"error": {k: v for k, v in body.items() if v}}).encode()
 
 
 @dataclass
@@ -54,7 +56,7 @@ class Call:
     path: str
     params: dict[str, Any]
     idempotency_key: str | None
-    status: int
+    status: int = 200
     replayed: bool = False
     dropped: bool = False
 
@@ -68,11 +70,13 @@ class _Fault:
     code: str | None = None
     should_retry: bool | None = None  # Stripe-Should-Retry, when Stripe sends it
 
-    def body(self) -> bytes:
+    def error(self) -> StripeFault:
+        status = self.status or 500
         kind = {429: "rate_limit_error", 402: "card_error"}.get(
-            self.status or 0, "api_error" if (self.status or 0) >= 500 else "invalid_request_error")
-        fault = StripeFault(self.status or 500, f"injected {self.status}", self.code, kind=kind)
-        return json.dumps(fault.body).encode()
+            status, "api_error" if status >= 500 else "invalid_request_error")
+        advice = {} if self.should_retry is None else {
+            "Stripe-Should-Retry": str(self.should_retry).lower()}
+        return StripeFault(status, f"injected {status}", self.code, kind=kind, headers=advice)
 
 
 def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -174,48 +178,52 @@ class FakeStripe:
                headers: dict[str, str]) -> tuple[int, bytes, dict[str, str], bool]:
         """Answer one request: (status, body, extra headers, drop the connection)."""
         split = urlsplit(raw_path)
-        pairs = parse_qsl(body.decode() if method == "POST" else split.query,
-                          keep_blank_values=True)
-        params, path = decode_form(pairs), split.path
+        pairs = sorted(parse_qsl(body.decode() if method == "POST" else split.query,
+                                 keep_blank_values=True))
         key = headers.get("idempotency-key") if method == "POST" else None
-        call = Call(method, path, params, key, 200)
+        call = Call(method, split.path, decode_form(pairs), key)
         with self._lock:
             self.calls.append(call)
-            if headers.get("authorization") != f"Bearer {self.api_key}":
-                call.status = 401
-                fault = StripeFault(401, "Invalid API Key provided.", kind="invalid_request_error")
-                return 401, json.dumps(fault.body).encode(), {}, False
-            injected = self._injected(method, path, sorted(pairs))
-            if injected is not None and injected.status is not None:
-                call.status = injected.status
-                advice = ({} if injected.should_retry is None else
-                          {"Stripe-Should-Retry": str(injected.should_retry).lower()})
-                return injected.status, injected.body(), advice, False
-            fingerprint = (method, path, tuple(sorted(pairs)))
-            if key is not None and key in self._idempotent:
-                first, status, answer = self._idempotent[key]
-                if first != fingerprint:
-                    call.status = 400
-                    fault = StripeFault(400, f"Keys for idempotent requests can only be used "
-                                        f"with the same parameters they were first used with. "
-                                        f"Try using a key other than '{key}'.",
-                                        kind="idempotency_error")
-                    return 400, json.dumps(fault.body).encode(), {}, False
-                call.status, call.replayed, call.dropped = status, True, injected is not None
-                return status, answer, {"Idempotent-Replayed": "true"}, injected is not None
-            status, answer = self._route(method, path, params)
-            if key is not None:
-                self._idempotent[key] = (fingerprint, status, answer)
-            call.status, call.dropped = status, injected is not None
-            return status, answer, {}, injected is not None
+            try:
+                if headers.get("authorization") != f"Bearer {self.api_key}":
+                    raise StripeFault(401, "Invalid API Key provided.")
+                status, answer, extra = self._answer(call, tuple(pairs))
+            except StripeFault as fault:
+                call.status = fault.status
+                return fault.status, fault.body, fault.headers, False
+            call.status = status
+            return status, answer, extra, call.dropped
 
-    def _injected(self, method: str, path: str, pairs: list) -> _Fault | None:
+    def _answer(self, call: Call, pairs: tuple) -> tuple[int, bytes, dict[str, str]]:
+        injected = self._injected(call.method, call.path, pairs)
+        if injected is not None and injected.status is not None:
+            raise injected.error()
+        call.dropped = injected is not None
+        fingerprint = (call.method, call.path, pairs)
+        if call.idempotency_key in self._idempotent:
+            first, status, answer = self._idempotent[call.idempotency_key]
+            if first != fingerprint:
+                raise StripeFault(400, "Keys for idempotent requests can only be used with the "
+                                  "same parameters they were first used with. Try using a key "
+                                  f"other than '{call.idempotency_key}'.",
+                                  kind="idempotency_error")
+            call.replayed = True
+            return status, answer, {"Idempotent-Replayed": "true"}
+        try:
+            status, answer = self._route(call.method, call.path, call.params)
+        except StripeFault as fault:
+            status, answer = fault.status, fault.body
+        if call.idempotency_key is not None:
+            self._idempotent[call.idempotency_key] = (fingerprint, status, answer)
+        return status, answer, {}
+
+    def _injected(self, method: str, path: str, pairs: tuple) -> _Fault | None:
         for fault in self._faults:
             if fault.times > 0 and fault.method == method and fnmatch.fnmatch(path, fault.path):
                 fault.times -= 1
                 return fault
-        if self._fail_once is not None and (method, path, tuple(pairs)) not in self._seen:
-            self._seen.add((method, path, tuple(pairs)))
+        if self._fail_once is not None and (method, path, pairs) not in self._seen:
+            self._seen.add((method, path, pairs))
             return _Fault(method, path, 0, self._fail_once)
         return None
 
@@ -223,12 +231,8 @@ class FakeStripe:
         for verb, pattern, endpoint in _ROUTES:
             match = re.fullmatch(pattern, path)
             if verb == method and match:
-                try:
-                    return 200, json.dumps(endpoint(self, params, *match.groups())).encode()
-                except StripeFault as fault:
-                    return fault.status, json.dumps(fault.body).encode()
-        fault = StripeFault(404, f"Unrecognized request URL ({method}: {path}).")
-        return 404, json.dumps(fault.body).encode()
+                return 200, json.dumps(endpoint(self, params, *match.groups())).encode()
+        raise StripeFault(404, f"Unrecognized request URL ({method}: {path}).")
 
     # --- objects ---
     def _new(self, prefix: str, kind: str, **fields: Any) -> dict[str, Any]:
