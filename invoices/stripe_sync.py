@@ -16,13 +16,16 @@ invoice or nowhere, and listing the draft's items says exactly which lines are s
 draft is created with `auto_advance=false` so Stripe cannot finalize a half-built invoice on its
 own an hour later; finalizing hands it back to Stripe's automatic sending and reminders.
 
-Pure library over the `stripe` SDK (a `StripeClient`); imports nothing of `billing`.
+Pure library over the `stripe` SDK (a `StripeClient`); imports nothing of `billing`. This module
+is the one entry point: it also re-exports credit notes (`stripe_credit_notes`) and webhook
+verification (`stripe_webhook`); calls and retries live in `stripe_retry`, lookups in
+`stripe_lookup`, minor-unit amounts in `stripe_amounts`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,6 +33,8 @@ from typing import Any
 import stripe
 
 from invoices.stripe_amounts import from_minor_units, to_minor_units
+from invoices.stripe_credit_notes import CreditNoteResult, push_credit_note
+from invoices.stripe_lookup import list_all, metadata_query, metadata_value, search_all
 from invoices.stripe_retry import RetryPolicy, StripeSyncError, call_stripe
 from invoices.stripe_webhook import WebhookEvent, WebhookVerificationError, verify_webhook
 
@@ -117,17 +122,6 @@ class StripePushResult:
 
 
 @dataclass(frozen=True)
-class CreditNoteResult:
-    credit_note_number: str
-    stripe_credit_note_id: str
-    stripe_invoice_id: str
-    amount: Decimal
-    currency: str
-    status: str
-    created: bool
-
-
-@dataclass(frozen=True)
 class StripeInvoiceTotals:
     """Stripe's view of one of our invoices, for reconciliation; amounts in the major unit.
 
@@ -211,8 +205,8 @@ class _Push:
                                       code="customer_deleted")
             self.done("customer", known["id"], created=False)
             return known["id"]
-        query = _metadata_query("our_customer_id", self.invoice.customer_id)
-        matches = list(_search_all(customers.search, query, self.retry))
+        query = metadata_query("our_customer_id", self.invoice.customer_id)
+        matches = list(search_all(customers.search, query, self.retry))
         if matches:
             oldest = min(matches, key=lambda customer: customer.get("created", 0))
             self.done("customer", oldest["id"], created=False)
@@ -222,8 +216,9 @@ class _Push:
         return made["id"]
 
     def existing_invoice(self, customer_id: str) -> dict[str, Any] | None:
-        invoices = _list_all(self.client.v1.invoices.list, {"customer": customer_id}, self.retry)
-        ours = [inv for inv in invoices if _meta(inv, "invoice_number") == self.invoice.number]
+        invoices = list_all(self.client.v1.invoices.list, {"customer": customer_id}, self.retry)
+        number = self.invoice.number
+        ours = [inv for inv in invoices if metadata_value(inv, "invoice_number") == number]
         if not ours:
             return None
         live = [inv for inv in ours if inv["status"] != "void"] or ours
@@ -250,8 +245,8 @@ class _Push:
     def add_missing_items(self, customer_id: str, stripe_invoice_id: str) -> None:
         listing = {"invoice": stripe_invoice_id}
         existing = {
-            _meta(item, "line_id"): item
-            for item in _list_all(self.client.v1.invoice_items.list, listing, self.retry)
+            metadata_value(item, "line_id"): item
+            for item in list_all(self.client.v1.invoice_items.list, listing, self.retry)
         }
         currency = self.invoice.currency
         for line in self.invoice.stripe_lines():
@@ -318,59 +313,6 @@ def _customer_params(invoice: StripeInvoice) -> dict[str, Any]:
     return params
 
 
-def push_credit_note(
-    client: stripe.StripeClient,
-    *,
-    stripe_invoice_id: str,
-    credit_note_number: str,
-    amount: Decimal,
-    currency: str,
-    reason: str | None = None,
-    memo: str | None = None,
-    retry: RetryPolicy | None = None,
-) -> CreditNoteResult:
-    """Issue our credit note `credit_note_number` on a finalised Stripe invoice, exactly once.
-
-    On an open invoice the credit lowers what is due; on a paid one it goes to the customer's
-    Stripe balance, taken off their next invoice. A credit note already issued under this number
-    is found (by metadata on the invoice's credit notes) and returned with `created=False`.
-    """
-    retry = retry or RetryPolicy()
-    notes = client.v1.credit_notes
-    for note in _list_all(notes.list, {"invoice": stripe_invoice_id}, retry):
-        if _meta(note, "credit_note_number") == credit_note_number:
-            return _credit_note_result(credit_note_number, note, created=False)
-    invoices = client.v1.invoices
-    target = call_stripe(functools.partial(invoices.retrieve, stripe_invoice_id), retry=retry)
-    if target["currency"].upper() != currency.upper():
-        raise ValueError(f"credit note {credit_note_number} is in {currency.upper()}, Stripe "
-                         f"invoice {stripe_invoice_id} in {target['currency'].upper()}")
-    minor = to_minor_units(amount, currency)
-    params: dict[str, Any] = {
-        "invoice": stripe_invoice_id, "amount": minor,
-        "metadata": {"credit_note_number": credit_note_number,
-                     "invoice_number": _meta(target, "invoice_number") or ""},
-    }
-    if target["status"] == "paid":
-        params["credit_amount"] = minor
-    if reason:
-        params["reason"] = reason
-    if memo:
-        params["memo"] = memo
-    made = call_stripe(notes.create, params, retry=retry,
-                       idempotency_key=f"chargeback/credit-note/{credit_note_number}")
-    return _credit_note_result(credit_note_number, made, created=True)
-
-
-def _credit_note_result(number: str, note: Mapping[str, Any], *, created: bool) -> CreditNoteResult:
-    currency = note["currency"].upper()
-    return CreditNoteResult(
-        credit_note_number=number, stripe_credit_note_id=note["id"],
-        stripe_invoice_id=note["invoice"], amount=from_minor_units(note["amount"], currency),
-        currency=currency, status=note["status"], created=created,
-    )
-
-
 def fetch_for_reconcile(
     client: stripe.StripeClient,
     invoice_numbers: Iterable[str],
@@ -386,8 +328,8 @@ def fetch_for_reconcile(
     retry = retry or RetryPolicy()
     found: dict[str, StripeInvoiceTotals] = {}
     for number in invoice_numbers:
-        query = _metadata_query("invoice_number", number)
-        matches = sorted(_search_all(client.v1.invoices.search, query, retry),
+        query = metadata_query("invoice_number", number)
+        matches = sorted(search_all(client.v1.invoices.search, query, retry),
                          key=_finalised_first)
         if matches:
             found[number] = _totals(number, matches[0], tuple(inv["id"] for inv in matches[1:]))
@@ -425,37 +367,3 @@ def reconcile_differences(
         differences.append(f"invoice {invoice.number} is in Stripe more than once: "
                            f"{', '.join((totals.stripe_invoice_id, *totals.duplicates))}")
     return tuple(differences)
-
-
-def _meta(obj: Mapping[str, Any], key: str) -> str | None:
-    return (obj.get("metadata") or {}).get(key)
-
-
-def _metadata_query(key: str, value: str) -> str:
-    """A Stripe search query matching `metadata[key]` exactly, quotes in the value escaped."""
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"metadata['{key}']:'{escaped}'"
-
-
-def _list_all(request: Callable[..., Any], params: Mapping[str, Any], retry: RetryPolicy
-              ) -> Iterator[dict[str, Any]]:
-    """Every object of a Stripe list, page by page, each page retried on its own."""
-    page_params = {**params, "limit": 100}
-    while True:
-        page = call_stripe(request, page_params, retry=retry)
-        yield from page["data"]
-        if not page.get("has_more") or not page["data"]:
-            return
-        page_params["starting_after"] = page["data"][-1]["id"]
-
-
-def _search_all(request: Callable[..., Any], query: str, retry: RetryPolicy
-                ) -> Iterator[dict[str, Any]]:
-    """Every object matching a Stripe search query, following `next_page`."""
-    params: dict[str, Any] = {"query": query, "limit": 100}
-    while True:
-        page = call_stripe(request, params, retry=retry)
-        yield from page["data"]
-        if not page.get("has_more") or not page.get("next_page"):
-            return
-        params["page"] = page["next_page"]
