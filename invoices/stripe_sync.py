@@ -162,6 +162,8 @@ def push_invoice(
     push = _Push(client, invoice, retry or RetryPolicy(), on_step)
     customer_id = push.customer(stripe_customer_id)
     draft = push.existing_invoice(customer_id)
+    if draft is not None:
+        customer_id = draft["customer"]  # an earlier push may have used another customer
     if draft is not None and draft["status"] != "draft":
         push.skipped.append(f"nothing to do: invoice already {draft['status']} in Stripe")
         return push.result(customer_id, draft, nothing_to_do=True)
@@ -216,9 +218,15 @@ class _Push:
         return made["id"]
 
     def existing_invoice(self, customer_id: str) -> dict[str, Any] | None:
+        """Our invoice if an earlier push made it: the customer's invoices first (read what was
+        just written), then a search across customers (in case the registry's customer changed).
+        """
         invoices = list_all(self.client.v1.invoices.list, {"customer": customer_id}, self.retry)
         number = self.invoice.number
         ours = [inv for inv in invoices if metadata_value(inv, "invoice_number") == number]
+        if not ours:
+            query = metadata_query("invoice_number", number)
+            ours = list(search_all(self.client.v1.invoices.search, query, self.retry))
         if not ours:
             return None
         live = [inv for inv in ours if inv["status"] != "void"] or ours

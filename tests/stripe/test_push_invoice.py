@@ -227,3 +227,16 @@ def test_resume_of_a_long_invoice_pages_through_the_existing_items(fake, client,
     assert len(fake.of("invoiceitem")) == 130
     assert [c.params["limit"] for c in fake.calls_to("GET", "/v1/invoiceitems")] == [100] * 3
     assert result.total == Decimal("131.30")
+
+
+def test_invoice_pushed_under_another_stripe_customer_is_still_found(fake, client, invoice,
+                                                                     retry):
+    """The registry learnt a different Stripe customer after the first push: no second invoice."""
+    first = push_invoice(client, invoice, retry=retry)
+    other = client.v1.customers.create({"name": "Acme (merged)"})
+
+    again = push_invoice(client, invoice, other.id, retry=retry)
+
+    assert again.nothing_to_do and again.stripe_invoice_id == first.stripe_invoice_id
+    assert again.stripe_customer_id == first.stripe_customer_id
+    assert len(fake.of("invoice")) == 1
