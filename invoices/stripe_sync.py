@@ -42,7 +42,7 @@ __all__ = [
     "CreditNoteResult", "RetryPolicy", "StripeInvoice", "StripeInvoiceTotals", "StripeLine",
     "StripePushResult", "StripeSyncError", "WebhookEvent", "WebhookVerificationError",
     "fetch_for_reconcile", "idempotency_key", "push_credit_note", "push_invoice",
-    "reconcile_differences", "verify_webhook",
+    "reconcile_differences", "stripe_client", "verify_webhook",
 ]
 
 TAX_LINE_ID = "tax"
@@ -138,6 +138,17 @@ class StripeInvoiceTotals:
     amount_paid: Decimal
     amount_remaining: Decimal
     duplicates: tuple[str, ...] = ()
+
+
+def stripe_client(api_key: str, api_base: str | None = None) -> stripe.StripeClient:
+    """A client for these functions; `api_base` (STRIPE_API_BASE) points it at a test server.
+
+    Its own network retries are off: `RetryPolicy` decides retries, on every call anyway.
+    """
+    if api_base:
+        return stripe.StripeClient(api_key, base_addresses={"api": api_base},
+                                   max_network_retries=0)
+    return stripe.StripeClient(api_key, max_network_retries=0)
 
 
 def idempotency_key(invoice_number: str, step: str) -> str:

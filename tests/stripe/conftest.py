@@ -9,7 +9,7 @@ import pytest
 import stripe
 import stripe_server
 
-from invoices.stripe_sync import RetryPolicy, StripeInvoice, StripeLine
+from invoices.stripe_sync import RetryPolicy, StripeInvoice, StripeLine, stripe_client
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def fake() -> Iterator[stripe_server.FakeStripe]:
 
 @pytest.fixture
 def client(fake: stripe_server.FakeStripe) -> stripe.StripeClient:
-    return fake.client()
+    return stripe_client(fake.api_key, api_base=fake.url)
 
 
 @pytest.fixture
