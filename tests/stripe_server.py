@@ -1,23 +1,19 @@
 """A local Stripe for tests: a real HTTP server speaking the v1 API's wire format.
 
 It answers the calls the Stripe sync makes (customers, invoice items, invoices, finalize, credit
-notes, list and search) the way Stripe does: form-encoded bodies with nested keys
-(`metadata[invoice_number]=...`), Bearer auth, JSON objects with Stripe's ids and fields, list and
-search envelopes, and Stripe's error bodies and statuses. It keeps Stripe's idempotency contract:
-the same Idempotency-Key with the same parameters answers the first response again (marked
-`Idempotent-Replayed: true`), with other parameters it is a 400 `idempotency_error`. Results of
-injected failures are not kept, as Stripe keeps none for a request that never started executing.
-
+notes, list and search) as Stripe does: form-encoded bodies with nested keys, Bearer auth, JSON
+objects with Stripe's ids and fields, list and search envelopes, Stripe's error bodies. It keeps
+Stripe's idempotency contract: the same Idempotency-Key with the same parameters answers the first
+response again (`Idempotent-Replayed: true`), with other parameters it is a 400
+`idempotency_error`; injected failures keep no result, as a request that never ran keeps none.
 Tests inject faults (`fail_next`, `fail_each_call_once`, `drop_after_work`), make search lag like
-Stripe's (`lag_search`), read the call log (`calls`) and the objects (`of`), and build signed
-webhook deliveries (`event`, `signature_header`, `send_webhook`).
+Stripe's (`lag_search`), and read the call log (`calls`) and the objects (`of`). Signed webhook
+deliveries are built in `stripe_webhooks`.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
-import hmac
 import itertools
 import json
 import re
@@ -30,8 +26,6 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
-
-import stripe
 
 API_KEY = "sk_test_fake"
 _INTS = {"amount", "days_until_due", "limit", "credit_amount", "quantity"}
@@ -127,11 +121,6 @@ class FakeStripe:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def client(self) -> stripe.StripeClient:
-        """The real SDK pointed here, its own retries off so the caller's retries are tested."""
-        return stripe.StripeClient(self.api_key, base_addresses={"api": self.url},
-                                   max_network_retries=0)
-
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
@@ -164,14 +153,6 @@ class FakeStripe:
         """Change a stored invoice behind the sync's back (a total, a status)."""
         with self._lock:
             self.objects[invoice_id].update(fields)
-
-    def event(self, kind: str, object_id: str, event_id: str | None = None) -> dict[str, Any]:
-        """A Stripe event (`invoice.paid`, ...) carrying the object as it is now."""
-        return {"id": event_id or f"evt_{next(self._seq):06d}", "object": "event",
-                "api_version": "2025-01-27.acacia", "created": int(time.time()),
-                "livemode": False, "pending_webhooks": 1, "type": kind,
-                "request": {"id": None, "idempotency_key": None},
-                "data": {"object": json.loads(json.dumps(self.objects[object_id]))}}
 
     # --- the HTTP side ---
     def handle(self, method: str, raw_path: str, body: bytes,
@@ -363,8 +344,8 @@ def _create_credit_note(fake: FakeStripe, params: dict[str, Any]) -> dict[str, A
         raise StripeFault(400, "You can only create credit notes on open or paid invoices.",
                           "invoice_not_finalized", "invoice")
     amount = params.get("amount", 0)
-    credited = sum(cn["amount"] for cn in fake.of("credit_note")
-                   if cn["invoice"] == invoice["id"])
+    earlier = [cn for cn in fake.of("credit_note") if cn["invoice"] == invoice["id"]]
+    credited = sum(cn["amount"] for cn in earlier)
     if not 0 < amount <= invoice["total"] - credited:
         raise StripeFault(400, "The credit note amount must be positive and at most the "
                           "invoice's remaining total.", "credit_note_amount_invalid", "amount")
@@ -382,7 +363,7 @@ def _create_credit_note(fake: FakeStripe, params: dict[str, Any]) -> dict[str, A
             invoice["status"] = "paid"
     return fake._new("cn", "credit_note", invoice=invoice["id"], customer=invoice["customer"],
                      amount=amount, total=amount, currency=invoice["currency"], status="issued",
-                     number=f"{invoice['number']}-CN-{int(credited > 0) + 1:02d}",
+                     number=f"{invoice['number']}-CN-{len(earlier) + 1:02d}",
                      type="post_payment" if paid else "pre_payment",
                      reason=params.get("reason"), memo=params.get("memo"),
                      metadata=params.get("metadata", {}))
@@ -435,19 +416,3 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
-
-
-def signature_header(payload: bytes, secret: str, timestamp: int | None = None) -> str:
-    """The `Stripe-Signature` header Stripe would send with `payload`: `t=...,v1=...`."""
-    stamp = int(time.time()) if timestamp is None else timestamp
-    signed = f"{stamp}.".encode() + payload
-    return f"t={stamp},v1={hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()}"
-
-
-def send_webhook(post: Callable[..., Any], path: str, event: dict[str, Any], secret: str,
-                 timestamp: int | None = None) -> Any:
-    """Deliver `event` to an app as Stripe does, through `post` (an httpx or TestClient .post)."""
-    payload = json.dumps(event).encode()
-    headers = {"Stripe-Signature": signature_header(payload, secret, timestamp),
-               "Content-Type": "application/json"}
-    return post(path, content=payload, headers=headers)

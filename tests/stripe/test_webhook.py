@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import stripe
-import stripe_server
+import stripe_webhooks
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.testclient import TestClient
 
@@ -24,12 +24,13 @@ SECRET = "whsec_test_secret"
 def paid_event(fake, client, invoice, retry):
     pushed = push_invoice(client, invoice, retry=retry)
     fake.set_invoice(pushed.stripe_invoice_id, status="paid")
-    return fake.event("invoice.paid", pushed.stripe_invoice_id, event_id="evt_paid_1")
+    return stripe_webhooks.event("invoice.paid", fake.objects[pushed.stripe_invoice_id],
+                                 event_id="evt_paid_1")
 
 
 def signed(event, secret=SECRET, timestamp=None):
     payload = json.dumps(event).encode()
-    return payload, stripe_server.signature_header(payload, secret, timestamp)
+    return payload, stripe_webhooks.signature_header(payload, secret, timestamp)
 
 
 def test_good_signature_gives_the_event(paid_event):
@@ -45,7 +46,7 @@ def test_good_signature_gives_the_event(paid_event):
 
 def test_header_matches_the_sdks_own_signing(paid_event):
     payload = json.dumps(paid_event).encode()
-    ours = stripe_server.signature_header(payload, SECRET, timestamp=1_700_000_000)
+    ours = stripe_webhooks.signature_header(payload, SECRET, timestamp=1_700_000_000)
     assert ours == stripe.WebhookSignature.generate_signature_header(
         payload.decode(), SECRET, timestamp=1_700_000_000)
 
@@ -72,7 +73,7 @@ def test_an_old_delivery_is_refused_as_a_replay_attack(paid_event):
 
 def test_signed_garbage_is_refused():
     payload = b'{"not": "an event"}'
-    header = stripe_server.signature_header(payload, SECRET)
+    header = stripe_webhooks.signature_header(payload, SECRET)
     with pytest.raises(WebhookVerificationError, match="not a Stripe event"):
         verify_webhook(payload, header, SECRET)
 
@@ -88,7 +89,8 @@ def test_credit_note_event_names_its_invoice(fake, client, invoice, retry):
     note = push_credit_note(client, stripe_invoice_id=pushed.stripe_invoice_id,
                             credit_note_number="CN-1", amount=Decimal("1.00"), currency="USD",
                             retry=retry)
-    event = fake.event("credit_note.created", note.stripe_credit_note_id)
+    event = stripe_webhooks.event("credit_note.created",
+                                  fake.objects[note.stripe_credit_note_id])
     verified = verify_webhook(*signed(event), SECRET)
     assert (verified.object_type, verified.invoice_id) == ("credit_note", pushed.stripe_invoice_id)
 
@@ -108,9 +110,9 @@ def test_an_app_receives_signed_deliveries_and_dedupes_replays(paid_event):
         return {"id": event.id, "duplicate": duplicate}
 
     http = TestClient(app)
-    first = stripe_server.send_webhook(http.post, "/v1/stripe/webhook", paid_event, SECRET)
-    again = stripe_server.send_webhook(http.post, "/v1/stripe/webhook", paid_event, SECRET)
-    forged = stripe_server.send_webhook(http.post, "/v1/stripe/webhook", paid_event, "whsec_x")
+    first = stripe_webhooks.send_webhook(http.post, "/v1/stripe/webhook", paid_event, SECRET)
+    again = stripe_webhooks.send_webhook(http.post, "/v1/stripe/webhook", paid_event, SECRET)
+    forged = stripe_webhooks.send_webhook(http.post, "/v1/stripe/webhook", paid_event, "whsec_x")
 
     assert first.json() == {"id": "evt_paid_1", "duplicate": False}
     assert again.json() == {"id": "evt_paid_1", "duplicate": True}
