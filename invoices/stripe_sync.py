@@ -25,6 +25,7 @@ verification (`stripe_webhook`); calls and retries live in `stripe_retry`, looku
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 TAX_LINE_ID = "tax"
+_MAX_KEY_LENGTH = 255  # Stripe's limit on an Idempotency-Key
 StepHook = Callable[[str, str], None]
 
 
@@ -152,8 +154,15 @@ def stripe_client(api_key: str, api_base: str | None = None) -> stripe.StripeCli
 
 
 def idempotency_key(invoice_number: str, step: str) -> str:
-    """The Idempotency-Key of one push step: the same invoice and step always give the same key."""
-    return f"chargeback/{invoice_number}/{step}"
+    """The Idempotency-Key of one push step: the same invoice and step always give the same key.
+
+    Readable (`chargeback/INV-2026-11-0001/item:support-copilot`) unless that would pass
+    Stripe's 255-character limit; then a SHA-256 of it, still the same for the same step.
+    """
+    key = f"chargeback/{invoice_number}/{step}"
+    if len(key) <= _MAX_KEY_LENGTH:
+        return key
+    return f"chargeback/sha256/{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def push_invoice(

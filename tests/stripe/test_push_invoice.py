@@ -1,5 +1,6 @@
 """Pushing a chargeback invoice: one customer, one item per line, one finalised invoice, once."""
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -240,3 +241,23 @@ def test_invoice_pushed_under_another_stripe_customer_is_still_found(fake, clien
     assert again.nothing_to_do and again.stripe_invoice_id == first.stripe_invoice_id
     assert again.stripe_customer_id == first.stripe_customer_id
     assert len(fake.of("invoice")) == 1
+
+
+def test_idempotency_keys_stay_within_stripes_limit():
+    assert idempotency_key("INV-1", "item:a") == "chargeback/INV-1/item:a"
+    long_step = "item:" + "x" * 300
+    key = idempotency_key("INV-1", long_step)
+    assert len(key) <= 255 and key == idempotency_key("INV-1", long_step)
+    assert key != idempotency_key("INV-1", long_step + "y")
+
+
+def test_concurrent_pushes_of_one_invoice_converge_on_one_of_everything(fake, client, invoice,
+                                                                        retry):
+    """Two workers pushing the same invoice at once: the idempotency keys make them agree."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: push_invoice(client, invoice, retry=retry), range(4)))
+
+    assert len({r.stripe_invoice_id for r in results}) == 1
+    assert {r.status for r in results} == {"open"}
+    assert len(fake.of("customer")) == 1 and len(fake.of("invoice")) == 1
+    assert len(fake.of("invoiceitem")) == 3
