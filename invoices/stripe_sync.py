@@ -127,8 +127,8 @@ class StripePushResult:
 class StripeInvoiceTotals:
     """Stripe's view of one of our invoices, for reconciliation; amounts in the major unit.
 
-    `duplicates` lists other Stripe invoices carrying the same invoice number: there should be
-    none, and reconciliation reports any.
+    `duplicates` lists other Stripe invoices, not voided, carrying the same invoice number: there
+    should be none, and reconciliation reports any.
     """
 
     invoice_number: str
@@ -360,7 +360,8 @@ def fetch_for_reconcile(
         matches = sorted(search_all(client.v1.invoices.search, query, retry),
                          key=_finalised_first)
         if matches:
-            found[number] = _totals(number, matches[0], tuple(inv["id"] for inv in matches[1:]))
+            others = tuple(inv["id"] for inv in matches[1:] if inv["status"] != "void")
+            found[number] = _totals(number, matches[0], others)
     return found
 
 

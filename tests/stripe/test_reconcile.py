@@ -46,3 +46,14 @@ def test_an_invoice_in_stripe_twice_is_reported(fake, client, invoice, retry):
     assert len(totals.duplicates) == 1
     [difference] = reconcile_differences(invoice, totals)
     assert "more than once" in difference
+
+
+def test_a_voided_copy_is_not_a_duplicate(fake, client, invoice, retry):
+    pushed = push_invoice(client, invoice, retry=retry)
+    copy = client.v1.invoices.create({"customer": pushed.stripe_customer_id,
+                                      "metadata": {"invoice_number": invoice.number}})
+    fake.set_invoice(copy.id, status="void")
+
+    totals = fetch_for_reconcile(client, [invoice.number], retry=retry)[invoice.number]
+
+    assert totals.stripe_invoice_id == pushed.stripe_invoice_id and totals.duplicates == ()
