@@ -46,6 +46,8 @@ class StripeFault(Exception):
 
 @dataclass
 class Call:
+    """One request as the local Stripe saw it, and how it answered."""
+
     method: str
     path: str
     params: dict[str, Any]
@@ -124,6 +126,12 @@ class FakeStripe:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def __enter__(self) -> FakeStripe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- what tests arrange and inspect ---
     def fail_next(self, method: str, path: str, times: int = 1, status: int = 500,

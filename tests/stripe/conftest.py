@@ -14,11 +14,8 @@ from invoices.stripe_sync import RetryPolicy, StripeInvoice, StripeLine, stripe_
 
 @pytest.fixture
 def fake() -> Iterator[stripe_server.FakeStripe]:
-    server = stripe_server.FakeStripe()
-    try:
+    with stripe_server.FakeStripe() as server:
         yield server
-    finally:
-        server.close()
 
 
 @pytest.fixture
