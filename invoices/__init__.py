@@ -2,7 +2,8 @@
 
 This package turns plain data (frozen dataclasses with Decimal money) into the JSON twin and
 the PDF a finance lead signs. It imports nothing of `billing`: the close fills the data
-classes in `invoices.documents` and calls `invoices.pdf`.
+classes in `invoices.documents` and calls `invoices.pdf`. `invoices.stripe_sync` sends
+finalised chargeback invoices to Stripe exactly once.
 """
 
 from invoices.documents import (
