@@ -32,6 +32,7 @@ from billing.ratecard_registry import published_versions
 from billing.rating import Cards, rate
 from billing.registry import load_registry_file
 from billing.statements import build_statements, previous_period
+from billing.stripe_billing import push_period
 from invoices import to_json
 
 documents = Document.__table__
@@ -55,12 +56,13 @@ class CloseResult:
     rating: dict[str, Any] | None = None
     rendering: dict[str, Any] | None = None
     unrated_events: int = 0
+    stripe: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
                 "statements": self.statements, "invoices": self.invoices,
                 "rating": self.rating, "rendering": self.rendering,
-                "unrated_events": self.unrated_events}
+                "unrated_events": self.unrated_events, "stripe": self.stripe}
 
 
 def period_end(period: str, zone: Any) -> datetime:
@@ -126,11 +128,14 @@ def close_period(
     with engine.connect() as connection:
         done = closed_row(connection, period)
     if done is not None:
-        rendering = None if dry_run else render_missing(engine, config.documents_dir,
-                                                        period=period)
-        return CloseResult(period, "already_closed",
-                           f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
-                           f"{done.closed_by}; nothing new produced", rendering=rendering)
+        result = CloseResult(period, "already_closed",
+                             f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
+                             f"{done.closed_by}; nothing new produced")
+        if not dry_run:  # finish what a stopped close left: PDFs, then Stripe
+            result.rendering = render_missing(engine, config.documents_dir, period=period)
+            if config.stripe_api_key:
+                result.stripe = push_period(engine, config, period).to_dict()
+        return result
     registry = load_registry_file(config.registry)
     pools = load_pools_file(config.overhead_pools)
     rating = None
@@ -187,6 +192,8 @@ def close_period(
     result.rendering = render_missing(
         engine, config.documents_dir, period=period,
         progress=(lambda done, total: progress("render", done, total)) if progress else None)
+    if config.stripe_api_key:
+        result.stripe = push_period(engine, config, period).to_dict()
     return result
 
 

@@ -29,6 +29,7 @@ class Settings:
     api_key: str | None = None
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
     attribution_rules: Path = Path("attribution.yaml")
     overhead_pools: Path = Path("overhead.yaml")
     registry: Path = Path("registry.yaml")
@@ -50,6 +51,7 @@ _ENV = {
     "BILLING_API_KEY": "api_key",
     "STRIPE_API_KEY": "stripe_api_key",
     "STRIPE_API_BASE": "stripe_api_base",
+    "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
     "BILLING_ATTRIBUTION_RULES": "attribution_rules",
     "BILLING_OVERHEAD_POOLS": "overhead_pools",
     "BILLING_REGISTRY": "registry",

@@ -388,3 +388,16 @@ class Document(SQLModel, table=True):
     stripe_status: str | None = Field(default=None, max_length=30)
     stripe_error: str | None = Field(default=None, sa_column=Column(Text))
     stripe_pushed_at: datetime | None = None
+
+
+class StripeEvent(SQLModel, table=True):
+    """A Stripe webhook event we acted on; its id makes a replayed event change nothing."""
+
+    __tablename__ = "stripe_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=100, unique=True)
+    type: str = Field(max_length=100)
+    stripe_invoice_id: str | None = Field(default=None, max_length=100)
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    received_at: datetime

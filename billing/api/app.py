@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from billing.api import documents, problems, ratecards, showback, usage
+from billing.api import documents, problems, ratecards, showback, stripe_webhook, usage
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ratecards.router)
     app.include_router(showback.router)
     app.include_router(documents.router)
+    app.include_router(stripe_webhook.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import close, demo, ledger, overhead, ratecards, rating, serve
+from billing.cli import close, demo, ledger, overhead, ratecards, rating, serve, stripe
 
 app = typer.Typer(
     name="billing",
@@ -18,6 +18,7 @@ ratecards.register(app)
 rating.register(app)
 overhead.register(app)
 close.register(app)
+stripe.register(app)
 serve.register(app)
 demo.register(app)
 

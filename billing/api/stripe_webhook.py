@@ -1,0 +1,29 @@
+"""POST /v1/stripe/webhook: Stripe tells us an invoice was paid, failed or voided.
+
+Stripe signs each delivery; a bad signature is a 400 and changes nothing. An event applied
+once is recorded by id, so Stripe's retries and replays change nothing either.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from billing.api.problems import Problem
+from billing.stripe_billing import apply_event
+from invoices.stripe_sync import WebhookVerificationError, verify_webhook
+
+router = APIRouter(prefix="/v1", tags=["stripe"])
+
+
+@router.post("/stripe/webhook", summary="Stripe webhook (authenticated by its signature)")
+async def stripe_webhook(request: Request) -> dict:
+    secret = request.app.state.settings.stripe_webhook_secret
+    if not secret:
+        raise Problem(503, "Not configured", "set STRIPE_WEBHOOK_SECRET to receive Stripe events")
+    payload = await request.body()
+    try:
+        event = verify_webhook(payload, request.headers.get("stripe-signature", ""), secret)
+    except WebhookVerificationError as exc:
+        raise Problem(400, "Bad signature", f"the Stripe-Signature does not verify: {exc}") \
+            from None
+    return {"event": event.id, "result": apply_event(request.app.state.engine, event)}

@@ -1,0 +1,66 @@
+"""Stripe commands: push a period's invoices and credit notes, reconcile them."""
+
+from __future__ import annotations
+
+import typer
+
+from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.ledger import check_period
+from billing.stripe_billing import StripeNotConfigured, push_period, reconcile_period
+
+stripe_app = typer.Typer(help="Chargeback invoices in Stripe.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(stripe_app, name="stripe")
+
+
+@stripe_app.command("push")
+def push_command(
+    period: str = typer.Option(..., "--period", "-p", help="Closed month, YYYY-MM.",
+                               show_default=False),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send the period's finalised invoices (then credit notes) to Stripe, exactly once."""
+    check_period(period)
+    config = settings()
+    try:
+        report = push_period(ready_engine(config), config, period)
+    except StripeNotConfigured as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        if report.nothing_to_do:
+            out.print(f"Nothing to push: every document of {period} is already in Stripe.")
+        for item in report.pushed:
+            out.print(f"pushed {item['number']}: {item.get('stripe_status')} "
+                      f"{item.get('stripe_hosted_url') or ''}")
+        for item in report.failed:
+            out.print(f"[red]failed[/] {item['number']}: {item['error']}", highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@stripe_app.command("reconcile")
+def reconcile_command(
+    period: str = typer.Option(..., "--period", "-p", help="Closed month, YYYY-MM.",
+                               show_default=False),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Compare every invoice of the period with Stripe's; exit 1 when any differs."""
+    check_period(period)
+    config = settings()
+    try:
+        differences = reconcile_period(ready_engine(config), config, period)
+    except StripeNotConfigured as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json({"period": period, "differences": differences})
+    elif differences:
+        for line in differences:
+            out.print(f"[red]differs[/] {line}", highlight=False)
+    else:
+        out.print(f"Stripe agrees with every invoice of {period}.")
+    if differences:
+        raise typer.Exit(1)

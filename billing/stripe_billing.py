@@ -1,0 +1,190 @@
+"""Chargeback invoices to Stripe and back: push a period, reconcile it, apply webhook events.
+
+`invoices.stripe_sync` does the Stripe calls exactly once; this module decides what to send
+(finalised invoices and credit notes of a period, from their stored JSON twins), records what
+Stripe answered on our documents, and records each webhook event once by its id.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from billing.config import Settings
+from billing.models import Document, StripeEvent
+from billing.registry import Registry, load_registry_file
+from invoices import from_json
+from invoices.stripe_sync import (
+    RetryPolicy,
+    StripeInvoice,
+    StripeLine,
+    StripeSyncError,
+    WebhookEvent,
+    fetch_for_reconcile,
+    push_credit_note,
+    push_invoice,
+    reconcile_differences,
+    stripe_client,
+)
+
+documents = Document.__table__
+events = StripeEvent.__table__
+FINAL_STATES = ("open", "paid", "void", "uncollectible")
+EVENT_STATUS = {"invoice.paid": "paid", "invoice.payment_failed": "payment_failed",
+                "invoice.voided": "void", "invoice.marked_uncollectible": "uncollectible"}
+
+
+class StripeNotConfigured(RuntimeError):
+    pass
+
+
+@dataclass
+class PushReport:
+    period: str
+    pushed: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not self.pushed and not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "pushed": self.pushed, "skipped": self.skipped,
+                "failed": self.failed, "nothing_to_do": self.nothing_to_do}
+
+
+def client_for(config: Settings) -> stripe.StripeClient:
+    if not config.stripe_api_key:
+        raise StripeNotConfigured("STRIPE_API_KEY is not set: set it to push invoices to Stripe")
+    return stripe_client(config.stripe_api_key, api_base=config.stripe_api_base)
+
+
+def _address(lines: tuple[str, ...]) -> dict[str, str]:
+    return {key: value for key, value in zip(("line1", "line2", "city"), lines, strict=False)}
+
+
+def stripe_invoice(row: Any, registry: Registry) -> StripeInvoice:
+    """Our stored invoice as the Stripe push takes it: one item per line, tax its own line."""
+    invoice = from_json(json.loads(row.content))
+    customer = registry.customer(row.subject)
+    return StripeInvoice(
+        number=invoice.invoice_number, customer_id=row.subject, customer_name=customer.name,
+        currency=invoice.currency, period=invoice.period,
+        lines=tuple(StripeLine(f"line-{n}", line.description, line.amount)
+                    for n, line in enumerate(invoice.lines, start=1)),
+        tax=invoice.tax, customer_email=customer.email,
+        customer_address=_address(customer.address),
+        days_until_due=max((invoice.due_date - invoice.issue_date).days, 0),
+    )
+
+
+def _record(engine: Engine, document_id: int, **values: Any) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(documents).where(documents.c.id == document_id)
+                           .values(**values))
+
+
+def push_period(
+    engine: Engine, config: Settings, period: str, *, client: stripe.StripeClient | None = None,
+    retry: RetryPolicy | None = None,
+) -> PushReport:
+    """Send the period's invoices, then its credit notes; a second run sends nothing."""
+    client = client or client_for(config)
+    registry = load_registry_file(config.registry)
+    report = PushReport(period)
+    with engine.connect() as connection:
+        rows = connection.execute(select(documents).where(
+            documents.c.period == period, documents.c.kind.in_(("invoice", "credit_note")))
+            .order_by(documents.c.kind.desc(), documents.c.number)).all()
+    by_id = {row.id: row for row in rows}
+    for row in rows:
+        if row.stripe_status in FINAL_STATES or (row.kind == "credit_note"
+                                                 and row.stripe_status == "issued"):
+            report.skipped.append(row.number)
+            continue
+        try:
+            if row.kind == "invoice":
+                result = push_invoice(client, stripe_invoice(row, registry),
+                                      registry.customer(row.subject).stripe_customer_id,
+                                      retry=retry)
+                values = {"stripe_invoice_id": result.stripe_invoice_id,
+                          "stripe_number": result.stripe_number,
+                          "stripe_hosted_url": result.hosted_invoice_url,
+                          "stripe_status": result.status}
+            else:
+                target = by_id.get(row.references_id) or _document(engine, row.references_id)
+                if not target.stripe_invoice_id:
+                    report.skipped.append(f"{row.number} (its invoice is not in Stripe yet)")
+                    continue
+                note = from_json(json.loads(row.content))
+                result = push_credit_note(client, stripe_invoice_id=target.stripe_invoice_id,
+                                          credit_note_number=row.number, amount=note.total,
+                                          currency=note.currency, memo=note.reason,
+                                          retry=retry)
+                values = {"stripe_invoice_id": result.stripe_credit_note_id,
+                          "stripe_status": "issued"}
+        except StripeSyncError as exc:
+            message = f"{exc.code or exc.error_type or 'error'}: {exc}"
+            _record(engine, row.id, stripe_error=message)
+            report.failed.append({"number": row.number, "error": message})
+            continue
+        _record(engine, row.id, stripe_error=None, stripe_pushed_at=datetime.now(UTC), **values)
+        report.pushed.append({"number": row.number, **values})
+    return report
+
+
+def _document(engine: Engine, document_id: int) -> Any:
+    with engine.connect() as connection:
+        return connection.execute(select(documents).where(documents.c.id == document_id)).one()
+
+
+def reconcile_period(
+    engine: Engine, config: Settings, period: str, *, client: stripe.StripeClient | None = None,
+    retry: RetryPolicy | None = None,
+) -> list[str]:
+    """Every way Stripe's invoices of the period differ from ours; empty when they agree."""
+    client = client or client_for(config)
+    registry = load_registry_file(config.registry)
+    with engine.connect() as connection:
+        rows = connection.execute(select(documents).where(
+            documents.c.period == period, documents.c.kind == "invoice")
+            .order_by(documents.c.number)).all()
+    totals = fetch_for_reconcile(client, [row.number for row in rows], retry=retry)
+    differences: list[str] = []
+    for row in rows:
+        found = totals.get(row.number)
+        differences += reconcile_differences(stripe_invoice(row, registry), found)
+        if found and row.stripe_status and found.status != row.stripe_status:
+            differences.append(f"invoice {row.number}: Stripe status {found.status}, ours "
+                               f"{row.stripe_status}")
+    return differences
+
+
+def apply_event(engine: Engine, event: WebhookEvent) -> str:
+    """Record a verified webhook event once; returns applied, duplicate or ignored."""
+    status = EVENT_STATUS.get(event.type)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as connection:
+            document_id = None
+            if status and event.invoice_id:
+                document_id = connection.execute(select(documents.c.id).where(
+                    documents.c.kind == "invoice",
+                    documents.c.stripe_invoice_id == event.invoice_id)).scalar()
+            connection.execute(insert(events).values(
+                event_id=event.id, type=event.type, stripe_invoice_id=event.invoice_id,
+                document_id=document_id, received_at=now))
+            if document_id is None:
+                return "ignored"
+            connection.execute(update(documents).where(documents.c.id == document_id)
+                               .values(stripe_status=status))
+    except IntegrityError:
+        return "duplicate"
+    return "applied"
