@@ -1,5 +1,6 @@
-"""Rating benchmark: N events of a realistic month (50 teams, 300 use cases, 500 customers,
-20 models) are generated inside the database, then rated; showback for one team is timed.
+"""Rating and close benchmark: N events of a realistic month (50 teams, 300 use cases, 500
+customers, 20 models) are generated inside the database, then rated; showback for one team is
+timed; then the month is closed (50 statements, 500 invoices, PDFs included).
 
 Run in its own process per database so peak memory is rating's own:
     python -m bench.rating DATABASE_URL EVENTS
@@ -11,11 +12,16 @@ import json
 import resource
 import statistics
 import sys
+import tempfile
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from billing.close import close_period
+from billing.config import Settings
 from billing.db import engine_for, migrate
 from billing.overhead import load_pools
 from billing.ratecard_registry import publish_shipped, published_versions
@@ -84,6 +90,22 @@ def generate(engine: Engine, events: int) -> float:
     return time.perf_counter() - started
 
 
+def close_month(url: str) -> dict:
+    """Close the month (rating already done), PDFs included: the monthly close's own cost."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Settings(database_url=url, documents_dir=Path(tmp),
+                          overhead_pools=Path(tmp) / "none.yaml",
+                          attribution_rules=Path(tmp) / "none.yaml",
+                          registry=Path(tmp) / "none.yaml")
+        started = time.perf_counter()
+        result = close_period(engine_for(url), config, "2026-10",
+                              now=datetime(2026, 11, 1, 2, tzinfo=UTC))
+        seconds = time.perf_counter() - started
+    return {"close_seconds": seconds, "statements": len(result.statements),
+            "invoices": len(result.invoices),
+            "render_ms_per_document": result.rendering["per_document_ms"]}
+
+
 def main(url: str, events: int) -> None:
     migrate(url)
     engine = engine_for(url)
@@ -105,6 +127,7 @@ def main(url: str, events: int) -> None:
         "rated_lines": result.lines, "peak_mib": peak,
         "showback_median_ms": statistics.median(timings) * 1000,
         "showback_max_ms": max(timings) * 1000,
+        **close_month(url),
     }))
 
 

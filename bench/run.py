@@ -190,11 +190,15 @@ def _print(results: dict) -> None:
     if results["rating"]:
         print(f"\nRating and showback, {results['machine']['cpus']} cores")
         print(f"{'database':<11} {'events':>11} {'lines':>8} {'rating s':>9} {'peak MiB':>9} "
-              f"{'showback ms (median / max)':>27}")
+              f"{'showback ms':>12} {'close s':>8} {'docs':>6} {'ms/PDF':>7} "
+              f"{'rate+close s':>13}")
         for row in results["rating"]:
             print(f"{row['database']:<11} {row['events']:>11,} {row['rated_lines']:>8,} "
                   f"{row['rating_seconds']:>9.1f} {row['peak_mib']:>9.0f} "
-                  f"{row['showback_median_ms']:>15.0f} / {row['showback_max_ms']:.0f}")
+                  f"{row['showback_median_ms']:>12.0f} {row['close_seconds']:>8.1f} "
+                  f"{row['statements'] + row['invoices']:>6} "
+                  f"{row['render_ms_per_document']:>7.1f} "
+                  f"{row['rating_seconds'] + row['close_seconds']:>13.1f}")
 
 
 if __name__ == "__main__":
