@@ -55,6 +55,18 @@ def test_close_produces_statements_and_invoices_that_match_the_ledger(month, clo
         assert f"{row.total:,.2f}" in text, f"{row.number}: total {row.total} not in the PDF"
         assert Path(row.pdf_path).with_suffix(".json").exists()
 
+    with month.connect() as connection:
+        by_customer: dict[str, Decimal] = {}
+        for customer, amount in connection.execute(select(rated.c.customer, rated.c.amount)
+                                                   .where(rated.c.view == "chargeback",
+                                                          rated.c.period == "2026-10")):
+            by_customer[customer] = by_customer.get(customer, Decimal(0)) + amount
+    for row in invoices:
+        twin = json.loads(row.content)
+        lines = [Decimal(line["amount"]) for line in twin["lines"]]
+        assert abs(sum(lines) - by_customer[row.subject]) <= Decimal("0.005") * len(lines)
+        if row.subject != "acme":
+            assert f"{row.total:,.2f}" in _pdf_text(row.pdf_path), row.number
     acme = next(row for row in invoices if row.subject == "acme")
     twin = json.loads(acme.content)
     subtotal = sum(Decimal(line["amount"]) for line in twin["lines"])

@@ -1,0 +1,54 @@
+"""close, statements list, invoices list and credit as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from billing.cli import app
+
+USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in ("BILLING_ATTRIBUTION_RULES", "BILLING_OVERHEAD_POOLS", "BILLING_REGISTRY"):
+        monkeypatch.setenv(name, str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("BILLING_DOCUMENTS_DIR", str(tmp_path / "documents"))
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")])
+    return tmp_path
+
+
+def test_close_dry_run_then_close_then_again(env):
+    preview = json.loads(runner.invoke(app, ["close", "--period", "2026-10", "--dry-run",
+                                             "--json"]).stdout)
+    assert preview["status"] == "dry_run" and not (env / "documents").exists()
+    closed = runner.invoke(app, ["close", "--period", "2026-10"])
+    assert closed.exit_code == 0 and "2026-10 closed" in closed.output
+    again = runner.invoke(app, ["close", "--period", "2026-10"])
+    assert "nothing new produced" in again.output
+    statements = json.loads(runner.invoke(app, ["statements", "list", "--json"]).stdout)
+    assert statements and all(Path(item["pdf_path"]).exists() for item in statements)
+    invoices = json.loads(runner.invoke(app, ["invoices", "list", "--json"]).stdout)
+    assert [item["total"] for item in invoices] == ["0.00"]  # a few tokens: under a cent
+    credit = runner.invoke(app, ["invoices", "credit", invoices[0]["number"], "--amount",
+                                 "0.01", "--reason", "goodwill"])
+    assert credit.exit_code == 2 and "at most 0.00 can be" in credit.output
+    human = runner.invoke(app, ["invoices", "list"])
+    assert invoices[0]["number"] in human.output
+
+
+def test_close_refuses_an_open_month_and_says_what_to_do(env):
+    result = runner.invoke(app, ["close", "--period", "2099-01"])
+    assert result.exit_code == 2 and "not over" in result.output
+
+
+def test_stripe_commands_need_a_key(env):
+    result = runner.invoke(app, ["stripe", "push", "--period", "2026-10"])
+    assert result.exit_code == 2 and "STRIPE_API_KEY" in result.output
