@@ -59,7 +59,8 @@ def test_close_produces_statements_and_invoices_that_match_the_ledger(month, clo
         by_customer: dict[str, Decimal] = {}
         for customer, amount in connection.execute(select(rated.c.customer, rated.c.amount)
                                                    .where(rated.c.view == "chargeback",
-                                                          rated.c.period == "2026-10")):
+                                                          rated.c.period == "2026-10",
+                                                          rated.c.amount.is_not(None))):
             by_customer[customer] = by_customer.get(customer, Decimal(0)) + amount
     for row in invoices:
         twin = json.loads(row.content)
