@@ -32,6 +32,10 @@ class Settings:
     attribution_rules: Path = Path("attribution.yaml")
     overhead_pools: Path = Path("overhead.yaml")
     max_batch_events: int = MAX_BATCH_EVENTS
+    budgets: Path = Path("budgets.yaml")
+    use_cases: Path = Path("use_cases.yaml")
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -50,6 +54,10 @@ _ENV = {
     "STRIPE_API_BASE": "stripe_api_base",
     "BILLING_ATTRIBUTION_RULES": "attribution_rules",
     "BILLING_OVERHEAD_POOLS": "overhead_pools",
+    "BILLING_BUDGETS": "budgets",
+    "BILLING_USE_CASES": "use_cases",
+    "BILLING_WEBHOOK_URLS": "webhook_urls",
+    "BILLING_WEBHOOK_SECRET": "webhook_secret",
 }
 
 
@@ -71,9 +79,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name, attr in _ENV.items():
         if env.get(name):
             values[attr] = env[name]
-    for name in ("documents_dir", "attribution_rules", "overhead_pools"):
+    for name in ("documents_dir", "attribution_rules", "overhead_pools", "budgets", "use_cases"):
         if name in values:
             values[name] = Path(str(values[name]))
+    if "webhook_urls" in values:
+        urls = values["webhook_urls"]
+        items = urls.split(",") if isinstance(urls, str) else list(urls)  # type: ignore[arg-type]
+        values["webhook_urls"] = tuple(url.strip() for url in items if url.strip())
     settings = Settings(**values)  # type: ignore[arg-type]
     try:
         ZoneInfo(settings.timezone)

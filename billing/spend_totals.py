@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from billing import budget_store
 from billing.alerts import Alert, dedupe_key, raise_alerts
@@ -133,3 +133,16 @@ def rebuild_period(connection: Connection, period: str,
     lines = [dict(row._mapping)
              for row in connection.execute(select(*columns).where(rated.c.period == period))]
     return apply_rated_lines(connection, lines, now)
+
+
+def scope_total(engine: Engine, period: str, kind: str,
+                key: str) -> tuple[str, Decimal, int, int] | None:
+    """(currency, amount, requests, tokens) of one scope's running total in a period."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(totals).where(
+            totals.c.period == period, totals.c.scope_kind == kind, totals.c.scope_key == key,
+        ).order_by(totals.c.currency)).all()
+    if not rows:
+        return None
+    row = max(rows, key=lambda r: r.amount)  # one currency per card; the largest if several
+    return row.currency, row.amount, row.requests, row.tokens
