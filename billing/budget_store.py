@@ -22,6 +22,7 @@ from billing.alerts import Alert, dedupe_key, raise_alerts
 from billing.budgets import Budget, Scope, Status
 from billing.db import write_transaction
 from billing.models import BudgetEntry, SpendTotal
+from billing.ratecard_registry import published_versions
 
 table = BudgetEntry.__table__
 totals = SpendTotal.__table__
@@ -246,3 +247,23 @@ def budget_reports(engine: Engine, period: str, *, zone: ZoneInfo, now: datetime
             budget, budgets.status(budget, actual), budgets.variance(actual, budget.amount),
             budgets.run_rate(actual, period, now, zone, budget.amount)))
     return reports
+
+
+def card_currency(engine: Engine, card: str) -> str | None:
+    """The currency of a card's newest version: budgets are in the card currency."""
+    versions = published_versions(engine, card)
+    return versions[-1].currency if versions else None
+
+
+def default_currencies(engine: Engine, team_card: str, customer_card: str) -> dict[str, str | None]:
+    """Scope kind -> the currency its budgets default to: the team card's or the customer's."""
+    team = card_currency(engine, team_card)
+    return {"team": team, "use_case": team, "customer": card_currency(engine, customer_card)}
+
+
+def load_budgets_into(engine: Engine, text: str, source: str, *, team_card: str,
+                      customer_card: str, set_by: str = "") -> list[tuple[Budget, bool]]:
+    """Set every budget of a YAML document (all checked first, so a bad entry sets none)."""
+    parsed = budgets.load_budgets(text, source,
+                                  default_currencies(engine, team_card, customer_card))
+    return [set_budget(engine, budget, set_by=set_by) for budget in parsed]

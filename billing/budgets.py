@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -279,15 +280,19 @@ def run_rate(
                       None if budget is None else variance(projected, budget))
 
 
-def budget_from_mapping(entry: Any, where: str, default_currency: str | None = None) -> Budget:
-    """One budget from YAML or a JSON body; errors name the entry and the field."""
+def budget_from_mapping(entry: Any, where: str,
+                        default_currency: Mapping[str, str | None] | None = None) -> Budget:
+    """One budget from YAML or a JSON body; errors name the entry and the field.
+
+    `default_currency` maps a scope kind to its card's currency, used when none is written.
+    """
     if not isinstance(entry, dict):
         raise BudgetError(f"{where}: each budget is a mapping with team, period and amount")
     try:
         scope = Scope.of(entry.get("team"), entry.get("use_case"), entry.get("customer"))
         period = check_period(str(entry.get("period", "")))
         amount = parse_amount(entry.get("amount"))
-        currency = str(entry.get("currency") or default_currency or "")
+        currency = str(entry.get("currency") or (default_currency or {}).get(scope.kind) or "")
         if not re.fullmatch(r"[A-Z]{3}", currency):
             raise BudgetError(f"currency: {currency!r} is not an ISO 4217 code such as USD")
         warn_percent = parse_amount(entry.get("warn_percent", DEFAULT_WARN_PERCENT),
@@ -302,7 +307,7 @@ def budget_from_mapping(entry: Any, where: str, default_currency: str | None = N
 
 
 def load_budgets(text: str, source: str = "budgets",
-                 default_currency: str | None = None) -> list[Budget]:
+                 default_currency: Mapping[str, str | None] | None = None) -> list[Budget]:
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from billing.api import problems, ratecards, showback, usage
+from billing.api import alerts, budgets, forecast, outcomes, problems, ratecards, showback, usage
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 
@@ -22,6 +22,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(usage.router)
     app.include_router(ratecards.router)
     app.include_router(showback.router)
+    app.include_router(budgets.router)
+    app.include_router(outcomes.router)
+    app.include_router(forecast.router)
+    app.include_router(alerts.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import demo, ledger, ratecards, rating, serve
+from billing.cli import budgets, demo, ledger, ratecards, rating, serve
 
 app = typer.Typer(
     name="billing",
@@ -18,6 +18,7 @@ ratecards.register(app)
 rating.register(app)
 serve.register(app)
 demo.register(app)
+budgets.register(app)
 
 
 def main() -> None:
