@@ -45,8 +45,13 @@ class Drivers:
         return self.calls * self.tokens_per_call * self.rate_per_1k / THOUSAND
 
     def to_dict(self) -> dict[str, str]:
-        return {"calls": str(self.calls), "tokens_per_call": str(self.tokens_per_call),
-                "rate_per_1k": str(self.rate_per_1k)}
+        return {"calls": plain(self.calls), "tokens_per_call": plain(self.tokens_per_call),
+                "rate_per_1k": plain(self.rate_per_1k)}
+
+
+def plain(value: Decimal) -> str:
+    """A driver as finance writes it: 8000, not 8000.00 or 8E+3; 0.00375, not 0.0037500000."""
+    return format(value.normalize(), "f") if value else "0"
 
 
 def drivers_from_usage(spend: Decimal, calls: int, tokens: int) -> Drivers:
@@ -157,7 +162,7 @@ def project(today: Drivers, scenarios: list[Scenario], currency: str,
     """Today first, then each scenario: its cost (rounded once, to the currency's minor unit)
     and its change from today's cost."""
     base = round_line(today.cost, currency)
-    rows = [Projection(TODAY, today, base, Decimal(0), Decimal(0) if base else None)]
+    rows = [Projection(TODAY, today, base, base - base, Decimal(0) if base else None)]
     seen = {TODAY}
     for scenario in scenarios:
         if scenario.name in seen:
