@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
+from sqlalchemy import Engine, event
 
 from bench.rating import generate
 from billing.budget_store import gateway_status, set_budget
@@ -60,7 +61,7 @@ def prepare(url: str, events: int) -> dict[str, float]:
     migrate(url)
     engine = engine_for(url)
     publish_shipped(engine)
-    generated = generate(engine, events)
+    generated = _generate(engine, events)
     cards = Cards(team=published_versions(engine, "internal"),
                   customer=published_versions(engine, "external"))
     started = time.perf_counter()
@@ -74,6 +75,24 @@ def prepare(url: str, events: int) -> dict[str, float]:
         set_budget(engine, Budget(Scope.of(f"team-{team}"), PERIOD, amount, "USD",
                                   hard_cap=True))
     return {"generate_seconds": round(generated, 2), "rating_seconds": round(rated, 2)}
+
+
+def _generate(engine: Engine, events: int) -> float:
+    """bench.rating's generator; on psycopg its SQL's `%` (modulo) must be escaped when sent
+    without parameters, so escape it for the duration."""
+    if engine.dialect.name != "postgresql":
+        return generate(engine, events)
+
+    def escape(_conn, _cursor, statement, parameters, _context, _many):  # noqa: ANN001, ANN202
+        if not parameters and "%" in statement:
+            statement = statement.replace("%", "%%")
+        return statement, parameters
+
+    event.listen(engine, "before_cursor_execute", escape, retval=True)
+    try:
+        return generate(engine, events)
+    finally:
+        event.remove(engine, "before_cursor_execute", escape)
 
 
 def _free_port() -> int:
