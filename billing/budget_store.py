@@ -147,7 +147,8 @@ def gateway_status(engine: Engine, team: str, period: str, *, use_case: str | No
         if ("team", team) in found:
             team_status = budgets.status(*found[("team", team)])
         else:
-            team_status = budgets.status(None, _spent(connection, period, "team", team))
+            amount, currency = _spent_with_currency(connection, period, "team", team)
+            team_status = budgets.status(None, amount, currency)
     return GatewayStatus(team, period, budgets.worst([c.decision for c in checks]),
                          team_status, checks)
 
@@ -159,6 +160,14 @@ def _spent(connection: Connection, period: str, kind: str, key: str,
     if currency:
         query = query.where(totals.c.currency == currency)
     return sum(connection.execute(query).scalars(), Decimal(0))
+
+
+def _spent_with_currency(connection: Connection, period: str, kind: str,
+                         key: str) -> tuple[Decimal, str | None]:
+    row = connection.execute(select(totals.c.amount, totals.c.currency).where(
+        totals.c.period == period, totals.c.scope_kind == kind, totals.c.scope_key == key,
+    ).order_by(totals.c.currency).limit(1)).first()
+    return (Decimal(0), None) if row is None else (row.amount, row.currency)
 
 
 def spent(engine: Engine, period: str, kind: str, key: str,

@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from billing.money import round_line
+
 DEFAULT_THRESHOLDS = (Decimal(50), Decimal(80), Decimal(100))
 DEFAULT_WARN_PERCENT = Decimal(80)
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -114,15 +116,22 @@ class Status:
         return None if self.budget is None else percent_of(self.spent, self.budget.amount)
 
     def to_dict(self) -> dict[str, Any]:
+        """Money rounded to the currency's minor unit for display; decisions use the exact."""
         budget = self.budget
         percent = self.percent_used
+
+        def money(value: Decimal | None) -> str | None:
+            if value is None:
+                return None
+            return str(round_line(value, self.currency) if self.currency else value)
+
         return {
             "decision": self.decision,
             "scope": budget.scope.kind if budget else None,
             "scope_key": budget.scope.key if budget else None,
-            "currency": self.currency, "spent": str(self.spent),
+            "currency": self.currency, "spent": money(self.spent),
             "budget": str(budget.amount) if budget else None,
-            "remaining": None if self.remaining is None else str(self.remaining),
+            "remaining": money(self.remaining),
             "percent_used": None if percent is None else str(percent.quantize(Decimal("0.01"))),
             "hard_cap": bool(budget and budget.hard_cap),
             "thresholds_crossed": [str(t) for t in crossed(budget, self.spent)] if budget else [],
@@ -172,14 +181,14 @@ def cap_reached(budget: Budget, spent: Decimal) -> bool:
     return budget.hard_cap and spent >= budget.amount
 
 
-def status(budget: Budget | None, spent: Decimal) -> Status:
+def status(budget: Budget | None, spent: Decimal, currency: str | None = None) -> Status:
     """Allow below the warn percent; warn from it; block once a hard cap is reached.
 
     No budget is no limit: allow. Compared multiplied out, so no division and no rounding
     decide a boundary: 80.00% of the budget is warn, 79.99% is allow.
     """
     if budget is None:
-        return Status(ALLOW, None, spent, None)
+        return Status(ALLOW, None, spent, currency)
     if cap_reached(budget, spent):
         decision = BLOCK
     elif spent * HUNDRED >= budget.warn_percent * budget.amount:
