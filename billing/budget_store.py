@@ -236,6 +236,22 @@ class BudgetReport:
                 "variance": self.variance.to_dict(), "projection": self.projection.to_dict()}
 
 
+def budget_report(engine: Engine, team: str | None, period: str, *, zone: ZoneInfo,
+                  now: datetime | None = None, use_case: str | None = None,
+                  customer: str | None = None) -> BudgetReport | None:
+    """One scope's budget report for a statement; None when no budget is set."""
+    scope = Scope.of(team, use_case, customer)
+    with engine.connect() as connection:
+        found = _budgets_with_spend(connection, period, [(scope.kind, scope.key)])
+    if not found:
+        return None
+    budget, actual = found[(scope.kind, scope.key)]
+    return BudgetReport(budget, budgets.status(budget, actual),
+                        budgets.variance(actual, budget.amount),
+                        budgets.run_rate(actual, period, now or datetime.now(UTC), zone,
+                                         budget.amount))
+
+
 def budget_reports(engine: Engine, period: str, *, zone: ZoneInfo, now: datetime | None = None,
                    team: str | None = None) -> list[BudgetReport]:
     """Every budget of a period (or a team's) with actual vs budget and the projection.

@@ -16,7 +16,13 @@ from sqlalchemy import delete, select
 
 from billing import budgets
 from billing.alerts import list_alerts
-from billing.budget_store import budget_reports, gateway_status, get_budget, set_budget
+from billing.budget_store import (
+    budget_report,
+    budget_reports,
+    gateway_status,
+    get_budget,
+    set_budget,
+)
 from billing.budgets import Budget, Scope
 from billing.models import RatedLine, SpendTotal
 
@@ -160,6 +166,8 @@ def test_variance_and_run_rate_by_hand(engine, usage):
     assert report.projection.variance.to_dict()["percent"] == "20.00"
     after = budget_reports(engine, NOV, zone=UTC, now=datetime(2026, 12, 2, tzinfo=UTC))[0]
     assert after.projection.projected == Decimal("40.00")   # a closed month projects itself
+    assert budget_report(engine, "support", NOV, zone=UTC, now=now) == report
+    assert budget_report(engine, "support", NOV, zone=UTC, use_case="x") is None
     assert get_budget(engine, "support", NOV).amount == Decimal("100.00")
     assert get_budget(engine, "support", "2026-12") is None
 
