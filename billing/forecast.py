@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Engine
@@ -86,7 +86,10 @@ class Scenario:
             change = self.changes.get(name)
             return current if change is None else change.apply(current)
 
-        return Drivers(pick("calls", today.calls), pick("tokens", today.tokens_per_call),
+        calls = pick("calls", today.calls)
+        if "calls" in self.changes:
+            calls = calls.quantize(Decimal(1), rounding=ROUND_HALF_UP)   # calls are whole
+        return Drivers(calls, pick("tokens", today.tokens_per_call),
                        pick("rate", today.rate_per_1k))
 
 
@@ -160,7 +163,8 @@ class Forecast:
 def project(today: Drivers, scenarios: list[Scenario], currency: str,
             base_period: str | None = None) -> Forecast:
     """Today first, then each scenario: its cost (rounded once, to the currency's minor unit)
-    and its change from today's cost."""
+    and its change from today's cost: in money between the rounded costs shown, in percent
+    between the exact ones (so calls:+40% reads 40.00%, whatever the rounding)."""
     base = round_line(today.cost, currency)
     rows = [Projection(TODAY, today, base, base - base, Decimal(0) if base else None)]
     seen = {TODAY}
@@ -170,9 +174,10 @@ def project(today: Drivers, scenarios: list[Scenario], currency: str,
         seen.add(scenario.name)
         drivers = scenario.drivers(today)
         cost = round_line(drivers.cost, currency)
-        change = cost - base
-        rows.append(Projection(scenario.name, drivers, cost, change,
-                               change * HUNDRED / base if base else None))
+        exact_base = today.cost
+        rows.append(Projection(
+            scenario.name, drivers, cost, cost - base,
+            (drivers.cost - exact_base) * HUNDRED / exact_base if exact_base else None))
     return Forecast(currency, base_period, rows)
 
 

@@ -234,19 +234,27 @@ def outcomes_report(
                                      if item.use_case in declared else None}
                    for item in report])
         return
-    table = Table(title=f"Unit economics, {period}", title_justify="left")
-    for name in ("team", "use case", "owner", "cost", "outcomes", "accepted", "pass rate",
-                 "per call", "per outcome", "per accepted outcome"):
-        table.add_column(name, justify="left" if name in ("team", "use case", "owner")
-                         else "right")
+    table = Table(title=f"Unit economics, {period} (cost = spend + charged overhead)",
+                  title_justify="left")
+    for name in ("use case", "cost", "outcomes", "accepted", "pass rate", "per call",
+                 "per outcome", "per accepted"):
+        table.add_column(name, justify="left" if name == "use case" else "right",
+                         no_wrap=name != "per accepted")
     for item in report:
         row = item.to_dict()
-        owner = declared[item.use_case].owner if item.use_case in declared else ""
-        table.add_row(item.team or "", item.use_case, owner or "", row["cost"],
-                      f"{item.outcomes:,}", f"{item.accepted:,}", row["pass_rate"] or "",
-                      row["cost_per_call"] or "", row["cost_per_outcome"] or "",
+        table.add_row(f"{item.team or '?'}/{item.use_case}", row["cost"], f"{item.outcomes:,}",
+                      f"{item.accepted:,}", row["pass_rate"] or "", row["cost_per_call"] or "",
+                      row["cost_per_outcome"] or "",
                       row["cost_per_accepted_outcome"] or row["note"] or "")
     out.print(table)
+    for item in report:
+        if item.use_case in declared:
+            use_case = declared[item.use_case]
+            outcome = use_case.outcome
+            out.print(f"{item.use_case}: owner {use_case.owner or '(none)'}"
+                      + (f"; outcome '{outcome.name}' from {outcome.start} to {outcome.end}, "
+                         f"accepted when {outcome.quality_rule}" if outcome else ""),
+                      highlight=False, markup=False)
 
 
 def forecast_command(
@@ -290,7 +298,7 @@ def print_forecast(result: Forecast, who: str) -> None:
         table.add_column(name, justify="left" if name == "scenario" else "right")
     for row in result.projections:
         data = row.to_dict()
-        table.add_row(row.name, f"{row.drivers.calls:,}", f"{row.drivers.tokens_per_call:,}",
+        table.add_row(row.name, data["calls"], data["tokens_per_call"],
                       data["rate_per_1k"], f"{row.cost:,}", f"{row.change:+,}",
                       "" if data["change_percent"] is None else data["change_percent"])
     out.print(table)
