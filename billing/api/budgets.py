@@ -22,8 +22,9 @@ class BudgetBody(BaseModel):
     amount: str = Field(description="decimal string in the card currency", examples=["5000.00"])
     currency: str | None = Field(default=None, description="default: the card's currency")
     hard_cap: bool = False
-    thresholds: list[str] | None = Field(default=None, examples=[["50", "80", "100"]])
-    warn_percent: str = Field(default="80", description="status is warn from this percent")
+    thresholds: list[int | str] | None = Field(default=None, examples=[[50, 80, 100]],
+                                               description="alert points, percent of amount")
+    warn_percent: int | str = Field(default=80, description="status is warn from this percent")
     use_case: str | None = Field(default=None, description="budget one use case of the team")
     customer: str | None = Field(default=None, description="budget a customer instead")
 

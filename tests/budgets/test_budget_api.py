@@ -56,6 +56,11 @@ def test_budget_errors_are_problems(client):
     negative = client.put("/v1/budgets/support/2026-11", headers=AUTH,
                           json={"amount": "-1", "currency": "USD"})
     assert negative.status_code == 422 and negative.json()["field"] == "amount"
+    thresholds = client.put("/v1/budgets/support/2026-11", headers=AUTH, json={
+        "amount": "10", "currency": "USD", "thresholds": [25, "90"], "warn_percent": 90,
+        "use_case": "chat"})
+    assert thresholds.json()["thresholds"] == ["25", "90"]
+    assert thresholds.json()["scope_key"] == "support/chat"
     assert client.get("/v1/budgets/support/status").status_code == 401
     assert client.put("/v1/budgets/support/2026-11",
                       json={"amount": "1"}).status_code == 401
