@@ -35,6 +35,10 @@ class Settings:
     registry: Path = Path("registry.yaml")
     close_cron: str = "0 2 1 * *"
     max_batch_events: int = MAX_BATCH_EVENTS
+    budgets: Path = Path("budgets.yaml")
+    use_cases: Path = Path("use_cases.yaml")
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -56,6 +60,10 @@ _ENV = {
     "BILLING_OVERHEAD_POOLS": "overhead_pools",
     "BILLING_REGISTRY": "registry",
     "BILLING_CLOSE_CRON": "close_cron",
+    "BILLING_BUDGETS": "budgets",
+    "BILLING_USE_CASES": "use_cases",
+    "BILLING_WEBHOOK_URLS": "webhook_urls",
+    "BILLING_WEBHOOK_SECRET": "webhook_secret",
 }
 
 
@@ -77,9 +85,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name, attr in _ENV.items():
         if env.get(name):
             values[attr] = env[name]
-    for name in ("documents_dir", "attribution_rules", "overhead_pools", "registry"):
+    for name in ("documents_dir", "attribution_rules", "overhead_pools", "registry", "budgets",
+                 "use_cases"):
         if name in values:
             values[name] = Path(str(values[name]))
+    if "webhook_urls" in values:
+        urls = values["webhook_urls"]
+        items = urls.split(",") if isinstance(urls, str) else list(urls)  # type: ignore[arg-type]
+        values["webhook_urls"] = tuple(url.strip() for url in items if url.strip())
     settings = Settings(**values)  # type: ignore[arg-type]
     try:
         ZoneInfo(settings.timezone)

@@ -23,6 +23,7 @@ from billing.attribution import Rule, attribute
 from billing.coverage import tag_value
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
+from billing.spend_totals import apply_rated_lines, rebuild_period
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
 usage = UsageEvent.__table__
@@ -256,6 +257,10 @@ def rate(
                 line["adjusts_period"] = line["period"]
                 line["period"] = next_open_period(line["period"], closed)
         _insert_lines(connection, new_lines)
+        if rerate_period:
+            rebuild_period(connection, rerate_period)
+        else:
+            apply_rated_lines(connection, new_lines)
         result.events = sum(totals[0] for totals in merged.values())
         result.lines = len(new_lines)
         result.unpriced = _unpriced_summary(new_lines)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from billing.api import documents, problems, ratecards, showback, stripe_webhook, usage
+from billing.api import (
+    alerts,
+    budgets,
+    documents,
+    forecast,
+    outcomes,
+    problems,
+    ratecards,
+    showback,
+    stripe_webhook,
+    usage,
+)
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 
@@ -24,6 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(showback.router)
     app.include_router(documents.router)
     app.include_router(stripe_webhook.router)
+    app.include_router(budgets.router)
+    app.include_router(outcomes.router)
+    app.include_router(forecast.router)
+    app.include_router(alerts.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import close, demo, ledger, overhead, ratecards, rating, serve, stripe
+from billing.cli import budgets, close, demo, ledger, overhead, ratecards, rating, serve, stripe
 
 app = typer.Typer(
     name="billing",
@@ -21,6 +21,7 @@ close.register(app)
 stripe.register(app)
 serve.register(app)
 demo.register(app)
+budgets.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,74 @@
+"""Budgets over HTTP: finance sets them; the gateway asks allow, warn or block before a call."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from billing import budget_store
+from billing.api import deps
+from billing.api.problems import Problem
+from billing.budgets import BudgetError, budget_from_mapping, period_of
+
+router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
+NAME = re.compile(r"[\w .\-@]{1,200}")
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class BudgetBody(BaseModel):
+    amount: str = Field(description="decimal string in the card currency", examples=["5000.00"])
+    currency: str | None = Field(default=None, description="default: the card's currency")
+    hard_cap: bool = False
+    thresholds: list[int | str] | None = Field(default=None, examples=[[50, 80, 100]],
+                                               description="alert points, percent of amount")
+    warn_percent: int | str = Field(default=80, description="status is warn from this percent")
+    use_case: str | None = Field(default=None, description="budget one use case of the team")
+    customer: str | None = Field(default=None, description="budget a customer instead")
+
+
+def _check_name(value: str, what: str) -> None:
+    if not NAME.fullmatch(value):
+        raise Problem(404, "Not found", f"no {what} named {value!r}")
+
+
+@router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget")
+def put_budget(team: str, period: str, body: BudgetBody, request: Request) -> dict:
+    _check_name(team, "team")
+    engine = request.app.state.engine
+    settings = request.app.state.settings
+    defaults = budget_store.default_currencies(engine, settings.team_card, settings.customer_card)
+    try:
+        budget = budget_from_mapping({**body.model_dump(exclude_none=True), "team": team,
+                                      "period": period}, "budget", defaults)
+    except BudgetError as exc:
+        field = str(exc).split(": ")[1] if str(exc).count(": ") >= 2 else None
+        raise Problem(422, "Invalid budget", str(exc), field=field) from None
+    _, created = budget_store.set_budget(engine, budget, set_by="api")
+    return budget.to_dict() | {"created": created}
+
+
+@router.get("/budgets", summary="Budgets of a period with spend, variance and projection")
+def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
+                team: str | None = None) -> list[dict]:
+    settings = request.app.state.settings
+    reports = budget_store.budget_reports(request.app.state.engine, period, zone=settings.zone,
+                                          team=team)
+    return [report.to_dict() for report in reports]
+
+
+@router.get(
+    "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
+    description="Answers from the running spend totals (one indexed read), never a ledger "
+                "scan. `decision` is the strictest of the team's budget and, when given, the "
+                "use case's and the customer's. No budget means allow.",
+)
+def get_status(team: str, request: Request, period: str | None = Query(None, pattern=PERIOD),
+               use_case: str | None = None, customer: str | None = None) -> dict:
+    _check_name(team, "team")
+    settings = request.app.state.settings
+    period = period or period_of(datetime.now(UTC), settings.zone)
+    return budget_store.gateway_status(request.app.state.engine, team, period,
+                                       use_case=use_case, customer=customer).to_dict()

@@ -1,0 +1,49 @@
+"""GET /v1/forecast/{team}: the month projected under scenarios, as `billing forecast`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from billing import budget_store
+from billing.api import deps
+from billing.api.problems import Problem
+from billing.budgets import BudgetError, parse_amount, period_of
+from billing.forecast import ScenarioError, ledger_forecast, parse_scenario, previous_period
+
+router = APIRouter(prefix="/v1", tags=["forecast"], dependencies=[Depends(deps.require_key)])
+
+
+@router.get("/forecast/{team}", summary="Projected month cost under named scenarios")
+def get_forecast(
+    team: str, request: Request,
+    use_case: str | None = None,
+    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                               description="where today's drivers come from; default last month"),
+    scenario: Annotated[list[str] | None, Query(
+        description="NAME=calls:+40%,tokens:9100,rate:0.0042; repeat for more")] = None,
+    calls: str | None = None, tokens: str | None = None, rate: str | None = None,
+) -> dict:
+    settings = request.app.state.settings
+    engine = request.app.state.engine
+    base = period or previous_period(period_of(datetime.now(UTC), settings.zone))
+    try:
+        scenarios = [parse_scenario(text) for text in scenario or []]
+    except ScenarioError as exc:
+        raise Problem(422, "Invalid scenario", str(exc), field="scenario") from None
+    overrides = {}
+    for name, value in (("calls", calls), ("tokens", tokens), ("rate", rate)):
+        try:
+            overrides[name] = None if value is None else parse_amount(value, name)
+        except BudgetError as exc:
+            raise Problem(422, "Invalid driver", str(exc), field=name) from None
+    try:
+        result = ledger_forecast(
+            engine, team, base, scenarios, use_case=use_case,
+            default_currency=budget_store.card_currency(engine, settings.team_card) or "USD",
+            **overrides)
+    except ScenarioError as exc:
+        raise Problem(422, "Invalid scenario", str(exc), field="scenario") from None
+    return result.to_dict() | {"team": team, "use_case": use_case}

@@ -1,0 +1,55 @@
+"""Outcomes over HTTP: POST a JSON array of outcomes; GET the unit economics of a period."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from billing.api import deps
+from billing.api.problems import Problem
+from billing.outcomes import ingest_outcomes, unit_economics_for_period
+from billing.overhead import load_pools_file
+from billing.use_cases import load_use_cases_file
+
+router = APIRouter(prefix="/v1", tags=["outcomes"], dependencies=[Depends(deps.require_key)])
+MAX_OUTCOMES = 50_000
+
+
+@router.post(
+    "/outcomes", summary="Ingest outcomes of use cases",
+    description="Body: a JSON array of `{outcome_id, use_case, occurred_at, accepted, team?, "
+                "quality_score?}`. Idempotent on `outcome_id`; bad rows are listed with the "
+                "field at fault, good rows are kept.",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"type": "array", "items": {"type": "object"}},
+        "example": [{"outcome_id": "t-1001", "use_case": "support-copilot",
+                     "occurred_at": "2026-11-05T10:00:00Z", "accepted": True}]}}}},
+)
+async def post_outcomes(request: Request) -> dict:
+    try:
+        rows = await request.json()
+    except ValueError:
+        raise Problem(400, "Malformed JSON", "the body is not valid JSON; send a JSON array "
+                                             "of outcomes") from None
+    if not isinstance(rows, list):
+        raise Problem(400, "Not a batch", "send a JSON array of outcomes: [ {...} ]")
+    if len(rows) > MAX_OUTCOMES:
+        raise Problem(413, "Batch too large",
+                      f"the batch holds {len(rows)} outcomes; send at most {MAX_OUTCOMES:,}")
+    settings = request.app.state.settings
+    result = await run_in_threadpool(ingest_outcomes, request.app.state.engine, rows,
+                                     zone=settings.zone, source="api")
+    return result.to_dict()
+
+
+@router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case")
+def get_unit_economics(request: Request,
+                       period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                       team: str | None = None) -> list[dict]:
+    settings = request.app.state.settings
+    declared = load_use_cases_file(settings.use_cases)
+    report = unit_economics_for_period(request.app.state.engine, period,
+                                       pools=load_pools_file(settings.overhead_pools),
+                                       use_cases=declared, team=team)
+    return [item.to_dict() | {"definition": declared[item.use_case].to_dict()
+                              if item.use_case in declared else None} for item in report]

@@ -1,0 +1,385 @@
+"""Commands for budgets, outcomes, forecasts and alerts."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from billing import budget_store
+from billing.alerts import KINDS, list_alerts
+from billing.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
+from billing.budgets import Budget, BudgetError, Scope, parse_amount, parse_thresholds, period_of
+from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.ledger import check_period
+from billing.config import Settings
+from billing.forecast import Forecast, ScenarioError, ledger_forecast, parse_scenario
+from billing.forecast import previous_period as previous
+from billing.outcomes import OutcomeError, ingest_outcomes_file, unit_economics_for_period
+from billing.overhead import PoolError, load_pools_file
+from billing.use_cases import UseCaseError, load_use_cases_file
+from billing.webhooks import DeliveryReport, deliver_pending
+
+TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False)
+PERIOD_NOW = typer.Option(None, "--period", "-p", help="Billing month, YYYY-MM; default: the "
+                          "current one.")
+
+
+def register(app: typer.Typer) -> None:
+    budgets = typer.Typer(help="Budgets per team, use case or customer and period.",
+                          no_args_is_help=True)
+    budgets.command("set")(budgets_set)
+    budgets.command("load")(budgets_load)
+    budgets.command("list")(budgets_list)
+    budgets.command("status")(budgets_status)
+    app.add_typer(budgets, name="budgets")
+    outcomes = typer.Typer(help="Business outcomes of use cases, and cost per accepted outcome.",
+                           no_args_is_help=True)
+    outcomes.command("ingest")(outcomes_ingest)
+    outcomes.command("report")(outcomes_report)
+    app.add_typer(outcomes, name="outcomes")
+    app.command("forecast")(forecast_command)
+    alerts = typer.Typer(help="Budget, anomaly and unpriced-usage alerts, and their webhooks.",
+                         no_args_is_help=True)
+    alerts.command("list")(alerts_list)
+    alerts.command("check")(alerts_check)
+    alerts.command("deliver")(alerts_deliver)
+    app.add_typer(alerts, name="alerts")
+
+
+def _now_period(config: Settings, period: str | None) -> str:
+    if period:
+        check_period(period)
+        return period
+    return period_of(datetime.now(UTC), config.zone)
+
+
+def budgets_set(
+    team: str = TEAM,
+    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
+                               show_default=False),
+    amount: str = typer.Option(..., "--amount", "-a", help="Budget in the card currency, as a "
+                               "decimal, e.g. 5000.00.", show_default=False),
+    hard_cap: bool = typer.Option(False, "--hard-cap", help="Block calls once spend reaches "
+                                  "the amount (default: soft budget, warn only)."),
+    use_case: str = typer.Option(None, "--use-case", "-u", help="Budget one use case of the "
+                                 "team instead of the whole team."),
+    customer: str = typer.Option(None, "--customer", "-c", help="Budget a customer's "
+                                 "chargeback spend instead."),
+    currency: str = typer.Option(None, "--currency", help="ISO 4217 code; default: the card's."),
+    thresholds: str = typer.Option("50,80,100", "--thresholds",
+                                   help="Alert thresholds in percent, comma separated."),
+    warn_percent: str = typer.Option("80", "--warn-percent",
+                                     help="Percent from which the gateway status is warn."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set (create or replace) a budget for a team, a use case or a customer in a period."""
+    check_period(period)
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        scope = Scope.of(team, use_case, customer)
+        defaults = budget_store.default_currencies(engine, config.team_card,
+                                                   config.customer_card)
+        chosen = currency or defaults.get(scope.kind)
+        if not chosen:
+            raise BudgetError("no published card gives a currency: pass --currency USD")
+        budget = Budget(scope, period, parse_amount(amount), chosen.upper(),
+                        parse_thresholds(thresholds), parse_amount(warn_percent, "warn_percent"),
+                        hard_cap)
+        _, created = budget_store.set_budget(engine, budget, set_by=getpass.getuser())
+    except BudgetError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(budget.to_dict() | {"created": created})
+        return
+    cap = "hard cap" if hard_cap else "soft"
+    out.print(f"Budget {'set' if created else 'replaced'}: {scope.kind} {scope.key}, {period}: "
+              f"{budget.amount:,} {budget.currency} ({cap}; alerts at "
+              f"{', '.join(f'{t}%' for t in budget.thresholds)}).", highlight=False)
+
+
+def budgets_load(
+    file: Path = typer.Argument(None, help="Budgets YAML; default: BILLING_BUDGETS "
+                                "(budgets.yaml).", show_default=False),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set every budget of a YAML file (all are checked before any is set)."""
+    config = settings()
+    path = file or config.budgets
+    if not path.is_file():
+        fail(f"no budgets file at {path}", "pass a file, or set BILLING_BUDGETS", code=2)
+    engine = ready_engine(config)
+    try:
+        results = budget_store.load_budgets_into(
+            engine, path.read_text(encoding="utf-8"), str(path), team_card=config.team_card,
+            customer_card=config.customer_card, set_by=getpass.getuser())
+    except BudgetError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json([budget.to_dict() | {"created": created} for budget, created in results])
+        return
+    out.print(f"Set {len(results)} budgets from {path}.")
+
+
+def budgets_list(
+    period: str = PERIOD_NOW,
+    team: str = typer.Option(None, "--team", "-t", help="Only this team's budgets."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Budgets of a period with spend so far, variance and the run-rate month-end projection."""
+    config = settings()
+    period = _now_period(config, period)
+    engine = ready_engine(config)
+    reports = budget_store.budget_reports(engine, period, zone=config.zone, team=team)
+    if as_json:
+        emit_json([report.to_dict() for report in reports])
+        return
+    if not reports:
+        out.print(f"No budgets for {period}. Set one with `billing budgets set`.")
+        return
+    table = Table(title=f"Budgets, {period}", title_justify="left")
+    for name in ("scope", "budget", "spent", "used", "status", "variance", "projected",
+                 "proj. variance"):
+        table.add_column(name, justify="left" if name in ("scope", "status") else "right")
+    for report in reports:
+        status = report.status.to_dict()
+        projection = report.projection
+        table.add_row(
+            f"{report.budget.scope.kind} {report.budget.scope.key}",
+            f"{report.budget.amount:,} {report.budget.currency}",
+            f"{report.status.spent.quantize(Decimal('0.01')):,}",
+            f"{status['percent_used']}%" if status["percent_used"] else "",
+            status["decision"] + (" (hard cap)" if report.budget.hard_cap else ""),
+            f"{report.variance.absolute.quantize(Decimal('0.01')):,}",
+            "" if projection.projected is None else f"{projection.projected:,}",
+            "" if projection.variance is None
+            else f"{projection.variance.absolute:,} ({projection.variance.percent:.1f}%)"
+            if projection.variance.percent is not None else f"{projection.variance.absolute:,}",
+        )
+    out.print(table)
+
+
+def budgets_status(
+    team: str = TEAM,
+    period: str = PERIOD_NOW,
+    use_case: str = typer.Option(None, "--use-case", "-u", help="Also check this use case."),
+    customer: str = typer.Option(None, "--customer", "-c", help="Also check this customer."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What the gateway is told: allow, warn or block, with spend and remaining budget."""
+    config = settings()
+    period = _now_period(config, period)
+    engine = ready_engine(config)
+    result = budget_store.gateway_status(engine, team, period, use_case=use_case,
+                                         customer=customer).to_dict()
+    if as_json:
+        emit_json(result)
+        return
+    out.print(f"{team}, {period}: [bold]{result['decision']}[/]")
+    for check in result["checks"]:
+        out.print(f"  {check['scope']} {check['scope_key']}: {check['decision']}, spent "
+                  f"{check['spent']} of {check['budget']} {check['currency']} "
+                  f"({check['percent_used']}%), remaining {check['remaining']}", highlight=False)
+    if not result["checks"]:
+        out.print(f"  no budget set; spent {result['spent']} so far", highlight=False)
+
+
+def outcomes_ingest(
+    file: Path = typer.Argument(..., help="Outcomes: JSON array, JSON lines or CSV.",
+                                exists=True, dir_okay=False, show_default=False),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Load outcomes (idempotent on outcome_id); prints accepted, duplicate and rejected."""
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        result = ingest_outcomes_file(engine, file, zone=config.zone)
+    except OutcomeError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out.print(f"{file}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
+              f"{result.rejected:,} rejected.", highlight=False)
+    for error in result.errors[:20]:
+        out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): {error.message}",
+                  highlight=False, markup=False)
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+def outcomes_report(
+    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
+                               show_default=False),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team's use cases."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Cost per accepted outcome, pass rate and cost per outcome, per use case."""
+    check_period(period)
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        declared = load_use_cases_file(config.use_cases)
+        report = unit_economics_for_period(engine, period, pools=load_pools_file(
+            config.overhead_pools), use_cases=declared, team=team)
+    except (UseCaseError, PoolError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json([item.to_dict() | {"definition": declared[item.use_case].to_dict()
+                                     if item.use_case in declared else None}
+                   for item in report])
+        return
+    table = Table(title=f"Unit economics, {period} (cost = spend + charged overhead)",
+                  title_justify="left")
+    for name in ("use case", "cost", "outcomes", "accepted", "pass rate", "per call",
+                 "per outcome", "per accepted"):
+        table.add_column(name, justify="left" if name == "use case" else "right",
+                         no_wrap=name != "per accepted")
+    for item in report:
+        row = item.to_dict()
+        table.add_row(f"{item.team or '?'}/{item.use_case}", row["cost"], f"{item.outcomes:,}",
+                      f"{item.accepted:,}", row["pass_rate"] or "", row["cost_per_call"] or "",
+                      row["cost_per_outcome"] or "",
+                      row["cost_per_accepted_outcome"] or row["note"] or "")
+    out.print(table)
+    for item in report:
+        if item.use_case in declared:
+            use_case = declared[item.use_case]
+            outcome = use_case.outcome
+            out.print(f"{item.use_case}: owner {use_case.owner or '(none)'}"
+                      + (f"; outcome '{outcome.name}' from {outcome.start} to {outcome.end}, "
+                         f"accepted when {outcome.quality_rule}" if outcome else ""),
+                      highlight=False, markup=False)
+
+
+def forecast_command(
+    team: str = TEAM,
+    use_case: str = typer.Option(None, "--use-case", "-u", help="Forecast one use case."),
+    scenario: list[str] = typer.Option(None, "--scenario", "-s", help="NAME=calls:+40%,tokens:"
+                                       "9100,rate:0.0042 (repeat for more; drivers left out "
+                                       "stay as today).", show_default=False),
+    period: str = typer.Option(None, "--period", "-p", help="The period today's drivers come "
+                               "from; default: last month."),
+    calls: str = typer.Option(None, "--calls", help="Override today's calls."),
+    tokens: str = typer.Option(None, "--tokens", help="Override today's tokens per call."),
+    rate: str = typer.Option(None, "--rate", help="Override today's rate per 1,000 tokens."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Project a month as calls x tokens per call x rate, under scenarios side by side."""
+    config = settings()
+    base = period or previous(period_of(datetime.now(UTC), config.zone))
+    check_period(base)
+    engine = ready_engine(config)
+    try:
+        scenarios = [parse_scenario(text) for text in scenario or []]
+        overrides = {name: None if value is None else parse_amount(value, f"--{name}")
+                     for name, value in (("calls", calls), ("tokens", tokens), ("rate", rate))}
+        result = ledger_forecast(
+            engine, team, base, scenarios, use_case=use_case,
+            default_currency=budget_store.card_currency(engine, config.team_card) or "USD",
+            **overrides)
+    except (ScenarioError, BudgetError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(result.to_dict() | {"team": team, "use_case": use_case})
+        return
+    print_forecast(result, team if not use_case else f"{team}/{use_case}")
+
+
+def print_forecast(result: Forecast, who: str) -> None:
+    table = Table(title=f"Forecast: {who}, from {result.base_period} ({result.currency})",
+                  title_justify="left")
+    for name in ("scenario", "calls", "tokens / call", "rate / 1k", "cost", "change", "%"):
+        table.add_column(name, justify="left" if name == "scenario" else "right")
+    for row in result.projections:
+        data = row.to_dict()
+        table.add_row(row.name, data["calls"], data["tokens_per_call"],
+                      data["rate_per_1k"], f"{row.cost:,}", f"{row.change:+,}",
+                      "" if data["change_percent"] is None else data["change_percent"])
+    out.print(table)
+
+
+def alerts_list(
+    period: str = typer.Option(None, "--period", "-p", help="Only this billing month."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team."),
+    kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Alerts raised, newest first."""
+    config = settings()
+    if period:
+        check_period(period)
+    engine = ready_engine(config)
+    rows = list_alerts(engine, period=period, team=team, kind=kind)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print("No alerts.")
+        return
+    for row in rows:
+        out.print(f"{row['raised_at']:%Y-%m-%d %H:%M} {row['severity']:<8} {row['kind']:<9} "
+                  f"{row['message']}", highlight=False, markup=False)
+
+
+def _deliver(config: Settings, engine) -> DeliveryReport:  # noqa: ANN001
+    return deliver_pending(engine, list(config.webhook_urls), config.webhook_secret or "")
+
+
+def alerts_check(
+    day: str = typer.Option(None, "--day", help="Day to check, YYYY-MM-DD; default: yesterday."),
+    k: str = typer.Option(str(DEFAULT_K), "--k", help="Spike when above median + k x MAD."),
+    min_amount: str = typer.Option(str(DEFAULT_MIN_AMOUNT), "--min-amount",
+                                   help="Ignore rises smaller than this amount."),
+    deliver: bool = typer.Option(True, "--deliver/--no-deliver",
+                                 help="Send pending alerts to the webhooks afterwards."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Check a day's spend per use case for spikes, then deliver pending alerts."""
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        when = date.fromisoformat(day) if day else (
+            datetime.now(config.zone).date() - timedelta(days=1))
+        raised = check_anomalies(engine, when, k=parse_amount(k, "--k"),
+                                 min_amount=parse_amount(min_amount, "--min-amount"))
+        report = _deliver(config, engine) if deliver else DeliveryReport(nothing_to_do=True)
+    except (ValueError, BudgetError) as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json({"day": when, "anomalies": [a.message for a in raised],
+                   "delivery": report.to_dict()})
+        return
+    out.print(f"{when}: {len(raised)} new anomalies.")
+    for alert in raised:
+        out.print(f"  {alert.message}", highlight=False, markup=False)
+    _print_delivery(report)
+
+
+def alerts_deliver(as_json: bool = JSON_OPTION) -> None:
+    """Send alerts not yet delivered to the configured webhooks (signed, retried, once each)."""
+    config = settings()
+    engine = ready_engine(config)
+    try:
+        report = _deliver(config, engine)
+    except ValueError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    _print_delivery(report)
+
+
+def _print_delivery(report: DeliveryReport) -> None:
+    if report.nothing_to_do:
+        out.print("Webhooks: nothing to deliver (or BILLING_WEBHOOK_URLS is not set).")
+        return
+    out.print(f"Webhooks: {report.delivered} delivered, {len(report.failed)} failed.")
+    for item in report.failed:
+        out.print(f"  alert {item['alert_id']} to {item['url']}: {item['error']}",
+                  highlight=False, markup=False)

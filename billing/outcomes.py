@@ -1,0 +1,282 @@
+"""Outcomes: the business results of use cases, ingested idempotently on `outcome_id`, and the
+unit economics of a period (cost per accepted outcome) built from them.
+
+An outcome row: `outcome_id` (the idempotency key), `use_case`, `occurred_at` (RFC 3339 with a
+zone; decides the period), `accepted` (true or false by the use case's quality rule), and
+optionally `team` and `quality_score`. Bad rows are refused one by one with the field at fault;
+good rows of the same batch are kept. Files are a JSON array, JSON lines, or CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from billing.budgets import period_of
+from billing.db import write_transaction
+from billing.models import Outcome, SpendTotal
+from billing.money import split_largest_remainder
+from billing.overhead import Pool
+from billing.showback import overhead_shares, team_drivers
+from billing.unit_economics import UnitEconomics
+from billing.use_cases import UseCase
+
+table = Outcome.__table__
+totals = SpendTotal.__table__
+CHUNK = 5_000
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+
+class OutcomeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class OutcomeRowError:
+    index: int
+    outcome_id: str | None
+    field: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "outcome_id": self.outcome_id, "field": self.field,
+                "message": self.message}
+
+
+@dataclass
+class OutcomeIngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[OutcomeRowError] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": self.rejected, "errors": [e.to_dict() for e in self.errors]}
+
+
+class _Invalid(ValueError):
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+
+
+def _text(row: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+    value = row.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _Invalid(name, f"{name} is required")
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise _Invalid(name, f"{name} must be a string of 1 to 200 characters")
+    return value.strip()
+
+
+def _accepted(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
+        return value.strip().lower() in TRUE
+    raise _Invalid("accepted", "accepted must be true or false (did the outcome pass the use "
+                               "case's quality rule?)")
+
+
+def _occurred_at(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _Invalid("occurred_at", "occurred_at is required, as an RFC 3339 timestamp")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Invalid("occurred_at", f"occurred_at {value!r} is not an RFC 3339 timestamp, "
+                                      "e.g. 2026-11-05T10:00:00Z") from None
+    if moment.tzinfo is None:
+        raise _Invalid("occurred_at", "occurred_at needs a time zone, e.g. Z or +01:00")
+    return moment.astimezone(UTC)
+
+
+def _score(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        score = Decimal(str(value))
+    except InvalidOperation:
+        raise _Invalid("quality_score", f"quality_score {value!r} is not a number") from None
+    if not score.is_finite():
+        raise _Invalid("quality_score", "quality_score must be a finite number")
+    return score
+
+
+def validate(row: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """One outcome row as stored; raises with the field at fault."""
+    if not isinstance(row, Mapping):
+        raise _Invalid("", "each outcome is a JSON object")
+    occurred_at = _occurred_at(row.get("occurred_at"))
+    return {
+        "outcome_id": _text(row, "outcome_id", required=True),
+        "use_case": _text(row, "use_case", required=True),
+        "team": _text(row, "team", required=False),
+        "occurred_at": occurred_at, "period": period_of(occurred_at, zone),
+        "accepted": _accepted(row.get("accepted")), "quality_score": _score(
+            row.get("quality_score")),
+    }
+
+
+def read_outcomes(text: str, name: str = "") -> list[Any]:
+    """Rows of a JSON array, JSON lines, or (by a .csv name) CSV."""
+    if name.lower().endswith(".csv"):
+        return list(csv.DictReader(io.StringIO(text)))
+    stripped = text.strip()
+    if not stripped:
+        return []
+    try:
+        if stripped.startswith("["):
+            return list(orjson.loads(stripped))
+        return [orjson.loads(line) for line in stripped.splitlines() if line.strip()]
+    except orjson.JSONDecodeError as exc:
+        raise OutcomeError(f"{name or 'outcomes'}: not valid JSON (an array or one object per "
+                           f"line): {exc}") from None
+
+
+def ingest_outcomes(engine: Engine, rows: Iterable[Any], *, zone: ZoneInfo,
+                    source: str = "") -> OutcomeIngestResult:
+    """Store new outcomes; a known outcome_id is a duplicate, never counted twice."""
+    result = OutcomeIngestResult()
+    good: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    now = datetime.now(UTC)
+    for index, row in enumerate(rows):
+        try:
+            values = validate(row, zone)
+        except _Invalid as exc:
+            result.rejected += 1
+            outcome_id = row.get("outcome_id") if isinstance(row, Mapping) else None
+            result.errors.append(OutcomeRowError(index, outcome_id if isinstance(
+                outcome_id, str) else None, exc.field or None, str(exc)))
+            continue
+        if values["outcome_id"] in seen:
+            result.duplicates += 1
+            continue
+        seen.add(values["outcome_id"])
+        good.append({**values, "source": source[:500], "ingested_at": now})
+    for start in range(0, len(good), CHUNK):
+        chunk = good[start:start + CHUNK]
+        with write_transaction(engine) as connection:
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            inserted = connection.execute(
+                dialect.insert(table).values(chunk)
+                .on_conflict_do_nothing(index_elements=["outcome_id"]).returning(table.c.id)
+            ).all()
+        result.accepted += len(inserted)
+        result.duplicates += len(chunk) - len(inserted)
+    return result
+
+
+def ingest_outcomes_file(engine: Engine, path: Path, *, zone: ZoneInfo) -> OutcomeIngestResult:
+    return ingest_outcomes(engine, read_outcomes(path.read_text(encoding="utf-8"), path.name),
+                           zone=zone, source=str(path))
+
+
+def outcome_counts(engine: Engine, period: str) -> dict[tuple[str | None, str], list[int]]:
+    """(team, use case) -> [all outcomes, accepted outcomes] in a period."""
+    query = (select(table.c.team, table.c.use_case, table.c.accepted, func.count())
+             .where(table.c.period == period)
+             .group_by(table.c.team, table.c.use_case, table.c.accepted))
+    counts: dict[tuple[str | None, str], list[int]] = defaultdict(lambda: [0, 0])
+    with engine.connect() as connection:
+        for team, use_case, accepted, count in connection.execute(query):
+            counts[(team, use_case)][0] += count
+            if accepted:
+                counts[(team, use_case)][1] += count
+    return dict(counts)
+
+
+def _use_case_spend(engine: Engine, period: str) -> dict[str, tuple[str, Decimal, int]]:
+    """'team/use case' -> (currency, spend, requests), from the running totals."""
+    query = select(totals.c.scope_key, totals.c.currency, totals.c.amount,
+                   totals.c.requests).where(totals.c.period == period,
+                                            totals.c.scope_kind == "use_case")
+    with engine.connect() as connection:
+        return {row.scope_key: (row.currency, row.amount, row.requests)
+                for row in connection.execute(query)}
+
+
+def _team_for(team: str | None, use_case: str, declared: Mapping[str, UseCase],
+              spend_keys: Iterable[str]) -> str | None:
+    if team:
+        return team
+    if use_case in declared and declared[use_case].team:
+        return declared[use_case].team
+    teams = {key.split("/", 1)[0] for key in spend_keys if key.split("/", 1)[1] == use_case}
+    return teams.pop() if len(teams) == 1 else None
+
+
+def use_case_overhead(team_overhead: Decimal, team_spend: Decimal,
+                      use_case_spend: Mapping[str, Decimal], currency: str) -> dict[str, Decimal]:
+    """Pure: a team's charged overhead split over its use cases by spend (largest remainder);
+    the team's spend with no use case keeps its own share, so use cases do not absorb it."""
+    weights: dict[str, Decimal | int] = dict(use_case_spend)
+    rest = team_spend - sum(use_case_spend.values(), Decimal(0))
+    if rest > 0:
+        weights["\x00unattributed"] = rest
+    parts = split_largest_remainder(team_overhead, weights, currency)
+    return {key: value for key, value in parts.items() if key in use_case_spend}
+
+
+def unit_economics_for_period(
+    engine: Engine, period: str, *, pools: list[Pool] | None = None,
+    use_cases: Mapping[str, UseCase] | None = None, team: str | None = None,
+    currency: str = "USD",
+) -> list[UnitEconomics]:
+    """Cost per accepted outcome, pass rate and cost per outcome of every use case in a period
+    (or a team's): rated spend plus the use case's share of its team's charged overhead."""
+    declared = use_cases or {}
+    spend = _use_case_spend(engine, period)
+    outcomes: dict[tuple[str | None, str], list[int]] = defaultdict(lambda: [0, 0])
+    for (who, use_case), (count, accepted) in outcome_counts(engine, period).items():
+        key = (_team_for(who, use_case, declared, spend), use_case)
+        outcomes[key][0] += count
+        outcomes[key][1] += accepted
+    keys = {(key.split("/", 1)[0], key.split("/", 1)[1]) for key in spend} | set(outcomes)
+    if team:
+        keys = {key for key in keys if key[0] == team}
+    overhead = _overheads(engine, period, pools or [], spend, {key[0] for key in keys})
+    report = []
+    for who, use_case in sorted(keys, key=lambda key: (key[0] or "", key[1])):
+        scope_key = f"{who or ''}/{use_case}"
+        line_currency, amount, requests = spend.get(scope_key, (currency, Decimal(0), 0))
+        count, accepted = outcomes.get((who, use_case), (0, 0))
+        report.append(UnitEconomics(who, use_case, period, line_currency, amount,
+                                    overhead.get(scope_key, Decimal(0)), requests, count,
+                                    accepted))
+    return report
+
+
+def _overheads(engine: Engine, period: str, pools: list[Pool],
+               spend: Mapping[str, tuple[str, Decimal, int]],
+               teams: set[str | None]) -> dict[str, Decimal]:
+    charged = [pool for pool in pools if pool.treatment == "charged" and pool.applies_to(period)]
+    if not charged:
+        return {}
+    drivers = team_drivers(engine, period)
+    shares = overhead_shares(charged, drivers, period)
+    result: dict[str, Decimal] = {}
+    for team in teams:
+        if team is None or team not in shares:
+            continue
+        team_overhead = sum((share.amount for share in shares[team]), Decimal(0))
+        mine = {key: value[1] for key, value in spend.items() if key.split("/", 1)[0] == team}
+        currency = next(iter(spend.values()))[0] if spend else charged[0].currency
+        result.update(use_case_overhead(team_overhead, drivers[team].spend, mine, currency))
+    return result

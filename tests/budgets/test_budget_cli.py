@@ -1,0 +1,93 @@
+"""The budgets, outcomes, forecast and alerts commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from budget_support import event
+from typer.testing import CliRunner
+
+from billing.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in ("BILLING_ATTRIBUTION_RULES", "BILLING_OVERHEAD_POOLS", "BILLING_USE_CASES"):
+        monkeypatch.setenv(name, str(tmp_path / "none.yaml"))
+    monkeypatch.delenv("BILLING_WEBHOOK_URLS", raising=False)
+    return tmp_path
+
+
+def _json(args: list[str]):  # noqa: ANN202
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("command", [
+    ["budgets", "set"], ["budgets", "list"], ["budgets", "status"], ["budgets", "load"],
+    ["outcomes", "ingest"], ["outcomes", "report"], ["forecast"], ["alerts", "list"],
+    ["alerts", "check"], ["alerts", "deliver"]])
+def test_every_command_has_help_and_json(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "--json" in result.output
+
+
+def test_budget_set_list_status(env, usage):
+    created = _json(["budgets", "set", "--team", "support", "--period", "2026-11",
+                     "--amount", "100.00", "--hard-cap", "--currency", "USD"])
+    assert (created["amount"], created["hard_cap"], created["created"]) == ("100.00", True, True)
+    usage([event("c1", "2026-11-03", input_tokens=80_000_000, team="support")])
+    status = _json(["budgets", "status", "--team", "support", "--period", "2026-11"])
+    assert (status["decision"], status["spent"]) == ("warn", "80.00")
+    [listed] = _json(["budgets", "list", "--period", "2026-11"])
+    assert listed["variance"]["absolute"] == "-20.00"
+    human = runner.invoke(app, ["budgets", "list", "--period", "2026-11"])
+    assert "team support" in human.output and "warn" in human.output
+    alerts = _json(["alerts", "list", "--period", "2026-11"])
+    assert sorted(a["details"]["threshold"] for a in alerts) == ["50", "80"]
+    bad = runner.invoke(app, ["budgets", "set", "--team", "x", "--period", "2026-11",
+                              "--amount", "lots", "--currency", "USD"])
+    assert bad.exit_code == 2 and "amount" in bad.output
+
+
+def test_budgets_load_yaml(env):
+    path = env / "budgets.yaml"
+    path.write_text('budgets:\n  - {team: a, period: "2026-11", amount: "10", currency: EUR}\n'
+                    '  - {team: a, use_case: u, period: "2026-11", amount: "5", currency: EUR}\n')
+    assert len(_json(["budgets", "load", str(path)])) == 2
+    assert [b["scope_key"] for b in _json(["budgets", "list", "--period", "2026-11"])] == [
+        "a", "a/u"]
+
+
+def test_outcomes_forecast_and_alerts_check(env, usage):
+    usage([event("c2", "2026-10-07", model="m-mixed", input_tokens=6_000_000,
+                 output_tokens=2_000_000, requests=1_000, team="support",
+                 use_case="copilot")])
+    outcomes = env / "outcomes.jsonl"
+    outcomes.write_text("\n".join(json.dumps({
+        "outcome_id": f"o{n}", "use_case": "copilot", "occurred_at": "2026-10-09T00:00:00Z",
+        "accepted": n % 2 == 0}) for n in range(10)) + "\n")
+    assert _json(["outcomes", "ingest", str(outcomes)])["accepted"] == 10
+    (env / "use_cases.yaml").write_text(
+        "use_cases:\n  copilot: {team: support, owner: jane, outcome: {start: open, "
+        "end: close, quality_rule: CSAT >= 4}}\n")
+    report = runner.invoke(app, ["outcomes", "report", "--period", "2026-10", "--json"],
+                           env={"BILLING_USE_CASES": str(env / "use_cases.yaml")})
+    [item] = json.loads(report.stdout)
+    assert item["cost_per_accepted_outcome"] == "6.0000"     # 30.00 / 5 accepted
+    assert item["definition"]["owner"] == "jane"
+    forecast = _json(["forecast", "--team", "support", "--period", "2026-10",
+                      "--scenario", "growth=calls:+40%"])
+    assert [s["cost"] for s in forecast["scenarios"]] == ["30.00", "42.00"]
+    table = runner.invoke(app, ["forecast", "--team", "support", "--period", "2026-10",
+                                "--scenario", "growth=calls:+40%"])
+    assert "growth" in table.output and "42.00" in table.output
+    bad = runner.invoke(app, ["forecast", "--team", "support", "--scenario", "nope"])
+    assert bad.exit_code == 2
+    checked = _json(["alerts", "check", "--day", "2026-10-08"])
+    assert checked["anomalies"] == [] and checked["delivery"]["nothing_to_do"]
