@@ -151,3 +151,33 @@ def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_s
     assert all(line["service_period"] == "2026-10" for line in lines)
     statement = next(row for row in _stored(month, "statement") if row.period == "2026-11")
     assert "prior period 2026-10" in statement.content
+
+
+def test_statement_shows_budget_variance_outcomes_and_a_recommendation(month, close_settings):
+    from zoneinfo import ZoneInfo
+
+    from billing.budget_store import set_budget
+    from billing.budgets import Budget, Scope
+    from billing.outcomes import ingest_outcomes
+
+    set_budget(month, Budget(Scope.of("support"), "2026-10", Decimal("100.00"), "USD"))
+    rows = [{"outcome_id": f"o-{n}", "use_case": "support-copilot", "team": "support",
+             "occurred_at": "2026-10-10T10:00:00Z", "accepted": n % 4 != 0} for n in range(40)]
+    rows.append({"outcome_id": "t-1", "use_case": "ticket-triage", "team": "support",
+                 "occurred_at": "2026-10-10T10:00:00Z", "accepted": False})
+    ingest_outcomes(month, rows, zone=ZoneInfo("UTC"))
+    close_period(month, close_settings, "2026-10", now=NOW)
+    row = next(r for r in _stored(month, "statement") if r.subject == "support")
+    twin = json.loads(row.content)
+    assert Decimal(twin["budget"]) == Decimal("100.00")
+    assert Decimal(twin["variance"]) == row.total - Decimal("100.00")
+    by_use_case = {item["use_case"]: item for item in twin["outcomes"]}
+    copilot = by_use_case["support-copilot"]
+    assert (copilot["accepted"], copilot["total"]) == (30, 40)
+    expected = round_line(Decimal(copilot["cost"]) / 30, "USD")
+    assert Decimal(copilot["cost_per_accepted"]) == expected
+    assert by_use_case["ticket-triage"]["cost_per_accepted"] is None
+    over = (row.total - 100) / 100
+    assert twin["recommendation"]["action"] == ("stop" if over > Decimal("0.2") else "adjust")
+    text = _pdf_text(row.pdf_path)
+    assert "no accepted outcomes" in text and "100.00" in text
