@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -118,6 +119,7 @@ def close_period(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> CloseResult:
     """Close `period`, or say why not; safe to run again, and from two places at once."""
+    started = time.monotonic()
     now = now or datetime.now(UTC)
     zone = config.zone
     local_now = now.astimezone(zone)
@@ -186,7 +188,7 @@ def close_period(
         connection.execute(insert(closes).values(
             period=period, closed_at=now, closed_by=closed_by,
             rating_run_id=(rating or {}).get("run_id"), statements=len(statements),
-            invoices=len(charges)))
+            invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000)))
     result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
                       "invoices")
     result.rendering = render_missing(

@@ -345,6 +345,7 @@ class PeriodClose(SQLModel, table=True):
     rating_run_id: int | None = None
     statements: int = 0
     invoices: int = 0
+    duration_ms: int = 0
 
 
 class DocumentSequence(SQLModel, table=True):
@@ -401,3 +402,20 @@ class StripeEvent(SQLModel, table=True):
     stripe_invoice_id: str | None = Field(default=None, max_length=100)
     document_id: int | None = Field(default=None, foreign_key="document.id")
     received_at: datetime
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key: its role, its team for team keys, when it expires. Only a hash of the secret
+    is stored; the key is shown once, when it is created."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(max_length=40, unique=True, description="public part, safe to log")
+    secret_hash: str = Field(max_length=64, description="sha256 of the secret part")
+    role: str = Field(max_length=10, description="admin, finance, team, ingest or gateway")
+    team: str | None = Field(default=None, max_length=200)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None

@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('rating_run_id', sa.Integer(), nullable=True),
     sa.Column('statements', sa.Integer(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('period')
     )
     with op.batch_alter_table('rated_line', schema=None) as batch_op:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from billing.cli import budgets, close, demo, ledger, overhead, ratecards, rating, serve, stripe
+from billing.cli import (
+    budgets,
+    close,
+    demo,
+    keys,
+    ledger,
+    overhead,
+    ratecards,
+    rating,
+    serve,
+    stripe,
+)
 
 app = typer.Typer(
     name="billing",
@@ -19,6 +30,7 @@ rating.register(app)
 overhead.register(app)
 close.register(app)
 stripe.register(app)
+keys.register(app)
 serve.register(app)
 demo.register(app)
 budgets.register(app)
