@@ -85,3 +85,10 @@ def current_revision(engine: Engine) -> str:
         if not inspect(connection).has_table("alembic_version"):
             return ""
         return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() or ""
+
+
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""

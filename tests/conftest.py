@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -18,7 +20,10 @@ from sqlalchemy import Engine
 
 from billing.config import Settings
 from billing.db import engine_for, migrate
-from tests_support import truncate
+from billing.demo_data import generate
+from billing.metering import ingest_lines
+from billing.ratecard_registry import publish_shipped
+from tests_support import POOLS, REGISTRY, truncate
 
 ADMIN_URL = os.environ.get(
     "BILLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -74,3 +79,20 @@ def engine(database_url: str) -> Engine:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, documents_dir=tmp_path / "documents",
                     api_key="test-key")
+
+
+@pytest.fixture
+def close_settings(settings: Settings, tmp_path: Path) -> Settings:
+    (tmp_path / "registry.yaml").write_text(REGISTRY)
+    (tmp_path / "overhead.yaml").write_text(POOLS)
+    return replace(settings, registry=tmp_path / "registry.yaml",
+                   overhead_pools=tmp_path / "overhead.yaml",
+                   attribution_rules=tmp_path / "none.yaml")
+
+
+@pytest.fixture
+def month(engine, close_settings):  # noqa: ANN001, ANN201
+    """A month of demo usage ingested, with a registry and pools, ready to close."""
+    publish_shipped(engine)
+    ingest_lines(engine, generate("2026-10", 3000, 5), zone=ZoneInfo("UTC"), source="demo")
+    return engine

@@ -19,3 +19,20 @@ def truncate(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in TABLES_CHILD_FIRST:
             connection.exec_driver_sql(f"DELETE FROM {table}")
+
+# a small issuer and customer registry, and two pools, for closes in tests
+REGISTRY = """
+issuer:
+  name: Example Corp AI Platform
+  address: ["1 Market St", "San Francisco, CA 94105"]
+  email: ai-billing@example.com
+  invoice_prefix: INV
+customers:
+  acme: {name: ACME GmbH, locale: de_DE, tax_rate: "0.19", payment_terms_days: 14,
+         address: ["Hauptstr. 1", "10115 Berlin"]}
+"""
+POOLS = """
+pools:
+  - {name: observability, amount: "4800.00", currency: USD, driver: spend, treatment: charged}
+  - {name: platform, amount: "9000.00", currency: USD, driver: even, treatment: central}
+"""

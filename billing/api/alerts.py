@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from billing.alerts import list_alerts
 from billing.api import deps
 
-router = APIRouter(prefix="/v1", tags=["alerts"], dependencies=[Depends(deps.require_key)])
+router = APIRouter(prefix="/v1", tags=["alerts"],
+                   dependencies=[Depends(deps.roles("finance", "team"))])
 
 
 @router.get("/alerts", summary="Alerts raised, newest first")
@@ -15,6 +16,7 @@ def get_alerts(request: Request,
                period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
                team: str | None = None, kind: str | None = None,
                limit: int = Query(500, ge=1, le=5000)) -> list[dict]:
+    team = deps.team_filter(request, team)
     rows = list_alerts(request.app.state.engine, period=period, team=team, kind=kind,
                        limit=limit)
     return [row | {"raised_at": row["raised_at"].isoformat()} for row in rows]

@@ -1,4 +1,4 @@
-"""The FastAPI application: one app for ingest and, as issues land, showback and documents."""
+"""The FastAPI application: ingest, showback, documents, budgets and operations, one app."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from fastapi import FastAPI
 from billing.api import (
     alerts,
     budgets,
+    coverage,
     documents,
     forecast,
+    operations,
     outcomes,
     problems,
     ratecards,
@@ -30,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine_for(settings.database_url)
     problems.install(app)
+    operations.install(app)
     app.include_router(usage.router)
     app.include_router(ratecards.router)
     app.include_router(showback.router)
@@ -39,11 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outcomes.router)
     app.include_router(forecast.router)
     app.include_router(alerts.router)
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        with app.state.engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-        return {"status": "ok"}
+    app.include_router(coverage.router)
 
     return app

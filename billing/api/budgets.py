@@ -14,6 +14,8 @@ from billing.api.problems import Problem
 from billing.budgets import BudgetError, budget_from_mapping, period_of
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
+FINANCE = [Depends(deps.roles("finance"))]
+READERS = [Depends(deps.roles("finance", "team"))]
 NAME = re.compile(r"[\w .\-@]{1,200}")
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -34,7 +36,8 @@ def _check_name(value: str, what: str) -> None:
         raise Problem(404, "Not found", f"no {what} named {value!r}")
 
 
-@router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget")
+@router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget",
+            dependencies=FINANCE)
 def put_budget(team: str, period: str, body: BudgetBody, request: Request) -> dict:
     _check_name(team, "team")
     engine = request.app.state.engine
@@ -50,9 +53,11 @@ def put_budget(team: str, period: str, body: BudgetBody, request: Request) -> di
     return budget.to_dict() | {"created": created}
 
 
-@router.get("/budgets", summary="Budgets of a period with spend, variance and projection")
+@router.get("/budgets", summary="Budgets of a period with spend, variance and projection",
+            dependencies=READERS)
 def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
                 team: str | None = None) -> list[dict]:
+    team = deps.team_filter(request, team)
     settings = request.app.state.settings
     reports = budget_store.budget_reports(request.app.state.engine, period, zone=settings.zone,
                                           team=team)
@@ -61,6 +66,7 @@ def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
 
 @router.get(
     "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
+    dependencies=[Depends(deps.roles("gateway", "finance", "team")), Depends(deps.team_path)],
     description="Answers from the running spend totals (one indexed read), never a ledger "
                 "scan. `decision` is the strictest of the team's budget and, when given, the "
                 "use case's and the customer's. No budget means allow.",

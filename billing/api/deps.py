@@ -1,14 +1,24 @@
-"""Request dependencies: settings, the database engine and the caller's API key."""
+"""Request dependencies: settings, the database engine, and who is calling with what rights.
+
+Every route names the roles it serves. A team key reading another team's data gets a 404,
+exactly as if the data did not exist, so a key never learns what it may not see. Every denial
+is logged with the key id, never the key.
+"""
 
 from __future__ import annotations
 
-import hmac
+import logging
+from collections.abc import Callable
 
 from fastapi import Request
 from sqlalchemy import Engine
 
 from billing.api.problems import Problem
+from billing.api_keys import Principal, authenticate
 from billing.config import Settings
+
+log = logging.getLogger("billing.api.access")
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def settings(request: Request) -> Settings:
@@ -19,18 +29,65 @@ def engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def require_key(request: Request) -> None:
-    """Single configured key for now (BILLING_API_KEY); roles come with the key model."""
-    configured: str | None = request.app.state.settings.api_key
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if not configured:
-        raise Problem(401, "Unauthorized",
-                      "this server has no API key configured: set BILLING_API_KEY and restart",
-                      headers=challenge)
+def _deny(request: Request, status: int, reason: str, principal: Principal | None) -> None:
+    log.warning("access denied", extra={"event": "access_denied", "status": status,
+                                        "path": request.url.path, "reason": reason,
+                                        "key_id": principal.key_id if principal else None,
+                                        "role": principal.role if principal else None})
+
+
+def require_key(request: Request) -> Principal:
+    """Any valid key: the caller's principal (401 for a missing, wrong, expired or revoked key)."""
+    found = getattr(request.state, "principal", None)
+    if found is not None:
+        return found
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "Unauthorized",
-                      "send the API key as 'Authorization: Bearer <key>'", headers=challenge)
-    if not hmac.compare_digest(token.strip().encode(), configured.encode()):
-        raise Problem(401, "Unauthorized", "the API key is not valid", headers=challenge)
+    if scheme.lower() != "bearer" or not token.strip():
+        _deny(request, 401, "no bearer key", None)
+        raise Problem(401, "Unauthorized", "send the API key as 'Authorization: Bearer <key>' "
+                      "(create one with `billing keys create`)", headers=CHALLENGE)
+    app_settings: Settings = request.app.state.settings
+    principal = authenticate(request.app.state.engine, token.strip(), app_settings.api_key)
+    if principal is None:
+        _deny(request, 401, "invalid, expired or revoked key", None)
+        raise Problem(401, "Unauthorized", "the API key is not valid (wrong, expired or "
+                      "revoked)", headers=CHALLENGE)
+    request.state.principal = principal
+    return principal
+
+
+def roles(*allowed: str) -> Callable[[Request], Principal]:
+    """A dependency: the caller's key must have one of `allowed` roles (admin always may)."""
+
+    def check(request: Request) -> Principal:
+        principal = require_key(request)
+        if principal.role != "admin" and principal.role not in allowed:
+            _deny(request, 403, f"role {principal.role} not in {allowed}", principal)
+            raise Problem(403, "Forbidden", f"a {principal.role} key cannot do this; it needs "
+                          f"a key with role {' or '.join(allowed)}")
+        return principal
+
+    return check
+
+
+def readable_team(request: Request, principal: Principal, team: str) -> None:
+    """404 unless the caller may read `team` (a team key reads only its own)."""
+    if principal.role in ("team",) and principal.team != team:
+        _deny(request, 404, f"team key of {principal.team} asked for another team", principal)
+        raise Problem(404, "Not found", f"nothing found for team {team!r}")
+
+
+def team_path(team: str, request: Request) -> None:
+    """For routes with a {team} in the path."""
+    readable_team(request, require_key(request), team)
+
+
+def team_filter(request: Request, team: str | None) -> str | None:
+    """For lists with an optional ?team=: a team key always sees its own team only."""
+    principal = require_key(request)
+    if principal.role != "team":
+        return team
+    if team is not None:
+        readable_team(request, principal, team)
+    return principal.team

@@ -16,6 +16,8 @@ from billing.api.problems import Problem
 from billing.document_store import get_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
+READERS = [Depends(deps.roles("finance", "team"))]
+FINANCE = [Depends(deps.roles("finance"))]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
@@ -28,7 +30,8 @@ def _page(request: Request, kinds: str, subject: str, period: str | None, cursor
     return {"data": rows, "next_cursor": rows[-1]["id"] if more else None}
 
 
-@router.get("/teams/{team}/statements", summary="A team's showback statements")
+@router.get("/teams/{team}/statements", summary="A team's showback statements",
+            dependencies=[*READERS, Depends(deps.team_path)])
 def team_statements(
     team: str, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
@@ -38,7 +41,8 @@ def team_statements(
     return _page(request, "statement", team, period, cursor, limit)
 
 
-@router.get("/customers/{customer}/invoices", summary="A customer's invoices and credit notes")
+@router.get("/customers/{customer}/invoices", summary="A customer's invoices and credit notes",
+            dependencies=FINANCE)
 def customer_invoices(
     customer: str, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
@@ -53,6 +57,11 @@ def _document(request: Request, document_id: str, kinds: tuple[str, ...]) -> dic
     found = get_document(request.app.state.engine, int(stem)) if stem.isdigit() else None
     if found is None or found["kind"] not in kinds or suffix not in ("", "pdf"):
         raise Problem(404, "Not found", f"no such document: {document_id}")
+    if found["kind"] == "statement":
+        try:
+            deps.readable_team(request, deps.require_key(request), found["subject"])
+        except Problem:
+            raise Problem(404, "Not found", f"no such document: {document_id}") from None
     return found | {"as_pdf": suffix == "pdf"}
 
 
@@ -66,11 +75,13 @@ def _respond(found: dict) -> object:
                         filename=f"{found['number']}.pdf")
 
 
-@router.get("/statements/{statement_id}", summary="A statement (JSON), or its PDF with .pdf")
+@router.get("/statements/{statement_id}", summary="A statement (JSON), or its PDF with .pdf",
+            dependencies=READERS)
 def statement(statement_id: str, request: Request) -> object:
     return _respond(_document(request, statement_id, ("statement",)))
 
 
-@router.get("/invoices/{invoice_id}", summary="An invoice or credit note (JSON), or .pdf")
+@router.get("/invoices/{invoice_id}", summary="An invoice or credit note (JSON), or .pdf",
+            dependencies=FINANCE)
 def invoice(invoice_id: str, request: Request) -> object:
     return _respond(_document(request, invoice_id, ("invoice", "credit_note")))

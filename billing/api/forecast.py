@@ -13,10 +13,12 @@ from billing.api.problems import Problem
 from billing.budgets import BudgetError, parse_amount, period_of
 from billing.forecast import ScenarioError, ledger_forecast, parse_scenario, previous_period
 
-router = APIRouter(prefix="/v1", tags=["forecast"], dependencies=[Depends(deps.require_key)])
+router = APIRouter(prefix="/v1", tags=["forecast"],
+                   dependencies=[Depends(deps.roles("finance", "team"))])
 
 
-@router.get("/forecast/{team}", summary="Projected month cost under named scenarios")
+@router.get("/forecast/{team}", summary="Projected month cost under named scenarios",
+            dependencies=[Depends(deps.team_path)])
 def get_forecast(
     team: str, request: Request,
     use_case: str | None = None,

@@ -17,6 +17,7 @@ MAX_OUTCOMES = 50_000
 
 @router.post(
     "/outcomes", summary="Ingest outcomes of use cases",
+    dependencies=[Depends(deps.roles("ingest"))],
     description="Body: a JSON array of `{outcome_id, use_case, occurred_at, accepted, team?, "
                 "quality_score?}`. Idempotent on `outcome_id`; bad rows are listed with the "
                 "field at fault, good rows are kept.",
@@ -42,10 +43,12 @@ async def post_outcomes(request: Request) -> dict:
     return result.to_dict()
 
 
-@router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case")
+@router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case",
+            dependencies=[Depends(deps.roles("finance", "team"))])
 def get_unit_economics(request: Request,
                        period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
                        team: str | None = None) -> list[dict]:
+    team = deps.team_filter(request, team)
     settings = request.app.state.settings
     declared = load_use_cases_file(settings.use_cases)
     report = unit_economics_for_period(request.app.state.engine, period,

@@ -11,10 +11,12 @@ from billing.api.problems import Problem
 from billing.overhead import load_pools_file
 from billing.showback import NoUsage, showback
 
-router = APIRouter(prefix="/v1", tags=["showback"], dependencies=[Depends(deps.require_key)])
+router = APIRouter(prefix="/v1", tags=["showback"],
+                   dependencies=[Depends(deps.roles("finance", "team"))])
 
 
-@router.get("/showback/{team}", summary="A team's showback for a period")
+@router.get("/showback/{team}", summary="A team's showback for a period",
+            dependencies=[Depends(deps.team_path)])
 def get_showback(
     team: str, request: Request,
     period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"]),

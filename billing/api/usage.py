@@ -52,7 +52,7 @@ def _too_large(what: str) -> Problem:
 @router.post(
     "/usage",
     response_model=UsageBatchResult,
-    dependencies=[Depends(deps.require_key)],
+    dependencies=[Depends(deps.roles("ingest"))],
     summary="Ingest a batch of usage events",
     description=(
         "Body: a JSON array of usage events (`application/json`) or one event per line "

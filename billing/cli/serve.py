@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from billing import json_logging
 from billing.cli.console import out, ready_engine, settings
 
 
@@ -25,6 +26,7 @@ def serve(
 
     config = settings()
     ready_engine(config)
+    json_logging.configure()
     if scheduler:
         running = start_scheduler(config)
         job = running.get_jobs()[0]
@@ -33,4 +35,4 @@ def serve(
     if not config.api_key:
         out.print("[yellow]BILLING_API_KEY is not set: every API call will be refused (401).[/]")
     uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level="info", log_config=None, access_log=False)

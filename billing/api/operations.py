@@ -1,0 +1,75 @@
+"""Operations: a request id on every response, one JSON log line per request, /metrics for
+Prometheus and /healthz for a load balancer (database, migrations, scheduler)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import select
+
+from billing.db import current_revision, head_revision
+from billing.metrics import RequestStats, ledger_metrics, request_metrics
+from billing.models import SCHEDULER_JOBS
+
+log = logging.getLogger("billing.api.request")
+REQUEST_ID = "X-Request-ID"
+OVERDUE_SECONDS = 600
+
+
+def install(app: FastAPI) -> None:
+    app.state.request_stats = RequestStats()
+
+    @app.middleware("http")
+    async def request_log(request: Request, call_next):  # noqa: ANN001, ANN202
+        request_id = request.headers.get(REQUEST_ID, "")[:64] or uuid.uuid4().hex
+        request.state.request_id = request_id
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        seconds = time.perf_counter() - started
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        app.state.request_stats.observe(request.method, template, response.status_code, seconds)
+        principal = getattr(request.state, "principal", None)
+        log.info("request", extra={
+            "event": "request", "request_id": request_id, "method": request.method,
+            "path": request.url.path, "route": template, "status": response.status_code,
+            "ms": round(seconds * 1000, 2),
+            "key_id": principal.key_id if principal else None})
+        response.headers[REQUEST_ID] = request_id
+        return response
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
+             summary="Prometheus metrics: ingest, rejects, rating lag, close, Stripe, requests")
+    def metrics() -> PlainTextResponse:
+        lines = ledger_metrics(app.state.engine) + request_metrics(app.state.request_stats)
+        return PlainTextResponse("\n".join(lines) + "\n",
+                                 media_type="text/plain; version=0.0.4")
+
+    @app.get("/healthz", tags=["operations"],
+             summary="Database reachable, migrations current, scheduler running")
+    def healthz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            revision = current_revision(app.state.engine)
+            checks["database"] = "ok"
+            head = head_revision()
+            checks["migrations"] = "ok" if revision == head else (
+                f"at {revision or 'none'}, code expects {head}: run `billing init`")
+            with app.state.engine.connect() as connection:
+                next_run = connection.execute(select(SCHEDULER_JOBS.c.next_run_time)).scalar()
+            if next_run is None:
+                checks["scheduler"] = "not scheduled: start `billing serve` with the scheduler"
+            elif next_run < datetime.now(UTC).timestamp() - OVERDUE_SECONDS:
+                checks["scheduler"] = "overdue: the monthly close did not run on time"
+            else:
+                checks["scheduler"] = "ok"
+        except Exception as exc:  # noqa: BLE001  (any driver error: the database is down)
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        healthy = checks.get("database") == "ok" and checks.get("migrations") == "ok"
+        return JSONResponse({"status": "ok" if healthy else "unhealthy", "checks": checks},
+                            status_code=200 if healthy else 503)

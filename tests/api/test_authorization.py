@@ -1,0 +1,141 @@
+"""Who may call what: every endpoint against every role, over HTTP.
+
+A team key reading another team's data gets a 404 (never a 200, never a 403 that would reveal
+the data exists); a role that may not call an endpoint at all gets a 403; no key, a 401.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from billing.api.app import create_app
+from billing.api_keys import create_key, revoke_key
+from billing.close import close_period
+
+ROLES = ("admin", "finance", "team", "other-team", "ingest", "gateway", "none")
+OK, FORBIDDEN, HIDDEN, UNAUTHORIZED = "ok", 403, 404, 401
+USAGE = ('{"event_id": "authz-1", "occurred_at": "2026-11-02T10:00:00Z", "team": "support",'
+         ' "model": "gpt-4o-mini", "input_tokens": 10, "output_tokens": 5}')
+
+
+def expect(allowed: tuple[str, ...], team_scoped: bool = False) -> dict[str, object]:
+    """What each role gets: allowed roles succeed; a team key on another team sees nothing."""
+    result: dict[str, object] = {"none": UNAUTHORIZED}
+    for role in ROLES[:-1]:
+        base = "team" if role == "other-team" else role
+        if role == "admin" or base in allowed:
+            result[role] = HIDDEN if (role == "other-team" and team_scoped) else OK
+        else:
+            result[role] = FORBIDDEN
+    return result
+
+
+# (method, path, body, allowed roles, team-scoped); {statement} is support's statement id
+ENDPOINTS = [
+    ("GET", "/v1/showback/support?period=2026-10", None, ("finance", "team"), True),
+    ("GET", "/v1/teams/support/statements", None, ("finance", "team"), True),
+    ("GET", "/v1/statements/{statement}", None, ("finance", "team"), True),
+    ("GET", "/v1/statements/{statement}.pdf", None, ("finance", "team"), True),
+    ("GET", "/v1/customers/acme/invoices", None, ("finance",), False),
+    ("GET", "/v1/invoices/{invoice}", None, ("finance",), False),
+    ("GET", "/v1/invoices/{invoice}.pdf", None, ("finance",), False),
+    ("GET", "/v1/budgets/support/status?period=2026-10", None,
+     ("finance", "team", "gateway"), True),
+    ("PUT", "/v1/budgets/support/2026-11", {"amount": "100.00"}, ("finance",), False),
+    ("GET", "/v1/budgets?period=2026-10&team=support", None, ("finance", "team"), True),
+    ("GET", "/v1/forecast/support?period=2026-10", None, ("finance", "team"), True),
+    ("GET", "/v1/alerts?team=support", None, ("finance", "team"), True),
+    ("GET", "/v1/outcomes/unit-economics?period=2026-10&team=support", None,
+     ("finance", "team"), True),
+    ("POST", "/v1/outcomes", [], ("ingest",), False),
+    ("POST", "/v1/usage", USAGE, ("ingest",), False),
+    ("GET", "/v1/coverage?period=2026-10", None, ("finance",), False),
+    ("GET", "/v1/ratecards", None, ("finance", "team", "ingest", "gateway"), False),
+    ("POST", "/v1/quote", {"model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
+     ("finance", "team", "ingest", "gateway"), False),
+]
+
+
+@pytest.fixture
+def world(month, close_settings):  # noqa: ANN001, ANN201
+    close_period(month, close_settings, "2026-10", now=datetime(2026, 11, 2, tzinfo=UTC))
+    keys = {"none": None}
+    for role in ("admin", "finance", "ingest", "gateway"):
+        keys[role] = create_key(month, role)[0]
+    keys["team"] = create_key(month, "team", team="support")[0]
+    keys["other-team"] = create_key(month, "team", team="search")[0]
+    with TestClient(create_app(close_settings)) as client:
+        statement = client.get("/v1/teams/support/statements",
+                               headers={"Authorization": f"Bearer {keys['finance']}"}).json()
+        invoice = client.get("/v1/customers/acme/invoices",
+                             headers={"Authorization": f"Bearer {keys['finance']}"}).json()
+        ids = {"statement": statement["data"][0]["id"], "invoice": invoice["data"][0]["id"]}
+        yield client, keys, ids
+
+
+def _call(client, method, path, body, key):  # noqa: ANN001, ANN202
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if isinstance(body, str):
+        headers["Content-Type"] = "application/x-ndjson"
+        return client.request(method, path, content=body, headers=headers)
+    return client.request(method, path, json=body, headers=headers)
+
+
+def test_every_endpoint_against_every_role(world, caplog):
+    client, keys, ids = world
+    failures = []
+    for method, template, body, allowed, scoped in ENDPOINTS:
+        path = template.format(**ids)
+        for role, wanted in expect(allowed, scoped).items():
+            status = _call(client, method, path, body, keys[role]).status_code
+            good = status < 400 if wanted == OK else status == wanted
+            if not good:
+                failures.append(f"{method} {path} as {role}: {status}, wanted {wanted}")
+    assert not failures, "\n".join(failures)
+    denials = [record for record in caplog.records if getattr(record, "event", "") ==
+               "access_denied" and record.status in (403, 404)]
+    assert denials and all(record.key_id for record in denials)
+    assert not any(keys["team"] in record.getMessage() + str(record.__dict__)
+                   for record in caplog.records)
+
+
+def test_team_key_lists_only_its_own_team(world):
+    client, keys, _ = world
+    mine = {"Authorization": f"Bearer {keys['team']}"}
+    budgets = client.get("/v1/budgets?period=2026-10", headers=mine)
+    assert budgets.status_code == 200
+    assert all(item["team"] == "support" for item in budgets.json())
+
+
+def test_revoked_and_expired_keys_are_refused(world, month):
+    client, keys, _ = world
+    headers = {"Authorization": f"Bearer {keys['finance']}"}
+    assert client.get("/v1/ratecards", headers=headers).status_code == 200
+    revoke_key(month, keys["finance"].split("_")[1])
+    assert client.get("/v1/ratecards", headers=headers).status_code == 401
+    expired, _ = create_key(month, "finance", expires_at=datetime.now(UTC) - timedelta(1))
+    assert client.get("/v1/ratecards",
+                      headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    wrong = keys["admin"][:-2] + "xx"
+    assert client.get("/v1/ratecards",
+                      headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
+
+
+def test_request_id_metrics_and_health(world):
+    client, keys, _ = world
+    response = client.get("/v1/ratecards", headers={"Authorization": f"Bearer {keys['admin']}",
+                                                    "X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    assert client.get("/healthz").headers["X-Request-ID"]
+    metrics = client.get("/metrics").text
+    accepted = re.search(r'billing_ingest_events_total\{outcome="accepted"\} (\d+)', metrics)
+    rejected = re.search(r'billing_ingest_events_total\{outcome="rejected"\} (\d+)', metrics)
+    assert int(accepted.group(1)) > 2500 and int(rejected.group(1)) > 0
+    assert "billing_rating_lag_events 0" in metrics and "billing_close_duration_seconds" in metrics
+    assert 'route="/v1/ratecards"' in metrics
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["checks"]["migrations"] == "ok"
