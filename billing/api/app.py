@@ -27,7 +27,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="AI chargeback and rate-card billing",
         version="0.1.0",
-        description="Metered AI token usage in; showback, chargeback and budgets out.",
+        description="Metered AI token usage in; showback, chargeback and budgets out. "
+                    "Send `Authorization: Bearer <key>` (`billing keys create`); errors are "
+                    "`application/problem+json` (RFC 9457).",
+        responses=problems.PROBLEM_RESPONSES,
     )
     app.state.settings = settings
     app.state.engine = engine_for(settings.database_url)

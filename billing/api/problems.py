@@ -67,3 +67,23 @@ def install(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
         return problem_response(exc.status_code, titles.get(exc.status_code, "Error"),
                                 str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object", "title": "Problem", "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "field": {"type": "string", "description": "the field at fault, when there is one"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_DESCRIPTIONS = {
+    400: "Malformed request", 401: "Missing, wrong, expired or revoked API key",
+    403: "The key's role may not do this", 404: "Not found (or not yours to see)",
+    413: "Batch too large", 415: "Unsupported media type", 422: "A parameter or field is invalid",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status, text in _DESCRIPTIONS.items()
+}

@@ -80,10 +80,14 @@ def _too_large(what: str) -> Problem:
 )
 async def post_usage(request: Request) -> UsageBatchResult:
     settings = request.app.state.settings
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type:
+        raise Problem(415, "Unsupported media type",
+                      f"the body is {content_type.split(';')[0]}; send usage events as "
+                      "application/json (an array) or application/x-ndjson (one per line)")
     body = await _read_body(request)
     text = body.decode("utf-8", errors="replace")
     stripped = text.lstrip()
-    content_type = request.headers.get("content-type", "")
     if not stripped:
         raise Problem(400, "Empty batch", "the body holds no events; send a JSON array or NDJSON")
     if "json" in content_type and "ndjson" not in content_type and stripped[0] == "{" \

@@ -1,0 +1,60 @@
+"""Hostile or careless requests get a clear 4xx and write nothing."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from billing.api.app import create_app
+from billing.models import UsageEvent
+
+AUTH = {"Authorization": "Bearer test-key"}
+usage = UsageEvent.__table__
+
+
+@pytest.fixture
+def client(engine, settings):  # noqa: ANN001, ANN201
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _events(engine) -> int:  # noqa: ANN001
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(usage)).scalar_one()
+
+
+def test_deeply_nested_json_is_a_400(client, engine):
+    body = "[" * 5000 + "]" * 5000
+    response = client.post("/v1/usage", content=body,
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert _events(engine) == 0
+
+
+def test_wrong_content_type_is_refused_with_what_to_send(client, engine):
+    response = client.post("/v1/usage", content=b"\x00\x01binary",
+                           headers={**AUTH, "Content-Type": "application/octet-stream"})
+    assert 400 <= response.status_code < 500
+    assert "application/json" in response.json()["detail"]
+    assert _events(engine) == 0
+
+
+@pytest.mark.parametrize("team", ["\u00e9quipe-\u00fc", "\U0001f600", "a%2F..%2F..", "x" * 300])
+def test_odd_team_names_are_a_plain_404(client, team):
+    response = client.get(f"/v1/showback/{team}?period=2026-10", headers=AUTH)
+    assert response.status_code == 404
+    statements = client.get(f"/v1/teams/{team}/statements", headers=AUTH)
+    assert statements.status_code in (200, 404)
+    assert statements.status_code == 404 or statements.json()["data"] == []
+
+
+def test_a_huge_body_is_a_413_and_nothing_is_written(client, engine):
+    line = ('{"event_id": "big-%d", "occurred_at": "2026-10-01T00:00:00Z", "model": "m",'
+            ' "input_tokens": 1, "output_tokens": 1}\n')
+    body = "".join(line % n for n in range(50_001))
+    response = client.post("/v1/usage", content=body,
+                           headers={**AUTH, "Content-Type": "application/x-ndjson"})
+    assert response.status_code == 413 and "50,000" in response.json()["detail"]
+    assert _events(engine) == 0
