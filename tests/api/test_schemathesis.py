@@ -37,7 +37,8 @@ def _app():  # noqa: ANN202
     folder = Path(tempfile.mkdtemp(prefix="billing-fuzz-"))
     (folder / "registry.yaml").write_text(REGISTRY)
     (folder / "overhead.yaml").write_text(POOLS)
-    config = Settings(database_url=f"sqlite:///{folder / 'billing.db'}", api_key="fuzz-key", stripe_webhook_secret="whsec_fuzz",
+    config = Settings(database_url=f"sqlite:///{folder / 'billing.db'}", api_key="fuzz-key",
+                      stripe_webhook_secret="whsec_fuzz",
                       documents_dir=folder / "documents", registry=folder / "registry.yaml",
                       overhead_pools=folder / "overhead.yaml",
                       attribution_rules=folder / "none.yaml")
