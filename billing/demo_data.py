@@ -115,7 +115,7 @@ def generate(period: str, events: int, seed: int = 7) -> Iterator[str]:
         elif roll < 0.075:
             del event["use_case"]
         elif roll < 0.078:
-            event["provider"], event["model"] = UNPRICED_MODEL
+            event["model"], event["provider"] = UNPRICED_MODEL
         line = orjson.dumps(event).decode()
         yield line
         recent.append(line)
