@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from bench.api import api_latency
 from billing.close import close_period
 from billing.config import Settings
 from billing.db import engine_for, migrate
@@ -31,12 +32,13 @@ from billing.showback import showback
 COLUMNS = ("event_id, occurred_at, period, usage_date, team, use_case, customer, environment, "
            "provider, model, tier, input_tokens, output_tokens, cached_input_tokens, "
            "cache_write_input_tokens, requests, prompt_version, tags, content_hash, batch_id")
-POOLS = load_pools("""
+POOLS_YAML = """
 pools:
   - {name: observability, amount: "48000.00", currency: USD, driver: spend, treatment: charged}
   - {name: safety, amount: "12000.00", currency: USD, driver: requests, treatment: charged}
   - {name: platform, amount: "90000.00", currency: USD, driver: even, treatment: central}
-""")
+"""
+POOLS = load_pools(POOLS_YAML)
 
 
 def _models(engine: Engine) -> list[tuple[str, str]]:
@@ -106,6 +108,13 @@ def close_month(url: str) -> dict:
             "render_ms_per_document": result.rendering["per_document_ms"]}
 
 
+def _api(url: str) -> list[dict]:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as pools:
+        pools.write(POOLS_YAML)
+        pools.flush()
+        return api_latency(url, "team-7", "2026-10", pools.name)
+
+
 def main(url: str, events: int) -> None:
     migrate(url)
     engine = engine_for(url)
@@ -128,6 +137,7 @@ def main(url: str, events: int) -> None:
         "showback_median_ms": statistics.median(timings) * 1000,
         "showback_max_ms": max(timings) * 1000,
         **close_month(url),
+        "api": _api(url),
     }))
 
 

@@ -199,6 +199,13 @@ def _print(results: dict) -> None:
                   f"{row['statements'] + row['invoices']:>6} "
                   f"{row['render_ms_per_document']:>7.1f} "
                   f"{row['rating_seconds'] + row['close_seconds']:>13.1f}")
+        print(f"\nAPI over localhost (uvicorn, 1 worker; 2 client threads), "
+              f"{results['rating'][0]['events']:,} events rated and closed")
+        print(f"{'database':<11} {'endpoint':<42} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>7}")
+        for row in results["rating"]:
+            for item in row["api"]:
+                print(f"{row['database']:<11} {item['path']:<42} {item['p50_ms']:>7.1f} "
+                      f"{item['p99_ms']:>7.1f} {item['requests_per_second']:>7.0f}")
 
 
 if __name__ == "__main__":
