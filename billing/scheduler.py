@@ -1,4 +1,5 @@
-"""The scheduler: the monthly close runs itself, by default at 02:00 on the 1st.
+"""The scheduler: the monthly close runs itself, by default at 02:00 on the 1st; every 15
+minutes new usage is rated, spikes are checked and alerts are sent.
 
 APScheduler keeps its job in the same database (table `apscheduler_jobs`, created by the
 migrations), so a run missed while the service was down fires when it comes back
@@ -10,21 +11,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 
+from billing.anomaly import check_anomalies
+from billing.attribution import load_rules_file
 from billing.close import CloseResult, close_period
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
+from billing.ratecard_registry import published_versions
+from billing.rating import Cards, rate
+from billing.webhooks import deliver_pending
 
 log = logging.getLogger("billing.scheduler")
 JOB_ID = "monthly-close"
+ALERT_JOB_ID = "rate-and-alert"
 
 
 def _month(period: str) -> tuple[int, int]:
@@ -70,8 +78,31 @@ def scheduled_close() -> None:
     run_due_closes(engine_for(config.database_url), config)
 
 
-def start_scheduler(config: Settings, *, job: Callable[[], Any] | str | None = None
-                    ) -> BackgroundScheduler:
+def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = None
+                   ) -> dict[str, Any]:
+    """The frequent job: rate new usage (budgets' running totals and threshold alerts follow),
+    check yesterday's spend for spikes, and send pending alerts to the webhooks."""
+    now = now or datetime.now(UTC)
+    cards = Cards(team=published_versions(engine, config.team_card),
+                  customer=published_versions(engine, config.customer_card))
+    rated = rate(engine, cards, zone=config.zone, rules=load_rules_file(config.attribution_rules))
+    yesterday = now.astimezone(config.zone).date() - timedelta(days=1)
+    anomalies = check_anomalies(engine, yesterday)
+    delivery = None
+    if config.webhook_urls:
+        delivery = deliver_pending(engine, list(config.webhook_urls), config.webhook_secret or "")
+    log.info("rated %s events; %s anomalies on %s", rated.events, len(anomalies), yesterday)
+    return {"rating": rated.to_dict(), "anomalies": len(anomalies),
+            "delivery": delivery.to_dict() if delivery else None}
+
+
+def scheduled_rate_and_alert() -> None:
+    config = load_settings()
+    rate_and_alert(engine_for(config.database_url), config)
+
+
+def start_scheduler(config: Settings, *, job: Callable[[], Any] | str | None = None,
+                    alert_minutes: int = 15) -> BackgroundScheduler:
     """Start the monthly close on its cron, keeping a stored job (and a run it missed)."""
     zone = config.zone
     scheduler = BackgroundScheduler(
@@ -88,6 +119,10 @@ def start_scheduler(config: Settings, *, job: Callable[[], Any] | str | None = N
                           name="monthly close")
     elif str(stored.trigger) != str(trigger):
         scheduler.reschedule_job(JOB_ID, trigger=trigger)
+    if alert_minutes:
+        scheduler.add_job("billing.scheduler:scheduled_rate_and_alert",
+                          IntervalTrigger(minutes=alert_minutes, timezone=zone),
+                          id=ALERT_JOB_ID, name="rate and alert", replace_existing=True)
     # replacing a stored job would drop the run it missed while the service was down
     scheduler.resume()
     log.info("monthly close scheduled (%s, %s); next run %s", config.close_cron,

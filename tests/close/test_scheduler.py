@@ -67,3 +67,12 @@ def test_a_run_missed_while_the_service_was_down_runs_when_it_comes_back(
         assert scheduler.get_job(JOB_ID).next_run_time.timestamp() > time.time()
     finally:
         scheduler.shutdown()
+
+
+def test_rate_and_alert_rates_new_usage_and_is_quiet_the_second_time(month, close_settings):
+    from billing.scheduler import rate_and_alert
+
+    first = rate_and_alert(month, close_settings, now=datetime(2026, 11, 2, tzinfo=UTC))
+    assert first["rating"]["events"] > 0 and first["delivery"] is None
+    again = rate_and_alert(month, close_settings, now=datetime(2026, 11, 2, tzinfo=UTC))
+    assert again["rating"]["nothing_to_do"]
