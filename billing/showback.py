@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.overhead import Pool, TeamDrivers, allocate
+from invoices.documents import OverheadShare
 
 rated = RatedLine.__table__
 TOKEN_FIELDS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
@@ -40,14 +41,6 @@ class ShowbackLine:
     provider_cost: Decimal
     amount: Decimal
     card_versions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class OverheadShare:
-    pool: str
-    driver: str
-    treatment: str
-    amount: Decimal
 
 
 @dataclass(frozen=True)

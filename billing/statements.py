@@ -23,7 +23,6 @@ from billing.registry import Registry
 from billing.showback import overhead_shares, team_drivers
 from invoices.documents import (
     OutcomeSummary,
-    OverheadShare,
     Party,
     Recommendation,
     ShowbackStatement,
@@ -159,8 +158,7 @@ def build_statements(
                           amount=round_line(group["amount"], currency))
             for key, group in sorted(data.groups.items())
         ]
-        overhead = [OverheadShare(s.pool, s.driver, s.treatment, s.amount)
-                    for s in shares.get(team, [])]
+        overhead = shares.get(team, [])
         charged = sum((s.amount for s in overhead if s.treatment == "charged"), Decimal(0))
         summaries = _outcome_summaries(data.groups, outcome_counts, charged, currency)
         last_usage, volume, price = _effects(data, before.get(team), currency)

@@ -293,8 +293,28 @@ def _check_tax_rate(rate: Decimal, where: str) -> None:
         raise ValueError(f"{where}: tax_rate {rate!r} must be a Decimal fraction like 0.19")
 
 
+class _TaxedLines:
+    """Subtotal, tax and total of a billed document: tax on the subtotal, rounded once."""
+
+    lines: tuple[InvoiceLine, ...]
+    tax_rate: Decimal
+    currency: str
+
+    @property
+    def subtotal(self) -> Decimal:
+        return _sum(line.amount for line in self.lines)
+
+    @property
+    def tax(self) -> Decimal:
+        return round_half_up(self.subtotal * self.tax_rate, self.currency)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+
 @dataclass(frozen=True)
-class ChargebackInvoice:
+class ChargebackInvoice(_TaxedLines):
     """Per customer per period: what the customer owes. Tax is on the subtotal, rounded once."""
 
     invoice_number: str
@@ -322,21 +342,10 @@ class ChargebackInvoice:
                              f"{self.issue_date}")
         _check_invoice_lines(self.lines, self.currency, where)
 
-    @property
-    def subtotal(self) -> Decimal:
-        return _sum(line.amount for line in self.lines)
-
-    @property
-    def tax(self) -> Decimal:
-        return round_half_up(self.subtotal * self.tax_rate, self.currency)
-
-    @property
-    def total(self) -> Decimal:
-        return self.subtotal + self.tax
 
 
 @dataclass(frozen=True)
-class CreditNote:
+class CreditNote(_TaxedLines):
     """A correction to a finalised invoice: new document, own number, positive credit amounts."""
 
     credit_note_number: str
@@ -366,17 +375,6 @@ class CreditNote:
                 raise ValueError(f"{where}: line {n}: credit amounts are positive; the document "
                                  "itself says it is a credit")
 
-    @property
-    def subtotal(self) -> Decimal:
-        return _sum(line.amount for line in self.lines)
-
-    @property
-    def tax(self) -> Decimal:
-        return round_half_up(self.subtotal * self.tax_rate, self.currency)
-
-    @property
-    def total(self) -> Decimal:
-        return self.subtotal + self.tax
 
 
 Document = ShowbackStatement | ChargebackInvoice | CreditNote
