@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -171,3 +172,61 @@ def showback(
         shares = overhead_shares(pools, drivers, period)
     return Showback(team, period, currency, lines, shares.get(team, []),
                     sorted(unpriced.values(), key=lambda item: item["model"]))
+
+
+GROUPABLE = {"use_case": rated.c.use_case, "model": rated.c.model, "tier": rated.c.tier,
+             "customer": rated.c.customer, "environment": rated.c.environment,
+             "day": rated.c.usage_date}
+
+
+class BadGrouping(ValueError):
+    pass
+
+
+def showback_grouped(
+    engine: Engine, team: str, period: str, *, group_by: list[str],
+    filters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A team's usage of a period grouped by any of GROUPABLE and filtered by their values.
+
+    Each group is rounded once; the total is the sum of the rounded groups (no overhead: that
+    is per team, not per group). Sorted by the group keys, so pages are deterministic.
+    """
+    unknown = [name for name in [*group_by, *(filters or {})] if name not in GROUPABLE]
+    if unknown:
+        raise BadGrouping(f"cannot group or filter by {', '.join(unknown)}; use "
+                          f"{', '.join(GROUPABLE)}")
+    keys = [GROUPABLE[name] for name in group_by]
+    query = select(*keys, rated.c.currency, rated.c.amount,
+                   *[rated.c[name] for name in TOKEN_FIELDS]).where(
+        rated.c.view == "showback", rated.c.period == period, rated.c.team == team,
+        rated.c.amount.is_not(None))
+    for name, value in (filters or {}).items():
+        column = GROUPABLE[name]
+        query = query.where(column == (date.fromisoformat(value) if name == "day" else value))
+    groups: dict[tuple, dict[str, Any]] = {}
+    currency = "USD"
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            values = tuple(row[:len(keys)])
+            currency = row.currency or currency
+            group = groups.setdefault(values, {"amount": Decimal(0),
+                                               **dict.fromkeys(TOKEN_FIELDS, 0)})
+            group["amount"] += row.amount
+            for name in TOKEN_FIELDS:
+                group[name] += getattr(row, name)
+    if not groups:
+        raise NoUsage(f"team {team!r} has no rated usage in {period} matching the filters")
+    lines = []
+    for values, group in sorted(groups.items(), key=lambda item: tuple(
+            "" if value is None else str(value) for value in item[0])):
+        line = {name: (value.isoformat() if isinstance(value, date) else value)
+                for name, value in zip(group_by, values, strict=True)}
+        line.update({name: group[name] for name in TOKEN_FIELDS})
+        line["amount"] = round_line(group["amount"], currency)
+        lines.append(line)
+    total = sum((line["amount"] for line in lines), Decimal(0))
+    return {"team": team, "period": period, "currency": currency, "group_by": group_by,
+            "filters": filters or {},
+            "lines": [line | {"amount": str(line["amount"])} for line in lines],
+            "total": str(total)}

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from billing.api import deps
 from billing.api.problems import Problem
 from billing.overhead import load_pools_file
-from billing.showback import NoUsage, showback
+from billing.showback import BadGrouping, NoUsage, showback, showback_grouped
 
 router = APIRouter(prefix="/v1", tags=["showback"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -20,10 +20,32 @@ router = APIRouter(prefix="/v1", tags=["showback"],
 def get_showback(
     team: str, request: Request,
     period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"]),
+    group_by: str | None = Query(
+        None, examples=["use_case,model"],
+        description="comma-separated: use_case, model, tier, customer, environment, day. "
+                    "Without it: lines by use case, model and tier, with overhead and total"),
+    use_case: str | None = None, model: str | None = None, tier: str | None = None,
+    customer: str | None = None, environment: str | None = None,
+    day: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
 ) -> dict:
     settings = request.app.state.settings
     if not re.fullmatch(r"[\w .\-]{1,200}", team):
         raise Problem(404, "Not found", f"no showback for team {team!r} in {period}")
+    filters = {name: value for name, value in (
+        ("use_case", use_case), ("model", model), ("tier", tier), ("customer", customer),
+        ("environment", environment), ("day", day)) if value is not None}
+    if group_by or filters:
+        try:
+            return showback_grouped(request.app.state.engine, team, period,
+                                    group_by=[part.strip() for part in
+                                              (group_by or "use_case,model,tier").split(",")
+                                              if part.strip()],
+                                    filters=filters)
+        except BadGrouping as exc:
+            raise Problem(422, "Invalid request", str(exc), field="group_by") from None
+        except (NoUsage, ValueError):
+            raise Problem(404, "Not found",
+                          f"no showback for team {team!r} in {period}") from None
     try:
         report = showback(request.app.state.engine, team, period,
                           pools=load_pools_file(settings.overhead_pools))

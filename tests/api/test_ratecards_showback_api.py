@@ -58,3 +58,35 @@ def test_showback(client, engine):
     assert report["total"] == "0.24" and report["currency"] == "USD"
     assert client.get("/v1/showback/nobody?period=2026-10", headers=AUTH).status_code == 404
     assert client.get("/v1/showback/support?period=2026-13", headers=AUTH).status_code == 422
+
+
+def test_showback_group_by_and_filters(month, close_settings):  # noqa: ANN001
+    from decimal import Decimal
+
+    from fastapi.testclient import TestClient
+
+    from billing.api.app import create_app
+    from billing.rating import Cards, rate
+    from billing.ratecard_registry import published_versions
+
+    rate(month, Cards(team=published_versions(month, "internal"),
+                      customer=published_versions(month, "external")), zone=close_settings.zone)
+    auth = {"Authorization": "Bearer test-key"}
+    with TestClient(create_app(close_settings)) as client:
+        base = "/v1/showback/support?period=2026-10"
+        by_env = client.get(f"{base}&group_by=environment", headers=auth).json()
+        assert {line["environment"] for line in by_env["lines"]} <= {
+            "production", "staging", "development", "test"}
+        assert Decimal(by_env["total"]) == sum(Decimal(x["amount"]) for x in by_env["lines"])
+        production = client.get(f"{base}&group_by=model&environment=production",
+                                headers=auth).json()
+        [prod_line] = [x for x in by_env["lines"] if x["environment"] == "production"]
+        assert abs(Decimal(production["total"]) - Decimal(prod_line["amount"])) <= Decimal(
+            "0.005") * len(production["lines"])
+        by_day = client.get(f"{base}&group_by=day", headers=auth).json()
+        days = [line["day"] for line in by_day["lines"]]
+        assert days == sorted(days) and days[0].startswith("2026-10-")
+        bad = client.get(f"{base}&group_by=colour", headers=auth)
+        assert bad.status_code == 422 and "colour" in bad.json()["detail"]
+        none = client.get(f"{base}&model=no-such-model", headers=auth)
+        assert none.status_code == 404
