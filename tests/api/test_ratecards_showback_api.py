@@ -66,8 +66,8 @@ def test_showback_group_by_and_filters(month, close_settings):  # noqa: ANN001
     from fastapi.testclient import TestClient
 
     from billing.api.app import create_app
-    from billing.rating import Cards, rate
     from billing.ratecard_registry import published_versions
+    from billing.rating import Cards, rate
 
     rate(month, Cards(team=published_versions(month, "internal"),
                       customer=published_versions(month, "external")), zone=close_settings.zone)
