@@ -82,10 +82,12 @@ def alert_dict(row: Any) -> dict[str, Any]:
 
 def list_alerts(
     engine: Engine, *, period: str | None = None, team: str | None = None,
-    kind: str | None = None, limit: int = 500,
+    kind: str | None = None, limit: int = 500, before_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Alerts newest first, optionally for one period, team or kind."""
+    """Alerts newest first, optionally for one period, team or kind; `before_id` pages on."""
     query = select(table).order_by(table.c.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(table.c.id < before_id)
     if period:
         query = query.where(table.c.period == period)
     if team:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from billing.alerts import list_alerts
 from billing.api import deps
@@ -15,8 +15,13 @@ router = APIRouter(prefix="/v1", tags=["alerts"],
 def get_alerts(request: Request,
                period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
                team: str | None = None, kind: str | None = None,
-               limit: int = Query(500, ge=1, le=5000)) -> list[dict]:
+               limit: int = Query(500, ge=1, le=5000),
+               cursor: int | None = Query(None, ge=1, description="the X-Next-Cursor header "
+                                          "of the previous page"),
+               response: Response = None) -> list[dict]:
     team = deps.team_filter(request, team)
     rows = list_alerts(request.app.state.engine, period=period, team=team, kind=kind,
-                       limit=limit)
+                       limit=limit, before_id=cursor)
+    if len(rows) == limit and response is not None:
+        response.headers["X-Next-Cursor"] = str(rows[-1]["id"])
     return [row | {"raised_at": row["raised_at"].isoformat()} for row in rows]

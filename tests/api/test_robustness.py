@@ -58,3 +58,21 @@ def test_a_huge_body_is_a_413_and_nothing_is_written(client, engine):
                            headers={**AUTH, "Content-Type": "application/x-ndjson"})
     assert response.status_code == 413 and "50,000" in response.json()["detail"]
     assert _events(engine) == 0
+
+
+def test_alerts_page_with_a_cursor(client, engine):
+    from datetime import UTC, datetime
+
+    from billing.models import Alert
+
+    with engine.begin() as connection:
+        for n in range(3):
+            connection.execute(Alert.__table__.insert().values(
+                kind="anomaly", dedupe_key=f"k{n}", severity="warning", message=f"m{n}",
+                details="{}", raised_at=datetime.now(UTC)))
+    first = client.get("/v1/alerts?limit=2", headers=AUTH)
+    assert [a["message"] for a in first.json()] == ["m2", "m1"]
+    cursor = first.headers["X-Next-Cursor"]
+    second = client.get(f"/v1/alerts?limit=2&cursor={cursor}", headers=AUTH)
+    assert [a["message"] for a in second.json()] == ["m0"]
+    assert "X-Next-Cursor" not in second.headers
