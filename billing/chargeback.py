@@ -97,12 +97,14 @@ def build_invoice(
     issuer = registry.issuer
     notes = [f"Customer reference: {customer}"]
     if entry.tax_ids:
-        notes.append("Customer tax id: " + ", ".join(entry.tax_ids))
+        notes.append("Customer tax id: " + ", ".join(item.split(":", 1)[-1]
+                                                     for item in entry.tax_ids))
     return ChargebackInvoice(
         invoice_number=number,
         issuer=Party(issuer.name, issuer.address, issuer.email, issuer.tax_id, issuer.locale),
         bill_to=Party(entry.name, entry.address, entry.email,
-                      entry.tax_ids[0] if entry.tax_ids else None, entry.locale),
+                      entry.tax_ids[0].split(":", 1)[-1] if entry.tax_ids else None,
+                      entry.locale),
         period=period, issue_date=issued_on,
         due_date=issued_on + timedelta(days=entry.payment_terms_days),
         currency=charges.currency, locale=entry.locale, lines=charges.lines,

@@ -22,7 +22,7 @@ customers:
     locale: de_DE
     tax_rate: "0.19"
     payment_terms_days: 14
-    tax_ids: [DE123456789]
+    tax_ids: ["eu_vat:DE123456789"]   # Stripe's tax id type, a colon, the id
     stripe_customer_id: cus_123   # optional: created on first push otherwise
 ```
 """

@@ -29,6 +29,7 @@ issuer:
   invoice_prefix: INV
 customers:
   acme: {name: ACME GmbH, locale: de_DE, tax_rate: "0.19", payment_terms_days: 14,
+         tax_ids: ["eu_vat:DE123456789"],
          address: ["Hauptstr. 1", "10115 Berlin"]}
 """
 POOLS = """

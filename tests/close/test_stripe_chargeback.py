@@ -121,3 +121,12 @@ def test_webhook_marks_paid_once_and_refuses_a_bad_signature(month, stripe_setti
         assert _invoices(month)[0].stripe_status == "paid"
         replay = send_webhook(client.post, "/v1/stripe/webhook", paid, SECRET)
         assert replay.status_code == 200 and replay.json()["result"] == "duplicate"
+
+
+def test_the_stripe_customer_is_created_from_the_registry(month, stripe_settings, fake):
+    close_period(month, stripe_settings, "2026-10", now=NOW)
+    acme = next(c for c in fake.of("customer") if c["name"] == "ACME GmbH")
+    assert acme["metadata"]["our_customer_id"] == "acme"
+    assert acme["address"]["line1"] == "Hauptstr. 1"
+    assert [(t["type"], t["value"]) for t in acme["tax_ids"]["data"]] == [
+        ("eu_vat", "DE123456789")]
