@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import typer
 
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
 from billing.cli.ledger import check_period
 from billing.stripe_billing import StripeNotConfigured, push_period, reconcile_period
 
+T = TypeVar("T")
+
 stripe_app = typer.Typer(help="Chargeback invoices in Stripe.", no_args_is_help=True)
+
+
+CLOSED_PERIOD = typer.Option(..., "--period", "-p", help="Closed month, YYYY-MM.",
+                             show_default=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,17 +26,11 @@ def register(app: typer.Typer) -> None:
 
 @stripe_app.command("push")
 def push_command(
-    period: str = typer.Option(..., "--period", "-p", help="Closed month, YYYY-MM.",
-                               show_default=False),
+    period: str = CLOSED_PERIOD,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Send the period's finalised invoices (then credit notes) to Stripe, exactly once."""
-    check_period(period)
-    config = settings()
-    try:
-        report = push_period(ready_engine(config), config, period)
-    except StripeNotConfigured as exc:
-        fail(str(exc), code=2)
+    report = _with_stripe(push_period, period)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -44,17 +47,11 @@ def push_command(
 
 @stripe_app.command("reconcile")
 def reconcile_command(
-    period: str = typer.Option(..., "--period", "-p", help="Closed month, YYYY-MM.",
-                               show_default=False),
+    period: str = CLOSED_PERIOD,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Compare every invoice of the period with Stripe's; exit 1 when any differs."""
-    check_period(period)
-    config = settings()
-    try:
-        differences = reconcile_period(ready_engine(config), config, period)
-    except StripeNotConfigured as exc:
-        fail(str(exc), code=2)
+    differences = _with_stripe(reconcile_period, period)
     if as_json:
         emit_json({"period": period, "differences": differences})
     elif differences:
@@ -64,3 +61,13 @@ def reconcile_command(
         out.print(f"Stripe agrees with every invoice of {period}.")
     if differences:
         raise typer.Exit(1)
+
+
+def _with_stripe(action: Callable[..., T], period: str) -> T:
+    """Run a Stripe action on a period; a missing STRIPE_API_KEY is a usage error, not a crash."""
+    check_period(period)
+    config = settings()
+    try:
+        return action(ready_engine(config), config, period)
+    except StripeNotConfigured as exc:
+        fail(str(exc), code=2)
