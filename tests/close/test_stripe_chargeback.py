@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -10,8 +11,10 @@ import stripe_server
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from stripe_webhooks import event, send_webhook
+from typer.testing import CliRunner
 
 from billing.api.app import create_app
+from billing.cli import app
 from billing.close import close_period
 from billing.credit_notes import issue_credit_note
 from billing.models import Document
@@ -130,3 +133,23 @@ def test_the_stripe_customer_is_created_from_the_registry(month, stripe_settings
     assert acme["address"]["line1"] == "Hauptstr. 1"
     assert [(t["type"], t["value"]) for t in acme["tax_ids"]["data"]] == [
         ("eu_vat", "DE123456789")]
+
+
+def test_push_and_reconcile_from_the_command_line(month, close_settings, stripe_settings, fake,
+                                                   monkeypatch):
+    close_period(month, close_settings, "2026-10", now=NOW)
+    assert fake.of("invoice") == []
+    monkeypatch.setattr("billing.cli.stripe.settings", lambda: stripe_settings)
+    runner = CliRunner()
+    pushed = runner.invoke(app, ["stripe", "push", "--period", "2026-10", "--json"])
+    assert pushed.exit_code == 0, pushed.output
+    assert len(json.loads(pushed.output)["pushed"]) == len(_invoices(month)) > 0
+    again = runner.invoke(app, ["stripe", "push", "--period", "2026-10"])
+    assert again.exit_code == 0 and "Nothing to push" in again.output
+    agrees = runner.invoke(app, ["stripe", "reconcile", "--period", "2026-10"])
+    assert agrees.exit_code == 0 and "agrees" in agrees.output
+    first = _invoices(month)[0]
+    fake.set_invoice(first.stripe_invoice_id, total=1)
+    differs = runner.invoke(app, ["stripe", "reconcile", "--period", "2026-10", "--json"])
+    assert differs.exit_code == 1
+    assert any(first.number in line for line in json.loads(differs.output)["differences"])
