@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from billing.models import RatedLine
+from billing.models import RatedLine, SpendTotal
 from billing.money import round_line
 from billing.overhead import Pool, TeamDrivers, allocate
 from invoices.documents import OverheadShare
 
 rated = RatedLine.__table__
+spend_totals = SpendTotal.__table__
 TOKEN_FIELDS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
                 "cache_write_input_tokens")
 
@@ -93,8 +94,9 @@ class Showback:
 def team_drivers(engine: Engine, period: str, *, with_spend: bool = True) -> dict[str, TeamDrivers]:
     """Spend, tokens and requests per team in a period: the quantities pools are split by.
 
-    Counts are summed by the database; spend is exact decimal text, so it is added in Python,
-    and only when a pool is split by spend.
+    Counts are summed by the database over every line (unpriced usage still drives usage
+    pools). Spend comes from the running totals rating keeps exact per team and period, so a
+    showback request reads 50 rows, not every line of the month.
     """
     where = (rated.c.view == "showback", rated.c.period == period, rated.c.team.is_not(None))
     token_sum = func.sum(rated.c.input_tokens + rated.c.output_tokens
@@ -105,8 +107,8 @@ def team_drivers(engine: Engine, period: str, *, with_spend: bool = True) -> dic
         totals = {team: (int(tokens), int(requests))
                   for team, tokens, requests in connection.execute(counts.group_by(rated.c.team))}
         if with_spend:
-            amounts = select(rated.c.team, rated.c.amount).where(*where,
-                                                                rated.c.amount.is_not(None))
+            amounts = select(spend_totals.c.scope_key, spend_totals.c.amount).where(
+                spend_totals.c.period == period, spend_totals.c.scope_kind == "team")
             for team, amount in connection.execute(amounts):
                 spend[team] += amount
     return {team: TeamDrivers(spend[team], tokens, requests)

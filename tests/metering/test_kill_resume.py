@@ -25,7 +25,7 @@ def _events(engine) -> int:  # noqa: ANN001
 
 def test_ingest_killed_mid_file_resumes_without_duplicates(engine, database_url, tmp_path):
     path = tmp_path / "usage.jsonl"
-    path.write_text("\n".join(generate("2026-10", 60_000, seed=3)) + "\n")
+    path.write_text("\n".join(generate("2026-10", 150_000, seed=3)) + "\n")
     env = dict(os.environ, DATABASE_URL=database_url)
     process = subprocess.Popen(
         [sys.executable, "-m", "billing", "ingest", str(path), "--json"],
@@ -33,13 +33,13 @@ def test_ingest_killed_mid_file_resumes_without_duplicates(engine, database_url,
     )
     deadline = time.monotonic() + 60
     while _events(engine) == 0 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.02)
+        time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
     landed = _events(engine)
-    assert 0 < landed < 60_000, "the kill should land mid-file; make the file larger"
+    assert 0 < landed < 150_000, "the kill should land mid-file; make the file larger"
 
     resumed = ingest_lines(engine, path.open(), zone=ZoneInfo("UTC"))
-    assert _events(engine) == 60_000
-    assert resumed.accepted == 60_000 - landed
+    assert _events(engine) == 150_000
+    assert resumed.accepted == 150_000 - landed
     assert resumed.duplicates >= landed
