@@ -16,6 +16,7 @@ from billing.api import (
     ratecards,
     showback,
     stripe_webhook,
+    trends,
     usage,
 )
 from billing.config import Settings, load_settings
@@ -46,5 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(forecast.router)
     app.include_router(alerts.router)
     app.include_router(coverage.router)
+    app.include_router(trends.router)
 
     return app
