@@ -63,5 +63,5 @@ def seed_dashboard(engine: Engine, settings: Settings) -> None:
     defaults = budget_store.default_currencies(engine, settings.team_card,
                                                settings.customer_card)
     budget_store.set_budget(engine, budget_from_mapping(
-        {"team": "support", "period": CLOSED, "amount": "20.00"}, "test", defaults))
+        {"team": "support", "period": CLOSED, "amount": "9.00"}, "test", defaults))
     close_period(engine, settings, CLOSED, now=datetime(2026, 11, 2, tzinfo=UTC))

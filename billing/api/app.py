@@ -20,6 +20,7 @@ from billing.api import (
     usage,
 )
 from billing.config import Settings, load_settings
+from billing.dashboard import install as install_dashboard
 from billing.db import engine_for
 
 
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts.router)
     app.include_router(coverage.router)
     app.include_router(trends.router)
+    install_dashboard(app)
 
     return app

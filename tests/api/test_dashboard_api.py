@@ -91,3 +91,11 @@ def test_a_team_key_never_reads_another_team(dashboard, path):
     assert client.get(path, headers=keys["finance"]).status_code == 200
     assert client.get(path, headers=keys["ingest"]).status_code == 403
 
+
+def test_the_page_is_served_with_a_strict_policy(dashboard):
+    client, _ = dashboard
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/dashboard/app.js").status_code == 200
+    assert "/" not in client.get("/openapi.json").json()["paths"]
