@@ -150,6 +150,7 @@ def test_the_page_shows_the_api_figures_for_a_team_key(served, browser, tmp_path
     playwright_api.expect(page.locator("#dashboard")).to_be_visible()
     playwright_api.expect(page.locator("#title")).to_have_text("support · October 2026")
     assert page.locator("#team option").all_inner_texts() == ["support"]
+    assert page.locator("#team").input_value() == "support"
 
     showback = _api(base, key, f"/v1/showback/support?period={CLOSED}")
     [budget] = [b for b in _api(base, key, f"/v1/budgets?period={CLOSED}&team=support")
@@ -208,6 +209,8 @@ def test_a_team_key_cannot_see_another_team_through_the_page(served, browser):
     playwright_api.expect(notice).to_contain_text("Nothing found for team “search”")
     assert page.locator("#dashboard").is_hidden()
     page.screenshot(path="/tmp/dashboard-other-team.png")
+    assert page.locator("#team option").all_inner_texts() == ["support"]
+    assert page.locator("#team").input_value() == "support"
     search = _api(base, keys["finance"], f"/v1/showback/search?period={CLOSED}")
     assert money(search["total"]) not in page.locator("body").inner_text()
 
@@ -224,3 +227,4 @@ def test_a_finance_key_picks_any_team(served, browser):
     playwright_api.expect(page.locator("#title")).to_have_text("support · October 2026")
     search = _api(base, keys["finance"], f"/v1/showback/support?period={CLOSED}")
     assert page.locator("#spend-total").inner_text() == money(search["total"])
+    page.screenshot(path="/tmp/dashboard-finance.png", full_page=True)

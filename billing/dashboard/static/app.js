@@ -162,9 +162,11 @@ function go(team, period) {
 }
 
 function fillFilters(team, period) {
-  const teams = me.teams.includes(team) || !team ? me.teams : [...me.teams, team];
+  // a team key's picker holds its own team only, whatever the address asks for
+  const own = me.role === "team" || me.teams.includes(team) || !team;
+  const teams = own ? me.teams : [...me.teams, team];
   $("team").replaceChildren(...teams.map((name) => el("option", { value: name, text: name })));
-  $("team").value = team;
+  $("team").value = me.teams.includes(team) || me.role !== "team" ? team : me.team;
   $("team").disabled = me.role === "team";
   const periods = [...new Set([me.current_period, period, ...me.periods])].sort().reverse();
   $("period").replaceChildren(...periods.map((p) => el("option", { value: p, text: monthName(p) })));
