@@ -227,13 +227,21 @@ class SpendCoverage:
         }
 
 
-def spend_coverage(engine: Engine, period: str) -> SpendCoverage | None:
-    """Spend coverage from the rated ledger (showback view), or None before rating."""
+def spend_coverage(engine: Engine, period: str, *,
+                   team: str | None = None) -> SpendCoverage | None:
+    """Spend coverage from the rated ledger (showback view), or None before rating.
+
+    With `team`, that team's own coverage (the share of its spend that names a use case): a
+    team key may not see the company's coverage but should see how much of its spend it can
+    explain.
+    """
     rated = RatedLine.__table__
     query = select(
         rated.c.team, rated.c.use_case, rated.c.attributed_by, rated.c.amount, rated.c.currency,
         rated.c.requests,
     ).where(rated.c.view == "showback", rated.c.period == period)
+    if team is not None:
+        query = query.where(rated.c.team == team)
     spend = before = after = Decimal(0)
     unpriced = 0
     currency = "USD"

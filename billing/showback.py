@@ -232,3 +232,20 @@ def showback_grouped(
             "filters": filters or {},
             "lines": [line | {"amount": str(line["amount"])} for line in lines],
             "total": str(total)}
+
+
+def teams_with_spend(engine: Engine) -> list[str]:
+    """Every team with rated showback usage, by name: who a finance reader can pick."""
+    query = select(rated.c.team).where(rated.c.view == "showback",
+                                       rated.c.team.is_not(None)).distinct()
+    with engine.connect() as connection:
+        return sorted(row[0] for row in connection.execute(query))
+
+
+def periods_with_spend(engine: Engine, team: str | None = None) -> list[str]:
+    """Periods with rated showback usage (a team's, or anyone's), newest first."""
+    query = select(rated.c.period).where(rated.c.view == "showback").distinct()
+    if team is not None:
+        query = query.where(rated.c.team == team)
+    with engine.connect() as connection:
+        return sorted((row[0] for row in connection.execute(query)), reverse=True)

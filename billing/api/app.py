@@ -16,9 +16,11 @@ from billing.api import (
     ratecards,
     showback,
     stripe_webhook,
+    trends,
     usage,
 )
 from billing.config import Settings, load_settings
+from billing.dashboard import install as install_dashboard
 from billing.db import engine_for
 
 
@@ -46,5 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(forecast.router)
     app.include_router(alerts.router)
     app.include_router(coverage.router)
+    app.include_router(trends.router)
+    install_dashboard(app)
 
     return app

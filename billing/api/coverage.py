@@ -5,18 +5,29 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
+from billing.api.problems import Problem
 from billing.coverage import coverage, spend_coverage
 
-router = APIRouter(prefix="/v1", tags=["coverage"],
-                   dependencies=[Depends(deps.roles("finance"))])
+router = APIRouter(prefix="/v1", tags=["coverage"], dependencies=[Depends(deps.require_key)])
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-@router.get("/coverage", summary="Attribution coverage of a period, and its largest "
-            "unattributed sources")
+@router.get("/coverage", dependencies=[Depends(deps.roles("finance"))],
+            summary="Attribution coverage of a period, and its largest unattributed sources")
 def get_coverage(request: Request,
-                 period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                                     examples=["2026-10"])) -> dict:
+                 period: str = Query(..., pattern=PERIOD, examples=["2026-10"])) -> dict:
     engine = request.app.state.engine
     spend = spend_coverage(engine, period)
     return {"usage": coverage(engine, period).to_dict(),
             "spend": spend.to_dict() if spend else None}
+
+
+@router.get("/coverage/{team}", summary="A team's own attribution coverage: the share of its "
+            "spend that names a use case",
+            dependencies=[Depends(deps.roles("finance", "team")), Depends(deps.team_path)])
+def get_team_coverage(team: str, request: Request,
+                      period: str = Query(..., pattern=PERIOD, examples=["2026-10"])) -> dict:
+    found = spend_coverage(request.app.state.engine, period, team=team)
+    if found is None:
+        raise Problem(404, "Not found", f"no rated usage for team {team!r} in {period}")
+    return {"team": team, "spend": found.to_dict()}

@@ -19,7 +19,7 @@ def serve(
     scheduler: bool = typer.Option(True, "--scheduler/--no-scheduler",
                                    help="Run the monthly close on BILLING_CLOSE_CRON."),
 ) -> None:
-    """Start the HTTP API (OpenAPI docs at /docs) and the monthly-close scheduler."""
+    """Start the HTTP API (OpenAPI docs at /docs), the dashboard at / and the scheduler."""
     import uvicorn
 
     from billing.scheduler import start_scheduler
@@ -34,5 +34,6 @@ def serve(
                   f"{job.next_run_time:%Y-%m-%d %H:%M %Z}.")
     if not config.api_key:
         out.print("[yellow]BILLING_API_KEY is not set: every API call will be refused (401).[/]")
+    out.print(f"Dashboard at http://{host}:{port}/ (sign in with an API key); API docs at /docs.")
     uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level="info", log_config=None, access_log=False)

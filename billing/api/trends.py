@@ -1,0 +1,63 @@
+"""Who is calling, and a team's trends: what the dashboard needs beyond the other endpoints.
+
+GET /v1/me tells a page which teams and periods its key can read; GET /v1/trends/{team}
+gives spend by use case and by model and cost per accepted outcome over the last months.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from billing import budget_store
+from billing.api import deps
+from billing.api.problems import Problem
+from billing.api_keys import Principal
+from billing.budgets import period_of
+from billing.overhead import load_pools_file
+from billing.showback import periods_with_spend, teams_with_spend
+from billing.trends import MAX_MONTHS, team_trends
+from billing.use_cases import load_use_cases_file
+
+router = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(deps.require_key)])
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+READERS = ("finance", "team")
+
+
+@router.get("/me", summary="The calling key: its role, the teams and periods it can read")
+def get_me(request: Request) -> dict:
+    principal: Principal = deps.require_key(request)
+    engine = request.app.state.engine
+    settings = request.app.state.settings
+    if principal.role == "team":
+        teams = [principal.team] if principal.team else []
+    elif principal.role in ("admin", *READERS):
+        teams = teams_with_spend(engine)
+    else:
+        teams = []
+    periods = (periods_with_spend(engine, teams[0]) if principal.role == "team" and teams
+               else periods_with_spend(engine) if teams else [])
+    return {"role": principal.role, "team": principal.team, "teams": teams,
+            "periods": periods,
+            "current_period": period_of(datetime.now(UTC), settings.zone),
+            "currency": budget_store.card_currency(engine, settings.team_card) or "USD"}
+
+
+@router.get("/trends/{team}", summary="A team's spend by use case and model, and cost per "
+            "accepted outcome, over the last months",
+            dependencies=[Depends(deps.roles(*READERS)), Depends(deps.team_path)])
+def get_trends(
+    team: str, request: Request,
+    until: str | None = Query(None, pattern=PERIOD, examples=["2026-10"],
+                              description="the last period shown; default the current one"),
+    months: int = Query(6, ge=1, le=MAX_MONTHS),
+) -> dict:
+    if not re.fullmatch(r"[\w .\-]{1,200}", team):
+        raise Problem(404, "Not found", f"nothing found for team {team!r}")
+    settings = request.app.state.settings
+    until = until or period_of(datetime.now(UTC), settings.zone)
+    return team_trends(request.app.state.engine, team, until, months,
+                       pools=load_pools_file(settings.overhead_pools),
+                       use_cases=load_use_cases_file(settings.use_cases))
