@@ -54,6 +54,7 @@ ENDPOINTS = [
     ("POST", "/v1/outcomes", [], ("ingest",), False),
     ("POST", "/v1/usage", USAGE, ("ingest",), False),
     ("GET", "/v1/coverage?period=2026-10", None, ("finance",), False),
+    ("GET", "/v1/export/focus?period=2026-10", None, ("finance",), False),
     ("GET", "/v1/ratecards", None, ("finance", "team", "ingest", "gateway"), False),
     ("POST", "/v1/quote", {"model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
      ("finance", "team", "ingest", "gateway"), False),

@@ -180,3 +180,22 @@ def test_api_streams_focus_csv_to_finance_only(rated_month, close_settings):  # 
                           headers={"Authorization": f"Bearer {finance}"}).status_code == 422
         spec = client.get("/openapi.json").json()["paths"]["/v1/export/focus"]["get"]
         assert {"200", "401", "403", "404", "422"} <= set(spec["responses"])
+
+
+def test_closed_period_rows_carry_their_document_numbers(rated_month, close_settings):  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from billing.close import close_period
+    from billing.document_store import list_documents
+
+    close_period(rated_month, close_settings, PERIOD, now=datetime(2026, 11, 2, tzinfo=UTC))
+    [statement] = list_documents(rated_month, kinds="statement", subject="support",
+                                 period=PERIOD, after_id=None, limit=5)
+    [invoice] = list_documents(rated_month, kinds="invoice", subject="acme", period=PERIOD,
+                               after_id=None, limit=5)
+    showback_rows_ = focus_dataset(rated_month, close_settings, PERIOD).rows
+    assert {row["InvoiceId"] for row in showback_rows_ if row["x_Team"] == "support"} == {
+        statement["number"]}
+    chargeback_rows = focus_dataset(rated_month, close_settings, PERIOD, "chargeback").rows
+    assert {row["InvoiceId"] for row in chargeback_rows if row["x_Customer"] == "acme"} == {
+        invoice["number"]}
