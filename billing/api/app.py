@@ -9,6 +9,7 @@ from billing.api import (
     budgets,
     coverage,
     documents,
+    exports,
     forecast,
     operations,
     outcomes,
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(forecast.router)
     app.include_router(alerts.router)
     app.include_router(coverage.router)
+    app.include_router(exports.router)
     app.include_router(trends.router)
     install_dashboard(app)
 

@@ -8,6 +8,7 @@ from billing.cli import (
     budgets,
     close,
     demo,
+    export,
     keys,
     ledger,
     overhead,
@@ -34,6 +35,7 @@ keys.register(app)
 serve.register(app)
 demo.register(app)
 budgets.register(app)
+export.register(app)
 
 
 def main() -> None:

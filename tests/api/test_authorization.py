@@ -57,6 +57,7 @@ ENDPOINTS = [
     ("GET", "/v1/coverage/support?period=2026-10", None, ("finance", "team"), True),
     ("GET", "/v1/trends/support?until=2026-10", None, ("finance", "team"), True),
     ("GET", "/v1/me", None, ("finance", "team", "ingest", "gateway"), False),
+    ("GET", "/v1/export/focus?period=2026-10", None, ("finance",), False),
     ("GET", "/v1/ratecards", None, ("finance", "team", "ingest", "gateway"), False),
     ("POST", "/v1/quote", {"model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
      ("finance", "team", "ingest", "gateway"), False),

@@ -1,0 +1,138 @@
+"""The database side of the FOCUS export: rated lines summed by the database, overhead shares.
+
+The database groups the period's rated lines by everything a FOCUS row names (day, team, use
+case, customer, environment, model, tier, card version and its prices) and sums their counts,
+so a re-rated or incrementally rated day is one group, and no raw line passes through Python.
+Amounts follow from the summed quantities and the card's prices, exactly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from billing.config import Settings
+from billing.exports.focus import (
+    COLUMNS,
+    DECIMAL_COLUMNS,
+    TIMESTAMP_COLUMNS,
+    FocusContext,
+    OverheadCharge,
+    UsageGroup,
+    focus_rows,
+)
+from billing.exports.tables import TableSchema
+from billing.models import Document, RatedLine
+from billing.overhead import load_pools_file
+from billing.registry import load_registry_file
+from billing.showback import overhead_shares, team_drivers
+
+rated = RatedLine.__table__
+documents = Document.__table__
+KEYS = ("usage_date", "team", "use_case", "customer", "environment", "provider", "model", "tier",
+        "card", "card_version", "currency", "adjusts_period", "attributed_by", "input_price",
+        "output_price", "cached_input_price", "cache_write_input_price", "markup",
+        "per_request_fee")
+FOCUS_SCHEMA = TableSchema(COLUMNS, decimals=DECIMAL_COLUMNS, timestamps=TIMESTAMP_COLUMNS,
+                           trim_zeros=True)
+COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
+          "cache_write_input_tokens")
+
+
+class NoRatedUsage(LookupError):
+    """The period has no priced usage in the view asked for: nothing to export."""
+
+
+@dataclass(frozen=True)
+class FocusDataset:
+    """An export's rows, and what was left out and why (unpriced lines have no cost to show)."""
+
+    period: str
+    view: str
+    rows: list[dict[str, Any]]
+    unpriced_lines: int
+
+    def summary(self) -> dict[str, Any]:
+        """Rows and cost totals per currency: what a person checks against the statements."""
+        totals: dict[str, dict[str, Decimal]] = defaultdict(
+            lambda: {"billed_cost": Decimal(0), "effective_cost": Decimal(0),
+                     "list_cost": Decimal(0), "overhead": Decimal(0)})
+        for row in self.rows:
+            total = totals[row["BillingCurrency"]]
+            total["billed_cost"] += row["BilledCost"]
+            total["effective_cost"] += row["EffectiveCost"]
+            total["list_cost"] += row["ListCost"]
+            if row["x_OverheadPool"]:
+                total["overhead"] += row["BilledCost"]
+        return {"period": self.period, "view": self.view, "rows": len(self.rows),
+                "overhead_rows": sum(1 for row in self.rows if row["x_OverheadPool"]),
+                "unpriced_lines_left_out": self.unpriced_lines,
+                "totals": {currency: {name: str(value) for name, value in total.items()}
+                           for currency, total in sorted(totals.items())}}
+
+
+def usage_groups(engine: Engine, period: str, view: str) -> tuple[list[UsageGroup], int]:
+    """Priced usage of a period in one view, summed per FOCUS key; and how many lines were
+    unpriced (kept out: a model no card prices has no cost yet)."""
+    keys = [rated.c[name] for name in KEYS]
+    sums = [func.sum(rated.c[name]).label(name) for name in COUNTS]
+    where = (rated.c.view == view, rated.c.period == period)
+    query = (select(*keys, *sums).where(*where, rated.c.amount.is_not(None))
+             .group_by(*keys).order_by(*keys[:9], rated.c.card_version))
+    unpriced = select(func.count()).select_from(rated).where(*where, rated.c.amount.is_(None))
+    with engine.connect() as connection:
+        invoices = document_numbers(connection, period, view)
+        groups = [
+            UsageGroup(view=view, period=period,
+                       **{name: row._mapping[name] for name in KEYS},
+                       **{name: int(row._mapping[name] or 0) for name in COUNTS},
+                       invoice_id=invoices.get(row.customer if view == "chargeback"
+                                               else row.team))
+            for row in connection.execute(query)
+        ]
+        return groups, int(connection.execute(unpriced).scalar_one())
+
+
+def document_numbers(connection: Any, period: str, view: str) -> dict[str, str]:
+    """Each team's statement (showback) or customer's invoice number, once the period is
+    closed: the document a FOCUS row's charge is on."""
+    kind = "invoice" if view == "chargeback" else "statement"
+    query = select(documents.c.subject, documents.c.number).where(
+        documents.c.kind == kind, documents.c.period == period)
+    return {subject: number for subject, number in connection.execute(query)}
+
+
+def charged_overhead(engine: Engine, settings: Settings, period: str) -> list[OverheadCharge]:
+    """Each team's share of the charged pools: central pools are not billed to teams."""
+    pools = [pool for pool in load_pools_file(settings.overhead_pools)
+             if pool.applies_to(period) and pool.treatment == "charged"]
+    if not pools:
+        return []
+    by_spend = any(pool.driver == "spend" for pool in pools)
+    shares = overhead_shares(pools, team_drivers(engine, period, with_spend=by_spend), period)
+    currency = {pool.name: pool.currency for pool in pools}
+    with engine.connect() as connection:
+        statements = document_numbers(connection, period, "showback")
+    return [OverheadCharge(team, share.pool, share.driver, share.amount, currency[share.pool],
+                           statements.get(team))
+            for team, team_shares in sorted(shares.items()) for share in team_shares]
+
+
+def focus_dataset(engine: Engine, settings: Settings, period: str,
+                  view: str = "showback") -> FocusDataset:
+    """A period's FOCUS rows: usage of the view, and in showback the charged overhead shares.
+
+    Overhead is the teams' cost, not the customers', so the chargeback view has none.
+    """
+    groups, unpriced = usage_groups(engine, period, view)
+    if not groups:
+        raise NoRatedUsage(f"no rated usage in {period} ({view} view); ingest usage and run "
+                           "`billing rate`, or check the period with `billing coverage`")
+    overhead = charged_overhead(engine, settings, period) if view == "showback" else []
+    issuer = load_registry_file(settings.registry).issuer.name
+    context = FocusContext(period=period, zone=settings.zone, issuer=issuer, view=view)
+    return FocusDataset(period, view, focus_rows(groups, overhead, context), unpriced)
