@@ -35,6 +35,7 @@ class ShowbackLine:
     use_case: str | None
     model: str
     tier: str | None
+    environment: str
     requests: int
     input_tokens: int
     output_tokens: int
@@ -149,7 +150,7 @@ def showback(
             entry["requests"] += row["requests"]
             continue
         currency = row["currency"] or currency
-        key = (row["use_case"] or "", row["model"], row["tier"] or "")
+        key = (row["use_case"] or "", row["model"], row["tier"] or "", row["environment"])
         group = groups.setdefault(key, {"provider_cost": Decimal(0), "amount": Decimal(0),
                                         "versions": set(), **dict.fromkeys(TOKEN_FIELDS, 0)})
         group["provider_cost"] += row["provider_cost"]
@@ -159,7 +160,7 @@ def showback(
             group[name] += row[name]
     lines = [
         ShowbackLine(
-            use_case=key[0] or None, model=key[1], tier=key[2] or None,
+            use_case=key[0] or None, model=key[1], tier=key[2] or None, environment=key[3],
             **{name: group[name] for name in TOKEN_FIELDS},
             provider_cost=round_line(group["provider_cost"], currency),
             amount=round_line(group["amount"], currency),

@@ -23,7 +23,8 @@ def get_showback(
     group_by: str | None = Query(
         None, examples=["use_case,model"],
         description="comma-separated: use_case, model, tier, customer, environment, day. "
-                    "Without it: lines by use case, model and tier, with overhead and total"),
+                    "Without it: lines by use case, model, tier and environment (as on "
+                    "the statement), with overhead and total"),
     use_case: str | None = None, model: str | None = None, tier: str | None = None,
     customer: str | None = None, environment: str | None = None,
     day: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),

@@ -1,9 +1,9 @@
 """The showback lines of a period as one flat table, for spreadsheets and notebooks.
 
 Each row is a statement line exactly as the team sees it (rounded once, half-up to the cent):
-usage by use case, model and tier, then the team's overhead shares. Summing `amount` over a
-team's `usage` and `overhead` rows gives its showback total; `central_overhead` rows are shown
-for information and funded centrally, as on the statement.
+usage by use case, model, tier and environment, then the team's overhead shares. Summing
+`amount` over a team's `usage` and `overhead` rows gives its showback total; `central_overhead`
+rows are shown for information and funded centrally, as on the statement.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from billing.overhead import load_pools_file
 from billing.showback import TOKEN_FIELDS, Showback, showback
 
 rated = RatedLine.__table__
-COLUMNS = ("period", "team", "kind", "use_case", "model", "tier", *TOKEN_FIELDS,
+COLUMNS = ("period", "team", "kind", "use_case", "model", "tier", "environment", *TOKEN_FIELDS,
            "provider_cost", "amount", "currency", "card_versions", "overhead_pool",
            "overhead_driver")
 SHOWBACK_SCHEMA = TableSchema(COLUMNS, decimals=frozenset({"provider_cost", "amount"}),
@@ -58,7 +58,8 @@ def showback_rows(engine: Engine, settings: Settings, period: str,
 def _rows(report: Showback) -> list[dict[str, Any]]:
     base = {"period": report.period, "team": report.team, "currency": report.currency}
     rows = [{**base, "kind": "usage", "use_case": line.use_case, "model": line.model,
-             "tier": line.tier, **{name: getattr(line, name) for name in TOKEN_FIELDS},
+             "tier": line.tier, "environment": line.environment,
+             **{name: getattr(line, name) for name in TOKEN_FIELDS},
              "provider_cost": line.provider_cost, "amount": line.amount,
              "card_versions": " ".join(line.card_versions)} for line in report.lines]
     rows.extend({**base, "kind": "overhead" if share.treatment == "charged"

@@ -48,12 +48,12 @@ def test_billed_cost_is_the_showback_to_the_cent(rated_month, close_settings):  
         if row["x_OverheadPool"]:
             overhead[row["x_Team"]] += row["BilledCost"]
         elif row["x_Team"]:
-            by_line[(row["x_Team"], row["x_UseCase"], row["x_Model"], row["x_Tier"])] += (
-                row["BilledCost"])
+            by_line[(row["x_Team"], row["x_UseCase"], row["x_Model"], row["x_Tier"],
+                     row["x_Environment"])] += row["BilledCost"]
     showbacks = _showbacks(rated_month, close_settings)
     assert showbacks and sum(overhead.values()) == Decimal("4800.00")  # the charged pool
     for team, report in showbacks.items():
-        lines = {(team, line.use_case, line.model, line.tier): line.amount
+        lines = {(team, line.use_case, line.model, line.tier, line.environment): line.amount
                  for line in report.lines}
         assert {key for key in by_line if key[0] == team} == set(lines)
         assert {key: round_line(by_line[key], "USD") for key in lines} == lines
