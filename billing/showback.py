@@ -133,7 +133,9 @@ def showback(
     currency: str = "USD",
 ) -> Showback:
     """A team's showback for a period."""
-    query = select(rated).where(
+    needed = ("use_case", "model", "tier", "environment", "card", "card_version", "currency",
+              "amount", "provider_cost", "unpriced_reason", *TOKEN_FIELDS)
+    query = select(*(rated.c[name] for name in needed)).where(
         rated.c.view == "showback", rated.c.period == period, rated.c.team == team
     )
     groups: dict[tuple, dict[str, Any]] = {}
