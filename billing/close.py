@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -31,7 +32,7 @@ from billing.numbering import invoice_number, next_number
 from billing.overhead import load_pools_file
 from billing.ratecard_registry import published_versions
 from billing.rating import Cards, rate
-from billing.registry import load_registry_file
+from billing.registry import Registry, load_registry_file
 from billing.statements import build_statements, previous_period
 from billing.stripe_billing import push_period
 from invoices import to_json
@@ -58,12 +59,14 @@ class CloseResult:
     rendering: dict[str, Any] | None = None
     unrated_events: int = 0
     stripe: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
                 "statements": self.statements, "invoices": self.invoices,
                 "rating": self.rating, "rendering": self.rendering,
-                "unrated_events": self.unrated_events, "stripe": self.stripe}
+                "unrated_events": self.unrated_events, "stripe": self.stripe,
+                "warnings": self.warnings}
 
 
 def period_end(period: str, zone: Any) -> datetime:
@@ -156,7 +159,8 @@ def close_period(
                                       registry=registry, generated_at=now, closed_totals=prior)
         charges = customer_charges(connection, period)
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
-                         unrated_events=unrated)
+                         unrated_events=unrated,
+                         warnings=unregistered_customers(registry, charges, config.registry))
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         for customer in sorted(charges):
@@ -197,6 +201,18 @@ def close_period(
     if config.stripe_api_key:
         result.stripe = push_period(engine, config, period).to_dict()
     return result
+
+
+def unregistered_customers(registry: Registry, customers: Iterable[str],
+                           source: Path) -> list[str]:
+    """Customers billed with no registry entry: their invoice has no name, address or tax.
+
+    A warning, not a refusal: the usage is real and must be billed, but finance should add the
+    customer to the registry before the next close (documents never change once issued).
+    """
+    return [f"customer {customer!r} is not in the registry ({source}): its invoice has no "
+            "name, address or tax; add it under `customers:` before the next close"
+            for customer in sorted(customers) if customer not in registry.customers]
 
 
 def closed_periods_summary(engine: Engine) -> list[dict[str, Any]]:

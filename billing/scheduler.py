@@ -68,6 +68,8 @@ def run_due_closes(engine: Engine, config: Settings, *, now: datetime | None = N
     for period in due_periods(first, now.astimezone(config.zone), closed):
         result = close_period(engine, config, period, now=now, closed_by="scheduler")
         log.info("scheduled close of %s: %s", period, result.message)
+        for warning in result.warnings:
+            log.warning("scheduled close of %s: %s", period, warning)
         results.append(result)
     return results
 

@@ -74,6 +74,8 @@ def close_command(
             table.add_row(item["number"], item["customer"],
                           f"{item['total']} {item['currency']}", "")
         out.print(table)
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if result.rendering and result.rendering["rendered"]:
         rendering = result.rendering
         out.print(f"{rendering['rendered']} PDFs written to {config.documents_dir / period} "

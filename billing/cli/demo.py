@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -15,6 +14,7 @@ from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
 from billing.close import close_period
+from billing.config import Settings
 from billing.coverage import coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.demo_data import generate
@@ -30,24 +30,40 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
+STARTER_FILES = (("attribution_rules", "attribution.yaml"), ("overhead_pools", "overhead.yaml"),
+                 ("registry", "registry.yaml"))
+
+
+def _starter_files(config: Settings) -> list[Path]:
+    """Copy the example configuration where the settings look for it, unless a file is there.
+
+    The demo must leave behind the same configuration every later command reads; pointing only
+    the demo at the examples would make `billing showback` disagree with the statements it
+    closed (no overhead, no bill-to details).
+    """
+    written = []
+    for attribute, name in STARTER_FILES:
+        target: Path = getattr(config, attribute)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(EXAMPLES / name, target)
+            written.append(target)
+    return written
+
+
 def demo(
     period: str = typer.Option("2026-10", help="The month to generate, YYYY-MM."),
     events: int = typer.Option(120_000, help="How many usage events to generate."),
     seed: int = typer.Option(7, help="Random seed: the same seed gives the same month."),
-    directory: Path = typer.Option(Path("demo"), "--dir", help="Where to write the demo files."),
+    directory: Path = typer.Option(Path("demo"), "--dir", help="Where to write the generated usage file."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Generate a realistic month of usage, ingest and rate it, and show each team's spend."""
     config = settings()
-    if not config.attribution_rules.exists():
-        config = replace(config, attribution_rules=EXAMPLES / "attribution.yaml")
-    if not config.overhead_pools.exists():
-        config = replace(config, overhead_pools=EXAMPLES / "overhead.yaml")
-    if not config.registry.exists():
-        config = replace(config, registry=EXAMPLES / "registry.yaml")
-    if "BILLING_DOCUMENTS_DIR" not in os.environ:
-        config = replace(config, documents_dir=directory / "documents")
     say = (lambda *a, **k: None) if as_json else out.print
+    for path in _starter_files(config):
+        say(f"[bold]0. Configuration[/] wrote {path} from examples/: edit it for your company; "
+            "every command reads it")
     try:
         migrate(config.database_url)
         engine = engine_for(config.database_url)

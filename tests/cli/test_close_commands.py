@@ -31,6 +31,7 @@ def test_close_dry_run_then_close_then_again(env):
     assert preview["status"] == "dry_run" and not (env / "documents").exists()
     closed = runner.invoke(app, ["close", "--period", "2026-10"])
     assert closed.exit_code == 0 and "2026-10 closed" in closed.output
+    assert "warning:" in closed.output and "add it under `customers:`" in closed.output
     again = runner.invoke(app, ["close", "--period", "2026-10"])
     assert "nothing new produced" in again.output
     statements = json.loads(runner.invoke(app, ["statements", "list", "--json"]).stdout)
