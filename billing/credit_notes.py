@@ -18,7 +18,7 @@ from billing.config import Settings
 from billing.db import write_transaction
 from billing.document_files import render_missing
 from billing.models import Document
-from billing.money import round_line
+from billing.money import minor_unit, round_line
 from billing.numbering import invoice_number, next_number
 from billing.registry import load_registry_file
 from invoices import CreditNote, InvoiceLine, from_json
@@ -40,6 +40,8 @@ def issue_credit_note(
         net = Decimal(amount)
     except InvalidOperation:
         raise CreditRefused(f"--amount {amount!r} is not a decimal number like 25.00") from None
+    if not net.is_finite():
+        raise CreditRefused(f"--amount {amount!r} is not a decimal number like 25.00")
     if not reason.strip():
         raise CreditRefused("say why the credit is given (--reason)")
     registry = load_registry_file(config.registry)
@@ -51,7 +53,11 @@ def issue_credit_note(
         if row is None:
             raise CreditRefused(f"no invoice numbered {invoice_no}")
         invoice = from_json(json.loads(row.content))
-        net = round_line(net, invoice.currency)
+        if round_line(net, invoice.currency) != net:
+            raise CreditRefused(
+                f"--amount {amount} has more decimals than {invoice.currency} has "
+                f"(its smallest unit is {minor_unit(invoice.currency)}); credit an amount the "
+                "invoice can show, such as " + str(round_line(net, invoice.currency)))
         if net <= 0:
             raise CreditRefused("the credit amount must be positive")
         credited = connection.execute(select(documents.c.content).where(

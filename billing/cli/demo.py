@@ -55,7 +55,8 @@ def demo(
     period: str = typer.Option("2026-10", help="The month to generate, YYYY-MM."),
     events: int = typer.Option(120_000, help="How many usage events to generate."),
     seed: int = typer.Option(7, help="Random seed: the same seed gives the same month."),
-    directory: Path = typer.Option(Path("demo"), "--dir", help="Where to write the generated usage file."),
+    directory: Path = typer.Option(Path("demo"), "--dir",
+                                   help="Where to write the generated usage file."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Generate a realistic month of usage, ingest and rate it, and show each team's spend."""

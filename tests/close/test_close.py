@@ -127,6 +127,10 @@ def test_credit_note_has_its_own_number_and_never_exceeds_the_invoice(month, clo
         issue_credit_note(month, close_settings, acme.number, str(subtotal), "too much", now=NOW)
     with pytest.raises(CreditRefused, match="no invoice"):
         issue_credit_note(month, close_settings, "INV-1999-00001", "1", "x", now=NOW)
+    for unbillable in ("1.234", "NaN", "Infinity"):
+        with pytest.raises(CreditRefused, match="decimals|decimal number"):
+            issue_credit_note(month, close_settings, acme.number, unbillable, "x", now=NOW)
+    assert len(_stored(month, "credit_note")) == 1
 
 
 def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_settings):
