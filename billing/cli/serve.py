@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from billing import json_logging
+from billing.api_keys import list_keys
 from billing.cli.console import out, ready_engine, settings
 
 
@@ -22,18 +23,20 @@ def serve(
     """Start the HTTP API (OpenAPI docs at /docs), the dashboard at / and the scheduler."""
     import uvicorn
 
-    from billing.scheduler import start_scheduler
+    from billing.scheduler import JOB_ID, start_scheduler
 
     config = settings()
-    ready_engine(config)
+    engine = ready_engine(config)
     json_logging.configure()
     if scheduler:
         running = start_scheduler(config)
-        job = running.get_jobs()[0]
+        job = running.get_job(JOB_ID)
         out.print(f"Monthly close scheduled ({config.close_cron}, {config.timezone}); next run "
                   f"{job.next_run_time:%Y-%m-%d %H:%M %Z}.")
-    if not config.api_key:
-        out.print("[yellow]BILLING_API_KEY is not set: every API call will be refused (401).[/]")
+    active = [key for key in list_keys(engine) if key["revoked_at"] is None]
+    if not config.api_key and not active:
+        out.print("[yellow]No API key yet: every API call will be refused (401). Create one with "
+                  "`billing keys create --role finance`.[/]")
     out.print(f"Dashboard at http://{host}:{port}/ (sign in with an API key); API docs at /docs.")
     uvicorn.run("billing.api.app:create_app", factory=True, host=host, port=port,
                 workers=workers, log_level="info", log_config=None, access_log=False)
