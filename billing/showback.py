@@ -36,6 +36,7 @@ class ShowbackLine:
     model: str
     tier: str | None
     environment: str
+    adjusts_period: str | None
     requests: int
     input_tokens: int
     output_tokens: int
@@ -133,7 +134,8 @@ def showback(
     currency: str = "USD",
 ) -> Showback:
     """A team's showback for a period."""
-    needed = ("use_case", "model", "tier", "environment", "card", "card_version", "currency",
+    needed = ("use_case", "model", "tier", "environment", "adjusts_period", "card",
+              "card_version", "currency",
               "amount", "provider_cost", "unpriced_reason", *TOKEN_FIELDS)
     query = select(*(rated.c[name] for name in needed)).where(
         rated.c.view == "showback", rated.c.period == period, rated.c.team == team
@@ -152,7 +154,8 @@ def showback(
             entry["requests"] += row["requests"]
             continue
         currency = row["currency"] or currency
-        key = (row["use_case"] or "", row["model"], row["tier"] or "", row["environment"])
+        key = (row["adjusts_period"] or "", row["use_case"] or "", row["model"], row["tier"] or "",
+               row["environment"])
         group = groups.setdefault(key, {"provider_cost": Decimal(0), "amount": Decimal(0),
                                         "versions": set(), **dict.fromkeys(TOKEN_FIELDS, 0)})
         group["provider_cost"] += row["provider_cost"]
@@ -162,7 +165,8 @@ def showback(
             group[name] += row[name]
     lines = [
         ShowbackLine(
-            use_case=key[0] or None, model=key[1], tier=key[2] or None, environment=key[3],
+            adjusts_period=key[0] or None, use_case=key[1] or None, model=key[2],
+            tier=key[3] or None, environment=key[4],
             **{name: group[name] for name in TOKEN_FIELDS},
             provider_cost=round_line(group["provider_cost"], currency),
             amount=round_line(group["amount"], currency),

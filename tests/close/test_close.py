@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from billing.close import CloseRefused, close_period
 from billing.models import Document, RatedLine
 from billing.money import round_line
+from billing.overhead import load_pools_file
+from billing.showback import showback
 
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 documents = Document.__table__
@@ -155,6 +157,11 @@ def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_s
     assert all(line["service_period"] == "2026-10" for line in lines)
     statement = next(row for row in _stored(month, "statement") if row.period == "2026-11")
     assert "prior period 2026-10" in statement.content
+    report = showback(month, "support", "2026-11",
+                      pools=load_pools_file(close_settings.overhead_pools))
+    assert [line.adjusts_period for line in report.lines] == ["2026-10"]
+    assert report.to_dict()["lines"][0]["adjusts_period"] == "2026-10"
+    assert report.total == statement.total
 
 
 def test_statement_shows_budget_variance_outcomes_and_a_recommendation(month, close_settings):
