@@ -139,3 +139,37 @@ def _malformed(rng: random.Random, event: dict, number: int) -> str:
     else:
         return orjson.dumps(broken).decode()[:-7]
     return orjson.dumps(broken).decode()
+
+
+# Share of a use case's outcomes that pass its quality rule, and outcomes per 100 calls.
+PASS_RATES = {"support-copilot": 0.82, "ticket-triage": 0.91, "contract-extraction": 0.74,
+              "clause-review": 0.66, "email-drafting": 0.58, "call-summaries": 0.88,
+              "semantic-search": 0.93, "query-rewrite": 0.97, "eval-harness": 0.71,
+              "code-review-bot": 0.63, "agent-runner": 0.41}
+OUTCOMES_PER_100_CALLS = 4
+
+
+def generate_outcomes(period: str, events: int, seed: int = 7) -> Iterator[str]:
+    """JSON lines of business outcomes for the demo month: a few per hundred calls, each
+    accepted or not by its use case's quality rule, so cost per accepted outcome is real."""
+    rng = random.Random(seed * 31 + 1)
+    start, days = _period_bounds(period)
+    total = sum(use_case.weight for use_case in USE_CASES)
+    for use_case in USE_CASES:
+        count = max(1, round(events * use_case.weight / total * OUTCOMES_PER_100_CALLS / 100))
+        for number in range(count):
+            moment = start + timedelta(days=rng.randrange(days), seconds=rng.randrange(86_400))
+            accepted = rng.random() < PASS_RATES[use_case.name]
+            yield orjson.dumps({
+                "outcome_id": f"demo-{period}-{use_case.name}-{number:06d}",
+                "use_case": use_case.name, "team": use_case.team,
+                "occurred_at": moment.isoformat().replace("+00:00", "Z"),
+                "accepted": accepted,
+                "quality_score": round(rng.uniform(0.7, 1.0) if accepted else
+                                       rng.uniform(0.2, 0.7), 2),
+            }).decode()
+
+
+# A team's budget as a share of what it spent: some under, one just over, one well over.
+BUDGET_FACTORS = {"support": 1.25, "search": 1.10, "legal-ops": 0.95, "sales": 1.40,
+                  "data-science": 0.80, "platform": 1.05}

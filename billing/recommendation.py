@@ -16,7 +16,7 @@ NON_PRODUCTION_SHARE = Decimal("0.30")
 
 @dataclass(frozen=True)
 class Facts:
-    total: Decimal
+    usage: Decimal
     budget: Decimal | None
     non_production: Decimal
     worst_pass_rate: tuple[str, Decimal] | None
@@ -26,18 +26,18 @@ class Facts:
 def recommend(facts: Facts) -> tuple[str, str]:
     """(action, rule) for a team's period."""
     if facts.budget is not None and facts.budget > 0:
-        over = (facts.total - facts.budget) / facts.budget
+        over = (facts.usage - facts.budget) / facts.budget
         if over > STOP_OVER_BUDGET:
-            return "stop", (f"spend is {over:.0%} over budget (more than "
+            return "stop", (f"usage is {over:.0%} over budget (more than "
                             f"{STOP_OVER_BUDGET:.0%}): stop or re-approve before next month")
         if over > 0:
-            return "adjust", f"spend is {over:.1%} over budget: raise the budget or cut usage"
+            return "adjust", f"usage is {over:.1%} over budget: raise the budget or cut usage"
     if facts.worst_pass_rate and facts.worst_pass_rate[1] < LOW_PASS_RATE:
         use_case, rate = facts.worst_pass_rate
         return "adjust", (f"use case {use_case} accepts only {rate:.0%} of its outcomes "
                           f"(under {LOW_PASS_RATE:.0%}): review its model and prompt")
-    if facts.total > 0 and facts.non_production / facts.total > NON_PRODUCTION_SHARE:
-        share = facts.non_production / facts.total
+    if facts.usage > 0 and facts.non_production / facts.usage > NON_PRODUCTION_SHARE:
+        share = facts.non_production / facts.usage
         return "adjust", (f"non-production is {share:.0%} of spend (over "
                           f"{NON_PRODUCTION_SHARE:.0%}): check test and staging traffic")
     if facts.unpriced_requests:

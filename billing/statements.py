@@ -170,7 +170,7 @@ def build_statements(
                               if line.environment != "production"), Decimal(0))
         rates = [(s.use_case, s.pass_rate) for s in summaries if s.pass_rate is not None]
         action, rule = recommend(Facts(
-            total=total, budget=budget, non_production=non_production,
+            usage=total - charged, budget=budget, non_production=non_production,
             worst_pass_rate=min(rates, key=lambda item: item[1]) if rates else None,
             unpriced_requests=data.unpriced_requests,
         ))

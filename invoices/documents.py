@@ -230,15 +230,19 @@ class ShowbackStatement:
 
     @property
     def variance(self) -> Decimal | None:
-        """Total minus budget: positive is over budget. None without a budget."""
-        return None if self.budget is None else self.total - self.budget
+        """Usage minus budget: positive is over budget. None without a budget.
+
+        A budget governs usage, the spend the gateway checks against it during the month;
+        overhead is allocated only at the close, so it is shown apart and not held against it.
+        """
+        return None if self.budget is None else self.usage_total - self.budget
 
     @property
     def variance_percent(self) -> Decimal | None:
         """Variance as a fraction of budget (0.125 is 12.5 % over); None without a budget."""
         if self.budget is None or self.budget == 0:
             return None
-        return (self.total - self.budget) / self.budget
+        return (self.usage_total - self.budget) / self.budget
 
     @property
     def change_vs_last_month(self) -> Decimal | None:

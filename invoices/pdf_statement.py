@@ -81,7 +81,7 @@ def _summary(statement: ShowbackStatement, money: partial) -> Table:
         if statement.variance_percent is not None:
             percent = format_percent(statement.variance_percent, locale, signed=True)
             variance = f"{variance} ({percent})"
-        budget.append(("Variance to budget", variance))
+        budget.append(("Variance to budget (usage)", variance))
     if statement.last_month_total is not None:
         budget += [("Last month", money(statement.last_month_total)),
                    ("Change vs last month", money(statement.change_vs_last_month, signed=True))]

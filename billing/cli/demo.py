@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import shutil
 import time
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
 from billing.attribution import load_rules_file
+from billing.budget_store import get_budget, set_budget
+from billing.budgets import Budget, Scope
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
@@ -17,11 +21,12 @@ from billing.close import close_period
 from billing.config import Settings
 from billing.coverage import coverage, spend_coverage
 from billing.db import engine_for, migrate
-from billing.demo_data import generate
+from billing.demo_data import BUDGET_FACTORS, generate, generate_outcomes
+from billing.outcomes import ingest_outcomes_file
 from billing.overhead import load_pools_file
 from billing.ratecard_registry import publish_shipped
 from billing.rating import rate
-from billing.showback import showback, team_drivers
+from billing.showback import Showback, showback, team_drivers
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 
@@ -49,6 +54,21 @@ def _starter_files(config: Settings) -> list[Path]:
             shutil.copyfile(EXAMPLES / name, target)
             written.append(target)
     return written
+
+
+def _demo_budgets(engine: Engine, period: str, statements: list[Showback]) -> list[Budget]:
+    """Budget each team a round sum near what it spent, some under and some over, so the
+    statements show real variance; an existing budget is left as the user set it."""
+    budgets = []
+    for report in statements:
+        factor = Decimal(str(BUDGET_FACTORS.get(report.team, 1.2)))
+        amount = (report.usage_total * factor / 100).to_integral_value(ROUND_CEILING) * 100
+        budget = Budget(Scope.of(report.team), period, max(amount, Decimal(100)),
+                        report.currency)
+        if get_budget(engine, report.team, period) is None:
+            set_budget(engine, budget, set_by="billing demo")
+            budgets.append(budget)
+    return budgets
 
 
 def demo(
@@ -103,6 +123,14 @@ def demo(
     pools = load_pools_file(config.overhead_pools)
     teams = sorted(team_drivers(engine, period))
     statements = [showback(engine, team, period, pools=pools) for team in teams]
+    outcomes_file = directory / f"outcomes-{period}.jsonl"
+    outcomes_file.write_text("".join(line + "\n" for line in
+                                     generate_outcomes(period, events, seed)), encoding="utf-8")
+    outcomes = ingest_outcomes_file(engine, outcomes_file, zone=config.zone)
+    budgets = _demo_budgets(engine, period, statements)
+    say(f"[bold]5. Budgets and outcomes[/] {len(budgets)} new team budgets for {period} "
+        f"(`billing budgets list --period {period}`); "
+        f"{outcomes.accepted + outcomes.duplicates:,} outcomes from {outcomes_file}")
     closed = close_period(engine, config, period, closed_by="billing demo")
     if as_json:
         emit_json({"ingest": result.to_dict() | {"seconds": round(seconds, 3)},
@@ -111,9 +139,9 @@ def demo(
                    "showback": [s.to_dict() for s in statements],
                    "close": closed.to_dict()})
         return
-    say("[bold]5. Usage and attribution coverage[/]")
+    say("[bold]6. Usage and attribution coverage[/]")
     print_coverage(report, spend)
-    say(f"[bold]6. Showback {period}[/] (overhead from {config.overhead_pools}; see "
+    say(f"[bold]7. Showback {period}[/] (overhead from {config.overhead_pools}; see "
         "`billing showback --team T --period P` for the lines)")
     table = Table(show_header=True)
     for name in ("team", "usage", "charged overhead", "total", "central overhead (shown)"):
@@ -122,7 +150,7 @@ def demo(
         table.add_row(s.team, f"{s.usage_total:,}", f"{s.charged_overhead:,}", f"{s.total:,}",
                       f"{s.central_overhead:,}")
     out.print(table)
-    say(f"[bold]7. Closing {period}[/]: statements and invoices as PDF + JSON")
+    say(f"[bold]8. Closing {period}[/]: statements and invoices as PDF + JSON")
     say(f"  {closed.message}")
     for item in closed.invoices[:4]:
         say(f"  invoice {item['number']} for {item['customer']}: {item['total']} "

@@ -63,8 +63,8 @@ def test_statement_totals_sum_the_lines_and_charged_overhead_only():
     assert doc.charged_overhead_total == Decimal("1.25")
     assert doc.central_overhead_total == Decimal("100.00")
     assert doc.total == Decimal("13.76")
-    assert doc.variance == Decimal("1.76")
-    assert doc.variance_percent == Decimal("1.76") / Decimal("12.00")
+    assert doc.variance == Decimal("0.51")  # usage against budget; overhead is not held against it
+    assert doc.variance_percent == Decimal("0.51") / Decimal("12.00")
     assert doc.change_vs_last_month == Decimal("3.76")
     assert doc.other_effect == Decimal("1.26")
 
@@ -148,7 +148,7 @@ def test_json_twin_uses_decimal_strings_beside_currency_and_integer_counts():
     twin = to_json(statement(budget=Decimal("20.00")))
     assert twin["document"] == "showback_statement" and twin["currency"] == "USD"
     assert twin["lines"][0]["amount"] == "10.00" and twin["lines"][0]["requests"] == 10
-    assert twin["total"] == "13.76" and twin["variance"] == "-6.24"
+    assert twin["total"] == "13.76" and twin["variance"] == "-7.49"
     twin = to_json(invoice(["1.00", "2.50"]))
     assert (twin["subtotal"], twin["tax"], twin["total"]) == ("3.50", "0.67", "4.17")
 
