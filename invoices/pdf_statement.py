@@ -41,10 +41,10 @@ PRODUCTION_COLUMNS = (
     Column("Amount", 75, "RIGHT"),
 )
 NON_PRODUCTION_COLUMNS = (
-    Column("Use case", 70), Column("Environment", 60), Column("Model", 74), Column("Tier", 32),
-    Column("Requests", 46, "RIGHT"), Column("Input\ntokens", 54, "RIGHT"),
-    Column("Output\ntokens", 54, "RIGHT"), Column("Cached\ntokens", 54, "RIGHT"),
-    Column("Amount", 71, "RIGHT"),
+    Column("Use case", 88), Column("Environment", 64), Column("Model", 72), Column("Tier", 30),
+    Column("Requests", 46, "RIGHT"), Column("Input\ntokens", 50, "RIGHT"),
+    Column("Output\ntokens", 50, "RIGHT"), Column("Cached\ntokens", 50, "RIGHT"),
+    Column("Amount", 65, "RIGHT"),
 )
 ACTION_WORDS = {"approve": "Approve", "adjust": "Adjust", "stop": "Stop"}
 
