@@ -96,9 +96,9 @@ def build_invoice(
     entry = registry.customer(customer)
     issuer = registry.issuer
     notes = [f"Customer reference: {customer}"]
-    if entry.tax_ids:
-        notes.append("Customer tax id: " + ", ".join(item.split(":", 1)[-1]
-                                                     for item in entry.tax_ids))
+    if len(entry.tax_ids) > 1:  # the first is printed with the bill-to address
+        notes.append("Customer tax ids: " + ", ".join(item.split(":", 1)[-1]
+                                                      for item in entry.tax_ids))
     return ChargebackInvoice(
         invoice_number=number,
         issuer=Party(issuer.name, issuer.address, issuer.email, issuer.tax_id, issuer.locale),

@@ -70,7 +70,7 @@ def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> Runnin
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
     return RunningTable(LINE_COLUMNS, rows, [line.amount for line in lines], money,
-                        total_label="Subtotal")
+                        total_label="Total of lines")
 
 
 def _parties(left: list[Flowable], right: list[Flowable]) -> Table:

@@ -159,7 +159,7 @@ def test_invoice_numbers_equal_the_twin_and_the_sum_of_the_lines(tmp_path, lines
     path = render_invoice(invoice, tmp_path / "invoice.pdf")
     twin = to_json(invoice)
     text = pages(path)
-    rows = running_rows(text, INVOICE_HEADER, "Subtotal", money)
+    rows = running_rows(text, INVOICE_HEADER, "Total of lines", money)
     assert rows == [Decimal(line["amount"]) for line in twin["lines"]]
     assert sum(rows, Decimal(0)) == Decimal(twin["subtotal"])
     last = text[-1]
@@ -181,7 +181,7 @@ def test_credit_note_says_credit_note_and_references_its_invoice(tmp_path):
     joined = "\n".join(text[0])
     assert "Credit note" in joined and f"Credits invoice {note.invoice_number}" in joined
     assert f"Reason: {note.reason}" in joined
-    rows = running_rows(text, INVOICE_HEADER, "Subtotal", EUR_FR)
+    rows = running_rows(text, INVOICE_HEADER, "Total of lines", EUR_FR)
     assert sum(rows, Decimal(0)) == Decimal(twin["subtotal"])
     assert labelled(text[0], "Subtotal credited", EUR_FR) == Decimal(twin["subtotal"])
     assert labelled(text[0], "Total credit (EUR)", EUR_FR) == Decimal(twin["total"])
