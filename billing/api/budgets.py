@@ -10,14 +10,13 @@ from pydantic import BaseModel, Field
 
 from billing import budget_store
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.budgets import BudgetError, budget_from_mapping, period_of
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
 FINANCE = [Depends(deps.roles("finance"))]
 READERS = [Depends(deps.roles("finance", "team"))]
 NAME = re.compile(r"[\w .\-@]{1,200}")
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class BudgetBody(BaseModel):

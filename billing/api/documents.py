@@ -14,13 +14,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.document_store import find_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
 READERS = [Depends(deps.roles("finance", "team"))]
 FINANCE = [Depends(deps.roles("finance"))]
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def _page(request: Request, kinds: str, subject: str, period: str | None, cursor: int | None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing import budget_store
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.budgets import BudgetError, parse_amount, period_of
 from billing.forecast import ScenarioError, ledger_forecast, parse_scenario, previous_period
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["forecast"],
 def get_forecast(
     team: str, request: Request,
     use_case: str | None = None,
-    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+    period: str | None = Query(None, pattern=PERIOD,
                                description="where today's drivers come from; default last month"),
     scenario: Annotated[list[str] | None, Query(
         description="NAME=calls:+40%,tokens:9100,rate:0.0042; repeat for more")] = None,

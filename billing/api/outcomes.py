@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.outcomes import ingest_outcomes, unit_economics_for_period
 from billing.overhead import load_pools_file
 from billing.use_cases import load_use_cases_file
@@ -46,7 +46,7 @@ async def post_outcomes(request: Request) -> dict:
 @router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case",
             dependencies=[Depends(deps.roles("finance", "team"))])
 def get_unit_economics(request: Request,
-                       period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                       period: str = Query(..., pattern=PERIOD),
                        team: str | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
     settings = request.app.state.settings
