@@ -11,7 +11,13 @@ from billing import budget_store
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import BudgetError, parse_amount, period_of
-from billing.forecast import ScenarioError, ledger_forecast, parse_scenario, previous_period
+from billing.forecast import (
+    NoBaseUsage,
+    ScenarioError,
+    ledger_forecast,
+    parse_scenario,
+    previous_period,
+)
 
 router = APIRouter(prefix="/v1", tags=["forecast"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -48,4 +54,6 @@ def get_forecast(
             **overrides)
     except ScenarioError as exc:
         raise Problem(422, "Invalid scenario", str(exc), field="scenario") from None
+    except NoBaseUsage as exc:
+        raise Problem(404, "Not found", f"{exc}; {exc.hint}", field="team") from None
     return result.to_dict() | {"team": team, "use_case": use_case}

@@ -20,7 +20,8 @@ MAX_OUTCOMES = 50_000
     dependencies=[Depends(deps.roles("ingest"))],
     description="Body: a JSON array of `{outcome_id, use_case, occurred_at, accepted, team?, "
                 "quality_score?}`. Idempotent on `outcome_id`; bad rows are listed with the "
-                "field at fault, good rows are kept.",
+                "field at fault, good rows are kept. A use case must be declared "
+                "(BILLING_USE_CASES) or have usage (of the row's team, when it names one).",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"type": "array", "items": {"type": "object"}},
         "example": [{"outcome_id": "t-1001", "use_case": "support-copilot",
@@ -39,7 +40,8 @@ async def post_outcomes(request: Request) -> dict:
                       f"the batch holds {len(rows)} outcomes; send at most {MAX_OUTCOMES:,}")
     settings = request.app.state.settings
     result = await run_in_threadpool(ingest_outcomes, request.app.state.engine, rows,
-                                     zone=settings.zone, source="api")
+                                     zone=settings.zone, source="api",
+                                     use_cases=load_use_cases_file(settings.use_cases))
     return result.to_dict()
 
 
