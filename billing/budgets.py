@@ -140,7 +140,7 @@ class Status:
 
 def check_period(period: str) -> str:
     if not PERIOD_RE.match(period or ""):
-        raise BudgetError(f"period: {period!r} is not a billing month written YYYY-MM")
+        raise BudgetError(f"period: {period!r} is not a month written YYYY-MM, such as 2026-10")
     return period
 
 

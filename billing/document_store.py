@@ -43,9 +43,19 @@ def list_documents(
         return [_row(row) for row in connection.execute(query)]
 
 
-def get_document(engine: Engine, document_id: int) -> dict[str, Any] | None:
+def find_document(engine: Engine, reference: str, kinds: tuple[str, ...]) -> dict[str, Any] | None:
+    """A document of one of `kinds` by its database id (`42`) or its number
+    (`ST-2026-10-support`, `INV-2026-00001`); None if there is none."""
+    query = select(documents).where(documents.c.kind.in_(kinds))
+    if reference.isascii() and reference.isdigit() and len(reference) < 19:
+        query = query.where(documents.c.id == int(reference))
+    else:
+        query = query.where(documents.c.number == reference).order_by(documents.c.id)
     with engine.connect() as connection:
-        row = connection.execute(select(documents).where(documents.c.id == document_id)).first()
+        return _with_content(connection.execute(query).first())
+
+
+def _with_content(row: Any) -> dict[str, Any] | None:
     if row is None:
         return None
     item = _row(row)

@@ -186,6 +186,15 @@ def previous_period(period: str) -> str:
     return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
+class NoBaseUsage(LookupError):
+    def __init__(self, who: str, period: str):
+        super().__init__(f"{who} has no rated usage in {period}, so there is nothing to "
+                         "project from")
+        self.hint = (f"check the name (`billing coverage --period {period}` lists teams), "
+                     "run `billing rate`, pick another --period, or give --calls, --tokens "
+                     "and --rate")
+
+
 def ledger_forecast(
     engine: Engine, team: str, base_period: str, scenarios: list[Scenario], *,
     use_case: str | None = None, calls: Decimal | None = None,
@@ -196,6 +205,9 @@ def ledger_forecast(
     its use cases'), any of them overridden, then `project`."""
     kind, key = ("use_case", use_case_key(team, use_case)) if use_case else ("team", team)
     found = scope_total(engine, base_period, kind, key)
+    if found is None and None in (calls, tokens, rate):
+        raise NoBaseUsage(f"use case {use_case!r} of team {team!r}" if use_case
+                          else f"team {team!r}", base_period)
     currency, spend, requests, token_count = found or (default_currency, Decimal(0), 0, 0)
     today = drivers_from_usage(spend, requests, token_count)
     today = Drivers(today.calls if calls is None else calls,

@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.budgets import period_of
 from billing.db import write_transaction
-from billing.models import Outcome, SpendTotal
+from billing.models import Outcome, SpendTotal, UsageEvent
 from billing.money import split_largest_remainder
 from billing.overhead import Pool
 from billing.showback import overhead_shares, team_drivers
@@ -34,6 +34,7 @@ from billing.unit_economics import UnitEconomics
 from billing.use_cases import UseCase
 
 table = Outcome.__table__
+usage = UsageEvent.__table__
 totals = SpendTotal.__table__
 CHUNK = 5_000
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -149,16 +150,42 @@ def read_outcomes(text: str, name: str = "") -> list[Any]:
                            f"line): {exc}") from None
 
 
-def ingest_outcomes(engine: Engine, rows: Iterable[Any], *, zone: ZoneInfo,
-                    source: str = "") -> OutcomeIngestResult:
-    """Store new outcomes; a known outcome_id is a duplicate, never counted twice."""
+def _used_use_cases(engine: Engine, names: set[str]) -> set[tuple[str | None, str]]:
+    """(team, use case) pairs among `names` that the ledger has usage of."""
+    query = select(usage.c.team, usage.c.use_case).where(usage.c.use_case.in_(sorted(names)))
+    with engine.connect() as connection:
+        return {(team, name) for team, name in connection.execute(query.distinct())}
+
+
+def _check_use_case(values: dict[str, Any], declared: Mapping[str, UseCase],
+                    used: set[tuple[str | None, str]]) -> None:
+    """A use case is known if declared, or if the ledger has its usage (the row's team's)."""
+    name, team = values["use_case"], values["team"]
+    if name in declared or any(used_name == name and (team is None or used_team == team)
+                               for used_team, used_name in used):
+        return
+    whose = f" of team {team!r}" if team else ""
+    raise _Invalid("use_case", f"use_case: {name!r}{whose} is unknown: it is not declared in "
+                   "the use cases file (BILLING_USE_CASES) and has no usage; check the name, "
+                   "or declare the use case")
+
+
+def ingest_outcomes(engine: Engine, rows: Iterable[Any], *, zone: ZoneInfo, source: str = "",
+                    use_cases: Mapping[str, UseCase] | None = None) -> OutcomeIngestResult:
+    """Store new outcomes; a known outcome_id is a duplicate, never counted twice. A row of a
+    use case neither declared in `use_cases` nor seen in usage is refused."""
     result = OutcomeIngestResult()
     good: list[dict[str, Any]] = []
     seen: set[str] = set()
     now = datetime.now(UTC)
+    rows = list(rows)
+    names = {row["use_case"] for row in rows
+             if isinstance(row, Mapping) and isinstance(row.get("use_case"), str)}
+    used = _used_use_cases(engine, names) if names else set()
     for index, row in enumerate(rows):
         try:
             values = validate(row, zone)
+            _check_use_case(values, use_cases or {}, used)
         except _Invalid as exc:
             result.rejected += 1
             outcome_id = row.get("outcome_id") if isinstance(row, Mapping) else None
@@ -183,9 +210,10 @@ def ingest_outcomes(engine: Engine, rows: Iterable[Any], *, zone: ZoneInfo,
     return result
 
 
-def ingest_outcomes_file(engine: Engine, path: Path, *, zone: ZoneInfo) -> OutcomeIngestResult:
+def ingest_outcomes_file(engine: Engine, path: Path, *, zone: ZoneInfo,
+                         use_cases: Mapping[str, UseCase] | None = None) -> OutcomeIngestResult:
     return ingest_outcomes(engine, read_outcomes(path.read_text(encoding="utf-8"), path.name),
-                           zone=zone, source=str(path))
+                           zone=zone, source=str(path), use_cases=use_cases)
 
 
 def outcome_counts(engine: Engine, period: str) -> dict[tuple[str | None, str], list[int]]:

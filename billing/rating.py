@@ -155,6 +155,7 @@ def price_line(
                        cache_write_input_tokens=cache_write, requests=requests)
     except (UnpricedModel, NoVersionInForce) as exc:
         line["unpriced_reason"] = str(exc)
+        line["unpriced_card"] = getattr(exc, "card", None)  # for the alert; not stored
         return line
     line.update(
         tier=priced.tier, card=priced.card, card_version=priced.version,

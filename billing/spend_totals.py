@@ -88,23 +88,38 @@ def _add(connection: Connection, changes: Deltas, now: datetime) -> None:
 
 
 def unpriced_alerts(lines: Iterable[Mapping[str, Any]]) -> list[Alert]:
-    """One alert per period, view and model that no card prices."""
-    found: dict[str, Alert] = {}
+    """One alert per period, view, provider and model that no card prices.
+
+    The usage may span teams: the alert names its team only when all of it is one team's
+    (so that team's key sees it), and lists the teams in its details.
+    """
+    grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for line in lines:
-        if not line.get("unpriced_reason"):
-            continue
-        key = dedupe_key("unpriced", line["period"], line["view"], line.get("provider") or "",
-                         line["model"])
-        found.setdefault(key, Alert(
-            kind="unpriced", dedupe_key=key, severity="warning", period=line["period"],
-            team=line.get("team"),
-            message=(f"{line['view']} usage of {line.get('provider') or '?'} / {line['model']} "
-                     f"in {line['period']} is unpriced: {line['unpriced_reason']}. Add the "
-                     "model to a card, then re-rate the period"),
-            details={"view": line["view"], "provider": line.get("provider"),
-                     "model": line["model"], "reason": line["unpriced_reason"]},
-        ))
-    return list(found.values())
+        if line.get("unpriced_reason"):
+            grouped[dedupe_key("unpriced", line["period"], line["view"],
+                               line.get("provider") or "", line["model"])].append(line)
+    return [_unpriced_alert(key, group) for key, group in grouped.items()]
+
+
+def _unpriced_alert(key: str, group: list[Mapping[str, Any]]) -> Alert:
+    first = group[0]
+    teams = sorted({line.get("team") or "" for line in group})
+    requests = sum(int(line.get("requests") or 0) for line in group)
+    card = next((line["unpriced_card"] for line in group if line.get("unpriced_card")), None)
+    provider = f" (provider {first['provider']})" if first.get("provider") else ""
+    fix = (f"Add the model to card {card}" if card
+           else f"Add the model to the {first['view']} card")
+    return Alert(
+        kind="unpriced", dedupe_key=key, severity="warning", period=first["period"],
+        team=(teams[0] or None) if len(teams) == 1 else None,
+        message=(f"{requests:,} requests of model {first['model']}{provider} in "
+                 f"{first['period']} are unpriced in the {first['view']} view: "
+                 f"{first['unpriced_reason']}. {fix}, then re-rate the period "
+                 f"(billing rate --period {first['period']} --rerate)"),
+        details={"view": first["view"], "provider": first.get("provider"),
+                 "model": first["model"], "reason": first["unpriced_reason"], "card": card,
+                 "requests": requests, "teams": [team or None for team in teams]},
+    )
 
 
 def apply_rated_lines(connection: Connection, lines: list[dict[str, Any]],

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from billing.alerts import list_alerts
 from billing.api import deps
+from billing.api.problems import PERIOD
 
 router = APIRouter(prefix="/v1", tags=["alerts"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["alerts"],
 
 @router.get("/alerts", summary="Alerts raised, newest first")
 def get_alerts(request: Request,
-               period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+               period: str | None = Query(None, pattern=PERIOD),
                team: str | None = None, kind: str | None = None,
                limit: int = Query(500, ge=1, le=5000),
                cursor: int | None = Query(None, ge=1, description="the X-Next-Cursor header "

@@ -10,14 +10,15 @@ from pydantic import BaseModel, Field
 
 from billing import budget_store
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.budgets import BudgetError, budget_from_mapping, period_of
+from billing.registry import load_registry_file
+from billing.teams import UnknownTeam, check_team
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
 FINANCE = [Depends(deps.roles("finance"))]
 READERS = [Depends(deps.roles("finance", "team"))]
 NAME = re.compile(r"[\w .\-@]{1,200}")
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class BudgetBody(BaseModel):
@@ -49,6 +50,11 @@ def put_budget(team: str, period: str, body: BudgetBody, request: Request) -> di
     except BudgetError as exc:
         field = str(exc).split(": ")[1] if str(exc).count(": ") >= 2 else None
         raise Problem(422, "Invalid budget", str(exc), field=field) from None
+    if budget.scope.kind != "customer":
+        try:
+            check_team(engine, load_registry_file(settings.registry), team)
+        except UnknownTeam as exc:
+            raise Problem(404, "Not found", f"{exc}; {exc.hint}", field="team") from None
     _, created = budget_store.set_budget(engine, budget, set_by="api")
     return budget.to_dict() | {"created": created}
 

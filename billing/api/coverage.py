@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.coverage import coverage, spend_coverage
 
 router = APIRouter(prefix="/v1", tags=["coverage"], dependencies=[Depends(deps.require_key)])
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 @router.get("/coverage", dependencies=[Depends(deps.roles("finance"))],

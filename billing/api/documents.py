@@ -1,7 +1,9 @@
 """Statements and invoices of closed periods: lists, one document (its JSON twin), its PDF.
 
-An id that is not a document of the kind asked for is a 404, whatever the reason, so the
-answer never reveals whether someone else's document exists.
+A document is named by its database id or its number (`ST-2026-10-support`,
+`INV-2026-00001`), either with `.pdf` for the PDF. An id or number that is not a document of
+the kind asked for is a 404, whatever the reason, so the answer never reveals whether someone
+else's document exists.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from billing.api import deps
-from billing.api.problems import Problem
-from billing.document_store import get_document, list_documents
+from billing.api.problems import PERIOD, Problem
+from billing.document_store import find_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
 READERS = [Depends(deps.roles("finance", "team"))]
 FINANCE = [Depends(deps.roles("finance"))]
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def _page(request: Request, kinds: str, subject: str, period: str | None, cursor: int | None,
@@ -53,16 +54,17 @@ def customer_invoices(
 
 
 def _document(request: Request, document_id: str, kinds: tuple[str, ...]) -> dict:
-    stem, _, suffix = document_id.partition(".")
-    found = get_document(request.app.state.engine, int(stem)) if stem.isdigit() else None
-    if found is None or found["kind"] not in kinds or suffix not in ("", "pdf"):
+    as_pdf = document_id.endswith(".pdf")
+    reference = document_id.removesuffix(".pdf")
+    found = find_document(request.app.state.engine, reference, kinds) if reference else None
+    if found is None:
         raise Problem(404, "Not found", f"no such document: {document_id}")
     if found["kind"] == "statement":
         try:
             deps.readable_team(request, deps.require_key(request), found["subject"])
         except Problem:
             raise Problem(404, "Not found", f"no such document: {document_id}") from None
-    return found | {"as_pdf": suffix == "pdf"}
+    return found | {"as_pdf": as_pdf}
 
 
 def _respond(found: dict) -> object:
@@ -76,12 +78,17 @@ def _respond(found: dict) -> object:
 
 
 @router.get("/statements/{statement_id}", summary="A statement (JSON), or its PDF with .pdf",
+            description="`statement_id` is the statement's id or its number, such as "
+            "`ST-2026-10-support`; add `.pdf` for the PDF (`ST-2026-10-support.pdf`). A team "
+            "key sees only its own team's statements (another's is a 404).",
             dependencies=READERS)
 def statement(statement_id: str, request: Request) -> object:
     return _respond(_document(request, statement_id, ("statement",)))
 
 
 @router.get("/invoices/{invoice_id}", summary="An invoice or credit note (JSON), or .pdf",
+            description="`invoice_id` is the document's id or its number, such as "
+            "`INV-2026-00001`; add `.pdf` for the PDF (`INV-2026-00001.pdf`).",
             dependencies=FINANCE)
 def invoice(invoice_id: str, request: Request) -> object:
     return _respond(_document(request, invoice_id, ("invoice", "credit_note")))

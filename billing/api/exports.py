@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
 from billing.exports.tables import csv_chunks
 
@@ -23,7 +23,7 @@ CSV_RESPONSE = {200: {"description": "FOCUS 1.2 cost and usage rows, one per rat
             response_class=StreamingResponse, responses=CSV_RESPONSE)
 def export_focus(
     request: Request,
-    period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"]),
+    period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),
     fmt: Literal["csv"] = Query("csv", alias="format",
                                 description="csv (for Parquet: `billing export focus`)"),
     view: Literal["showback", "chargeback"] = Query(

@@ -9,9 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing import budget_store
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.budgets import BudgetError, parse_amount, period_of
-from billing.forecast import ScenarioError, ledger_forecast, parse_scenario, previous_period
+from billing.forecast import (
+    NoBaseUsage,
+    ScenarioError,
+    ledger_forecast,
+    parse_scenario,
+    previous_period,
+)
 
 router = APIRouter(prefix="/v1", tags=["forecast"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -22,7 +28,7 @@ router = APIRouter(prefix="/v1", tags=["forecast"],
 def get_forecast(
     team: str, request: Request,
     use_case: str | None = None,
-    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+    period: str | None = Query(None, pattern=PERIOD,
                                description="where today's drivers come from; default last month"),
     scenario: Annotated[list[str] | None, Query(
         description="NAME=calls:+40%,tokens:9100,rate:0.0042; repeat for more")] = None,
@@ -48,4 +54,6 @@ def get_forecast(
             **overrides)
     except ScenarioError as exc:
         raise Problem(422, "Invalid scenario", str(exc), field="scenario") from None
+    except NoBaseUsage as exc:
+        raise Problem(404, "Not found", f"{exc}; {exc.hint}", field="team") from None
     return result.to_dict() | {"team": team, "use_case": use_case}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.outcomes import ingest_outcomes, unit_economics_for_period
 from billing.overhead import load_pools_file
 from billing.use_cases import load_use_cases_file
@@ -20,7 +20,8 @@ MAX_OUTCOMES = 50_000
     dependencies=[Depends(deps.roles("ingest"))],
     description="Body: a JSON array of `{outcome_id, use_case, occurred_at, accepted, team?, "
                 "quality_score?}`. Idempotent on `outcome_id`; bad rows are listed with the "
-                "field at fault, good rows are kept.",
+                "field at fault, good rows are kept. A use case must be declared "
+                "(BILLING_USE_CASES) or have usage (of the row's team, when it names one).",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"type": "array", "items": {"type": "object"}},
         "example": [{"outcome_id": "t-1001", "use_case": "support-copilot",
@@ -39,14 +40,15 @@ async def post_outcomes(request: Request) -> dict:
                       f"the batch holds {len(rows)} outcomes; send at most {MAX_OUTCOMES:,}")
     settings = request.app.state.settings
     result = await run_in_threadpool(ingest_outcomes, request.app.state.engine, rows,
-                                     zone=settings.zone, source="api")
+                                     zone=settings.zone, source="api",
+                                     use_cases=load_use_cases_file(settings.use_cases))
     return result.to_dict()
 
 
 @router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case",
             dependencies=[Depends(deps.roles("finance", "team"))])
 def get_unit_economics(request: Request,
-                       period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                       period: str = Query(..., pattern=PERIOD),
                        team: str | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
     settings = request.app.state.settings

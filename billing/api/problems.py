@@ -10,6 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+# What a parameter of each shared pattern must be, in words (not the regular expression)
+WRITTEN_AS = {PERIOD: "a month written YYYY-MM, such as 2026-10",
+              DAY: "a date written YYYY-MM-DD, such as 2026-10-05"}
+LOCATIONS = ("body", "query", "path", "header")
 
 
 class Problem(Exception):
@@ -54,10 +60,9 @@ def install(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {}
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        where = ".".join(str(part) for part in first.get("loc", ()) if part not in LOCATIONS)
         return problem_response(
-            422, "Invalid request", f"{where or 'request'}: {first.get('msg', 'invalid')}",
-            field=where or None,
+            422, "Invalid request", _message(first, where), field=where or None,
             errors=[{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
                     for e in errors],
         )
@@ -67,6 +72,14 @@ def install(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
         return problem_response(exc.status_code, titles.get(exc.status_code, "Error"),
                                 str(exc.detail), headers=getattr(exc, "headers", None))
+
+
+def _message(error: dict[str, Any], where: str) -> str:
+    """A validation error in words: a shared pattern says what it expects, not its regex."""
+    written_as = WRITTEN_AS.get((error.get("ctx") or {}).get("pattern", ""))
+    if error.get("type") == "string_pattern_mismatch" and written_as:
+        return f"{where} must be {written_as}"
+    return f"{where or 'request'}: {error.get('msg', 'invalid')}"
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -7,7 +7,7 @@ import re
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import DAY, PERIOD, Problem
 from billing.overhead import load_pools_file
 from billing.showback import BadGrouping, NoUsage, showback, showback_grouped
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["showback"],
             dependencies=[Depends(deps.team_path)])
 def get_showback(
     team: str, request: Request,
-    period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"]),
+    period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),
     group_by: str | None = Query(
         None, examples=["use_case,model"],
         description="comma-separated: use_case, model, tier, customer, environment, day. "
@@ -27,7 +27,7 @@ def get_showback(
                     "the statement), with overhead and total"),
     use_case: str | None = None, model: str | None = None, tier: str | None = None,
     customer: str | None = None, environment: str | None = None,
-    day: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    day: str | None = Query(None, pattern=DAY),
 ) -> dict:
     settings = request.app.state.settings
     if not re.fullmatch(r"[\w .\-]{1,200}", team):

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing import budget_store
 from billing.api import deps
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.api_keys import Principal
 from billing.budgets import period_of
 from billing.overhead import load_pools_file
@@ -22,7 +22,6 @@ from billing.trends import MAX_MONTHS, team_trends
 from billing.use_cases import load_use_cases_file
 
 router = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(deps.require_key)])
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 READERS = ("finance", "team")
 
 

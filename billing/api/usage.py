@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -49,6 +51,29 @@ def _too_large(what: str) -> Problem:
                    "50,000 events per request, in several requests")
 
 
+def _refuse_an_object_or_broken_json(body: str) -> None:
+    """A JSON body that starts with `{`: one object is not a batch; text that is not JSON
+    (and not NDJSON either) is malformed, said with its line and column."""
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as exc:
+        first_line = body.split("\n", 1)[0]
+        if "\n" in body.strip() and _is_json_object(first_line):
+            return  # NDJSON sent as application/json: read line by line
+        raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {exc.msg} at line "
+                      f"{exc.lineno}, column {exc.colno}") from None
+    if "\n" not in body.strip():
+        raise Problem(400, "Not a batch",
+                      "the body is a single JSON object; wrap it in an array: [ {...} ]")
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False
+
+
 @router.post(
     "/usage",
     response_model=UsageBatchResult,
@@ -90,10 +115,8 @@ async def post_usage(request: Request) -> UsageBatchResult:
     stripped = text.lstrip()
     if not stripped:
         raise Problem(400, "Empty batch", "the body holds no events; send a JSON array or NDJSON")
-    if "json" in content_type and "ndjson" not in content_type and stripped[0] == "{" \
-            and "\n" not in stripped.strip():
-        raise Problem(400, "Not a batch",
-                      "the body is a single JSON object; wrap it in an array: [ {...} ]")
+    if "json" in content_type and "ndjson" not in content_type and stripped[0] == "{":
+        _refuse_an_object_or_broken_json(stripped)
     rows = list(read_native(text.splitlines()))
     if len(rows) == 1 and rows[0].data is None and stripped[0] == "[":
         raise Problem(400, "Malformed JSON", rows[0].error or "the body is not valid JSON")

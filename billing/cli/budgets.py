@@ -17,10 +17,12 @@ from billing.budgets import Budget, BudgetError, Scope, parse_amount, parse_thre
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
 from billing.cli.ledger import check_period
 from billing.config import Settings
-from billing.forecast import Forecast, ScenarioError, ledger_forecast, parse_scenario
+from billing.forecast import Forecast, NoBaseUsage, ScenarioError, ledger_forecast, parse_scenario
 from billing.forecast import previous_period as previous
 from billing.outcomes import OutcomeError, ingest_outcomes_file, unit_economics_for_period
 from billing.overhead import PoolError, load_pools_file
+from billing.registry import RegistryError, load_registry_file
+from billing.teams import UnknownTeam, check_team
 from billing.use_cases import UseCaseError, load_use_cases_file
 from billing.webhooks import DeliveryReport, deliver_pending
 
@@ -58,6 +60,16 @@ def _now_period(config: Settings, period: str | None) -> str:
     return period_of(datetime.now(UTC), config.zone)
 
 
+def _known_team(config: Settings, engine, team: str) -> None:  # noqa: ANN001
+    """Fail, saying what to do, unless the registry lists the team or it has usage."""
+    try:
+        check_team(engine, load_registry_file(config.registry), team)
+    except RegistryError as exc:
+        fail(str(exc), code=2)
+    except UnknownTeam as exc:
+        fail(str(exc), exc.hint, code=2)
+
+
 def budgets_set(
     team: str = TEAM,
     period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
@@ -91,6 +103,8 @@ def budgets_set(
         budget = Budget(scope, period, parse_amount(amount), chosen.upper(),
                         parse_thresholds(thresholds), parse_amount(warn_percent, "warn_percent"),
                         hard_cap)
+        if scope.kind != "customer":
+            _known_team(config, engine, team)
         _, created = budget_store.set_budget(engine, budget, set_by=getpass.getuser())
     except BudgetError as exc:
         fail(str(exc), code=2)
@@ -175,6 +189,7 @@ def budgets_status(
     config = settings()
     period = _now_period(config, period)
     engine = ready_engine(config)
+    _known_team(config, engine, team)
     result = budget_store.gateway_status(engine, team, period, use_case=use_case,
                                          customer=customer).to_dict()
     if as_json:
@@ -198,8 +213,9 @@ def outcomes_ingest(
     config = settings()
     engine = ready_engine(config)
     try:
-        result = ingest_outcomes_file(engine, file, zone=config.zone)
-    except OutcomeError as exc:
+        result = ingest_outcomes_file(engine, file, zone=config.zone,
+                                      use_cases=load_use_cases_file(config.use_cases))
+    except (OutcomeError, UseCaseError) as exc:
         fail(str(exc), code=2)
     if as_json:
         emit_json(result.to_dict())
@@ -285,6 +301,8 @@ def forecast_command(
             **overrides)
     except (ScenarioError, BudgetError) as exc:
         fail(str(exc), code=2)
+    except NoBaseUsage as exc:
+        fail(str(exc), exc.hint, code=2)
     if as_json:
         emit_json(result.to_dict() | {"team": team, "use_case": use_case})
         return

@@ -34,15 +34,20 @@ def expect(allowed: tuple[str, ...], team_scoped: bool = False) -> dict[str, obj
     return result
 
 
-# (method, path, body, allowed roles, team-scoped); {statement} is support's statement id
+# (method, path, body, allowed roles, team-scoped); {statement} is support's statement id,
+# {invoice} and {invoice_number} acme's invoice id and number
 ENDPOINTS = [
     ("GET", "/v1/showback/support?period=2026-10", None, ("finance", "team"), True),
     ("GET", "/v1/teams/support/statements", None, ("finance", "team"), True),
     ("GET", "/v1/statements/{statement}", None, ("finance", "team"), True),
     ("GET", "/v1/statements/{statement}.pdf", None, ("finance", "team"), True),
+    ("GET", "/v1/statements/ST-2026-10-support", None, ("finance", "team"), True),
+    ("GET", "/v1/statements/ST-2026-10-support.pdf", None, ("finance", "team"), True),
     ("GET", "/v1/customers/acme/invoices", None, ("finance",), False),
     ("GET", "/v1/invoices/{invoice}", None, ("finance",), False),
     ("GET", "/v1/invoices/{invoice}.pdf", None, ("finance",), False),
+    ("GET", "/v1/invoices/{invoice_number}", None, ("finance",), False),
+    ("GET", "/v1/invoices/{invoice_number}.pdf", None, ("finance",), False),
     ("GET", "/v1/budgets/support/status?period=2026-10", None,
      ("finance", "team", "gateway"), True),
     ("PUT", "/v1/budgets/support/2026-11", {"amount": "100.00"}, ("finance",), False),
@@ -77,7 +82,8 @@ def world(month, close_settings):  # noqa: ANN001, ANN201
                                headers={"Authorization": f"Bearer {keys['finance']}"}).json()
         invoice = client.get("/v1/customers/acme/invoices",
                              headers={"Authorization": f"Bearer {keys['finance']}"}).json()
-        ids = {"statement": statement["data"][0]["id"], "invoice": invoice["data"][0]["id"]}
+        ids = {"statement": statement["data"][0]["id"], "invoice": invoice["data"][0]["id"],
+               "invoice_number": invoice["data"][0]["number"]}
         yield client, keys, ids
 
 

@@ -76,3 +76,29 @@ def test_alerts_page_with_a_cursor(client, engine):
     second = client.get(f"/v1/alerts?limit=2&cursor={cursor}", headers=AUTH)
     assert [a["message"] for a in second.json()] == ["m0"]
     assert "X-Next-Cursor" not in second.headers
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/v1/showback/support?period=2026-13", "period"),
+    ("/v1/coverage?period=oct", "period"),
+    ("/v1/budgets?period=2026-1", "period"),
+    ("/v1/budgets/support/status?period=202610", "period"),
+    ("/v1/forecast/support?period=10-2026", "period"),
+    ("/v1/alerts?period=x", "period"),
+    ("/v1/export/focus?period=2026", "period"),
+    ("/v1/teams/support/statements?period=2026-00", "period"),
+    ("/v1/trends/support?until=2026-1x", "until"),
+])
+def test_a_bad_period_says_how_to_write_one(client, path, field):
+    response = client.get(path, headers=AUTH)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["field"] == field
+    assert problem["detail"] == f"{field} must be a month written YYYY-MM, such as 2026-10"
+
+
+def test_a_bad_budget_period_in_the_path_says_how_to_write_one(client):
+    response = client.put("/v1/budgets/support/2026-13", json={"amount": "10.00"}, headers=AUTH)
+    assert response.status_code == 422 and response.json()["field"] == "period"
+    assert "a month written YYYY-MM, such as 2026-10" in response.json()["detail"]

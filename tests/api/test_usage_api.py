@@ -80,6 +80,9 @@ def test_wrong_types_in_an_array_are_per_row_errors(client):
         ("", 400, "no events"),
         ("[]", 400, "no events"),
         (json.dumps(_event(1)), 400, "wrap it in an array"),
+        ('{"oops":', 400, "not valid JSON: Expecting value at line 1, column 9"),
+        ('{\n  "event_id": "x",\n  "oops"', 400, "not valid JSON: Expecting ':' delimiter "
+         "at line 3, column 9"),
     ],
 )
 def test_malformed_or_empty_bodies_are_clear_problems(client, engine, body, status, words):

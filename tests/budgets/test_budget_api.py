@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from budget_support import event
 from fastapi.testclient import TestClient
@@ -12,8 +14,10 @@ AUTH = {"Authorization": "Bearer test-key"}
 
 
 @pytest.fixture
-def client(engine, settings):  # noqa: ANN001
-    with TestClient(create_app(settings)) as client:
+def client(engine, settings, tmp_path):  # noqa: ANN001
+    # support is budgeted before its first usage, so the registry lists it
+    (tmp_path / "registry.yaml").write_text("teams:\n  support: {owner: Dana Lee}\n")
+    with TestClient(create_app(replace(settings, registry=tmp_path / "registry.yaml"))) as client:
         yield client
 
 
@@ -91,3 +95,27 @@ def test_forecast_over_http(client, usage):
         ("today", "30.00", "0.00"), ("growth", "42.00", "12.00"), ("levers", "53.51", "23.51")]
     bad = client.get("/v1/forecast/support", headers=AUTH, params={"scenario": "oops"})
     assert bad.status_code == 422 and bad.json()["field"] == "scenario"
+
+
+def test_unknown_teams_and_use_cases_are_problems(client, usage):
+    usage([event("u1", "2026-10-03", team="search", use_case="chat")])
+    put = client.put("/v1/budgets/nosuch/2026-11", headers=AUTH,
+                     json={"amount": "10.00", "currency": "USD"})
+    assert put.status_code == 404 and put.json()["field"] == "team"
+    assert put.headers["content-type"] == "application/problem+json"
+    assert "no team named 'nosuch'" in put.json()["detail"]
+    assert client.put("/v1/budgets/search/2026-11", headers=AUTH,
+                      json={"amount": "10.00", "currency": "USD"}).status_code == 200
+    forecast = client.get("/v1/forecast/nosuch?period=2026-10", headers=AUTH)
+    assert forecast.status_code == 404 and forecast.json()["field"] == "team"
+    assert client.get("/v1/forecast/search?period=2026-10", headers=AUTH).status_code == 200
+    outcomes = client.post("/v1/outcomes", headers=AUTH, json=[
+        {"outcome_id": "x1", "use_case": "chat", "occurred_at": "2026-10-09T00:00:00Z",
+         "accepted": True},
+        {"outcome_id": "x2", "use_case": "nosuch-uc", "occurred_at": "2026-10-09T00:00:00Z",
+         "accepted": True},
+        {"outcome_id": "x3", "use_case": "chat", "team": "support",
+         "occurred_at": "2026-10-09T00:00:00Z", "accepted": True}]).json()
+    assert (outcomes["accepted"], outcomes["rejected"]) == (1, 2)
+    assert [(e["index"], e["field"]) for e in outcomes["errors"]] == [
+        (1, "use_case"), (2, "use_case")]

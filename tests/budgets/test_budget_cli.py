@@ -19,6 +19,8 @@ def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
     for name in ("BILLING_ATTRIBUTION_RULES", "BILLING_OVERHEAD_POOLS", "BILLING_USE_CASES"):
         monkeypatch.setenv(name, str(tmp_path / "none.yaml"))
     monkeypatch.delenv("BILLING_WEBHOOK_URLS", raising=False)
+    (tmp_path / "registry.yaml").write_text("teams:\n  support: {owner: Dana Lee}\n")
+    monkeypatch.setenv("BILLING_REGISTRY", str(tmp_path / "registry.yaml"))
     return tmp_path
 
 
@@ -53,6 +55,34 @@ def test_budget_set_list_status(env, usage):
     bad = runner.invoke(app, ["budgets", "set", "--team", "x", "--period", "2026-11",
                               "--amount", "lots", "--currency", "USD"])
     assert bad.exit_code == 2 and "amount" in bad.output
+
+
+def test_unknown_teams_are_errors_that_say_what_to_do(env, usage):
+    usage([event("k1", "2026-10-03", team="search")])
+    typo = runner.invoke(app, ["budgets", "set", "--team", "nosuch", "--period", "2026-11",
+                               "--amount", "10.00", "--currency", "USD"])
+    assert typo.exit_code == 2 and "no team named 'nosuch'" in typo.output
+    assert "registry" in typo.output
+    assert runner.invoke(app, ["budgets", "status", "--team", "nosuch"]).exit_code == 2
+    # known: in the registry before its first usage (support), or with usage (search)
+    for team in ("support", "search"):
+        assert _json(["budgets", "set", "--team", team, "--period", "2026-11",
+                      "--amount", "10.00", "--currency", "USD"])["created"] is True
+    forecast = runner.invoke(app, ["forecast", "--team", "nosuch", "--period", "2026-10"])
+    assert forecast.exit_code == 2 and "no rated usage in 2026-10" in forecast.output
+    assert _json(["forecast", "--team", "search", "--period", "2026-10"])["scenarios"]
+    outcomes = env / "outcomes.jsonl"
+    outcomes.write_text("\n".join(json.dumps({
+        "outcome_id": name, "use_case": use_case, "occurred_at": "2026-10-09T00:00:00Z",
+        "accepted": True}) for name, use_case in (("g1", "chat"), ("b1", "nosuch-uc"))) + "\n")
+    usage([event("k2", "2026-10-03", team="search", use_case="chat")])
+    result = runner.invoke(app, ["outcomes", "ingest", str(outcomes), "--json"])
+    assert result.exit_code == 0
+    ingested = json.loads(result.stdout)
+    assert (ingested["accepted"], ingested["rejected"]) == (1, 1)
+    [error] = ingested["errors"]
+    assert (error["index"], error["outcome_id"], error["field"]) == (1, "b1", "use_case")
+    assert "'nosuch-uc' is unknown" in error["message"]
 
 
 def test_budgets_load_yaml(env):

@@ -205,3 +205,25 @@ budgets:
     with pytest.raises(budgets.BudgetError, match="period"):
         budgets.load_budgets("budgets:\n  - {team: a, period: '2026-13', amount: '5'}\n",
                              "b.yaml", {"team": "USD"})
+
+
+def test_unpriced_usage_of_many_teams_names_no_team_and_says_provider_and_card(engine, usage):
+    usage([event("m1", "2026-11-03", model="mystery", team="a", provider="openai"),
+           event("m2", "2026-11-03", model="mystery", team="b", provider="openai"),
+           event("m3", "2026-11-04", model="mystery", team="a", provider="openai")])
+    [alert] = [a for a in list_alerts(engine, kind="unpriced") if a["details"]["view"] ==
+               "showback"]
+    assert alert["team"] is None and alert["details"]["teams"] == ["a", "b"]
+    assert alert["dedupe_key"] == "unpriced:2026-11:showback:openai:mystery"
+    assert alert["message"].startswith(
+        "3 requests of model mystery (provider openai) in 2026-11 are unpriced in the "
+        "showback view: ")
+    assert "Add the model to card " in alert["message"]
+    assert "re-rate the period" in alert["message"]
+
+
+def test_unpriced_usage_of_one_team_is_that_teams_alert(engine, usage):
+    usage([event("o1", "2026-11-03", model="mystery", team="a")])
+    showback = [a for a in list_alerts(engine, kind="unpriced")
+                if a["details"]["view"] == "showback"]
+    assert [a["team"] for a in showback] == ["a"]

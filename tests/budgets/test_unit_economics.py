@@ -26,7 +26,7 @@ from billing.outcomes import (
 )
 from billing.overhead import load_pools
 from billing.unit_economics import NO_ACCEPTED, UnitEconomics, compare
-from billing.use_cases import UseCaseError, load_use_cases
+from billing.use_cases import UseCase, UseCaseError, load_use_cases
 
 POOLS = load_pools("""
 pools:
@@ -90,19 +90,20 @@ def test_outcomes_are_idempotent_and_bad_rows_say_why(engine, tmp_path):
             {"outcome_id": "c", "use_case": "u", "occurred_at": "2026-11-01T00:00:00Z",
              "accepted": "maybe"},
             {"use_case": "u", "occurred_at": "2026-11-01T00:00:00Z", "accepted": False}]
-    first = ingest_outcomes(engine, rows, zone=UTC)
+    declared = {"u": UseCase("u", None, None, "", None)}
+    first = ingest_outcomes(engine, rows, zone=UTC, use_cases=declared)
     assert (first.accepted, first.duplicates, first.rejected) == (1, 0, 3)
     assert [(e.index, e.field) for e in first.errors] == [
         (1, "occurred_at"), (2, "accepted"), (3, "outcome_id")]
-    again = ingest_outcomes(engine, rows[:1] * 2, zone=UTC)
+    again = ingest_outcomes(engine, rows[:1] * 2, zone=UTC, use_cases=declared)
     assert (again.accepted, again.duplicates) == (0, 2)
     csv_file = tmp_path / "outcomes.csv"
     csv_file.write_text("outcome_id,use_case,occurred_at,accepted\n"
                         "d,u,2026-11-02T00:00:00Z,true\ne,u,2026-11-02T00:00:00Z,false\n")
-    assert ingest_outcomes_file(engine, csv_file, zone=UTC).accepted == 2
+    assert ingest_outcomes_file(engine, csv_file, zone=UTC, use_cases=declared).accepted == 2
     lines = tmp_path / "outcomes.jsonl"
     lines.write_text("\n".join(json.dumps(r) for r in rows[:1]) + "\n")
-    assert ingest_outcomes_file(engine, lines, zone=UTC).duplicates == 1
+    assert ingest_outcomes_file(engine, lines, zone=UTC, use_cases=declared).duplicates == 1
 
 
 def test_overhead_split_over_use_cases_keeps_the_unattributed_share():

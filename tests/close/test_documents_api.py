@@ -45,9 +45,25 @@ def test_invoice_pages_with_a_cursor(client):
     assert first["data"][0]["number"].startswith("INV-2026-")
 
 
+def test_documents_by_number_as_by_id(client):
+    statement = client.get("/v1/teams/support/statements", headers=AUTH).json()["data"][0]
+    invoice = client.get("/v1/customers/acme/invoices", headers=AUTH).json()["data"][0]
+    for route, document in (("statements", statement), ("invoices", invoice)):
+        by_id = client.get(f"/v1/{route}/{document['id']}", headers=AUTH).json()
+        by_number = client.get(f"/v1/{route}/{document['number']}", headers=AUTH)
+        assert by_number.status_code == 200 and by_number.json() == by_id
+        pdf = client.get(f"/v1/{route}/{document['number']}.pdf", headers=AUTH)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+    assert client.get(f"/v1/invoices/{statement['number']}", headers=AUTH).status_code == 404
+    assert client.get(f"/v1/statements/{invoice['number']}", headers=AUTH).status_code == 404
+    assert client.get("/v1/statements/ST-2026-10-nosuch", headers=AUTH).status_code == 404
+
+
 @pytest.mark.parametrize("path", [
     "/v1/statements/999999", "/v1/statements/..%2F..%2Fetc%2Fpasswd", "/v1/invoices/1.exe",
-    "/v1/statements/abc.pdf",
+    "/v1/statements/abc.pdf", "/v1/statements/.pdf", "/v1/statements/99999999999999999999999",
+    "/v1/statements/ST-2026-10-support.exe",
 ])
 def test_unknown_or_odd_document_ids_are_404(client, path):
     response = client.get(path, headers=AUTH)
