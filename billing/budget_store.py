@@ -8,7 +8,7 @@ ledger. The decisions themselves are `billing.budgets`, pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -287,8 +287,16 @@ def default_currencies(engine: Engine, team_card: str, customer_card: str) -> di
 
 
 def load_budgets_into(engine: Engine, text: str, source: str, *, team_card: str,
-                      customer_card: str, set_by: str = "") -> list[tuple[Budget, bool]]:
-    """Set every budget of a YAML document (all checked first, so a bad entry sets none)."""
+                      customer_card: str, set_by: str = "",
+                      check_team: Callable[[str], None] | None = None
+                      ) -> list[tuple[Budget, bool]]:
+    """Set every budget of a YAML document (all checked first, so a bad entry sets none).
+
+    `check_team` raises for a team nobody knows, so a typo in the file sets no budget.
+    """
     parsed = budgets.load_budgets(text, source,
                                   default_currencies(engine, team_card, customer_card))
+    for budget in parsed:
+        if check_team is not None and budget.scope.team:
+            check_team(budget.scope.team)
     return [set_budget(engine, budget, set_by=set_by) for budget in parsed]

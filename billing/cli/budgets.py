@@ -129,11 +129,15 @@ def budgets_load(
         fail(f"no budgets file at {path}", "pass a file, or set BILLING_BUDGETS", code=2)
     engine = ready_engine(config)
     try:
+        registry = load_registry_file(config.registry)
         results = budget_store.load_budgets_into(
             engine, path.read_text(encoding="utf-8"), str(path), team_card=config.team_card,
-            customer_card=config.customer_card, set_by=getpass.getuser())
-    except BudgetError as exc:
+            customer_card=config.customer_card, set_by=getpass.getuser(),
+            check_team=lambda team: check_team(engine, registry, team))
+    except (BudgetError, RegistryError) as exc:
         fail(str(exc), code=2)
+    except UnknownTeam as exc:
+        fail(f"{path}: {exc}; no budget was set", exc.hint, code=2)
     if as_json:
         emit_json([budget.to_dict() | {"created": created} for budget, created in results])
         return

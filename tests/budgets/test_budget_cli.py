@@ -87,11 +87,23 @@ def test_unknown_teams_are_errors_that_say_what_to_do(env, usage):
 
 def test_budgets_load_yaml(env):
     path = env / "budgets.yaml"
-    path.write_text('budgets:\n  - {team: a, period: "2026-11", amount: "10", currency: EUR}\n'
-                    '  - {team: a, use_case: u, period: "2026-11", amount: "5", currency: EUR}\n')
+    path.write_text('budgets:\n  - {team: support, period: "2026-11", amount: "10", '
+                    'currency: EUR}\n  - {team: support, use_case: u, period: "2026-11", '
+                    'amount: "5", currency: EUR}\n')
     assert len(_json(["budgets", "load", str(path)])) == 2
     assert [b["scope_key"] for b in _json(["budgets", "list", "--period", "2026-11"])] == [
-        "a", "a/u"]
+        "support", "support/u"]
+
+
+def test_budgets_load_sets_none_when_a_team_is_unknown(env):
+    path = env / "budgets.yaml"
+    path.write_text('budgets:\n  - {team: support, period: "2026-12", amount: "10", '
+                    'currency: EUR}\n  - {team: suport, period: "2026-12", amount: "5", '
+                    'currency: EUR}\n')
+    result = runner.invoke(app, ["budgets", "load", str(path)])
+    assert result.exit_code == 2 and "'suport'" in result.output
+    assert "no budget was set" in result.output
+    assert _json(["budgets", "list", "--period", "2026-12"]) == []
 
 
 def test_outcomes_forecast_and_alerts_check(env, usage):
