@@ -13,7 +13,16 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from billing.bulk_ingest import can_split, ingest_file_parallel
-from billing.cli.console import JSON_OPTION, emit_json, err, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    err,
+    fail,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.formats import FORMATS, guess_format
@@ -222,7 +231,7 @@ def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None
     table.add_section()
     table.add_row("total", "", f"{report.requests:,}", "", "", "", _millions(report.tokens),
                   "100%", style="bold")
-    out.print(table)
+    print_table(table)
     out.print(
         f"Attribution coverage {report.period}: "
         f"team on [bold]{report.team_token_share:.2%}[/] of tokens and "
@@ -265,12 +274,19 @@ def quarantine_list(
         return
     table = Table(title=f"Quarantine ({status})", title_justify="left")
     for name in ("id", "source", "row", "event_id", "field", "reason", "seen"):
-        table.add_column(name)
+        table.add_column(name, justify="right" if name in ("id", "row", "seen") else "left")
     for row in rows:
-        table.add_row(str(row["id"]), os.path.basename(row["source"]), str(row["row"]),
+        table.add_row(str(row["id"]), source_name(row["source"]), f"{row['row']:,}",
                       row["event_id"] or "", row["field"] or "record", row["message"],
-                      str(row["seen_count"]))
-    out.print(table)
+                      f"{row['seen_count']:,}")
+    print_table(table, wrap=("reason",), optional=("seen", "field"))
+
+
+def source_name(source: str) -> str:
+    """A quarantined row's file, without its folder; a part of a file split for parallel
+    ingest goes on a second line."""
+    name, _, part = os.path.basename(source).partition(" (")
+    return f"{name}\n({part}" if part else name
 
 
 def _parse_change(text: str) -> tuple[str, object]:
