@@ -9,6 +9,7 @@ from typing import IO
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -26,7 +27,7 @@ from billing.cli.console import (
 from billing.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.formats import FORMATS, guess_format
-from billing.metering import IngestResult, ingest_lines, replay_quarantine
+from billing.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
 from billing.quarantine import QuarantineError, discard_row, fix_row, list_rows
 from billing.ratecard_registry import PublishRefused, publish_shipped
 from ratecards import CardValidationError
@@ -125,13 +126,29 @@ def ingest(
     for result in results:
         _print_result(result)
     if replayed:
-        out.print(
-            f"Replay: {replayed.examined} quarantined rows examined, {replayed.replayed} now "
-            f"accepted, {replayed.superseded} superseded, {replayed.still_rejected} still rejected."
-        )
-        for error in replayed.errors[:10]:
-            out.print(f"  row {error.row} [{error.field or 'record'}]: {error.message}",
-                      highlight=False, markup=False)
+        print_replay(replayed)
+    elif replay:
+        out.print("Replay: no pending rows in the quarantine.")
+
+
+def print_replay(replayed: ReplayResult) -> None:
+    out.print(
+        f"Replay: {replayed.examined:,} quarantined rows examined, {replayed.replayed:,} now "
+        f"accepted, {replayed.duplicates:,} already in the ledger (duplicates), "
+        f"{replayed.superseded:,} superseded, {replayed.still_rejected:,} still rejected.",
+        highlight=False,
+    )
+    for error in replayed.errors[:10]:
+        event = f" event {error.event_id}" if error.event_id else ""
+        out.print(f"  quarantine {error.quarantine_id}: {os.path.basename(error.source or '?')} "
+                  f"row {error.row:,}{event} [{error.field or 'record'}]: {error.message}",
+                  highlight=False, markup=False)
+    if replayed.still_rejected > 10:
+        out.print(f"  ... and {replayed.still_rejected - 10:,} more; see "
+                  "`billing quarantine list`", highlight=False)
+    if replayed.still_rejected:
+        out.print("  Correct a row with `billing quarantine fix ID --set FIELD=VALUE`, or drop "
+                  "it with `billing quarantine discard ID`.", highlight=False)
 
 
 def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestResult:  # noqa: ANN001
@@ -315,24 +332,40 @@ def quarantine_fix(
     except QuarantineError as exc:
         fail(str(exc), code=2)
     result = replay_quarantine(engine, zone=config.zone, row_ids=[row_id])
+    outcome = ("accepted" if result.replayed else "duplicate" if result.duplicates
+               else "superseded" if result.superseded else "rejected")
     if as_json:
-        emit_json({"row": row_id, "raw": raw, "replay": result.to_dict()})
-        return
-    if result.replayed:
+        emit_json({"row": row_id, "outcome": outcome, "raw": raw, "replay": result.to_dict()})
+    elif outcome == "accepted":
         out.print(f"Row {row_id} fixed and accepted into the ledger.")
-    else:
-        error = result.errors[0] if result.errors else None
-        reason = f"[{error.field or 'record'}] {error.message}" if error else "see the list"
-        out.print(f"Row {row_id} fixed but still rejected: {reason}", highlight=False,
-                  markup=False)
+    elif outcome == "duplicate":
+        out.print(f"Row {row_id} fixed, but it is now identical to an event already in the "
+                  "ledger: a duplicate, not added again. It is resolved (status superseded).",
+                  highlight=False)
+    elif outcome == "superseded":
+        out.print(f"Row {row_id} is still rejected, but its event_id is already in the ledger "
+                  "from another copy; it is resolved (status superseded).", highlight=False)
+    if outcome != "rejected":
+        return
+    error = result.errors[0] if result.errors else None
+    reason = f"[{error.field or 'record'}] {error.message}" if error else "see the list"
+    if as_json:
+        raise typer.Exit(1)
+    fail(f"row {row_id} fixed but still rejected: {escape(reason)}",
+         f"correct it again with `billing quarantine fix {row_id} --set FIELD=VALUE`, or drop it "
+         f"with `billing quarantine discard {row_id}`")
 
 
 def quarantine_discard(
     row_id: int = typer.Argument(..., help="The quarantined row's id."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Mark a quarantined row as dropped on purpose (it stays on record)."""
     try:
         discard_row(ready_engine(settings()), row_id)
     except QuarantineError as exc:
         fail(str(exc), code=2)
+    if as_json:
+        emit_json({"row": row_id, "status": "discarded"})
+        return
     out.print(f"Row {row_id} discarded; it stays in the quarantine with status discarded.")
