@@ -197,8 +197,8 @@ def _print_result(result: IngestResult) -> None:
                       highlight=False, markup=False)
         if result.rejected > 10:
             out.print(f"  ... and {result.rejected - 10:,} more; see `billing quarantine list`")
-        out.print("  Rejected rows are kept in quarantine: fix the cause, then run "
-                  "`billing ingest --replay-quarantine`.")
+        out.print("  Rejected rows wait in quarantine: fix the cause, then run\n"
+                  "  `billing ingest --replay-quarantine`.")
 
 
 def coverage_command(
@@ -248,29 +248,32 @@ def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None
     table.add_section()
     table.add_row("total", "", f"{report.requests:,}", "", "", "", _millions(report.tokens),
                   "100%", style="bold")
-    print_table(table)
+    print_table(table, optional=("cached", "input", "output"))
     out.print(
-        f"Attribution coverage {report.period}: "
-        f"team on [bold]{report.team_token_share:.2%}[/] of tokens and "
-        f"{report.team_request_share:.2%} of requests; team and use case on "
-        f"{report.use_case_token_share:.2%} of tokens.", highlight=False,
+        f"Attribution coverage {report.period}: team on [bold]{report.team_token_share:.2%}[/] "
+        f"of tokens, {report.team_request_share:.2%} of requests;\n"
+        f"team and use case on {report.use_case_token_share:.2%} of tokens.", highlight=False,
     )
     if spend is not None:
         out.print(
-            f"Rated spend {spend.spend.quantize(Decimal('0.01')):,} {spend.currency}: "
-            f"team and use case on [bold]{spend.share(spend.team_before_rules):.2%}[/] from the "
-            f"events alone, [bold]{spend.share(spend.team_after_rules):.2%}[/] after "
-            "attribution rules.", highlight=False,
+            f"Rated spend {spend.spend.quantize(Decimal('0.01')):,} {spend.currency}: team and "
+            f"use case on [bold]{spend.share(spend.team_before_rules):.2%}[/] from the events,\n"
+            f"[bold]{spend.share(spend.team_after_rules):.2%}[/] after attribution rules.",
+            highlight=False,
         )
     else:
         out.print("Spend coverage appears after `billing rate`.")
     if report.top_unattributed:
-        out.print("Largest unattributed sources (write an attribution rule for these):")
+        sources = Table(title="Largest unattributed sources (write attribution rules for these)",
+                        title_justify="left")
+        for name in ("provider", "project", "model", "tokens", "requests"):
+            sources.add_column(name, justify="right" if name in ("tokens", "requests")
+                               else "left")
         for source in report.top_unattributed:
-            project = f" project {source['provider_project']}" if source["provider_project"] else ""
-            out.print(f"  {source['provider'] or '?'}{project} / {source['model']}: "
-                      f"{source['tokens']:,} tokens, {source['requests']:,} requests",
-                      highlight=False)
+            sources.add_row(source["provider"] or "?", source["provider_project"] or "",
+                            source["model"], f"{source['tokens']:,}",
+                            f"{source['requests']:,}")
+        print_table(sources, optional=("project",))
 
 
 def quarantine_list(

@@ -123,3 +123,16 @@ def test_replay_names_the_file_and_quarantine_id_and_discard_has_json(env, tmp_p
     discarded = runner.invoke(app, ["quarantine", "discard", str(rows["one"]), "--json"])
     assert discarded.exit_code == 0
     assert json.loads(discarded.stdout) == {"row": rows["one"], "status": "discarded"}
+
+
+def test_demo_reads_well_at_80_columns(env, tmp_path, monkeypatch):
+    monkeypatch.setenv("BILLING_DOCUMENTS_DIR", str(tmp_path / "documents"))
+    result = runner.invoke(app, ["demo", "--events", "3000", "--dir", str(tmp_path / "d")],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  (no card prices these: listed as unpriced, never priced at 0)" in lines
+    ours = [line for line in lines if not line.startswith("  row ")
+            and str(tmp_path) not in line]              # rejected rows quote data; paths
+    assert max(len(line.rstrip()) for line in ours) <= 80
+    assert "…" not in result.output
