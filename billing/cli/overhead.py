@@ -124,8 +124,9 @@ def set_command(
     if as_json:
         emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool)})
         return
-    out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {pool.amount:,} "
-              f"{pool.currency}, by {pool.driver}, {pool.treatment}.")
+    amount = money(pool.amount, pool.currency, code=True)
+    out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {amount}, by "
+              f"{pool.driver}, {pool.treatment}.")
 
 
 @overhead_app.command("remove")
