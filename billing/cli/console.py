@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
-from billing.money import minor_unit
+from billing.money import round_line
 
 PIPE_WIDTH = 110  # when no stream is a terminal and COLUMNS is not set
 WRAP_MIN_WIDTH = 16  # a free-text column is never narrower, so its words stay readable
@@ -59,8 +59,9 @@ JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON in
 
 
 def money(amount: Decimal | str, currency: str, *, code: bool = False) -> str:
-    """An amount for people: the currency's minor units, thousands separators (1,338.31)."""
-    value = Decimal(amount).quantize(minor_unit(currency))
+    """An amount for people: half-up to the currency's minor unit, with thousands separators
+    (1,338.31)."""
+    value = round_line(Decimal(amount), currency)
     return f"{value:,}" + (f" {currency}" if code else "")
 
 
