@@ -331,7 +331,7 @@ def print_forecast(result: Forecast, who: str) -> None:
                       ("+" if row.change >= 0 else "") + money(row.change, result.currency),
                       "" if row.change_percent is None
                       else ("+" if row.change_percent >= 0 else "") + percent(row.change_percent))
-    print_table(table)
+    print_table(table, optional=("rate / 1k",))
 
 
 def alerts_list(

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
@@ -94,20 +95,37 @@ def print_table(table: Table, *, wrap: tuple[str, ...] = (),
         else:
             column.min_width = max([header, *cells])
     hidden = []
-    for name in optional:
-        if _table_width(table) <= out.width:
-            break
-        table.columns[:] = [column for column in table.columns if column.header != name]
-        for index, column in enumerate(table.columns):
-            column._index = index  # rich pads the first and last column by their index
-        hidden.append(name)
+    if _rendered_width(table) > out.width:
+        whole = [column for column in table.columns if column.header not in wrap]
+        for column in whole:  # no more than each needs, so only free text shrinks
+            column.width = column.min_width
+        for name in optional:
+            if _needed_width(table) <= out.width:
+                break
+            table.columns[:] = [column for column in table.columns if column.header != name]
+            for index, column in enumerate(table.columns):
+                column._index = index  # rich pads the first and last column by their index
+            hidden.append(name)
+        if _needed_width(table) > out.width:
+            for column in whole:  # still too wide: overflow the terminal rather than cut
+                column.width = None
     out.print(table, crop=False)
     if hidden:
         out.print(f"(hidden at this width: {', '.join(hidden)}; see --json)", highlight=False)
 
 
-def _table_width(table: Table) -> int:
-    return sum((column.min_width or 0) + 3 for column in table.columns) + 1
+def _rendered_width(table: Table) -> int:
+    """How wide the table comes out on this terminal (wider than it when cells cannot shrink)."""
+    lines = Segment.split_lines(out.render(table, out.options))
+    return max((Segment.get_line_length(line) for line in lines), default=0)
+
+
+def _needed_width(table: Table) -> int:
+    """The width of the table with every column at its minimum, borders and padding included."""
+    _, right, _, left = table.padding
+    columns = table.columns
+    borders = (len(columns) - 1 + (2 if table.show_edge else 0)) if table.box else 0
+    return sum((column.min_width or 0) + left + right for column in columns) + borders
 
 
 def _cell_width(cell: object) -> int:

@@ -66,7 +66,7 @@ def list_command(as_json: bool = JSON_OPTION) -> None:
                       f"{row['created_at']:%Y-%m-%d}",
                       f"{row['expires_at']:%Y-%m-%d}" if row["expires_at"] else "",
                       f"{row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "")
-    print_table(table, wrap=("label",))
+    print_table(table, wrap=("label",), optional=("created", "revoked"))
 
 
 @keys_app.command("revoke")
