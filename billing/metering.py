@@ -43,10 +43,15 @@ class RowError:
     event_id: str | None
     field: str | None
     message: str
+    source: str | None = None  # set for a quarantined row: its file ...
+    quarantine_id: int | None = None  # ... and the id `billing quarantine fix` takes
 
     def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "event_id": self.event_id, "field": self.field,
-                "message": self.message}
+        found = {"row": self.row, "event_id": self.event_id, "field": self.field,
+                 "message": self.message}
+        if self.quarantine_id is not None:
+            found |= {"source": self.source, "quarantine_id": self.quarantine_id}
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +389,7 @@ def ingest_lines(
 class ReplayResult:
     examined: int = 0
     replayed: int = 0
+    duplicates: int = 0  # identical to an event already in the ledger: resolved, superseded
     superseded: int = 0
     still_rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
@@ -392,6 +398,7 @@ class ReplayResult:
         return {
             "examined": self.examined,
             "replayed": self.replayed,
+            "duplicates": self.duplicates,
             "superseded": self.superseded,
             "still_rejected": self.still_rejected,
             "errors": [error.to_dict() for error in self.errors],
@@ -403,9 +410,10 @@ def replay_quarantine(
 ) -> ReplayResult:
     """Retry every pending quarantined row through its own format's reader and the validator.
 
-    A row that now passes is accepted (or found already present) and marked `replayed`; a row
-    that still fails but whose event_id reached the ledger another way (a fixed copy was
-    ingested) is marked `superseded`; the rest stay pending with their current reason.
+    A row that now passes is accepted and marked `replayed`; one that is now identical to an
+    event already in the ledger is a duplicate and marked `superseded`, as is a row that still
+    fails but whose event_id reached the ledger another way (a fixed copy was ingested); the
+    rest stay pending with their current reason.
     """
     result = ReplayResult()
     query = select(quarantine_table).where(quarantine_table.c.status == "pending").order_by(
@@ -425,6 +433,9 @@ def replay_quarantine(
             outcomes = _store_chunk(connection, rows, zone, batch_id) if rows else []
             failure = next((o for o in outcomes if o.status == "rejected"), None)
             status = "replayed" if outcomes and failure is None else "pending"
+            duplicate = status == "replayed" and all(o.status == "duplicate" for o in outcomes)
+            if duplicate:
+                status = "superseded"
             conflict = failure is not None and failure.field == "event_id"
             if status == "pending" and item["event_id"] and not conflict:
                 present = connection.execute(
@@ -446,13 +457,16 @@ def replay_quarantine(
                 .where(quarantine_table.c.id == item["id"])
                 .values(**values)
             )
-        if status == "replayed":
+        if duplicate:
+            result.duplicates += 1
+        elif status == "replayed":
             result.replayed += 1
         elif status == "superseded":
             result.superseded += 1
         else:
             result.still_rejected += 1
             result.errors.append(
-                RowError(item["row"], item["event_id"], values.get("field"), values["message"])
+                RowError(item["row"], item["event_id"], values.get("field"), values["message"],
+                         source=item["source"], quarantine_id=item["id"])
             )
     return result

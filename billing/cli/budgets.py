@@ -14,7 +14,18 @@ from billing import budget_store
 from billing.alerts import KINDS, list_alerts
 from billing.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
 from billing.budgets import Budget, BudgetError, Scope, parse_amount, parse_thresholds, period_of
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    fail,
+    money,
+    number,
+    out,
+    percent,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.cli.ledger import check_period
 from billing.config import Settings
 from billing.forecast import Forecast, NoBaseUsage, ScenarioError, ledger_forecast, parse_scenario
@@ -113,7 +124,7 @@ def budgets_set(
         return
     cap = "hard cap" if hard_cap else "soft"
     out.print(f"Budget {'set' if created else 'replaced'}: {scope.kind} {scope.key}, {period}: "
-              f"{budget.amount:,} {budget.currency} ({cap}; alerts at "
+              f"{money(budget.amount, budget.currency, code=True)} ({cap}; alerts at "
               f"{', '.join(f'{t}%' for t in budget.thresholds)}).", highlight=False)
 
 
@@ -167,19 +178,23 @@ def budgets_list(
     for report in reports:
         status = report.status.to_dict()
         projection = report.projection
+        currency = report.budget.currency
+        projected_variance = ""
+        if projection.variance is not None:
+            projected_variance = money(projection.variance.absolute, currency)
+            if projection.variance.percent is not None:
+                projected_variance += f" ({percent(projection.variance.percent, 1)})"
         table.add_row(
             f"{report.budget.scope.kind} {report.budget.scope.key}",
-            f"{report.budget.amount:,} {report.budget.currency}",
-            f"{report.status.spent.quantize(Decimal('0.01')):,}",
-            f"{status['percent_used']}%" if status["percent_used"] else "",
+            money(report.budget.amount, currency, code=True),
+            money(report.status.spent, currency),
+            percent(status["percent_used"]) if status["percent_used"] else "",
             status["decision"] + (" (hard cap)" if report.budget.hard_cap else ""),
-            f"{report.variance.absolute.quantize(Decimal('0.01')):,}",
-            "" if projection.projected is None else f"{projection.projected:,}",
-            "" if projection.variance is None
-            else f"{projection.variance.absolute:,} ({projection.variance.percent:.1f}%)"
-            if projection.variance.percent is not None else f"{projection.variance.absolute:,}",
+            money(report.variance.absolute, currency),
+            "" if projection.projected is None else money(projection.projected, currency),
+            projected_variance,
         )
-    out.print(table)
+    print_table(table, optional=("proj. variance", "projected"))
 
 
 def budgets_status(
@@ -201,11 +216,17 @@ def budgets_status(
         return
     out.print(f"{team}, {period}: [bold]{result['decision']}[/]")
     for check in result["checks"]:
+        currency = check["currency"]
         out.print(f"  {check['scope']} {check['scope_key']}: {check['decision']}, spent "
-                  f"{check['spent']} of {check['budget']} {check['currency']} "
-                  f"({check['percent_used']}%), remaining {check['remaining']}", highlight=False)
+                  f"{money(check['spent'], currency)} of "
+                  f"{money(check['budget'], currency, code=True)} "
+                  f"({percent(check['percent_used'])}), remaining "
+                  f"{money(check['remaining'], currency)}", highlight=False)
     if not result["checks"]:
-        out.print(f"  no budget set; spent {result['spent']} so far", highlight=False)
+        spent = result["spent"]
+        if result.get("currency"):
+            spent = money(spent, result["currency"], code=True)
+        out.print(f"  no budget set; spent {spent} so far", highlight=False)
 
 
 def outcomes_ingest(
@@ -256,17 +277,19 @@ def outcomes_report(
         return
     table = Table(title=f"Unit economics, {period} (cost = spend + charged overhead)",
                   title_justify="left")
-    for name in ("use case", "cost", "outcomes", "accepted", "pass rate", "per call",
-                 "per outcome", "per accepted"):
-        table.add_column(name, justify="left" if name == "use case" else "right",
-                         no_wrap=name != "per accepted")
+    for name in ("use case", "per accepted", "cost", "outcomes", "accepted", "pass rate",
+                 "per call", "per outcome", "note"):
+        table.add_column(name, justify="left" if name in ("use case", "note") else "right")
     for item in report:
         row = item.to_dict()
-        table.add_row(f"{item.team or '?'}/{item.use_case}", row["cost"], f"{item.outcomes:,}",
-                      f"{item.accepted:,}", row["pass_rate"] or "", row["cost_per_call"] or "",
-                      row["cost_per_outcome"] or "",
-                      row["cost_per_accepted_outcome"] or row["note"] or "")
-    out.print(table)
+        table.add_row(f"{item.team or '?'}/{item.use_case}",
+                      _unit_cost(item.cost_per_accepted_outcome),
+                      money(item.cost, item.currency), f"{item.outcomes:,}", f"{item.accepted:,}",
+                      "" if item.pass_rate is None else percent(item.pass_rate * 100, 1),
+                      _unit_cost(item.cost_per_call), _unit_cost(item.cost_per_outcome),
+                      row["note"] or "")
+    print_table(table, wrap=("note",), optional=("per outcome", "per call", "note", "outcomes",
+                                                    "pass rate"))
     for item in report:
         if item.use_case in declared:
             use_case = declared[item.use_case]
@@ -275,6 +298,10 @@ def outcomes_report(
                       + (f"; outcome '{outcome.name}' from {outcome.start} to {outcome.end}, "
                          f"accepted when {outcome.quality_rule}" if outcome else ""),
                       highlight=False, markup=False)
+
+
+def _unit_cost(value: Decimal | None) -> str:
+    return "" if value is None else number(value)
 
 
 def forecast_command(
@@ -319,11 +346,14 @@ def print_forecast(result: Forecast, who: str) -> None:
     for name in ("scenario", "calls", "tokens / call", "rate / 1k", "cost", "change", "%"):
         table.add_column(name, justify="left" if name == "scenario" else "right")
     for row in result.projections:
-        data = row.to_dict()
-        table.add_row(row.name, data["calls"], data["tokens_per_call"],
-                      data["rate_per_1k"], f"{row.cost:,}", f"{row.change:+,}",
-                      "" if data["change_percent"] is None else data["change_percent"])
-    out.print(table)
+        drivers = row.drivers
+        table.add_row(row.name, number(drivers.calls.normalize()),
+                      number(drivers.tokens_per_call), number(drivers.rate_per_1k),
+                      money(row.cost, result.currency),
+                      ("+" if row.change >= 0 else "") + money(row.change, result.currency),
+                      "" if row.change_percent is None
+                      else ("+" if row.change_percent >= 0 else "") + percent(row.change_percent))
+    print_table(table, optional=("rate / 1k",))
 
 
 def alerts_list(

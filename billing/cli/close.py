@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    fail,
+    money,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.cli.ledger import check_period
 from billing.close import CloseRefused, close_period
 from billing.credit_notes import CreditRefused, issue_credit_note
@@ -68,12 +78,13 @@ def close_command(
         for name in ("document", "for", "total", "note"):
             table.add_column(name, justify="right" if name == "total" else "left")
         for item in result.statements:
-            table.add_row(item["number"], item["team"], f"{item['total']} {item['currency']}",
+            table.add_row(item["number"], item["team"],
+                          money(item["total"], item["currency"], code=True),
                           item["recommendation"])
         for item in result.invoices:
             table.add_row(item["number"], item["customer"],
-                          f"{item['total']} {item['currency']}", "")
-        out.print(table)
+                          money(item["total"], item["currency"], code=True), "")
+        print_table(table, wrap=("note",))
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if result.rendering and result.rendering["rendered"]:
@@ -93,17 +104,47 @@ def _list(kind: str, period: str | None, subject: str | None, as_json: bool) -> 
     if not rows:
         out.print("No documents yet: close a period with `billing close --period YYYY-MM`.")
         return
-    table = Table(title_justify="left")
-    for name in ("number", "kind", "period", "for", "total", "issued", "stripe", "pdf"):
+    print_documents(rows)
+
+
+def print_documents(rows: list[dict]) -> None:
+    """Documents as a table; a column every row shares (kind, period) goes to the title, and
+    PDFs named after their number are shown once, as the folder they are in."""
+    kinds = sorted({row["kind"] for row in rows})
+    periods = sorted({row["period"] for row in rows})
+    folders = sorted({os.path.dirname(row["pdf_path"]) for row in rows if row["pdf_path"]})
+    named = all(row["pdf_path"] and os.path.basename(row["pdf_path"]) == f"{row['number']}.pdf"
+                for row in rows)
+    columns = ["number", "kind", "period", "for", "total", "issued", "stripe", "pdf"]
+    if len(kinds) == 1:
+        columns.remove("kind")
+    if len(periods) == 1:
+        columns.remove("period")
+    if not any(row["stripe_status"] or row["stripe_error"] for row in rows):
+        columns.remove("stripe")
+    if named:
+        columns.remove("pdf")
+    what = "Statements" if kinds == ["statement"] else "Invoices and credit notes" \
+        if "statement" not in kinds else "Documents"
+    table = Table(title=what + (f", {periods[0]}" if len(periods) == 1 else ""),
+                  title_justify="left")
+    for name in columns:
         table.add_column(name, justify="right" if name == "total" else "left")
     for row in rows:
         stripe = row["stripe_status"] or ""
         if row["stripe_error"]:
             stripe = f"error: {row['stripe_error']}"
-        table.add_row(row["number"], row["kind"], row["period"], row["subject"],
-                      f"{row['total']} {row['currency']}", str(row["issued_on"]), stripe,
-                      row["pdf_path"] or "(not rendered)")
-    out.print(table)
+        cells = {"number": row["number"], "kind": row["kind"], "period": row["period"],
+                 "for": row["subject"], "total": money(row["total"], row["currency"], code=True),
+                 "issued": str(row["issued_on"]), "stripe": stripe,
+                 "pdf": os.path.basename(row["pdf_path"]) if row["pdf_path"]
+                 else "(not rendered)"}
+        table.add_row(*(cells[name] for name in columns))
+    print_table(table, wrap=("stripe",))
+    if folders:
+        where = "PDFs in " + ", ".join(folders)
+        out.print(where + (", named by document number." if named else "."), highlight=False,
+                  soft_wrap=True)
 
 
 @statements_app.command("list")
@@ -145,7 +186,7 @@ def invoices_credit(
     if as_json:
         emit_json(note)
         return
-    out.print(f"Credit note {note['number']} for {note['total']} {note['currency']} against "
-              f"{invoice}: {note['pdf_path']}")
+    total = money(note["total"], note["currency"], code=True)
+    out.print(f"Credit note {note['number']} for {total} against {invoice}: {note['pdf_path']}")
 
 

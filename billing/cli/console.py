@@ -4,22 +4,135 @@ what to do next."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
+from rich.segment import Segment
+from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
+from billing.money import round_line
 
-out = Console(width=None if sys.stdout.isatty() else 110)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 110)
+PIPE_WIDTH = 110  # when no stream is a terminal and COLUMNS is not set
+WRAP_MIN_WIDTH = 16  # a free-text column is never narrower, so its words stay readable
+
+
+def terminal_width() -> int:
+    """COLUMNS if set, else the width of whichever standard stream is a terminal, else
+    PIPE_WIDTH. Read at each print, so a resized terminal or a test's COLUMNS is honoured."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        if width > 0:
+            return width
+    return PIPE_WIDTH
+
+
+class _Console(Console):
+    """A console as wide as the terminal at the moment it prints."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        return ConsoleDimensions(terminal_width(), Console.size.fget(self).height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+
+
+def money(amount: Decimal | str, currency: str, *, code: bool = False) -> str:
+    """An amount for people: half-up to the currency's minor unit, with thousands separators
+    (1,338.31)."""
+    value = round_line(Decimal(amount), currency)
+    return f"{value:,}" + (f" {currency}" if code else "")
+
+
+def number(value: Decimal | str | int) -> str:
+    """A count or a driver with thousands separators, keeping its decimals (195,581; 2,090.56)."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return format(Decimal(value), ",f")
+
+
+def percent(value: Decimal | str, places: int = 2) -> str:
+    """A percentage already in percent (40 -> 40.00%)."""
+    return f"{Decimal(value):,.{places}f}%"
+
+
+def print_table(table: Table, *, wrap: tuple[str, ...] = (),
+                optional: tuple[str, ...] = ()) -> None:
+    """Print a table whose cells are never cut.
+
+    Every column keeps the width of its longest cell (a header may wrap between words), except
+    the free-text columns named in `wrap`, which wrap instead. When that is wider than the
+    terminal, the `optional` columns are left out, in the order given, and a note says so.
+    """
+    for column in table.columns:
+        header = max(len(word) for word in f"{column.header} ".split())
+        cells = [_cell_width(cell) for cell in column.cells]
+        column.overflow = "fold"
+        if column.header in wrap:
+            column.min_width = min(max([header, *cells]), WRAP_MIN_WIDTH)
+        else:
+            column.min_width = max([header, *cells])
+    hidden = []
+    if _rendered_width(table) > out.width:
+        whole = [column for column in table.columns if column.header not in wrap]
+        for column in whole:  # no more than each needs, so only free text shrinks
+            column.width = column.min_width
+        for name in optional:
+            if _needed_width(table) <= out.width:
+                break
+            table.columns[:] = [column for column in table.columns if column.header != name]
+            for index, column in enumerate(table.columns):
+                column._index = index  # rich pads the first and last column by their index
+            hidden.append(name)
+        if _needed_width(table) > out.width:
+            for column in whole:  # still too wide: overflow the terminal rather than cut
+                column.width = None
+    out.print(table, crop=False)
+    if hidden:
+        out.print(f"(hidden at this width: {', '.join(hidden)}; see --json)", highlight=False)
+
+
+def _rendered_width(table: Table) -> int:
+    """How wide the table comes out on this terminal (wider than it when cells cannot shrink)."""
+    lines = Segment.split_lines(out.render(table, out.options))
+    return max((Segment.get_line_length(line) for line in lines), default=0)
+
+
+def _needed_width(table: Table) -> int:
+    """The width of the table with every column at its minimum, borders and padding included."""
+    _, right, _, left = table.padding
+    columns = table.columns
+    borders = (len(columns) - 1 + (2 if table.show_edge else 0)) if table.box else 0
+    return sum((column.min_width or 0) + left + right for column in columns) + borders
+
+
+def _cell_width(cell: object) -> int:
+    text = Text.from_markup(cell) if isinstance(cell, str) else cell
+    if not isinstance(text, Text):
+        return 0
+    return max((len(line) for line in text.plain.splitlines()), default=0)
 
 
 def _default(value: Any) -> Any:

@@ -82,21 +82,24 @@ def demo(
     """Generate a realistic month of usage, ingest and rate it, and show each team's spend."""
     config = settings()
     say = (lambda *a, **k: None) if as_json else out.print
-    for path in _starter_files(config):
-        say(f"[bold]0. Configuration[/] wrote {path} from examples/: edit it for your company; "
-            "every command reads it")
+    written = _starter_files(config)
+    if written:
+        say("[bold]0. Configuration[/] copied from examples/; every command reads it, so")
+        say("  edit it for your company:")
+        for path in written:
+            say(f"  {path}")
     try:
         migrate(config.database_url)
         engine = engine_for(config.database_url)
         published = publish_shipped(engine)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot set up {config.database_url}: {exc}", "check DATABASE_URL")
-    say(f"[bold]1. Database[/] {config.database_url}: schema current; rate cards "
-        + ", ".join(f"{p.card}@{p.version}" for p in published))
+    say(f"[bold]1. Database[/] {config.database_url}: schema current")
+    say("  rate cards: " + ", ".join(f"{p.card}@{p.version}" for p in published))
     directory.mkdir(parents=True, exist_ok=True)
     usage_file = directory / f"usage-{period}.jsonl"
-    say(f"[bold]2. Generating[/] {events:,} usage events for {period} (seed {seed}) "
-        f"into {usage_file}")
+    say(f"[bold]2. Generating[/] {events:,} usage events for {period} (seed {seed})")
+    say(f"  into {usage_file}")
     with usage_file.open("w", encoding="utf-8") as handle:
         for line in generate(period, events, seed):
             handle.write(line + "\n")
@@ -106,9 +109,10 @@ def demo(
     seconds = time.perf_counter() - started
     if not as_json:
         _print_result(result)
-        say(f"  ({result.rows:,} rows in {seconds:.1f} s; run it again and every event is a "
-            "duplicate: ingest is idempotent)")
-    say(f"[bold]4. Rating[/] with attribution rules from {config.attribution_rules}")
+        say(f"  {result.rows:,} rows in {seconds:.1f} s; idempotent: a rerun finds only "
+            "duplicates")
+    say("[bold]4. Rating[/]")
+    say(f"  attribution rules: {config.attribution_rules}")
     rated = rate(engine, cards_for(engine, config), zone=config.zone,
                  rules=load_rules_file(config.attribution_rules))
     if rated.nothing_to_do:
@@ -116,8 +120,10 @@ def demo(
     else:
         say(f"  {rated.events:,} events priced into {rated.lines:,} rated lines")
     for item in rated.unpriced:
-        say(f"  [yellow]unpriced[/] ({item['view']}): {item['model']}, {item['events']:,} "
-            "events: no card prices it, so it is listed, never priced at 0", highlight=False)
+        say(f"  [yellow]unpriced[/] in {item['view']}: {item['model']}, {item['events']:,} "
+            "events", highlight=False)
+    if rated.unpriced:
+        say("  (no card prices these: listed as unpriced, never priced at 0)")
     report = coverage(engine, period)
     spend = spend_coverage(engine, period)
     pools = load_pools_file(config.overhead_pools)
@@ -128,9 +134,10 @@ def demo(
                                      generate_outcomes(period, events, seed)), encoding="utf-8")
     outcomes = ingest_outcomes_file(engine, outcomes_file, zone=config.zone)
     budgets = _demo_budgets(engine, period, statements)
-    say(f"[bold]5. Budgets and outcomes[/] {len(budgets)} new team budgets for {period} "
-        f"(`billing budgets list --period {period}`); "
-        f"{outcomes.accepted + outcomes.duplicates:,} outcomes from {outcomes_file}")
+    say("[bold]5. Budgets and outcomes[/]")
+    say(f"  {len(budgets)} new team budgets: `billing budgets list --period {period}`")
+    say(f"  {outcomes.accepted + outcomes.duplicates:,} outcomes from {outcomes_file}:")
+    say(f"  `billing outcomes report --period {period}`")
     closed = close_period(engine, config, period, closed_by="billing demo")
     if as_json:
         emit_json({"ingest": result.to_dict() | {"seconds": round(seconds, 3)},
@@ -141,8 +148,8 @@ def demo(
         return
     say("[bold]6. Usage and attribution coverage[/]")
     print_coverage(report, spend)
-    say(f"[bold]7. Showback {period}[/] (overhead from {config.overhead_pools}; see "
-        "`billing showback --team T --period P` for the lines)")
+    say(f"[bold]7. Showback {period}[/]")
+    say(f"  overhead pools: {config.overhead_pools}")
     table = Table(show_header=True)
     for name in ("team", "usage", "charged overhead", "total", "central overhead (shown)"):
         table.add_column(name, justify="left" if name == "team" else "right")
@@ -150,13 +157,16 @@ def demo(
         table.add_row(s.team, f"{s.usage_total:,}", f"{s.charged_overhead:,}", f"{s.total:,}",
                       f"{s.central_overhead:,}")
     out.print(table)
+    say("  lines of one team: `billing showback --team T --period P`")
     say(f"[bold]8. Closing {period}[/]: statements and invoices as PDF + JSON")
     say(f"  {closed.message}")
     for item in closed.invoices[:4]:
         say(f"  invoice {item['number']} for {item['customer']}: {item['total']} "
             f"{item['currency']}")
     folder = config.documents_dir / period
-    say(f"  documents: {folder}/ ({len(list(folder.glob('*.pdf')))} PDFs), e.g. "
-        f"{folder / f'ST-{period}-support.pdf'}")
-    say("Next: `billing showback --team support --period " + period + "`, `billing invoices "
-        "list`, `billing serve` (API on http://127.0.0.1:8000/docs).")
+    say(f"  {len(list(folder.glob('*.pdf')))} PDFs in {folder}/")
+    say(f"  e.g. ST-{period}-support.pdf")
+    say("Next:")
+    say(f"  billing showback --team support --period {period}")
+    say("  billing invoices list")
+    say("  billing serve    (API docs on http://127.0.0.1:8000/docs)")

@@ -65,7 +65,7 @@ def focus_command(
     if as_json:
         emit_json(summary)
         return
-    out.print(f"Wrote {summary['rows']} FOCUS 1.2 rows ({view} view, {period}) to {output}.")
+    out.print(f"Wrote {summary['rows']:,} FOCUS 1.2 rows ({view} view, {period}) to {output}.")
     for currency, totals in summary["totals"].items():
         out.print(f"  BilledCost {Decimal(totals['billed_cost']):,} {currency} "
                   f"(overhead {Decimal(totals['overhead']):,}), "
@@ -106,7 +106,7 @@ def showback_command(
     if as_json:
         emit_json(summary)
         return
-    out.print(f"Wrote {len(rows)} showback rows of {summary['teams']} team(s), {period}, "
+    out.print(f"Wrote {len(rows):,} showback rows of {summary['teams']} team(s), {period}, "
               f"to {output}.")
     for currency, total in sorted(totals.items()):
         out.print(f"  total {total:,} {currency}")

@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from billing.api_keys import ROLES, ApiKeyError, create_key, list_keys, revoke_key
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    fail,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 
 keys_app = typer.Typer(help="API keys: roles admin, finance, team, ingest, gateway.",
                        no_args_is_help=True)
@@ -58,7 +66,7 @@ def list_command(as_json: bool = JSON_OPTION) -> None:
                       f"{row['created_at']:%Y-%m-%d}",
                       f"{row['expires_at']:%Y-%m-%d}" if row["expires_at"] else "",
                       f"{row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "")
-    out.print(table)
+    print_table(table, wrap=("label",), optional=("created", "revoked"))
 
 
 @keys_app.command("revoke")

@@ -9,15 +9,25 @@ from typing import IO
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from billing.bulk_ingest import can_split, ingest_file_parallel
-from billing.cli.console import JSON_OPTION, emit_json, err, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    err,
+    fail,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.formats import FORMATS, guess_format
-from billing.metering import IngestResult, ingest_lines, replay_quarantine
+from billing.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
 from billing.quarantine import QuarantineError, discard_row, fix_row, list_rows
 from billing.ratecard_registry import PublishRefused, publish_shipped
 from ratecards import CardValidationError
@@ -116,13 +126,29 @@ def ingest(
     for result in results:
         _print_result(result)
     if replayed:
-        out.print(
-            f"Replay: {replayed.examined} quarantined rows examined, {replayed.replayed} now "
-            f"accepted, {replayed.superseded} superseded, {replayed.still_rejected} still rejected."
-        )
-        for error in replayed.errors[:10]:
-            out.print(f"  row {error.row} [{error.field or 'record'}]: {error.message}",
-                      highlight=False, markup=False)
+        print_replay(replayed)
+    elif replay:
+        out.print("Replay: no pending rows in the quarantine.")
+
+
+def print_replay(replayed: ReplayResult) -> None:
+    out.print(
+        f"Replay: {replayed.examined:,} quarantined rows examined, {replayed.replayed:,} now "
+        f"accepted, {replayed.duplicates:,} already in the ledger (duplicates), "
+        f"{replayed.superseded:,} superseded, {replayed.still_rejected:,} still rejected.",
+        highlight=False,
+    )
+    for error in replayed.errors[:10]:
+        event = f" event {error.event_id}" if error.event_id else ""
+        out.print(f"  quarantine {error.quarantine_id}: {os.path.basename(error.source or '?')} "
+                  f"row {error.row:,}{event} [{error.field or 'record'}]: {error.message}",
+                  highlight=False, markup=False)
+    if replayed.still_rejected > 10:
+        out.print(f"  ... and {replayed.still_rejected - 10:,} more; see "
+                  "`billing quarantine list`", highlight=False)
+    if replayed.still_rejected:
+        out.print("  Correct a row with `billing quarantine fix ID --set FIELD=VALUE`, or drop "
+                  "it with `billing quarantine discard ID`.", highlight=False)
 
 
 def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestResult:  # noqa: ANN001
@@ -171,8 +197,8 @@ def _print_result(result: IngestResult) -> None:
                       highlight=False, markup=False)
         if result.rejected > 10:
             out.print(f"  ... and {result.rejected - 10:,} more; see `billing quarantine list`")
-        out.print("  Rejected rows are kept in quarantine: fix the cause, then run "
-                  "`billing ingest --replay-quarantine`.")
+        out.print("  Rejected rows wait in quarantine: fix the cause, then run\n"
+                  "  `billing ingest --replay-quarantine`.")
 
 
 def coverage_command(
@@ -222,29 +248,32 @@ def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None
     table.add_section()
     table.add_row("total", "", f"{report.requests:,}", "", "", "", _millions(report.tokens),
                   "100%", style="bold")
-    out.print(table)
+    print_table(table, optional=("cached", "input", "output"))
     out.print(
-        f"Attribution coverage {report.period}: "
-        f"team on [bold]{report.team_token_share:.2%}[/] of tokens and "
-        f"{report.team_request_share:.2%} of requests; team and use case on "
-        f"{report.use_case_token_share:.2%} of tokens.", highlight=False,
+        f"Attribution coverage {report.period}: team on [bold]{report.team_token_share:.2%}[/] "
+        f"of tokens, {report.team_request_share:.2%} of requests;\n"
+        f"team and use case on {report.use_case_token_share:.2%} of tokens.", highlight=False,
     )
     if spend is not None:
         out.print(
-            f"Rated spend {spend.spend.quantize(Decimal('0.01')):,} {spend.currency}: "
-            f"team and use case on [bold]{spend.share(spend.team_before_rules):.2%}[/] from the "
-            f"events alone, [bold]{spend.share(spend.team_after_rules):.2%}[/] after "
-            "attribution rules.", highlight=False,
+            f"Rated spend {spend.spend.quantize(Decimal('0.01')):,} {spend.currency}: team and "
+            f"use case on [bold]{spend.share(spend.team_before_rules):.2%}[/] from the events,\n"
+            f"[bold]{spend.share(spend.team_after_rules):.2%}[/] after attribution rules.",
+            highlight=False,
         )
     else:
         out.print("Spend coverage appears after `billing rate`.")
     if report.top_unattributed:
-        out.print("Largest unattributed sources (write an attribution rule for these):")
+        sources = Table(title="Largest unattributed sources (write attribution rules for these)",
+                        title_justify="left")
+        for name in ("provider", "project", "model", "tokens", "requests"):
+            sources.add_column(name, justify="right" if name in ("tokens", "requests")
+                               else "left")
         for source in report.top_unattributed:
-            project = f" project {source['provider_project']}" if source["provider_project"] else ""
-            out.print(f"  {source['provider'] or '?'}{project} / {source['model']}: "
-                      f"{source['tokens']:,} tokens, {source['requests']:,} requests",
-                      highlight=False)
+            sources.add_row(source["provider"] or "?", source["provider_project"] or "",
+                            source["model"], f"{source['tokens']:,}",
+                            f"{source['requests']:,}")
+        print_table(sources, optional=("project",))
 
 
 def quarantine_list(
@@ -265,12 +294,19 @@ def quarantine_list(
         return
     table = Table(title=f"Quarantine ({status})", title_justify="left")
     for name in ("id", "source", "row", "event_id", "field", "reason", "seen"):
-        table.add_column(name)
+        table.add_column(name, justify="right" if name in ("id", "row", "seen") else "left")
     for row in rows:
-        table.add_row(str(row["id"]), os.path.basename(row["source"]), str(row["row"]),
+        table.add_row(str(row["id"]), source_name(row["source"]), f"{row['row']:,}",
                       row["event_id"] or "", row["field"] or "record", row["message"],
-                      str(row["seen_count"]))
-    out.print(table)
+                      f"{row['seen_count']:,}")
+    print_table(table, wrap=("reason",), optional=("seen", "field"))
+
+
+def source_name(source: str) -> str:
+    """A quarantined row's file, without its folder; a part of a file split for parallel
+    ingest goes on a second line."""
+    name, _, part = os.path.basename(source).partition(" (")
+    return f"{name}\n({part}" if part else name
 
 
 def _parse_change(text: str) -> tuple[str, object]:
@@ -299,24 +335,40 @@ def quarantine_fix(
     except QuarantineError as exc:
         fail(str(exc), code=2)
     result = replay_quarantine(engine, zone=config.zone, row_ids=[row_id])
+    outcome = ("accepted" if result.replayed else "duplicate" if result.duplicates
+               else "superseded" if result.superseded else "rejected")
     if as_json:
-        emit_json({"row": row_id, "raw": raw, "replay": result.to_dict()})
-        return
-    if result.replayed:
+        emit_json({"row": row_id, "outcome": outcome, "raw": raw, "replay": result.to_dict()})
+    elif outcome == "accepted":
         out.print(f"Row {row_id} fixed and accepted into the ledger.")
-    else:
-        error = result.errors[0] if result.errors else None
-        reason = f"[{error.field or 'record'}] {error.message}" if error else "see the list"
-        out.print(f"Row {row_id} fixed but still rejected: {reason}", highlight=False,
-                  markup=False)
+    elif outcome == "duplicate":
+        out.print(f"Row {row_id} fixed, but it is now identical to an event already in the "
+                  "ledger: a duplicate, not added again. It is resolved (status superseded).",
+                  highlight=False)
+    elif outcome == "superseded":
+        out.print(f"Row {row_id} is still rejected, but its event_id is already in the ledger "
+                  "from another copy; it is resolved (status superseded).", highlight=False)
+    if outcome != "rejected":
+        return
+    error = result.errors[0] if result.errors else None
+    reason = f"[{error.field or 'record'}] {error.message}" if error else "see the list"
+    if as_json:
+        raise typer.Exit(1)
+    fail(f"row {row_id} fixed but still rejected: {escape(reason)}",
+         f"correct it again with `billing quarantine fix {row_id} --set FIELD=VALUE`, or drop it "
+         f"with `billing quarantine discard {row_id}`")
 
 
 def quarantine_discard(
     row_id: int = typer.Argument(..., help="The quarantined row's id."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Mark a quarantined row as dropped on purpose (it stays on record)."""
     try:
         discard_row(ready_engine(settings()), row_id)
     except QuarantineError as exc:
         fail(str(exc), code=2)
+    if as_json:
+        emit_json({"row": row_id, "status": "discarded"})
+        return
     out.print(f"Row {row_id} discarded; it stays in the quarantine with status discarded.")

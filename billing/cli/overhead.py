@@ -6,10 +6,21 @@ stay reviewable in git; these commands edit that file (comments in it are not ke
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import typer
 from rich.table import Table
 
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    fail,
+    money,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.cli.ledger import check_period
 from billing.overhead import (
     DRIVERS,
@@ -63,9 +74,9 @@ def list_command(
     for name in ("pool", "amount", "driver", "treatment", "periods"):
         table.add_column(name, justify="right" if name == "amount" else "left")
     for pool in pools:
-        table.add_row(pool.name, f"{pool.amount:,} {pool.currency}", pool.driver,
+        table.add_row(pool.name, money(pool.amount, pool.currency, code=True), pool.driver,
                       pool.treatment, ", ".join(pool.periods) or "every period")
-    out.print(table)
+    print_table(table, wrap=("periods",))
     if allocation:
         split = Table(title=f"Allocation, {period}", title_justify="left")
         split.add_column("team")
@@ -73,8 +84,9 @@ def list_command(
             split.add_column(pool.name, justify="right")
         for team, shares in sorted(allocation.items()):
             by_pool = {share.pool: share.amount for share in shares}
-            split.add_row(team, *[f"{by_pool.get(pool.name, 0):,}" for pool in pools])
-        out.print(split)
+            split.add_row(team, *[money(by_pool.get(pool.name, Decimal(0)), pool.currency)
+                                  for pool in pools])
+        print_table(split)
 
 
 @overhead_app.command("set")
@@ -112,8 +124,9 @@ def set_command(
     if as_json:
         emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool)})
         return
-    out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {pool.amount:,} "
-              f"{pool.currency}, by {pool.driver}, {pool.treatment}.")
+    amount = money(pool.amount, pool.currency, code=True)
+    out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {amount}, by "
+              f"{pool.driver}, {pool.treatment}.")
 
 
 @overhead_app.command("remove")

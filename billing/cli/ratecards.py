@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    fail,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.ratecard_registry import (
     PublishRefused,
     UnknownCard,
@@ -79,7 +87,7 @@ def list_command(as_json: bool = JSON_OPTION) -> None:
     for row in rows:
         table.add_row(row["card"], row["version"], row["effective_from"], row["currency"],
                       row["content_hash"][:12], row["published_by"], row["change_note"])
-    out.print(table)
+    print_table(table, wrap=("note",), optional=("published by",))
 
 
 @cards_app.command("show")
@@ -108,7 +116,7 @@ def show_command(
         for model, price in tier.models.items():
             table.add_row(model, price.provider, str(price.input), str(price.output),
                           str(price.cached_input))
-        out.print(table)
+        print_table(table)
 
 
 @cards_app.command("validate")
@@ -200,7 +208,7 @@ def diff_command(
         pct = "" if row["pct_change"] is None else f"{Decimal(row['pct_change']):+.2f}%"
         table.add_row(row["kind"], row["tier"], row["model"] or "", row["field"],
                       row["old"] or "", row["new"] or "", pct)
-    out.print(table)
+    print_table(table)
 
 
 def quote_command(

@@ -6,7 +6,16 @@ import typer
 from rich.table import Table
 
 from billing.attribution import RuleError, load_rules_file
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    emit_json,
+    fail,
+    money,
+    out,
+    print_table,
+    ready_engine,
+    settings,
+)
 from billing.cli.ledger import check_period
 from billing.config import Settings
 from billing.overhead import PoolError, load_pools_file
@@ -92,23 +101,28 @@ def showback_command(
 def print_showback(report: Showback) -> None:
     table = Table(title=f"Showback: {report.team}, {report.period} ({report.currency})",
                   title_justify="left")
-    for name in ("use case", "model", "tier", "requests", "input", "output", "cached",
-                 "provider cost", "amount"):
-        table.add_column(name, justify="left" if name in ("use case", "model", "tier")
-                         else "right")
+    columns = ("use case", "model", "tier", "environment", "requests", "input", "output",
+               "cached", "provider cost", "amount")
+    for name in columns:
+        table.add_column(name, justify="left" if name in ("use case", "model", "tier",
+                                                          "environment") else "right")
+    blank = [""] * (len(columns) - 2)
     for line in report.lines:
         table.add_row(line.use_case or "(unattributed)", line.model, line.tier or "",
-                      f"{line.requests:,}", f"{line.input_tokens:,}", f"{line.output_tokens:,}",
-                      f"{line.cached_input_tokens:,}", f"{line.provider_cost:,}",
-                      f"{line.amount:,}")
+                      line.environment, f"{line.requests:,}", f"{line.input_tokens:,}",
+                      f"{line.output_tokens:,}", f"{line.cached_input_tokens:,}",
+                      money(line.provider_cost, report.currency),
+                      money(line.amount, report.currency))
     table.add_section()
-    table.add_row("usage", "", "", "", "", "", "", "", f"{report.usage_total:,}", style="bold")
+    table.add_row("usage", *blank, money(report.usage_total, report.currency), style="bold")
     for share in report.overhead:
         label = "overhead" if share.treatment == "charged" else "overhead (central, not added)"
-        table.add_row(label, share.pool, share.driver, "", "", "", "", "", f"{share.amount:,}")
+        table.add_row(label, share.pool, share.driver, *blank[2:],
+                      money(share.amount, report.currency))
     table.add_section()
-    table.add_row("total", "", "", "", "", "", "", "", f"{report.total:,}", style="bold")
-    out.print(table)
+    table.add_row("total", *blank, money(report.total, report.currency), style="bold")
+    print_table(table, optional=("cached", "provider cost", "output", "input", "tier",
+                                 "requests"))
     for item in report.unpriced:
         out.print(f"[yellow]unpriced:[/] {item['model']}: {item['requests']:,} requests "
                   "(not in the total)")

@@ -133,3 +133,41 @@ def test_outcomes_forecast_and_alerts_check(env, usage):
     assert bad.exit_code == 2
     checked = _json(["alerts", "check", "--day", "2026-10-08"])
     assert checked["anomalies"] == [] and checked["delivery"]["nothing_to_do"]
+
+
+def test_human_output_formats_money_counts_and_percents(env, usage):
+    usage([event("c3", "2026-10-07", model="m-mixed", input_tokens=600_000_000,
+                 output_tokens=200_000_000, requests=195_581, team="support",
+                 use_case="copilot")])
+    created = runner.invoke(app, ["budgets", "set", "--team", "support", "--period", "2026-10",
+                                  "--amount", "5000", "--currency", "USD"])
+    assert "5,000.00 USD" in created.output
+    status = runner.invoke(app, ["budgets", "status", "--team", "support", "--period",
+                                 "2026-10"])
+    assert "spent 3,000.00 of 5,000.00 USD (60.00%), remaining 2,000.00" in status.output
+    listed = runner.invoke(app, ["budgets", "list", "--period", "2026-10"],
+                           env={"COLUMNS": "200"})
+    assert "5,000.00 USD" in listed.output and "3,000.00" in listed.output
+    assert "60.00%" in listed.output
+    forecast = runner.invoke(app, ["forecast", "--team", "support", "--period", "2026-10",
+                                   "--scenario", "growth=calls:+40%"], env={"COLUMNS": "80"})
+    assert "195,581" in forecast.output and "273,813" in forecast.output
+    assert "+40.00%" in forecast.output and "4,200.00" in forecast.output
+    as_json = _json(["budgets", "status", "--team", "support", "--period", "2026-10"])
+    assert as_json["checks"][0]["spent"] == "3000.00"          # machines: no separators
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_outcomes_report_never_cuts_cost_per_accepted_outcome(env, usage, columns):
+    usage([event("c4", "2026-10-07", model="m-mixed", input_tokens=6_000_000_000,
+                 requests=1_000, team="support", use_case="support-copilot-assistant")])
+    outcomes = env / "outcomes.jsonl"
+    outcomes.write_text("\n".join(json.dumps({
+        "outcome_id": f"o{n}", "use_case": "support-copilot-assistant",
+        "occurred_at": "2026-10-09T00:00:00Z", "accepted": n == 0}) for n in range(3)) + "\n")
+    _json(["outcomes", "ingest", str(outcomes)])
+    report = runner.invoke(app, ["outcomes", "report", "--period", "2026-10"],
+                           env={"COLUMNS": columns})
+    assert "…" not in report.output
+    assert "support/support-copilot-assistant" in report.output
+    assert "18,000.0000" in report.output and "18,000.00" in report.output

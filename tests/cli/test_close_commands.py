@@ -53,3 +53,19 @@ def test_close_refuses_an_open_month_and_says_what_to_do(env):
 def test_stripe_commands_need_a_key(env):
     result = runner.invoke(app, ["stripe", "push", "--period", "2026-10"])
     assert result.exit_code == 2 and "STRIPE_API_KEY" in result.output
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_document_lists_show_whole_numbers_and_where_the_pdfs_are(env, columns):
+    assert runner.invoke(app, ["close", "--period", "2026-10"]).exit_code == 0
+    statements = json.loads(runner.invoke(app, ["statements", "list", "--json"]).stdout)
+    human = runner.invoke(app, ["statements", "list"], env={"COLUMNS": columns})
+    assert "…" not in human.output
+    table = [line for line in human.output.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and max(len(line) for line in table) <= int(columns)
+    for item in statements:
+        assert item["number"] in human.output and f"{item['total']} USD" in human.output
+    folder = str(Path(statements[0]["pdf_path"]).parent)
+    assert f"PDFs in {folder}, named by document number." in human.output.replace("\n", "")
+    invoices = runner.invoke(app, ["invoices", "list"], env={"COLUMNS": columns})
+    assert "INV-2026-00001" in invoices.output and "…" not in invoices.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,39 @@ def test_publish_refuses_a_changed_file_under_a_published_version(env, tmp_path)
     assert result.exit_code == 1 and "already published" in " ".join(result.output.split())
     same = runner.invoke(app, ["ratecards", "publish", str(shipped)])
     assert same.exit_code == 0 and "nothing to do" in same.output
+
+
+def _long_names_usage(path: Path) -> Path:
+    lines = [json.dumps({"event_id": f"long-{n}", "occurred_at": "2026-10-05T12:00:00Z",
+                         "team": "support", "use_case": "contract-extraction",
+                         "environment": environment, "provider": "aws-bedrock",
+                         "model": "bedrock/claude-sonnet-4", "input_tokens": 900_000_000,
+                         "output_tokens": 100_000_000, "requests": 12_345})
+             for n, environment in enumerate(("production", "staging"))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_showback_never_cuts_names_or_amounts_and_shows_environment(env, tmp_path, columns):
+    runner.invoke(app, ["ingest", str(_long_names_usage(tmp_path / "long.jsonl"))])
+    assert runner.invoke(app, ["rate"]).exit_code == 0
+    report = json.loads(runner.invoke(app, ["showback", "--team", "support", "--period",
+                                            "2026-10", "--json"]).stdout)
+    amounts = {line["environment"]: line["amount"] for line in report["lines"]}
+    result = runner.invoke(app, ["showback", "--team", "support", "--period", "2026-10"],
+                           env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= int(columns)
+    assert "environment" in result.output
+    for line in result.output.splitlines():
+        if "staging" in line or "production" in line:
+            assert "contract-extraction" in line and "bedrock/claude-sonnet-4" in line
+    for amount in amounts.values():
+        assert f"{Decimal(amount):,}" in result.output      # 4,567.89: thousands separated
+    if columns == "200":
+        assert "provider cost" in result.output and "12,345" in result.output
+        assert "900,000,000" in result.output
+    else:
+        assert "hidden at this width: cached" in result.output
