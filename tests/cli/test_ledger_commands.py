@@ -126,6 +126,7 @@ def test_replay_names_the_file_and_quarantine_id_and_discard_has_json(env, tmp_p
 
 
 def test_demo_reads_well_at_80_columns(env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the demo writes its starter configuration here
     monkeypatch.setenv("BILLING_DOCUMENTS_DIR", str(tmp_path / "documents"))
     result = runner.invoke(app, ["demo", "--events", "3000", "--dir", str(tmp_path / "d")],
                            env={"COLUMNS": "80"})
