@@ -163,6 +163,8 @@ def demo(
     for item in closed.invoices[:4]:
         say(f"  invoice {item['number']} for {item['customer']}: {item['total']} "
             f"{item['currency']}")
+    if len(closed.invoices) > 4:
+        say(f"  ... and {len(closed.invoices) - 4} more: `billing invoices list`")
     folder = config.documents_dir / period
     say(f"  {len(list(folder.glob('*.pdf')))} PDFs in {folder}/")
     say(f"  e.g. ST-{period}-support.pdf")
