@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from invoices.documents import Party
 from invoices.fonts import fit, fonts, printable, renderable
+from invoices.labels import ENGLISH, Labels
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 40.0
@@ -77,19 +78,20 @@ def period_text(named: str, period: str) -> str:
     return f"{named} ({period})" if renderable(named) else period
 
 
-def party_lines(party: Party) -> list[str]:
+def party_lines(party: Party, words: Labels = ENGLISH) -> list[str]:
     lines = [*party.address]
     if party.email:
         lines.append(party.email)
     if party.tax_id:
-        lines.append(f"Tax ID: {party.tax_id}")
+        lines.append(words.tax_id.format(tax_id=party.tax_id))
     return lines
 
 
-def party_block(party: Party, label: str | None = None) -> list[Flowable]:
+def party_block(party: Party, label: str | None = None,
+                words: Labels = ENGLISH) -> list[Flowable]:
     block: list[Flowable] = [text(label, "small")] if label else []
     block.append(text(party.name, "strong"))
-    block += [text(line) for line in party_lines(party)]
+    block += [text(line) for line in party_lines(party, words)]
     return block
 
 
@@ -111,11 +113,12 @@ def facts_table(rows: Sequence[tuple[str, str]], width: float) -> Table:
     return table
 
 
-def header(issuer: Party, title: str, facts: Sequence[tuple[str, str]]) -> Table:
+def header(issuer: Party, title: str, facts: Sequence[tuple[str, str]],
+           words: Labels = ENGLISH) -> Table:
     """Issuer name and address on the left; title and the document's facts on the right."""
     half = CONTENT_WIDTH / 2
     right: list[Flowable] = [text(title, "title"), Spacer(1, 6), facts_table(facts, half - 10)]
-    table = Table([[party_block(issuer), right]], colWidths=[half, half])
+    table = Table([[party_block(issuer, words=words), right]], colWidths=[half, half])
     table.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -126,12 +129,33 @@ def header(issuer: Party, title: str, facts: Sequence[tuple[str, str]]) -> Table
     return table
 
 
+def _column_widths(data: Sequence[Sequence[str]], strong_last: bool, width: float,
+                   label_share: float, room: float) -> list[float]:
+    """Label and value widths: the shares asked for, widened (up to room) so neither is cut."""
+    face = fonts()
+
+    def needed(column: int) -> float:
+        return max(stringWidth(row[column], face.bold if strong_last and n == len(data) - 1
+                               else face.regular, 10 if strong_last and n == len(data) - 1
+                               else 9) for n, row in enumerate(data)) + 8
+
+    value = max(width * (1 - label_share), needed(1))
+    label = max(width * label_share, needed(0))
+    if label + value > room:
+        label = max(room - value, width * label_share)
+    return [label, value]
+
+
 def totals_table(rows: Sequence[tuple[str, str]], *, strong_last: bool = True,
-                 width: float = 250.0, label_share: float = 0.58) -> Table:
-    """A right-hand totals block; the last row (the amount that counts) bold and ruled."""
+                 width: float = 250.0, label_share: float = 0.58,
+                 room: float = CONTENT_WIDTH) -> Table:
+    """A right-hand totals block; the last row (the amount that counts) bold and ruled.
+
+    Labels are long in some languages: the block grows to the left (up to room) to fit them.
+    """
     face = fonts()
     data = [[printable(label), printable(value)] for label, value in rows]
-    widths = [width * label_share, width * (1 - label_share)]
+    widths = _column_widths(data, strong_last, width, label_share, room)
     table = Table(data, colWidths=widths, hAlign="RIGHT")
     commands: list[tuple] = [
         ("FONT", (0, 0), (-1, -1), face.regular, 9),
@@ -189,7 +213,8 @@ def _fix_timestamp(canvas: Canvas, moment: datetime) -> None:
     stamp.tzname = "UTC"
 
 
-def _canvas_maker(running_title: str, issuer: str, moment: datetime) -> type[Canvas]:
+def _canvas_maker(running_title: str, issuer: str, moment: datetime,
+                  words: Labels) -> type[Canvas]:
     class NumberedCanvas(Canvas):
         """Holds every page until the end so each can say "Page n of m"."""
 
@@ -219,7 +244,7 @@ def _canvas_maker(running_title: str, issuer: str, moment: datetime) -> type[Can
             self.line(MARGIN, 30, PAGE_WIDTH - MARGIN, 30)
             self.setFont(face.regular, 7.5)
             self.setFillColor(MUTED)
-            number = f"Page {page} of {count}"
+            number = words.page_of.format(page=page, count=count)
             room = CONTENT_WIDTH - stringWidth(number, face.regular, 7.5) - 12
             self.drawString(MARGIN, 20, fit(f"{issuer} · {running_title}", face.regular, 7.5,
                                             room))
@@ -227,7 +252,7 @@ def _canvas_maker(running_title: str, issuer: str, moment: datetime) -> type[Can
             if page > 1:
                 self.drawString(MARGIN, PAGE_HEIGHT - 28,
                                 fit(f"{issuer} · {running_title}", face.regular, 7.5, room)
-                                + " (continued)")
+                                + " " + words.continued)
                 self.line(MARGIN, PAGE_HEIGHT - 33, PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 33)
             self.restoreState()
 
@@ -242,7 +267,8 @@ def moment_of(day: date | datetime) -> datetime:
 
 
 def build(path: Path | str, story: list[Flowable], *, title: str, running_title: str,
-          issuer: Party, moment: datetime, subject: str = "") -> Path:
+          issuer: Party, moment: datetime, subject: str = "",
+          words: Labels = ENGLISH) -> Path:
     """Lay the story out on A4 pages and write the PDF; returns the path written."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -254,5 +280,6 @@ def build(path: Path | str, story: list[Flowable], *, title: str, running_title:
     frame = Frame(MARGIN, BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - TOP - BOTTOM, leftPadding=0,
                   rightPadding=0, topPadding=0, bottomPadding=0, id="content")
     document.addPageTemplates([PageTemplate("page", frames=[frame])])
-    document.build(story, canvasmaker=_canvas_maker(running_title, issuer.name, moment))
+    document.build(story, canvasmaker=_canvas_maker(running_title, issuer.name, moment,
+                                                           words))
     return target

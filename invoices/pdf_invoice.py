@@ -4,7 +4,8 @@ Both print the issuer and bill-to blocks, the lines (quantity in million tokens 
 per million = amount) running across pages with carried-forward totals, and a totals block:
 subtotal, tax at the document's rate (computed once on the subtotal), total. A credit note
 names the invoice it corrects and why; its amounts are positive and its title says "Credit
-note".
+note". Labels are in the document's language (`invoices.labels`); descriptions, the reason
+and notes are printed as given.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from invoices.formatting import (
     format_quantity,
     format_unit_price,
 )
+from invoices.labels import Labels, labels
 from invoices.layout import (
     CONTENT_WIDTH,
     build,
@@ -38,22 +40,32 @@ from invoices.layout import totals_table as totals
 from invoices.running_table import Column, RunningTable
 
 TOKEN_UNIT = "M tokens"
-LINE_COLUMNS = (
-    Column("Description", 245), Column("Quantity", 66, "RIGHT"), Column("Unit", 48),
-    Column("Unit price", 72, "RIGHT"), Column("Amount", 84, "RIGHT"),
-)
+
+
+def line_columns(words: Labels) -> tuple[Column, ...]:
+    """The invoice's line table columns, headed in the document's language."""
+    return (Column(words.description, 245), Column(words.quantity, 66, "RIGHT"),
+            Column(words.unit, 48), Column(words.unit_price, 72, "RIGHT"),
+            Column(words.line_amount, 84, "RIGHT"))
 
 
 def tax_label(label: str, rate: Decimal, locale: str) -> str:
-    """``VAT 19%``: the rate shown with as many decimals as it has (7.5 %, 19 %)."""
+    """``VAT 19%``: the rate shown with as many decimals as it has (7.5 %, 19 %).
+
+    The data's own label is printed as given, except the default "Tax", which is translated.
+    """
     digits = max(0, -(rate * 100).normalize().as_tuple().exponent)
+    if label == "Tax":
+        label = labels(locale).tax_default
     return f"{label} {format_percent(rate, locale, digits=digits)}"
 
 
-def _description(line: InvoiceLine) -> str:
+def _description(line: InvoiceLine, words: Labels) -> str:
     if line.kind == "prior_period_adjustment":
-        period = f" ({line.service_period})" if line.service_period else ""
-        return f"Prior period{period}: {line.description}"
+        if line.service_period:
+            return words.prior_period_dated.format(period=line.service_period,
+                                                   description=line.description)
+        return words.prior_period.format(description=line.description)
     return line.description
 
 
@@ -65,12 +77,13 @@ def _quantity(line: InvoiceLine, locale: str) -> str:
 
 
 def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> RunningTable:
+    words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    rows = [[_description(line), _quantity(line, locale), line.unit,
+    rows = [[_description(line, words), _quantity(line, locale), line.unit,
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
-    return RunningTable(LINE_COLUMNS, rows, [line.amount for line in lines], money,
-                        total_label="Total of lines")
+    return RunningTable(line_columns(words), rows, [line.amount for line in lines], money,
+                        total_label=words.total_of_lines, words=words)
 
 
 def _parties(left: list[Flowable], right: list[Flowable]) -> Table:
@@ -87,28 +100,29 @@ def _period(period: str, locale: str) -> str:
 def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
     """The flowables of an invoice, in reading order."""
     locale, currency = invoice.locale, invoice.currency
+    words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    facts = [("Invoice no.", invoice.invoice_number),
-             ("Service period", _period(invoice.period, locale)),
-             ("Issue date", format_date(invoice.issue_date, locale)),
-             ("Due date", format_date(invoice.due_date, locale)),
-             ("Currency", currency)]
-    terms = [text("Amount due", "small_right"), text(money(invoice.total), "title"),
-             text(f"due {format_date(invoice.due_date, locale)}", "right")]
+    due = format_date(invoice.due_date, locale)
+    facts = [(words.invoice_no, invoice.invoice_number),
+             (words.service_period, _period(invoice.period, locale)),
+             (words.invoice_date, format_date(invoice.issue_date, locale)),
+             (words.due_date, due),
+             (words.currency, currency)]
+    terms = [text(words.amount_due, "small_right"), text(money(invoice.total), "title"),
+             text(words.due_on.format(date=due), "right")]
     story: list[Flowable] = [
-        header(invoice.issuer, "Invoice", facts), Spacer(1, 10),
-        _parties(party_block(invoice.bill_to, "Bill to"), terms), Spacer(1, 12),
+        header(invoice.issuer, words.invoice, facts, words), Spacer(1, 10),
+        _parties(party_block(invoice.bill_to, words.bill_to, words), terms), Spacer(1, 12),
         _lines(invoice.lines, currency, locale), Spacer(1, 10),
-        totals([("Subtotal", money(invoice.subtotal)),
+        totals([(words.subtotal, money(invoice.subtotal)),
                 (tax_label(invoice.tax_label, invoice.tax_rate, locale), money(invoice.tax)),
-                (f"Total due ({currency})", money(invoice.total))]),
+                (words.total_due.format(currency=currency), money(invoice.total))]),
         Spacer(1, 12),
-        text("Quantities are million tokens unless the unit says otherwise; unit prices are per "
-             "unit. Each line is rounded half-up to the currency's minor unit; tax is computed "
-             "once on the subtotal.", "small"),
+        text(words.invoice_note, "small"),
     ]
     if invoice.card_versions:
-        story.append(text("Rate card versions: " + ", ".join(invoice.card_versions), "small"))
+        story.append(text(words.card_versions.format(versions=", ".join(invoice.card_versions)),
+                          "small"))
     story += [text(note) for note in invoice.notes]
     return story
 
@@ -116,39 +130,48 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
 def credit_note_story(note: CreditNote) -> list[Flowable]:
     """The flowables of a credit note, in reading order."""
     locale, currency = note.locale, note.currency
+    words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    facts = [("Credit note no.", note.credit_note_number),
-             ("Credits invoice", note.invoice_number),
-             ("Service period", _period(note.period, locale)),
-             ("Issue date", format_date(note.issue_date, locale)),
-             ("Currency", currency)]
-    credit = [text("Total credit", "small_right"), text(money(note.total), "title")]
+    facts = [(words.credit_note_no, note.credit_note_number),
+             (words.credits_invoice, note.invoice_number),
+             (words.service_period, _period(note.period, locale)),
+             (words.issue_date, format_date(note.issue_date, locale)),
+             (words.currency, currency)]
+    credit = [text(words.total_credit, "small_right"), text(money(note.total), "title")]
     return [
-        header(note.issuer, "Credit note", facts), Spacer(1, 10),
-        _parties(party_block(note.bill_to, "Credit to"), credit), Spacer(1, 8),
-        text(f"Reason: {note.reason}", "strong"), Spacer(1, 8),
+        header(note.issuer, words.credit_note, facts, words), Spacer(1, 10),
+        _parties(party_block(note.bill_to, words.credit_to, words), credit), Spacer(1, 8),
+        text(words.reason.format(reason=note.reason), "strong"), Spacer(1, 8),
         _lines(note.lines, currency, locale), Spacer(1, 10),
-        totals([("Subtotal credited", money(note.subtotal)),
+        totals([(words.subtotal_credited, money(note.subtotal)),
                 (tax_label(note.tax_label, note.tax_rate, locale), money(note.tax)),
-                (f"Total credit ({currency})", money(note.total))]),
+                (words.total_credit_in.format(currency=currency), money(note.total))]),
         Spacer(1, 12),
-        text(f"This credit note reduces the amount due on invoice {note.invoice_number} by "
-             f"{money(note.total)}. Amounts shown are credits to the customer.", "small"),
+        text(words.credit_note_note.format(invoice=note.invoice_number,
+                                           amount=money(note.total)), "small"),
     ]
 
 
 def render_invoice(invoice: ChargebackInvoice, path: Path | str) -> Path:
     """Write the invoice's PDF to path and return the path."""
-    return build(path, invoice_story(invoice), title=f"Invoice {invoice.invoice_number}",
-                 running_title=f"Invoice {invoice.invoice_number} · {invoice.period}",
+    words = labels(invoice.locale)
+    title = f"{words.invoice} {invoice.invoice_number}"
+    return build(path, invoice_story(invoice), title=title,
+                 running_title=f"{title} · {invoice.period}",
                  issuer=invoice.issuer, moment=moment_of(invoice.issue_date),
-                 subject=f"Invoice to {invoice.bill_to.name}, {invoice.period}")
+                 subject=words.invoice_subject.format(party=invoice.bill_to.name,
+                                                      period=invoice.period),
+                 words=words)
 
 
 def render_credit_note(note: CreditNote, path: Path | str) -> Path:
     """Write the credit note's PDF to path and return the path."""
-    return build(path, credit_note_story(note), title=f"Credit note {note.credit_note_number}",
-                 running_title=f"Credit note {note.credit_note_number} · "
-                               f"for invoice {note.invoice_number}",
+    words = labels(note.locale)
+    title = f"{words.credit_note} {note.credit_note_number}"
+    return build(path, credit_note_story(note), title=title,
+                 running_title=f"{title} · "
+                               + words.credit_note_running.format(invoice=note.invoice_number),
                  issuer=note.issuer, moment=moment_of(note.issue_date),
-                 subject=f"Credit note to {note.bill_to.name} for {note.invoice_number}")
+                 subject=words.credit_note_subject.format(party=note.bill_to.name,
+                                                          invoice=note.invoice_number),
+                 words=words)

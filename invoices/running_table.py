@@ -20,6 +20,7 @@ from reportlab.platypus import Flowable, Table, TableStyle
 
 from invoices.fonts import fit as fit_text
 from invoices.fonts import fonts, printable
+from invoices.labels import ENGLISH, Labels
 
 FONT_SIZE = 7.5
 ROW_HEIGHT = 12.0
@@ -52,8 +53,8 @@ def shrink(text: str, font: str, width: float) -> float:
 class RunningTable(Flowable):
     """Rows of cell texts with one amount each (the last column), split with running totals.
 
-    `money` formats an amount for this document's currency and locale; `labels` holds the
-    words for brought forward, page subtotal, carried forward and the closing `total_label`.
+    `money` formats an amount for this document's currency and locale; `words` are the
+    document's labels (brought forward, page subtotal, carried forward); `total_label` closes it.
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class RunningTable(Flowable):
         total_label: str,
         brought_forward: Decimal | None = None,
         closing: bool = True,
+        words: Labels = ENGLISH,
     ) -> None:
         super().__init__()
         if len(rows) != len(amounts):
@@ -77,6 +79,7 @@ class RunningTable(Flowable):
         self.total_label = total_label
         self.brought_forward = brought_forward
         self.closing = closing
+        self.words = words
 
     # -- geometry ------------------------------------------------------------------------------
     def _extra_rows(self, closing: bool) -> int:
@@ -104,10 +107,10 @@ class RunningTable(Flowable):
         here = sum(self.amounts[:fits], Decimal(0))
         head = RunningTable(self.columns, self.rows[:fits], self.amounts[:fits], self.money,
                             total_label=self.total_label, brought_forward=self.brought_forward,
-                            closing=False)
+                            closing=False, words=self.words)
         rest = RunningTable(self.columns, self.rows[fits:], self.amounts[fits:], self.money,
                             total_label=self.total_label, brought_forward=start + here,
-                            closing=self.closing)
+                            closing=self.closing, words=self.words)
         return [head, rest]
 
     # -- drawing -------------------------------------------------------------------------------
@@ -123,14 +126,14 @@ class RunningTable(Flowable):
         summary_rows: list[int] = []
         if self.brought_forward is not None:
             summary_rows.append(len(data))
-            data.append(self._summary("Brought forward", start))
+            data.append(self._summary(self.words.brought_forward, start))
         data.extend(list(row) for row in self.rows)
         if self.brought_forward is not None or not self.closing:
             summary_rows.append(len(data))
-            data.append(self._summary("Page subtotal", here))
+            data.append(self._summary(self.words.page_subtotal, here))
         if not self.closing:
             summary_rows.append(len(data))
-            data.append(self._summary("Carried forward", start + here))
+            data.append(self._summary(self.words.carried_forward, start + here))
         else:
             data.append(self._summary(self.total_label, start + here))
         label_width = sum(column.width for column in self.columns[:-1])
