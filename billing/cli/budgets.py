@@ -16,6 +16,7 @@ from billing.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
 from billing.budgets import Budget, BudgetError, Scope, parse_amount, parse_thresholds, period_of
 from billing.cli.console import (
     JSON_OPTION,
+    PERIOD_OPTION,
     emit_json,
     fail,
     money,
@@ -83,8 +84,7 @@ def _known_team(config: Settings, engine, team: str) -> None:  # noqa: ANN001
 
 def budgets_set(
     team: str = TEAM,
-    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
-                               show_default=False),
+    period: str = PERIOD_OPTION,
     amount: str = typer.Option(..., "--amount", "-a", help="Budget in the card currency, as a "
                                "decimal, e.g. 5000.00.", show_default=False),
     hard_cap: bool = typer.Option(False, "--hard-cap", help="Block calls once spend reaches "
@@ -255,8 +255,7 @@ def outcomes_ingest(
 
 
 def outcomes_report(
-    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
-                               show_default=False),
+    period: str = PERIOD_OPTION,
     team: str = typer.Option(None, "--team", "-t", help="Only this team's use cases."),
     as_json: bool = JSON_OPTION,
 ) -> None:

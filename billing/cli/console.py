@@ -57,6 +57,8 @@ out = _Console()
 err = _Console(stderr=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+PERIOD_OPTION = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
+                             show_default=False)
 
 
 def money(amount: Decimal | str, currency: str, *, code: bool = False) -> str:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import typer
 
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
+from billing.cli.console import (
+    JSON_OPTION,
+    PERIOD_OPTION,
+    emit_json,
+    fail,
+    out,
+    ready_engine,
+    settings,
+)
 from billing.cli.ledger import check_period
 from billing.exports.focus import VIEWS
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
@@ -33,7 +41,7 @@ def _check_format(fmt: str) -> None:
 
 @export_app.command("focus")
 def focus_command(
-    period: str = typer.Option(..., "--period", "-p", help="The billing month, YYYY-MM."),
+    period: str = PERIOD_OPTION,
     view: str = typer.Option(
         "showback", "--view",
         help="showback: every team's usage on its card, with charged overhead shares; "
@@ -77,7 +85,7 @@ def focus_command(
 
 @export_app.command("showback")
 def showback_command(
-    period: str = typer.Option(..., "--period", "-p", help="The billing month, YYYY-MM."),
+    period: str = PERIOD_OPTION,
     team: str = typer.Option(None, "--team", "-t", help="Only this team (default: all)."),
     fmt: str = FORMAT_OPTION,
     output: Path = OUTPUT_OPTION,

@@ -16,6 +16,7 @@ from rich.table import Table
 from billing.bulk_ingest import can_split, ingest_file_parallel
 from billing.cli.console import (
     JSON_OPTION,
+    PERIOD_OPTION,
     emit_json,
     err,
     fail,
@@ -202,8 +203,7 @@ def _print_result(result: IngestResult) -> None:
 
 
 def coverage_command(
-    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
-                               show_default=False),
+    period: str = PERIOD_OPTION,
     top: int = typer.Option(10, help="How many unattributed sources to list."),
     as_json: bool = JSON_OPTION,
 ) -> None:

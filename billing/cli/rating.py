@@ -8,6 +8,7 @@ from rich.table import Table
 from billing.attribution import RuleError, load_rules_file
 from billing.cli.console import (
     JSON_OPTION,
+    PERIOD_OPTION,
     emit_json,
     fail,
     money,
@@ -79,8 +80,7 @@ def rate_command(
 
 def showback_command(
     team: str = typer.Option(..., "--team", "-t", help="The team.", show_default=False),
-    period: str = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
-                               show_default=False),
+    period: str = PERIOD_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A team's spend by use case, model and tier, its overhead shares, and the total."""
