@@ -242,17 +242,18 @@ def showback_grouped(
 
 
 def teams_with_spend(engine: Engine) -> list[str]:
-    """Every team with rated showback usage, by name: who a finance reader can pick."""
-    query = select(rated.c.team).where(rated.c.view == "showback",
-                                       rated.c.team.is_not(None)).distinct()
+    """Every team with rated showback spend, by name: who a finance reader can pick.
+
+    Read from the running totals (a row per team and period), not the ledger's lines."""
+    query = select(spend_totals.c.scope_key).where(spend_totals.c.scope_kind == "team").distinct()
     with engine.connect() as connection:
         return sorted(row[0] for row in connection.execute(query))
 
 
 def periods_with_spend(engine: Engine, team: str | None = None) -> list[str]:
-    """Periods with rated showback usage (a team's, or anyone's), newest first."""
-    query = select(rated.c.period).where(rated.c.view == "showback").distinct()
+    """Periods with rated showback spend (a team's, or anyone's), newest first."""
+    query = select(spend_totals.c.period).where(spend_totals.c.scope_kind == "team").distinct()
     if team is not None:
-        query = query.where(rated.c.team == team)
+        query = query.where(spend_totals.c.scope_key == team)
     with engine.connect() as connection:
         return sorted((row[0] for row in connection.execute(query)), reverse=True)
