@@ -22,7 +22,7 @@ from billing.overhead import Pool
 from billing.use_cases import UseCase
 
 rated = RatedLine.__table__
-TREND_KEYS = {"use_case": rated.c.use_case, "model": rated.c.model}
+TREND_KEYS = ("use_case", "model")
 MAX_MONTHS = 24
 
 
@@ -45,26 +45,32 @@ class Series:
                 "values": [None if value is None else str(value) for value in self.values]}
 
 
-def spend_series(engine: Engine, team: str, periods: list[str],
-                 by: str) -> tuple[str, list[Series]]:
-    """The team's rated showback spend per period grouped by `by` (use_case or model), with the
-    currency; series sorted by their total, largest first, so charts stack the big ones low."""
-    key = TREND_KEYS[by]
-    query = select(rated.c.period, key, rated.c.currency, rated.c.amount).where(
+def spend_series(engine: Engine, team: str, periods: list[str]
+                 ) -> tuple[str, dict[str, list[Series]]]:
+    """The team's rated showback spend per period grouped by use case and by model (one read
+    of its lines), with the currency; series sorted by their total, largest first, so charts
+    stack the big ones low."""
+    query = select(rated.c.period, rated.c.use_case, rated.c.model, rated.c.currency,
+                   rated.c.amount).where(
         rated.c.view == "showback", rated.c.team == team, rated.c.period.in_(periods),
         rated.c.amount.is_not(None))
-    sums: dict[str | None, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    sums: dict[str, dict[str | None, dict[str, Decimal]]] = {
+        by: defaultdict(lambda: defaultdict(Decimal)) for by in TREND_KEYS}
     currency = "USD"
     with engine.connect() as connection:
-        for period, name, line_currency, amount in connection.execute(query):
+        for period, use_case, model, line_currency, amount in connection.execute(query):
             currency = line_currency or currency
-            sums[name][period] += amount
-    series = [Series(name, [round_line(by_period[period], currency)
-                            if period in by_period else None for period in periods])
-              for name, by_period in sums.items()]
-    series.sort(key=lambda item: (-sum(v for v in item.values if v is not None),
-                                  item.name or ""))
-    return currency, series
+            sums["use_case"][use_case][period] += amount
+            sums["model"][model][period] += amount
+    grouped = {}
+    for by, totals in sums.items():
+        series = [Series(name, [round_line(by_period[period], currency)
+                                if period in by_period else None for period in periods])
+                  for name, by_period in totals.items()]
+        series.sort(key=lambda item: (-sum(v for v in item.values if v is not None),
+                                      item.name or ""))
+        grouped[by] = series
+    return currency, grouped
 
 
 def outcome_series(engine: Engine, team: str, periods: list[str], *, pools: list[Pool],
@@ -90,8 +96,8 @@ def team_trends(engine: Engine, team: str, until: str, months: int, *, pools: li
     """Everything the dashboard charts for a team: spend by use case and by model, the total,
     and cost per accepted outcome, for the `months` periods ending with `until`."""
     periods = periods_until(until, months)
-    currency, by_use_case = spend_series(engine, team, periods, "use_case")
-    _, by_model = spend_series(engine, team, periods, "model")
+    currency, grouped = spend_series(engine, team, periods)
+    by_use_case, by_model = grouped["use_case"], grouped["model"]
     totals = [sum((s.values[i] or Decimal(0) for s in by_use_case), Decimal(0))
               for i in range(len(periods))]
     return {"team": team, "currency": currency, "periods": periods,
