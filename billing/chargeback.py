@@ -97,13 +97,12 @@ def build_invoice(
     issuer = registry.issuer
     notes = [f"Customer reference: {customer}"]
     if len(entry.tax_ids) > 1:  # the first is printed with the bill-to address
-        notes.append("Customer tax ids: " + ", ".join(item.split(":", 1)[-1]
-                                                      for item in entry.tax_ids))
+        notes.append("Customer tax ids: " + ", ".join(entry.tax_id_values))
     return ChargebackInvoice(
         invoice_number=number,
         issuer=Party(issuer.name, issuer.address, issuer.email, issuer.tax_id, issuer.locale),
         bill_to=Party(entry.name, entry.address, entry.email,
-                      entry.tax_ids[0].split(":", 1)[-1] if entry.tax_ids else None,
+                      entry.tax_id_values[0] if entry.tax_ids else None,
                       entry.locale),
         period=period, issue_date=issued_on,
         due_date=issued_on + timedelta(days=entry.payment_terms_days),

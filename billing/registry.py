@@ -73,6 +73,17 @@ class CustomerEntry:
     tax_ids: tuple[str, ...] = ()
     stripe_customer_id: str | None = None
 
+    @property
+    def typed_tax_ids(self) -> tuple[tuple[str, str], ...]:
+        """(Stripe tax id type, value) of each "type:value" entry; a bare value has no type."""
+        pairs = (item.partition(":") for item in self.tax_ids)
+        return tuple((kind, value) if colon else ("", kind) for kind, colon, value in pairs)
+
+    @property
+    def tax_id_values(self) -> tuple[str, ...]:
+        """The ids as printed on documents, without their type."""
+        return tuple(value for _, value in self.typed_tax_ids)
+
 
 @dataclass(frozen=True)
 class Registry:

@@ -81,7 +81,7 @@ def stripe_invoice(row: Any, registry: Registry) -> StripeInvoice:
                     for n, line in enumerate(invoice.lines, start=1)),
         tax=invoice.tax, customer_email=customer.email,
         customer_address=_address(customer.address),
-        tax_ids=tuple(tuple(item.split(":", 1)) for item in customer.tax_ids if ":" in item),
+        tax_ids=tuple(pair for pair in customer.typed_tax_ids if pair[0]),
         days_until_due=max((invoice.due_date - invoice.issue_date).days, 0),
     )
 
