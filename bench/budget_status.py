@@ -36,11 +36,11 @@ import psycopg
 from sqlalchemy import Engine, event
 
 from bench.rating import generate
-from billing.budget_store import gateway_status, set_budget
-from billing.budgets import Budget, Scope
+from billing.budgets.budget import Budget, Scope
+from billing.budgets.store import gateway_status, set_budget
 from billing.db import engine_for, migrate
-from billing.ratecard_registry import publish_shipped, published_versions
-from billing.rating import Cards, rate
+from billing.rating.card_registry import publish_shipped, published_versions
+from billing.rating.rate import Cards, rate
 
 PERIOD = "2026-10"
 KEY = "bench-key"

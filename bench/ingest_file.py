@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from billing.bulk_ingest import can_split, ingest_file_parallel
 from billing.config import load_settings
 from billing.db import engine_for, migrate
-from billing.metering import ingest_lines
+from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
+from billing.ledger.metering import ingest_lines
 
 
 def main(url: str, path: str) -> None:

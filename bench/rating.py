@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from bench.api import api_latency
-from billing.close import close_period
+from billing.close.period_close import close_period
+from billing.close.showback import showback
 from billing.config import Settings
 from billing.db import engine_for, migrate
-from billing.overhead import load_pools
-from billing.ratecard_registry import publish_shipped, published_versions
-from billing.rating import Cards, rate
-from billing.showback import showback
+from billing.rating.card_registry import publish_shipped, published_versions
+from billing.rating.overhead import load_pools
+from billing.rating.rate import Cards, rate
 
 COLUMNS = ("event_id, occurred_at, period, usage_date, team, use_case, customer, environment, "
            "provider, model, tier, input_tokens, output_tokens, cached_input_tokens, "

@@ -20,15 +20,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 
-from billing.anomaly import check_anomalies
-from billing.attribution import load_rules_file
-from billing.close import CloseResult, close_period
+from billing.budgets.anomaly import check_anomalies
+from billing.budgets.webhooks import deliver_pending
+from billing.close.period_close import CloseResult, close_period
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
-from billing.ratecard_registry import published_versions
-from billing.rating import Cards, rate
-from billing.webhooks import deliver_pending
+from billing.rating.attribution import load_rules_file
+from billing.rating.card_registry import published_versions
+from billing.rating.rate import Cards, rate
 
 log = logging.getLogger("billing.scheduler")
 JOB_ID = "monthly-close"

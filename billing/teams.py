@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from billing.models import UsageEvent
-from billing.registry import Registry
+from billing.parties import Registry
 
 usage = UsageEvent.__table__
 

@@ -1,6 +1,6 @@
 """The documents of a close as plain data: showback statements, chargeback invoices, credit notes.
 
-This is the contract between the engine and the documents. `billing/close.py` fills these
+This is the contract between the engine and the documents. `billing/close/` fills these
 frozen dataclasses; `invoices.pdf` renders them and `invoices.json_twin` writes the JSON
 stored beside each PDF. Money is Decimal, already rounded half-up to the currency's minor
 unit at each line (a document checks that and refuses anything else). Totals are never

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from zoneinfo import ZoneInfo
 
-from billing.rating import Cards
+from billing.rating.rate import Cards
 from ratecards import load_card
 
 UTC = ZoneInfo("UTC")

@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from billing.config import Settings
 from billing.db import engine_for, migrate
 from billing.demo_data import generate
-from billing.metering import ingest_lines
-from billing.ratecard_registry import publish_shipped
+from billing.ledger.metering import ingest_lines
+from billing.rating.card_registry import publish_shipped
 from tests_support import POOLS, REGISTRY, truncate
 
 ADMIN_URL = os.environ.get(

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from billing import budget_store
-from billing.budgets import budget_from_mapping
-from billing.close import close_period
+from billing.budgets import store as budget_store
+from billing.budgets.budget import budget_from_mapping
+from billing.close.period_close import close_period
 from billing.config import Settings
 from billing.demo_data import generate
-from billing.metering import ingest_lines
-from billing.outcomes import ingest_outcomes
-from billing.ratecard_registry import publish, publish_shipped
+from billing.ledger.metering import ingest_lines
+from billing.ledger.outcomes import ingest_outcomes
+from billing.rating.card_registry import publish, publish_shipped
 from ratecards import shipped_card_files
 
 MONTHS = (("2026-08", 700, 11), ("2026-09", 900, 12), ("2026-10", 1100, 13))

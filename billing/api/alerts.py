@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from billing.alerts import list_alerts
 from billing.api import deps
 from billing.api.problems import PERIOD
+from billing.budgets.alerts import list_alerts
 
 router = APIRouter(prefix="/v1", tags=["alerts"],
                    dependencies=[Depends(deps.roles("finance", "team"))])

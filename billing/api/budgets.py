@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from billing import budget_store
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
-from billing.budgets import BudgetError, budget_from_mapping, period_of
-from billing.registry import load_registry_file
+from billing.budgets import store as budget_store
+from billing.budgets.budget import BudgetError, budget_from_mapping, period_of
+from billing.parties import load_registry_file
 from billing.teams import UnknownTeam, check_team
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
-from billing.coverage import coverage, spend_coverage
+from billing.rating.coverage import coverage, spend_coverage
 
 router = APIRouter(prefix="/v1", tags=["coverage"], dependencies=[Depends(deps.require_key)])
 

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
-from billing.document_store import find_document, list_documents
+from billing.close.document_store import find_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
 READERS = [Depends(deps.roles("finance", "team"))]

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing import budget_store
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
-from billing.budgets import BudgetError, parse_amount, period_of
-from billing.forecast import (
+from billing.budgets import store as budget_store
+from billing.budgets.budget import BudgetError, parse_amount, period_of
+from billing.budgets.forecast import (
     NoBaseUsage,
     ScenarioError,
     ledger_forecast,

@@ -7,8 +7,9 @@ from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
-from billing.outcomes import ingest_outcomes, unit_economics_for_period
-from billing.overhead import load_pools_file
+from billing.close.outcome_report import unit_economics_for_period
+from billing.ledger.outcomes import ingest_outcomes
+from billing.rating.overhead import load_pools_file
 from billing.use_cases import load_use_cases_file
 
 router = APIRouter(prefix="/v1", tags=["outcomes"], dependencies=[Depends(deps.require_key)])

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from billing.api import deps
 from billing.api.problems import Problem
-from billing.ratecard_registry import (
+from billing.rating.card_registry import (
     UnknownCard,
     card_dict,
     get_version,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
 from billing.api.problems import DAY, PERIOD, Problem
-from billing.overhead import load_pools_file
-from billing.showback import BadGrouping, NoUsage, showback, showback_grouped
+from billing.close.showback import BadGrouping, NoUsage, showback, showback_grouped
+from billing.rating.overhead import load_pools_file
 
 router = APIRouter(prefix="/v1", tags=["showback"],
                    dependencies=[Depends(deps.roles("finance", "team"))])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from billing.api.problems import Problem
-from billing.stripe_billing import apply_event
+from billing.close.stripe_billing import apply_event
 from invoices.stripe_sync import WebhookVerificationError, verify_webhook
 
 router = APIRouter(prefix="/v1", tags=["stripe"])

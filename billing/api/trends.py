@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing import budget_store
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.api_keys import Principal
-from billing.budgets import period_of
-from billing.overhead import load_pools_file
-from billing.showback import periods_with_spend, teams_with_spend
-from billing.trends import MAX_MONTHS, team_trends
+from billing.budgets import store as budget_store
+from billing.budgets.budget import period_of
+from billing.close.showback import periods_with_spend, teams_with_spend
+from billing.close.trends import MAX_MONTHS, team_trends
+from billing.rating.overhead import load_pools_file
 from billing.use_cases import load_use_cases_file
 
 router = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(deps.require_key)])

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps
 from billing.api.problems import Problem
-from billing.formats.native import read as read_native
-from billing.metering import ingest_rows
+from billing.ledger.formats.native import read as read_native
+from billing.ledger.metering import ingest_rows
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 

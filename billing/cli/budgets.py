@@ -10,10 +10,26 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from billing import budget_store
-from billing.alerts import KINDS, list_alerts
-from billing.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
-from billing.budgets import Budget, BudgetError, Scope, parse_amount, parse_thresholds, period_of
+from billing.budgets import store as budget_store
+from billing.budgets.alerts import KINDS, list_alerts
+from billing.budgets.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
+from billing.budgets.budget import (
+    Budget,
+    BudgetError,
+    Scope,
+    parse_amount,
+    parse_thresholds,
+    period_of,
+)
+from billing.budgets.forecast import (
+    Forecast,
+    NoBaseUsage,
+    ScenarioError,
+    ledger_forecast,
+    parse_scenario,
+)
+from billing.budgets.forecast import previous_period as previous
+from billing.budgets.webhooks import DeliveryReport, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
@@ -28,15 +44,13 @@ from billing.cli.console import (
     settings,
 )
 from billing.cli.ledger import check_period
+from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
-from billing.forecast import Forecast, NoBaseUsage, ScenarioError, ledger_forecast, parse_scenario
-from billing.forecast import previous_period as previous
-from billing.outcomes import OutcomeError, ingest_outcomes_file, unit_economics_for_period
-from billing.overhead import PoolError, load_pools_file
-from billing.registry import RegistryError, load_registry_file
+from billing.ledger.outcomes import OutcomeError, ingest_outcomes_file
+from billing.parties import RegistryError, load_registry_file
+from billing.rating.overhead import PoolError, load_pools_file
 from billing.teams import UnknownTeam, check_team
 from billing.use_cases import UseCaseError, load_use_cases_file
-from billing.webhooks import DeliveryReport, deliver_pending
 
 TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False)
 PERIOD_NOW = typer.Option(None, "--period", "-p", help="Billing month, YYYY-MM; default: the "

@@ -21,9 +21,9 @@ from billing.cli.console import (
     settings,
 )
 from billing.cli.ledger import check_period
-from billing.close import CloseRefused, close_period
-from billing.credit_notes import CreditRefused, issue_credit_note
-from billing.document_store import list_documents
+from billing.close.credit_notes import CreditRefused, issue_credit_note
+from billing.close.document_store import list_documents
+from billing.close.period_close import CloseRefused, close_period
 
 statements_app = typer.Typer(help="Showback statements of closed periods.",
                              no_args_is_help=True)

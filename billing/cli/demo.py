@@ -11,22 +11,22 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
-from billing.attribution import load_rules_file
-from billing.budget_store import get_budget, set_budget
-from billing.budgets import Budget, Scope
+from billing.budgets.budget import Budget, Scope
+from billing.budgets.store import get_budget, set_budget
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
-from billing.close import close_period
+from billing.close.period_close import close_period
+from billing.close.showback import Showback, showback, team_drivers
 from billing.config import Settings
-from billing.coverage import coverage, spend_coverage
 from billing.db import engine_for, migrate
 from billing.demo_data import BUDGET_FACTORS, generate, generate_outcomes
-from billing.outcomes import ingest_outcomes_file
-from billing.overhead import load_pools_file
-from billing.ratecard_registry import publish_shipped
-from billing.rating import rate
-from billing.showback import Showback, showback, team_drivers
+from billing.ledger.outcomes import ingest_outcomes_file
+from billing.rating.attribution import load_rules_file
+from billing.rating.card_registry import publish_shipped
+from billing.rating.coverage import coverage, spend_coverage
+from billing.rating.overhead import load_pools_file
+from billing.rating.rate import rate
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 

@@ -13,7 +13,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from billing.bulk_ingest import can_split, ingest_file_parallel
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
@@ -25,12 +24,13 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from billing.db import engine_for, migrate
-from billing.formats import FORMATS, guess_format
-from billing.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
-from billing.quarantine import QuarantineError, discard_row, fix_row, list_rows
-from billing.ratecard_registry import PublishRefused, publish_shipped
+from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
+from billing.ledger.formats import FORMATS, guess_format
+from billing.ledger.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
+from billing.ledger.quarantine import QuarantineError, discard_row, fix_row, list_rows
+from billing.rating.card_registry import PublishRefused, publish_shipped
+from billing.rating.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from ratecards import CardValidationError
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024

@@ -22,7 +22,8 @@ from billing.cli.console import (
     settings,
 )
 from billing.cli.ledger import check_period
-from billing.overhead import (
+from billing.close.showback import overhead_shares, team_drivers
+from billing.rating.overhead import (
     DRIVERS,
     PoolError,
     dump_pools,
@@ -31,7 +32,6 @@ from billing.overhead import (
     pool_to_dict,
     upsert_pool,
 )
-from billing.showback import overhead_shares, team_drivers
 
 overhead_app = typer.Typer(help="Overhead pools: platform costs allocated to teams by a driver.",
                            no_args_is_help=True)

@@ -17,7 +17,7 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.ratecard_registry import (
+from billing.rating.card_registry import (
     PublishRefused,
     UnknownCard,
     card_dict,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from billing.attribution import RuleError, load_rules_file
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
@@ -18,11 +17,12 @@ from billing.cli.console import (
     settings,
 )
 from billing.cli.ledger import check_period
+from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
-from billing.overhead import PoolError, load_pools_file
-from billing.ratecard_registry import UnknownCard, published_versions
-from billing.rating import Cards, RatingRefused, rate
-from billing.showback import NoUsage, Showback, showback
+from billing.rating.attribution import RuleError, load_rules_file
+from billing.rating.card_registry import UnknownCard, published_versions
+from billing.rating.overhead import PoolError, load_pools_file
+from billing.rating.rate import Cards, RatingRefused, rate
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
 from billing.cli.ledger import check_period
-from billing.stripe_billing import StripeNotConfigured, push_period, reconcile_period
+from billing.close.stripe_billing import StripeNotConfigured, push_period, reconcile_period
 
 T = TypeVar("T")
 

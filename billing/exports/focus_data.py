@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from billing.close.showback import overhead_shares, team_drivers
 from billing.config import Settings
 from billing.exports.focus import (
     COLUMNS,
@@ -27,9 +28,8 @@ from billing.exports.focus import (
 )
 from billing.exports.tables import TableSchema
 from billing.models import Document, RatedLine
-from billing.overhead import load_pools_file
-from billing.registry import load_registry_file
-from billing.showback import overhead_shares, team_drivers
+from billing.parties import load_registry_file
+from billing.rating.overhead import load_pools_file
 
 rated = RatedLine.__table__
 documents = Document.__table__

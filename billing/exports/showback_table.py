@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from billing.close.showback import TOKEN_FIELDS, Showback, showback
 from billing.config import Settings
 from billing.exports.tables import TableSchema
 from billing.models import RatedLine
-from billing.overhead import load_pools_file
-from billing.showback import TOKEN_FIELDS, Showback, showback
+from billing.rating.overhead import load_pools_file
 
 rated = RatedLine.__table__
 COLUMNS = ("period", "team", "kind", "use_case", "model", "tier", "environment", *TOKEN_FIELDS,

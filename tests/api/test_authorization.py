@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from billing.api.app import create_app
 from billing.api_keys import create_key, revoke_key
-from billing.close import close_period
+from billing.close.period_close import close_period
 
 ROLES = ("admin", "finance", "team", "other-team", "ingest", "gateway", "none")
 OK, FORBIDDEN, HIDDEN, UNAUTHORIZED = "ok", 403, 404, 401

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from billing.api.app import create_app
-from billing.metering import ingest_lines
-from billing.ratecard_registry import publish_shipped, published_versions
-from billing.rating import Cards, rate
+from billing.ledger.metering import ingest_lines
+from billing.rating.card_registry import publish_shipped, published_versions
+from billing.rating.rate import Cards, rate
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -66,8 +66,8 @@ def test_showback_group_by_and_filters(month, close_settings):  # noqa: ANN001
     from fastapi.testclient import TestClient
 
     from billing.api.app import create_app
-    from billing.ratecard_registry import published_versions
-    from billing.rating import Cards, rate
+    from billing.rating.card_registry import published_versions
+    from billing.rating.rate import Cards, rate
 
     rate(month, Cards(team=published_versions(month, "internal"),
                       customer=published_versions(month, "external")), zone=close_settings.zone)

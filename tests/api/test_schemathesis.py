@@ -22,12 +22,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from billing.api.app import create_app
-from billing.close import close_period
+from billing.close.period_close import close_period
 from billing.config import Settings
 from billing.db import engine_for, migrate
 from billing.demo_data import generate
-from billing.metering import ingest_lines
-from billing.ratecard_registry import publish_shipped
+from billing.ledger.metering import ingest_lines
+from billing.rating.card_registry import publish_shipped
 from tests_support import POOLS, REGISTRY
 
 ADMIN = {"Authorization": "Bearer fuzz-key"}

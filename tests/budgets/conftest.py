@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from budget_support import CARDS, UTC
 
-from billing.metering import ingest_lines
-from billing.rating import RatingResult, rate
+from billing.ledger.metering import ingest_lines
+from billing.rating.rate import RatingResult, rate
 
 
 @pytest.fixture

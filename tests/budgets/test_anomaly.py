@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from budget_support import event
 
-from billing.alerts import list_alerts
-from billing.anomaly import check_anomalies, daily_history, detect
+from billing.budgets.alerts import list_alerts
+from billing.budgets.anomaly import check_anomalies, daily_history, detect
 
 NORMAL = ["10.00", "10.50", "9.50", "11.20", "9.80", "10.00", "8.80",
           "10.40", "9.60", "10.00", "11.00", "9.00", "10.20", "10.60"]

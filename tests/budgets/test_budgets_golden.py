@@ -14,16 +14,16 @@ import pytest
 from budget_support import event
 from sqlalchemy import delete, select
 
-from billing import budgets
-from billing.alerts import list_alerts
-from billing.budget_store import (
+from billing.budgets import budget as budgets
+from billing.budgets.alerts import list_alerts
+from billing.budgets.budget import Budget, Scope
+from billing.budgets.store import (
     budget_report,
     budget_reports,
     gateway_status,
     get_budget,
     set_budget,
 )
-from billing.budgets import Budget, Scope
 from billing.models import RatedLine, SpendTotal
 
 UTC = ZoneInfo("UTC")

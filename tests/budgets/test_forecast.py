@@ -22,7 +22,7 @@ from decimal import Decimal
 import pytest
 from budget_support import event
 
-from billing.forecast import (
+from billing.budgets.forecast import (
     Drivers,
     ScenarioError,
     drivers_from_usage,

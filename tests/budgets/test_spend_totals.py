@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from billing.budgets.spend_totals import deltas, line_scopes
 from billing.models import RatedLine, SpendTotal
-from billing.spend_totals import deltas, line_scopes
 from tests_support import truncate
 
 TEAMS = ("a", "b")

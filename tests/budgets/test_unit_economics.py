@@ -18,14 +18,10 @@ from decimal import Decimal
 import pytest
 from budget_support import UTC, event
 
-from billing.outcomes import (
-    ingest_outcomes,
-    ingest_outcomes_file,
-    unit_economics_for_period,
-    use_case_overhead,
-)
-from billing.overhead import load_pools
-from billing.unit_economics import NO_ACCEPTED, UnitEconomics, compare
+from billing.close.outcome_report import unit_economics_for_period, use_case_overhead
+from billing.close.unit_economics import NO_ACCEPTED, UnitEconomics, compare
+from billing.ledger.outcomes import ingest_outcomes, ingest_outcomes_file
+from billing.rating.overhead import load_pools
 from billing.use_cases import UseCase, UseCaseError, load_use_cases
 
 POOLS = load_pools("""

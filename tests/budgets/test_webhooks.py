@@ -12,10 +12,10 @@ import pytest
 from budget_support import event
 from sqlalchemy import select
 
-from billing.budget_store import set_budget
-from billing.budgets import Budget, Scope
+from billing.budgets.budget import Budget, Scope
+from billing.budgets.store import set_budget
+from billing.budgets.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, deliver_pending, verify
 from billing.models import AlertDelivery
-from billing.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, deliver_pending, verify
 
 SECRET = "s3cret"
 

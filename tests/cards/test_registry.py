@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from billing.ratecard_registry import (
+from billing.rating.card_registry import (
     PublishRefused,
     get_version,
     publication,

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from billing.cli import app
-from billing.overhead import load_pools_file
+from billing.rating.overhead import load_pools_file
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 runner = CliRunner()

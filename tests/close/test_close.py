@@ -11,11 +11,11 @@ import pdfplumber
 import pytest
 from sqlalchemy import func, select
 
-from billing.close import CloseRefused, close_period
+from billing.close.period_close import CloseRefused, close_period
+from billing.close.showback import showback
 from billing.models import Document, RatedLine
 from billing.money import round_line
-from billing.overhead import load_pools_file
-from billing.showback import showback
+from billing.rating.overhead import load_pools_file
 
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 documents = Document.__table__
@@ -115,7 +115,7 @@ def test_missing_pdfs_are_rendered_by_the_next_run(month, close_settings):
 
 
 def test_credit_note_has_its_own_number_and_never_exceeds_the_invoice(month, close_settings):
-    from billing.credit_notes import CreditRefused, issue_credit_note
+    from billing.close.credit_notes import CreditRefused, issue_credit_note
 
     close_period(month, close_settings, "2026-10", now=NOW)
     acme = next(row for row in _stored(month, "invoice") if row.subject == "acme")
@@ -138,7 +138,7 @@ def test_credit_note_has_its_own_number_and_never_exceeds_the_invoice(month, clo
 def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_settings):
     from zoneinfo import ZoneInfo
 
-    from billing.metering import ingest_lines
+    from billing.ledger.metering import ingest_lines
 
     close_period(month, close_settings, "2026-10", now=NOW)
     closed = [(row.number, row.content) for row in _stored(month, "invoice")]
@@ -167,9 +167,9 @@ def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_s
 def test_statement_shows_budget_variance_outcomes_and_a_recommendation(month, close_settings):
     from zoneinfo import ZoneInfo
 
-    from billing.budget_store import set_budget
-    from billing.budgets import Budget, Scope
-    from billing.outcomes import ingest_outcomes
+    from billing.budgets.budget import Budget, Scope
+    from billing.budgets.store import set_budget
+    from billing.ledger.outcomes import ingest_outcomes
 
     set_budget(month, Budget(Scope.of("support"), "2026-10", Decimal("20.00"), "USD"))
     rows = [{"outcome_id": f"o-{n}", "use_case": "support-copilot", "team": "support",

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from billing.api.app import create_app
-from billing.close import close_period
+from billing.close.period_close import close_period
 
 AUTH = {"Authorization": "Bearer test-key"}
 

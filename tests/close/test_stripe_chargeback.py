@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from billing.api.app import create_app
 from billing.cli import app
-from billing.close import close_period
-from billing.credit_notes import issue_credit_note
+from billing.close.credit_notes import issue_credit_note
+from billing.close.period_close import close_period
+from billing.close.stripe_billing import push_period, reconcile_period
 from billing.models import Document
-from billing.stripe_billing import push_period, reconcile_period
 from invoices.stripe_sync import RetryPolicy
 
 NOW = datetime(2026, 11, 2, 3, tzinfo=UTC)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.ratecard_registry import published_versions
-from billing.rating import Cards, rate
+from billing.rating.card_registry import published_versions
+from billing.rating.rate import Cards, rate
 
 
 @pytest.fixture

@@ -22,13 +22,13 @@ from typer.testing import CliRunner
 from billing.api.app import create_app
 from billing.api_keys import create_key
 from billing.cli import app
+from billing.close.showback import showback
 from billing.exports.focus import COLUMNS
 from billing.exports.focus_data import NoRatedUsage, focus_dataset
 from billing.exports.showback_table import NoShowback, showback_rows, teams_with_usage
 from billing.models import RatedLine
 from billing.money import round_line
-from billing.overhead import load_pools_file
-from billing.showback import showback
+from billing.rating.overhead import load_pools_file
 
 PERIOD = "2026-10"
 runner = CliRunner()
@@ -185,8 +185,8 @@ def test_api_streams_focus_csv_to_finance_only(rated_month, close_settings):  # 
 def test_closed_period_rows_carry_their_document_numbers(rated_month, close_settings):  # noqa: ANN001
     from datetime import UTC, datetime
 
-    from billing.close import close_period
-    from billing.document_store import list_documents
+    from billing.close.document_store import list_documents
+    from billing.close.period_close import close_period
 
     close_period(rated_month, close_settings, PERIOD, now=datetime(2026, 11, 2, tzinfo=UTC))
     [statement] = list_documents(rated_month, kinds="statement", subject="support",

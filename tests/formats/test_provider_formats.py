@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from billing.formats import litellm, openai, otel
-from billing.metering import ingest_lines
-from billing.usage_event import validate
+from billing.ledger.formats import litellm, openai, otel
+from billing.ledger.metering import ingest_lines
+from billing.ledger.usage_event import validate
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 

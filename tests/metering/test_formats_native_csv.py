@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from billing.formats import csv as csv_format
-from billing.formats import native
+from billing.ledger.formats import csv as csv_format
+from billing.ledger.formats import native
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from billing.metering import ingest_lines
+from billing.ledger.metering import ingest_lines
 from billing.models import UsageEvent
 from tests_support import truncate
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from billing.demo_data import generate
-from billing.metering import ingest_lines
+from billing.ledger.metering import ingest_lines
 from billing.models import UsageEvent
 
 usage = UsageEvent.__table__

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from billing.metering import ingest_lines, replay_quarantine
+from billing.ledger.metering import ingest_lines, replay_quarantine
+from billing.ledger.quarantine import discard_row, fix_row, list_rows
 from billing.models import QuarantinedRow, UsageEvent
-from billing.quarantine import discard_row, fix_row, list_rows
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 UTC = ZoneInfo("UTC")
@@ -82,7 +82,7 @@ def test_same_event_id_with_other_content_is_a_conflict_never_an_overwrite(engin
 
 def test_duplicate_across_chunks_of_one_file_is_counted_once(engine):
     lines = [_event(f"e-{n}") for n in range(12)] + [_event("e-3")]
-    from billing import metering
+    from billing.ledger import metering
 
     rows = metering.reader_for("native")(lines)
     result = metering.ingest_rows(engine, rows, zone=UTC, chunk_size=5)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.usage_event import InvalidEvent, validate
+from billing.ledger.usage_event import InvalidEvent, validate
 
 UTC_ZONE = ZoneInfo("UTC")
 GOOD = {

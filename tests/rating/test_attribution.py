@@ -2,7 +2,7 @@
 
 import pytest
 
-from billing.attribution import RuleError, attribute, load_rules
+from billing.rating.attribution import RuleError, attribute, load_rules
 
 RULES = load_rules("""
 rules:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing.money import round_line, split_largest_remainder
-from billing.overhead import Pool, TeamDrivers, allocate
+from billing.rating.overhead import Pool, TeamDrivers, allocate
 
 currencies = st.sampled_from(["USD", "JPY", "KWD", "EUR"])
 exponent = {"USD": 2, "JPY": 0, "KWD": 3, "EUR": 2}

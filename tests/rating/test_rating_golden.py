@@ -24,11 +24,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from billing.attribution import load_rules
-from billing.metering import ingest_lines
-from billing.overhead import load_pools
-from billing.rating import Cards, rate
-from billing.showback import showback
+from billing.close.showback import showback
+from billing.ledger.metering import ingest_lines
+from billing.rating.attribution import load_rules
+from billing.rating.overhead import load_pools
+from billing.rating.rate import Cards, rate
 from ratecards import load_card
 
 UTC = ZoneInfo("UTC")

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from billing.metering import ingest_lines
+from billing.ledger.metering import ingest_lines
 from billing.models import RatedLine
-from billing.rating import Cards, rate
+from billing.rating.rate import Cards, rate
 from ratecards import load_card, shipped_card_files
 from tests_support import truncate
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from billing.close.recommendation import Facts, recommend
+from billing.close.showback import overhead_shares, team_drivers
 from billing.models import BudgetEntry, Outcome, RatedLine
 from billing.money import round_line, split_largest_remainder
-from billing.overhead import Pool
-from billing.recommendation import Facts, recommend
-from billing.registry import Registry
-from billing.showback import overhead_shares, team_drivers
+from billing.parties import Registry
+from billing.rating.overhead import Pool
 from invoices.documents import (
     OutcomeSummary,
     Party,

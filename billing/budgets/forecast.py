@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from billing.budgets import use_case_key
+from billing.budgets.budget import use_case_key
+from billing.budgets.spend_totals import scope_total
 from billing.money import round_line
-from billing.spend_totals import scope_total
 
 THOUSAND = Decimal(1000)
 HUNDRED = Decimal(100)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from billing.config import Settings
 from billing.models import Document, StripeEvent
-from billing.registry import Registry, load_registry_file
+from billing.parties import Registry, load_registry_file
 from invoices import from_json
 from invoices.stripe_sync import (
     RetryPolicy,

@@ -18,7 +18,7 @@ from statistics import median
 
 from sqlalchemy import Engine, select
 
-from billing.alerts import Alert, dedupe_key, raise_alerts
+from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
 from billing.db import write_transaction
 from billing.models import RatedLine
 

@@ -23,9 +23,9 @@ from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, func,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.db import write_transaction
-from billing.formats import SourceRow, reader_for
+from billing.ledger.formats import SourceRow, reader_for
+from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import IngestBatch, QuarantinedRow, UsageEvent
-from billing.usage_event import InvalidEvent, validate
 
 CHUNK_SIZE = 10_000
 MAX_KEPT_ERRORS = 10_000

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
-from billing.formats.base import SourceRow
+from billing.ledger.formats.base import SourceRow
 
 
 def read(lines: Iterable[str]) -> Iterator[SourceRow]:

@@ -22,19 +22,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from billing.attribution import load_rules_file
-from billing.chargeback import build_invoice, customer_charges
+from billing.close.chargeback import build_invoice, customer_charges
+from billing.close.document_files import render_missing
+from billing.close.numbering import invoice_number, next_number
+from billing.close.statements import build_statements, previous_period
+from billing.close.stripe_billing import push_period
 from billing.config import Settings
 from billing.db import write_transaction
-from billing.document_files import render_missing
 from billing.models import Document, PeriodClose, RatingRun, UsageEvent
-from billing.numbering import invoice_number, next_number
-from billing.overhead import load_pools_file
-from billing.ratecard_registry import published_versions
-from billing.rating import Cards, rate
-from billing.registry import Registry, load_registry_file
-from billing.statements import build_statements, previous_period
-from billing.stripe_billing import push_period
+from billing.parties import Registry, load_registry_file
+from billing.rating.attribution import load_rules_file
+from billing.rating.card_registry import published_versions
+from billing.rating.overhead import load_pools_file
+from billing.rating.rate import Cards, rate
 from invoices import to_json
 
 documents = Document.__table__

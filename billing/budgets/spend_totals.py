@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
-from billing import budget_store
-from billing.alerts import Alert, dedupe_key, raise_alerts
-from billing.budgets import use_case_key
+from billing.budgets import store as budget_store
+from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
+from billing.budgets.budget import use_case_key
 from billing.models import RatedLine, SpendTotal
 
 totals = SpendTotal.__table__

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from billing.close.outcome_report import unit_economics_for_period
 from billing.models import RatedLine
 from billing.money import round_line
-from billing.outcomes import unit_economics_for_period
-from billing.overhead import Pool
+from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 
 rated = RatedLine.__table__

@@ -24,8 +24,8 @@ from typing import Any
 
 import orjson
 
-from billing.formats.base import SourceRow
-from billing.formats.jsonsource import records
+from billing.ledger.formats.base import SourceRow
+from billing.ledger.formats.jsonsource import records
 
 PROVIDERS = {"aws.bedrock": "aws-bedrock", "azure.ai.openai": "azure-openai",
              "azure.ai.inference": "azure-openai", "gcp.gemini": "google",

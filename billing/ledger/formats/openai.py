@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from billing.formats.base import SourceRow
-from billing.formats.jsonsource import records
+from billing.ledger.formats.base import SourceRow
+from billing.ledger.formats.jsonsource import records
 
 GROUPING = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
 

@@ -2,7 +2,7 @@
 
 Each alert has a dedupe key naming what it is about (`threshold:2026-11:team:support:80`), and
 the table is unique on it, so raising the same alert twice, from two runs or two processes,
-stores it once, logs it once and sends it once. Delivery to webhooks is `billing.webhooks`.
+stores it once, logs it once and sends it once. Delivery to webhooks is `billing.budgets.webhooks`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from billing.models import Alert as AlertRow
 
 KINDS = ("threshold", "hard_cap", "anomaly", "unpriced")
 SEVERITIES = ("info", "warning", "critical")
-log = logging.getLogger("billing.alerts")
+log = logging.getLogger("billing.budgets.alerts")
 table = AlertRow.__table__
 
 

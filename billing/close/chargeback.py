@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from billing.models import RatedLine
 from billing.money import round_line
-from billing.registry import Registry
+from billing.parties import Registry
 from invoices.documents import ChargebackInvoice, InvoiceLine, Party
 
 rated = RatedLine.__table__

@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from billing.close import store_document
+from billing.close.document_files import render_missing
+from billing.close.numbering import invoice_number, next_number
+from billing.close.period_close import store_document
 from billing.config import Settings
 from billing.db import write_transaction
-from billing.document_files import render_missing
 from billing.models import Document
 from billing.money import minor_unit, round_line
-from billing.numbering import invoice_number, next_number
-from billing.registry import load_registry_file
+from billing.parties import load_registry_file
 from invoices import CreditNote, InvoiceLine, from_json
 
 documents = Document.__table__

@@ -21,8 +21,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from billing.db import make_engine
-from billing.formats.native import read as read_native
-from billing.metering import IngestResult, ingest_rows
+from billing.ledger.formats.native import read as read_native
+from billing.ledger.metering import IngestResult, ingest_rows
 
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
 PR_SET_PDEATHSIG = 1

@@ -2,8 +2,8 @@
 variance for a period, and raise threshold and hard-cap alerts.
 
 The status check reads only the budget rows of the asked scopes, each joined to its running
-spend total (`billing.spend_totals`) on the unique index, so its cost does not grow with the
-ledger. The decisions themselves are `billing.budgets`, pure.
+spend total (`billing.budgets.spend_totals`) on the unique index, so its cost does not grow with the
+ledger. The decisions themselves are `billing.budgets.budget`, pure.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 
-from billing import budgets
-from billing.alerts import Alert, dedupe_key, raise_alerts
-from billing.budgets import Budget, Scope, Status
+from billing.budgets import budget as budgets
+from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
+from billing.budgets.budget import Budget, Scope, Status
 from billing.db import write_transaction
 from billing.models import BudgetEntry, SpendTotal
-from billing.ratecard_registry import published_versions
+from billing.rating.card_registry import published_versions
 
 table = BudgetEntry.__table__
 totals = SpendTotal.__table__

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from billing.models import RatedLine, SpendTotal
 from billing.money import round_line
-from billing.overhead import Pool, TeamDrivers, allocate
+from billing.rating.overhead import Pool, TeamDrivers, allocate
 from invoices.documents import OverheadShare
 
 rated = RatedLine.__table__

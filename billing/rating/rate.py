@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, select, update
 
-from billing.attribution import Rule, attribute
-from billing.coverage import tag_value
+from billing.budgets.spend_totals import apply_rated_lines, rebuild_period
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
-from billing.spend_totals import apply_rated_lines, rebuild_period
+from billing.rating.attribution import Rule, attribute
+from billing.rating.coverage import tag_value
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
 usage = UsageEvent.__table__

@@ -22,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from billing.formats.base import SourceRow
-from billing.formats.jsonsource import records
+from billing.ledger.formats.base import SourceRow
+from billing.ledger.formats.jsonsource import records
 
 PROVIDERS = {"bedrock": "aws-bedrock", "azure": "azure-openai", "gemini": "google",
              "vertex_ai": "google", "mistral": "mistral", "openai": "openai",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from billing.formats.base import Reader, SourceRow
+from billing.ledger.formats.base import Reader, SourceRow
 
 FORMATS = ("native", "csv", "openai", "litellm", "otel")
 
@@ -18,7 +18,7 @@ class UnknownFormat(ValueError):
 def reader_for(name: str) -> Reader:
     if name not in FORMATS:
         raise UnknownFormat(f"unknown format {name!r}; choose one of {', '.join(FORMATS)}")
-    return import_module(f"billing.formats.{name}").read
+    return import_module(f"billing.ledger.formats.{name}").read
 
 
 def guess_format(filename: str) -> str:

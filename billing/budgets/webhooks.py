@@ -21,7 +21,7 @@ import httpx
 import orjson
 from sqlalchemy import Engine, and_, insert, select, update
 
-from billing.alerts import alert_dict
+from billing.budgets.alerts import alert_dict
 from billing.models import Alert, AlertDelivery
 
 alerts = Alert.__table__

@@ -1,0 +1,1 @@
+"""Budgets: running spend totals, budgets and their alerts, anomalies, webhooks, forecasts."""

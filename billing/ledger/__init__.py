@@ -1,0 +1,1 @@
+"""The ledger: usage events and outcomes enter exactly once; rejected rows wait in quarantine."""
