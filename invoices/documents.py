@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from invoices.money import require_rounded, round_half_up
@@ -23,6 +23,7 @@ ENVIRONMENTS = ("production", "staging", "development", "test")
 TREATMENTS = ("charged", "central")
 ACTIONS = ("approve", "adjust", "stop")
 LINE_KINDS = ("usage", "fee", "discount", "prior_period_adjustment")
+UNIT_COST = Decimal("0.0001")
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -101,6 +102,8 @@ class OverheadShare:
     driver: str
     treatment: str
     amount: Decimal
+    explanation: str | None = None
+    """How the share was derived (pool amount, driver, the team's quantity), as printed."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class OutcomeSummary:
     accepted: int
     total: int
     cost: Decimal
+    unit_cost: Decimal | None = None
+    """Cost per accepted outcome as the engine defines it; derived here only when not given."""
 
     @property
     def pass_rate(self) -> Decimal | None:
@@ -122,10 +127,13 @@ class OutcomeSummary:
         return Decimal(self.accepted) / Decimal(self.total) if self.total else None
 
     def cost_per_accepted(self, currency: str) -> Decimal | None:
-        """Cost / accepted outcomes, half-up to the minor unit; None with no accepted outcome."""
+        """Cost / accepted outcomes (the engine's figure when given, else half-up to four
+        places, the precision unit costs are shown at); None with no accepted outcome."""
         if not self.accepted:
             return None
-        return round_half_up(self.cost / Decimal(self.accepted), currency)
+        if self.unit_cost is not None:
+            return self.unit_cost
+        return (self.cost / Decimal(self.accepted)).quantize(UNIT_COST, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -236,6 +244,17 @@ class ShowbackStatement:
         overhead is allocated only at the close, so it is shown apart and not held against it.
         """
         return None if self.budget is None else self.usage_total - self.budget
+
+    @property
+    def total_variance(self) -> Decimal | None:
+        """Total (usage plus charged overhead) minus budget: what the team costs against it."""
+        return None if self.budget is None else self.total - self.budget
+
+    @property
+    def total_variance_percent(self) -> Decimal | None:
+        if self.budget is None or self.budget == 0:
+            return None
+        return (self.total - self.budget) / self.budget
 
     @property
     def variance_percent(self) -> Decimal | None:

@@ -34,7 +34,7 @@ KINDS: dict[str, type] = {
     "credit_note": CreditNote,
 }
 _DECIMALS = {"amount", "budget", "last_month_total", "volume_effect", "price_effect", "cost",
-             "quantity", "unit_price", "tax_rate"}
+             "quantity", "unit_price", "tax_rate", "unit_cost"}
 _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
@@ -88,7 +88,8 @@ def to_json(document: Document) -> dict[str, Any]:
             rate = outcome.pass_rate
             encoded["pass_rate"] = None if rate is None else decimal_text(
                 rate.quantize(Decimal("0.0001")))
-            encoded["cost_per_accepted"] = _money(outcome.cost_per_accepted(document.currency))
+            each = outcome.cost_per_accepted(document.currency)
+            encoded["cost_per_accepted"] = None if each is None else decimal_text(each)
     return {"document": kind, "schema_version": SCHEMA_VERSION, **body, **_derived(document)}
 
 

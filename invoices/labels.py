@@ -120,6 +120,12 @@ class Labels:
     usage_total: str
     total_in: str
     statement_subject: str
+    variance_total: str
+    over_budget: str
+    under_budget: str
+    on_budget: str
+    outcome_definition: str
+    overhead_how: str
 
     def action(self, name: str) -> str:
         """The word for a recommendation's action: approve, adjust or stop."""
@@ -157,7 +163,7 @@ ENGLISH = Labels(
                    "are sums of the rounded lines.",
     summary="Summary", production_usage="Production usage",
     non_production_usage="Non-production usage", charged_overhead="Charged overhead",
-    total="Total", budget="Budget", variance="Variance to budget (usage)",
+    total="Total", budget="Budget", variance="Usage vs budget",
     last_month="Last month", change="Change vs last month", of_volume="  of which volume",
     of_unit_cost="  of which unit cost", of_other="  of which other",
     recommendation="Recommendation: {action}", rule="Rule: {rule}", approve="Approve",
@@ -176,6 +182,13 @@ ENGLISH = Labels(
     cost_per_accepted="Cost per accepted", no_accepted_outcomes="no accepted outcomes",
     changes="Changes in the period", usage_total="Usage total", total_in="Total ({currency})",
     statement_subject="Showback for team {team}, {period}",
+    variance_total="Total vs budget", over_budget="over budget",
+    under_budget="under budget", on_budget="on budget",
+    outcome_definition="Cost per accepted outcome = the use case's usage on this statement plus "
+                       "its share of the team's charged overhead (each pool's share split over "
+                       "the use cases by that pool's driver; spend for even and fixed-share "
+                       "pools), divided by the accepted outcomes of this team's use case.",
+    overhead_how="How each share was derived",
 )
 
 GERMAN = Labels(
@@ -213,7 +226,7 @@ GERMAN = Labels(
                    "Positionen.",
     summary="Übersicht", production_usage="Produktivnutzung",
     non_production_usage="Nicht-produktive Nutzung", charged_overhead="Verrechnete Gemeinkosten",
-    total="Gesamt", budget="Budget", variance="Budgetabweichung (Nutzung)",
+    total="Gesamt", budget="Budget", variance="Nutzung ggü. Budget",
     last_month="Vormonat", change="Veränderung zum Vormonat", of_volume="  davon Menge",
     of_unit_cost="  davon Stückkosten", of_other="  davon Sonstiges",
     recommendation="Empfehlung: {action}", rule="Regel: {rule}", approve="Genehmigen",
@@ -235,6 +248,14 @@ GERMAN = Labels(
     no_accepted_outcomes="keine Annahmen", changes="Änderungen im Zeitraum",
     usage_total="Nutzung gesamt", total_in="Gesamt ({currency})",
     statement_subject="Showback für Team {team}, {period}",
+    variance_total="Gesamt ggü. Budget", over_budget="über Budget",
+    under_budget="unter Budget", on_budget="im Budget",
+    outcome_definition="Kosten je angenommenem Ergebnis = Nutzung des Anwendungsfalls auf dieser "
+                       "Abrechnung plus sein Anteil an den belasteten Gemeinkosten des Teams "
+                       "(je Pool nach dessen Schlüssel aufgeteilt; bei gleichen oder festen "
+                       "Anteilen nach Ausgaben), geteilt durch die angenommenen Ergebnisse des "
+                       "Anwendungsfalls dieses Teams.",
+    overhead_how="Herleitung der Anteile",
 )
 
 FRENCH = Labels(
@@ -272,7 +293,7 @@ FRENCH = Labels(
                    "sommes des lignes arrondies.",
     summary="Synthèse", production_usage="Usage en production",
     non_production_usage="Usage hors production", charged_overhead="Frais généraux imputés",
-    total="Total", budget="Budget", variance="Écart au budget (usage)",
+    total="Total", budget="Budget", variance="Usage / budget",
     last_month="Mois précédent", change="Variation sur le mois précédent",
     of_volume="  dont volume", of_unit_cost="  dont coût unitaire", of_other="  dont autres",
     recommendation="Recommandation : {action}", rule="Règle : {rule}", approve="Approuver",
@@ -294,6 +315,13 @@ FRENCH = Labels(
     no_accepted_outcomes="aucun résultat accepté", changes="Changements sur la période",
     usage_total="Total des usages", total_in="Total ({currency})",
     statement_subject="Showback de l'équipe {team}, {period}",
+    variance_total="Total / budget", over_budget="au-dessus du budget",
+    under_budget="sous le budget", on_budget="dans le budget",
+    outcome_definition="Coût par résultat accepté = l'usage du cas d'usage sur ce relevé plus sa "
+                       "part des frais généraux facturés à l'équipe (chaque pool réparti selon "
+                       "sa clé ; selon la dépense pour les parts égales ou fixes), divisé par "
+                       "les résultats acceptés de ce cas d'usage de l'équipe.",
+    overhead_how="Calcul de chaque part",
 )
 
 CATALOGUE = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH}

@@ -10,6 +10,7 @@ statement's language (`invoices.labels`); use cases, models, pools and rules are
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from invoices.formatting import (
     format_money,
     format_percent,
     format_period,
+    format_unit_price,
 )
 from invoices.labels import Labels, labels
 from invoices.layout import (
@@ -83,11 +85,11 @@ def _summary(statement: ShowbackStatement, money: partial, words: Labels) -> Tab
     budget: list[tuple[str, str]] = []
     if statement.budget is not None:
         budget.append((words.budget, money(statement.budget)))
-        variance = money(statement.variance, signed=True)
-        if statement.variance_percent is not None:
-            percent = format_percent(statement.variance_percent, locale, signed=True)
-            variance = f"{variance} ({percent})"
-        budget.append((words.variance, variance))
+        for label, amount, share in (
+                (words.variance, statement.variance, statement.variance_percent),
+                (words.variance_total, statement.total_variance,
+                 statement.total_variance_percent)):
+            budget.append((label, variance_text(amount, share, money, words, locale)))
     if statement.last_month_total is not None:
         budget += [(words.last_month, money(statement.last_month_total)),
                    (words.change, money(statement.change_vs_last_month, signed=True))]
@@ -106,6 +108,17 @@ def _summary(statement: ShowbackStatement, money: partial, words: Labels) -> Tab
     return table
 
 
+def variance_text(amount: Decimal, share: Decimal | None, money: partial, words: Labels,
+                  locale: str) -> str:
+    """'280.28 USD over budget (+12.3 %)': the size of the gap, then the side it is on."""
+    side = (words.over_budget if amount > 0 else words.under_budget if amount < 0
+            else words.on_budget)
+    text_ = f"{money(abs(amount))} {side}"
+    if share is not None and amount != 0:
+        text_ += f" ({format_percent(share, locale, signed=True)})"
+    return text_
+
+
 def _overhead(statement: ShowbackStatement, money: partial, words: Labels) -> list[Flowable]:
     if not statement.overhead:
         return []
@@ -115,8 +128,12 @@ def _overhead(statement: ShowbackStatement, money: partial, words: Labels) -> li
               money(share.amount)] for share in statement.overhead]
     rows += [[words.charged_overhead_total, "", "", money(statement.charged_overhead_total)],
              [words.central_overhead_total, "", "", money(statement.central_overhead_total)]]
+    how = [text(f"• {share.explanation}", "small") for share in statement.overhead
+           if share.explanation]
+    if how:
+        how.insert(0, text(words.overhead_how, "small"))
     return [KeepTogether([text(words.overhead_pools, "heading"),
-                          grid(rows, [205, 100, 135, 75], right=[3], summary_rows=2)])]
+                          grid(rows, [205, 100, 135, 75], right=[3], summary_rows=2), *how])]
 
 
 def _outcomes(statement: ShowbackStatement, money: partial, words: Labels) -> list[Flowable]:
@@ -132,10 +149,12 @@ def _outcomes(statement: ShowbackStatement, money: partial, words: Labels) -> li
             outcome.use_case, format_integer(outcome.accepted, locale),
             format_integer(outcome.total, locale),
             "-" if rate is None else format_percent(rate, locale),
-            money(outcome.cost), words.no_accepted_outcomes if each is None else money(each),
+            money(outcome.cost), words.no_accepted_outcomes if each is None
+            else format_unit_price(each, statement.currency, locale),
         ])
     return [KeepTogether([text(words.outcomes, "heading"),
-                          grid(rows, [155, 60, 60, 60, 80, 100], right=[1, 2, 3, 4, 5])])]
+                          grid(rows, [155, 60, 60, 60, 80, 100], right=[1, 2, 3, 4, 5]),
+                          text(words.outcome_definition, "small")])]
 
 
 def _closing(statement: ShowbackStatement, money: partial, words: Labels) -> list[Flowable]:

@@ -12,7 +12,9 @@ from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import store as budget_store
 from billing.budgets.budget import BudgetError, budget_from_mapping, period_of
+from billing.close.budget_actuals import budget_variances
 from billing.parties import load_registry_file
+from billing.rating.overhead import load_pools_file
 from billing.teams import UnknownTeam, check_team
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
@@ -65,8 +67,9 @@ def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
                 team: str | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
     settings = request.app.state.settings
-    reports = budget_store.budget_reports(request.app.state.engine, period, zone=settings.zone,
-                                          team=team)
+    reports = budget_variances(request.app.state.engine, period,
+                               pools=load_pools_file(settings.overhead_pools),
+                               zone=settings.zone, now=datetime.now(UTC), team=team)
     return [report.to_dict() for report in reports]
 
 

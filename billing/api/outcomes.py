@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -56,6 +58,7 @@ def get_unit_economics(request: Request,
     declared = load_use_cases_file(settings.use_cases)
     report = unit_economics_for_period(request.app.state.engine, period,
                                        pools=load_pools_file(settings.overhead_pools),
-                                       use_cases=declared, team=team)
+                                       use_cases=declared, team=team,
+                                       now=datetime.now(UTC), zone=settings.zone)
     return [item.to_dict() | {"definition": declared[item.use_case].to_dict()
                               if item.use_case in declared else None} for item in report]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
 from billing.api.problems import DAY, PERIOD, Problem
-from billing.close.showback import BadGrouping, NoUsage, showback, showback_grouped
+from billing.close.showback import (
+    BadGrouping,
+    NoUsage,
+    showback,
+    showback_grouped,
+)
 from billing.rating.overhead import load_pools_file
 
 router = APIRouter(prefix="/v1", tags=["showback"],
@@ -49,7 +55,8 @@ def get_showback(
                           f"no showback for team {team!r} in {period}") from None
     try:
         report = showback(request.app.state.engine, team, period,
-                          pools=load_pools_file(settings.overhead_pools))
+                          pools=load_pools_file(settings.overhead_pools),
+                          now=datetime.now(UTC), zone=settings.zone)
     except NoUsage:
         raise Problem(404, "Not found", f"no showback for team {team!r} in {period}") from None
     return report.to_dict()

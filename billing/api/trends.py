@@ -59,4 +59,5 @@ def get_trends(
     until = until or period_of(datetime.now(UTC), settings.zone)
     return team_trends(request.app.state.engine, team, until, months,
                        pools=load_pools_file(settings.overhead_pools),
-                       use_cases=load_use_cases_file(settings.use_cases))
+                       use_cases=load_use_cases_file(settings.use_cases),
+                       now=datetime.now(UTC), zone=settings.zone)

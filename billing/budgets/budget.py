@@ -212,11 +212,23 @@ class Variance:
     absolute: Decimal
     percent: Decimal | None
 
+    @property
+    def standing(self) -> str:
+        """The side of the budget the actual is on, in the words every surface prints."""
+        if self.absolute > 0:
+            return "over budget"
+        return "under budget" if self.absolute < 0 else "on budget"
+
+    def words(self) -> str:
+        """'280.28 over budget': the size of the gap and its side, as statements print it."""
+        return f"{abs(self.absolute)} {self.standing}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"actual": str(self.actual), "budget": str(self.budget),
                 "absolute": str(self.absolute),
                 "percent": None if self.percent is None
-                else str(self.percent.quantize(Decimal("0.01")))}
+                else str(self.percent.quantize(Decimal("0.01"))),
+                "standing": self.standing, "words": self.words()}
 
 
 def variance(actual: Decimal, budget: Decimal) -> Variance:

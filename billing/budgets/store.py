@@ -8,7 +8,7 @@ ledger. The decisions themselves are `billing.budgets.budget`, pure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -230,10 +230,22 @@ class BudgetReport:
     status: Status
     variance: budgets.Variance
     projection: budgets.Projection
+    total_variance: budgets.Variance | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.budget.to_dict(), "status": self.status.to_dict(),
-                "variance": self.variance.to_dict(), "projection": self.projection.to_dict()}
+                "variance": self.variance.to_dict(), "projection": self.projection.to_dict(),
+                "total_variance": None if self.total_variance is None
+                else self.total_variance.to_dict()}
+
+
+@dataclass(frozen=True)
+class Actual:
+    """What a scope's documents show for a period: usage, and usage plus charged overhead."""
+
+    usage: Decimal
+    total: Decimal
+    currency: str
 
 
 def budget_report(engine: Engine, team: str | None, period: str, *, zone: ZoneInfo,
@@ -253,9 +265,13 @@ def budget_report(engine: Engine, team: str | None, period: str, *, zone: ZoneIn
 
 
 def budget_reports(engine: Engine, period: str, *, zone: ZoneInfo, now: datetime | None = None,
-                   team: str | None = None) -> list[BudgetReport]:
+                   team: str | None = None,
+                   actuals: Mapping[tuple[str, str], Actual] | None = None
+                   ) -> list[BudgetReport]:
     """Every budget of a period (or a team's) with actual vs budget and the projection.
 
+    `actuals` are the scopes' amounts as their documents show them (`billing.close.
+    budget_actuals`); without them, the running totals (exact, unrounded) are the actual.
     For the close, pass `now` at or after the period's end: the projection is then the actual.
     """
     now = now or datetime.now(UTC)
@@ -268,9 +284,17 @@ def budget_reports(engine: Engine, period: str, *, zone: ZoneInfo, now: datetime
     reports = []
     for row in rows:
         budget, actual = _budget(row), row.spent or Decimal(0)
+        total = None
+        if actuals is not None:
+            shown = actuals.get((budget.scope.kind, budget.scope.key))
+            if shown is None or shown.currency != budget.currency:
+                actual = total = Decimal(0)
+            else:
+                actual, total = shown.usage, shown.total
         reports.append(BudgetReport(
             budget, budgets.status(budget, actual), budgets.variance(actual, budget.amount),
-            budgets.run_rate(actual, period, now, zone, budget.amount)))
+            budgets.run_rate(actual, period, now, zone, budget.amount),
+            None if total is None else budgets.variance(total, budget.amount)))
     return reports
 
 

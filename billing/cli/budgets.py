@@ -17,6 +17,7 @@ from billing.budgets.budget import (
     Budget,
     BudgetError,
     Scope,
+    Variance,
     parse_amount,
     parse_thresholds,
     period_of,
@@ -44,6 +45,7 @@ from billing.cli.console import (
     settings,
 )
 from billing.cli.ledger import check_period
+from billing.close.budget_actuals import budget_variances
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
 from billing.ledger.outcomes import OutcomeError, ingest_outcomes_file
@@ -178,7 +180,11 @@ def budgets_list(
     config = settings()
     period = _now_period(config, period)
     engine = ready_engine(config)
-    reports = budget_store.budget_reports(engine, period, zone=config.zone, team=team)
+    try:
+        reports = budget_variances(engine, period, pools=load_pools_file(config.overhead_pools),
+                                   zone=config.zone, now=datetime.now(UTC), team=team)
+    except PoolError as exc:
+        fail(str(exc), code=2)
     if as_json:
         emit_json([report.to_dict() for report in reports])
         return
@@ -186,8 +192,8 @@ def budgets_list(
         out.print(f"No budgets for {period}. Set one with `billing budgets set`.")
         return
     table = Table(title=f"Budgets, {period}", title_justify="left")
-    for name in ("scope", "budget", "spent", "used", "status", "variance", "projected",
-                 "proj. variance"):
+    for name in ("scope", "budget", "spent", "used", "status", "variance", "with overhead",
+                 "projected", "proj. variance"):
         table.add_column(name, justify="left" if name in ("scope", "status") else "right")
     for report in reports:
         status = report.status.to_dict()
@@ -204,11 +210,17 @@ def budgets_list(
             money(report.status.spent, currency),
             percent(status["percent_used"]) if status["percent_used"] else "",
             status["decision"] + (" (hard cap)" if report.budget.hard_cap else ""),
-            money(report.variance.absolute, currency),
+            _variance(report.variance, currency),
+            "" if report.total_variance is None else _variance(report.total_variance, currency),
             "" if projection.projected is None else money(projection.projected, currency),
             projected_variance,
         )
-    print_table(table, optional=("proj. variance", "projected"))
+    print_table(table, optional=("proj. variance", "projected", "with overhead"))
+
+
+def _variance(variance: Variance, currency: str) -> str:
+    """'280.28 over budget': the gap and its side, as the statement prints it."""
+    return f"{money(abs(variance.absolute), currency)} {variance.standing}"
 
 
 def budgets_status(
@@ -280,7 +292,8 @@ def outcomes_report(
     try:
         declared = load_use_cases_file(config.use_cases)
         report = unit_economics_for_period(engine, period, pools=load_pools_file(
-            config.overhead_pools), use_cases=declared, team=team)
+            config.overhead_pools), use_cases=declared, team=team, now=datetime.now(UTC),
+            zone=config.zone)
     except (UseCaseError, PoolError) as exc:
         fail(str(exc), code=2)
     if as_json:

@@ -16,8 +16,9 @@ from billing.budgets.store import get_budget, set_budget
 from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
+from billing.close.lines import period_lines
 from billing.close.period_close import close_period
-from billing.close.showback import Showback, showback, team_drivers
+from billing.close.showback import Showback
 from billing.config import Settings
 from billing.db import engine_for, migrate
 from billing.demo_data import BUDGET_FACTORS, generate, generate_outcomes
@@ -127,8 +128,7 @@ def demo(
     report = coverage(engine, period)
     spend = spend_coverage(engine, period)
     pools = load_pools_file(config.overhead_pools)
-    teams = sorted(team_drivers(engine, period))
-    statements = [showback(engine, team, period, pools=pools) for team in teams]
+    statements = list(period_lines(engine, period, pools=pools).values())
     outcomes_file = directory / f"outcomes-{period}.jsonl"
     outcomes_file.write_text("".join(line + "\n" for line in
                                      generate_outcomes(period, events, seed)), encoding="utf-8")

@@ -22,7 +22,7 @@ from billing.cli.console import (
     settings,
 )
 from billing.cli.ledger import check_period
-from billing.close.showback import overhead_shares, team_drivers
+from billing.close.lines import period_lines
 from billing.rating.overhead import (
     DRIVERS,
     PoolError,
@@ -58,12 +58,15 @@ def list_command(
         check_period(period)
         engine = ready_engine(config)
         pools = [pool for pool in pools if pool.applies_to(period)]
-        allocation = overhead_shares(pools, team_drivers(engine, period), period)
+        allocation = {team: list(lines.overhead)
+                      for team, lines in period_lines(engine, period, pools=pools).items()
+                      if lines.overhead}
     if as_json:
         emit_json({"file": str(config.overhead_pools),
                    "pools": [pool_to_dict(pool) for pool in pools],
                    "allocation": {team: [{"pool": s.pool, "treatment": s.treatment,
-                                          "amount": str(s.amount)} for s in shares]
+                                          "amount": str(s.amount),
+                                          "explanation": s.explanation()} for s in shares]
                                   for team, shares in sorted(allocation.items())}})
         return
     if not pools:

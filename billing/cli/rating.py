@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.table import Table
 
@@ -89,7 +91,8 @@ def showback_command(
     engine = ready_engine(config)
     try:
         pools = load_pools_file(config.overhead_pools)
-        report = showback(engine, team, period, pools=pools)
+        report = showback(engine, team, period, pools=pools, now=datetime.now(UTC),
+                          zone=config.zone)
     except (PoolError, NoUsage) as exc:
         fail(str(exc), code=2)
     if as_json:
@@ -117,12 +120,16 @@ def print_showback(report: Showback) -> None:
     table.add_row("usage", *blank, money(report.usage_total, report.currency), style="bold")
     for share in report.overhead:
         label = "overhead" if share.treatment == "charged" else "overhead (central, not added)"
+        if share.accrued:
+            label += f" (accrued {share.accrued_days}/{share.period_days} days)"
         table.add_row(label, share.pool, share.driver, *blank[2:],
                       money(share.amount, report.currency))
     table.add_section()
     table.add_row("total", *blank, money(report.total, report.currency), style="bold")
     print_table(table, optional=("cached", "provider cost", "output", "input", "tier",
                                  "requests"))
-    for item in report.unpriced:
+    for share in report.overhead:
+        out.print(f"  {share.pool}: {share.explanation()}", highlight=False, markup=False)
+    for item in report.unpriced_by_model():
         out.print(f"[yellow]unpriced:[/] {item['model']}: {item['requests']:,} requests "
                   "(not in the total)")

@@ -1,101 +1,92 @@
-"""Cost per accepted outcome of a period: each use case's spend plus its share of its team's
-charged overhead, over its accepted outcomes (the figures `billing.close.unit_economics` divides).
+"""Cost per accepted outcome of a period, with one definition everywhere.
+
+Cost per accepted outcome = (the use case's usage on its team's statement, the sum of its
+rounded lines, + its share of the team's charged overhead, split from the team's share of each
+pool by that pool's own driver) / the accepted outcomes of that team's use case. The statement,
+`billing outcomes report`, the API and the dashboard all call `team_economics` on the same
+document lines (`billing.close.lines`), so they print the same figure.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from billing.close.showback import overhead_shares, team_drivers
+from billing.close.lines import TeamLines, period_lines, use_case_overhead
 from billing.close.unit_economics import UnitEconomics
 from billing.ledger.outcomes import outcome_counts
-from billing.models import SpendTotal
-from billing.money import split_largest_remainder
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 
-totals = SpendTotal.__table__
+Counts = Mapping[str, tuple[int, int]]
 
 
-def _use_case_spend(engine: Engine, period: str) -> dict[str, tuple[str, Decimal, int]]:
-    """'team/use case' -> (currency, spend, requests), from the running totals."""
-    query = select(totals.c.scope_key, totals.c.currency, totals.c.amount,
-                   totals.c.requests).where(totals.c.period == period,
-                                            totals.c.scope_kind == "use_case")
-    with engine.connect() as connection:
-        return {row.scope_key: (row.currency, row.amount, row.requests)
-                for row in connection.execute(query)}
+def team_economics(lines: TeamLines, counts: Counts, *, with_outcomes_only: bool = False
+                   ) -> list[UnitEconomics]:
+    """Pure: the unit economics of each of a team's use cases from its lines and its
+    (all, accepted) outcome counts per use case. Unattributed usage is no use case: it keeps
+    its share of overhead and has no outcomes."""
+    spend = lines.by("use_case")
+    requests: dict[str | None, int] = defaultdict(int)
+    for line in lines.lines:
+        requests[line.use_case] += line.requests
+    overhead = use_case_overhead(lines)
+    names = set(counts) if with_outcomes_only else {*counts, *(u for u in spend if u)}
+    return [UnitEconomics(lines.team, name, lines.period, lines.currency,
+                          spend.get(name, Decimal(0)), overhead.get(name, Decimal(0)),
+                          requests.get(name, 0), *counts.get(name, (0, 0)))
+            for name in sorted(names)]
 
 
-def _team_for(team: str | None, use_case: str, declared: Mapping[str, UseCase],
-              spend_keys: Iterable[str]) -> str | None:
-    if team:
-        return team
-    if use_case in declared and declared[use_case].team:
-        return declared[use_case].team
-    teams = {key.split("/", 1)[0] for key in spend_keys if key.split("/", 1)[1] == use_case}
-    return teams.pop() if len(teams) == 1 else None
-
-
-def use_case_overhead(team_overhead: Decimal, team_spend: Decimal,
-                      use_case_spend: Mapping[str, Decimal], currency: str) -> dict[str, Decimal]:
-    """Pure: a team's charged overhead split over its use cases by spend (largest remainder);
-    the team's spend with no use case keeps its own share, so use cases do not absorb it."""
-    weights: dict[str, Decimal | int] = dict(use_case_spend)
-    rest = team_spend - sum(use_case_spend.values(), Decimal(0))
-    if rest > 0:
-        weights["\x00unattributed"] = rest
-    parts = split_largest_remainder(team_overhead, weights, currency)
-    return {key: value for key, value in parts.items() if key in use_case_spend}
+def resolve_teams(found: Mapping[tuple[str | None, str], list[int]],
+                  declared: Mapping[str, UseCase], lines: Mapping[str, TeamLines]
+                  ) -> dict[str | None, dict[str, tuple[int, int]]]:
+    """Outcome counts by the team whose use case they measure: the row's own team, else the
+    team that declares the use case, else the one team with usage of it (None if unclear)."""
+    users: dict[str, set[str]] = defaultdict(set)
+    for team, team_lines in lines.items():
+        for line in team_lines.lines:
+            if line.use_case:
+                users[line.use_case].add(team)
+    result: dict[str | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(
+        lambda: [0, 0]))
+    for (team, use_case), (count, accepted) in found.items():
+        if not team and use_case in declared and declared[use_case].team:
+            team = declared[use_case].team
+        if not team:
+            candidates = users.get(use_case, set())
+            team = next(iter(candidates)) if len(candidates) == 1 else None
+        result[team][use_case][0] += count
+        result[team][use_case][1] += accepted
+    return {team: {name: (pair[0], pair[1]) for name, pair in by_use_case.items()}
+            for team, by_use_case in result.items()}
 
 
 def unit_economics_for_period(
     engine: Engine, period: str, *, pools: list[Pool] | None = None,
     use_cases: Mapping[str, UseCase] | None = None, team: str | None = None,
-    currency: str = "USD",
+    now: datetime | None = None, zone: ZoneInfo | None = None,
+    lines: Mapping[str, TeamLines] | None = None,
 ) -> list[UnitEconomics]:
     """Cost per accepted outcome, pass rate and cost per outcome of every use case in a period
-    (or a team's): rated spend plus the use case's share of its team's charged overhead."""
-    declared = use_cases or {}
-    spend = _use_case_spend(engine, period)
-    outcomes: dict[tuple[str | None, str], list[int]] = defaultdict(lambda: [0, 0])
-    for (who, use_case), (count, accepted) in outcome_counts(engine, period).items():
-        key = (_team_for(who, use_case, declared, spend), use_case)
-        outcomes[key][0] += count
-        outcomes[key][1] += accepted
-    keys = {(key.split("/", 1)[0], key.split("/", 1)[1]) for key in spend} | set(outcomes)
-    if team:
-        keys = {key for key in keys if key[0] == team}
-    overhead = _overheads(engine, period, pools or [], spend, {key[0] for key in keys})
-    report = []
-    for who, use_case in sorted(keys, key=lambda key: (key[0] or "", key[1])):
-        scope_key = f"{who or ''}/{use_case}"
-        line_currency, amount, requests = spend.get(scope_key, (currency, Decimal(0), 0))
-        count, accepted = outcomes.get((who, use_case), (0, 0))
-        report.append(UnitEconomics(who, use_case, period, line_currency, amount,
-                                    overhead.get(scope_key, Decimal(0)), requests, count,
-                                    accepted))
-    return report
-
-
-def _overheads(engine: Engine, period: str, pools: list[Pool],
-               spend: Mapping[str, tuple[str, Decimal, int]],
-               teams: set[str | None]) -> dict[str, Decimal]:
-    charged = [pool for pool in pools if pool.treatment == "charged" and pool.applies_to(period)]
-    if not charged:
-        return {}
-    drivers = team_drivers(engine, period)
-    shares = overhead_shares(charged, drivers, period)
-    result: dict[str, Decimal] = {}
-    for team in teams:
-        if team is None or team not in shares:
+    (or a team's), from the period's document lines."""
+    if lines is None:
+        lines = period_lines(engine, period, pools=pools, now=now, zone=zone)
+    counts = resolve_teams(outcome_counts(engine, period), use_cases or {}, lines)
+    report: list[UnitEconomics] = []
+    for name in sorted(lines):
+        if team is None or name == team:
+            report.extend(team_economics(lines[name], counts.get(name, {})))
+    for name, by_use_case in sorted(counts.items(), key=lambda item: item[0] or ""):
+        if name in lines or (team is not None and name != team):
             continue
-        team_overhead = sum((share.amount for share in shares[team]), Decimal(0))
-        mine = {key: value[1] for key, value in spend.items() if key.split("/", 1)[0] == team}
-        currency = next(iter(spend.values()))[0] if spend else charged[0].currency
-        result.update(use_case_overhead(team_overhead, drivers[team].spend, mine, currency))
-    return result
+        currency = next(iter(lines.values())).currency if lines else "USD"
+        report.extend(UnitEconomics(name, use_case, period, currency, Decimal(0), Decimal(0),
+                                    0, count, accepted)
+                      for use_case, (count, accepted) in sorted(by_use_case.items()))
+    return report

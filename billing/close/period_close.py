@@ -35,6 +35,7 @@ from billing.rating.attribution import load_rules_file
 from billing.rating.card_registry import published_versions
 from billing.rating.overhead import load_pools_file
 from billing.rating.rate import Cards, rate
+from billing.use_cases import load_use_cases_file
 from invoices import to_json
 
 documents = Document.__table__
@@ -156,7 +157,8 @@ def close_period(
                 documents.c.kind == "statement",
                 documents.c.period == previous_period(period)))}
         statements = build_statements(connection, engine, period, pools=pools,
-                                      registry=registry, generated_at=now, closed_totals=prior)
+                                      registry=registry, generated_at=now, closed_totals=prior,
+                                      use_cases=load_use_cases_file(config.use_cases))
         charges = customer_charges(connection, period)
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,

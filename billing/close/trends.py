@@ -1,27 +1,26 @@
 """Trends: a team's spend and unit economics over the last months, period by period.
 
 A month on its own says little; the same figures for the months before say whether spend
-or the cost of an accepted outcome is rising. Each (period, group) amount is rounded once,
-exactly as a showback grouped by that key rounds it, so a trend point equals the showback
-line it stands for.
+or the cost of an accepted outcome is rising. Each point is a sum of the period's statement
+lines (`billing.close.lines`), so a month's total on the chart is its statement's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
+from billing.close.lines import TeamLines, period_lines
 from billing.close.outcome_report import unit_economics_for_period
-from billing.models import RatedLine
-from billing.money import round_line
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 
-rated = RatedLine.__table__
 TREND_KEYS = ("use_case", "model")
 MAX_MONTHS = 24
 
@@ -45,42 +44,42 @@ class Series:
                 "values": [None if value is None else str(value) for value in self.values]}
 
 
-def spend_series(engine: Engine, team: str, periods: list[str]
-                 ) -> tuple[str, dict[str, list[Series]]]:
-    """The team's rated showback spend per period grouped by use case and by model (one read
-    of its lines), with the currency; series sorted by their total, largest first, so charts
-    stack the big ones low."""
-    query = select(rated.c.period, rated.c.use_case, rated.c.model, rated.c.currency,
-                   rated.c.amount).where(
-        rated.c.view == "showback", rated.c.team == team, rated.c.period.in_(periods),
-        rated.c.amount.is_not(None))
-    sums: dict[str, dict[str | None, dict[str, Decimal]]] = {
-        by: defaultdict(lambda: defaultdict(Decimal)) for by in TREND_KEYS}
-    currency = "USD"
-    with engine.connect() as connection:
-        for period, use_case, model, line_currency, amount in connection.execute(query):
-            currency = line_currency or currency
-            sums["use_case"][use_case][period] += amount
-            sums["model"][model][period] += amount
+def spend_series(engine: Engine, team: str, periods: list[str], *, pools: list[Pool],
+                 now: datetime | None = None, zone: ZoneInfo | None = None,
+                 ) -> tuple[str, dict[str, list[Series]], dict[str, TeamLines]]:
+    """The team's statement lines per period summed by use case and by model, with the
+    currency; series sorted by their total, largest first, so charts stack the big ones low.
+    A point is the sum of rounded statement lines, so the months add up as the statements do."""
+    found: dict[str, TeamLines] = {}
+    for period in periods:
+        lines = period_lines(engine, period, pools=pools, teams=[team], now=now, zone=zone)
+        if team in lines:
+            found[period] = lines[team]
+    currency = next(iter(found.values())).currency if found else "USD"
     grouped = {}
-    for by, totals in sums.items():
-        series = [Series(name, [round_line(by_period[period], currency)
-                                if period in by_period else None for period in periods])
-                  for name, by_period in totals.items()]
+    for by in TREND_KEYS:
+        sums: dict[str | None, dict[str, Decimal]] = defaultdict(dict)
+        for period, lines in found.items():
+            for name, amount in lines.by(by).items():
+                sums[name][period] = amount
+        series = [Series(name, [by_period.get(period) for period in periods])
+                  for name, by_period in sums.items()]
         series.sort(key=lambda item: (-sum(v for v in item.values if v is not None),
                                       item.name or ""))
         grouped[by] = series
-    return currency, grouped
+    return currency, grouped, found
 
 
-def outcome_series(engine: Engine, team: str, periods: list[str], *, pools: list[Pool],
+def outcome_series(engine: Engine, team: str, periods: list[str], *, found: dict[str, TeamLines],
                    use_cases: dict[str, UseCase]) -> list[dict[str, Any]]:
     """Cost per accepted outcome and pass rate of each of the team's use cases per period."""
-    found: dict[str, dict[str, Any]] = {}
+    result: dict[str, dict[str, Any]] = {}
     for index, period in enumerate(periods):
-        for item in unit_economics_for_period(engine, period, pools=pools, use_cases=use_cases,
-                                              team=team):
-            entry = found.setdefault(item.use_case, {
+        if period not in found:
+            continue
+        for item in unit_economics_for_period(engine, period, use_cases=use_cases, team=team,
+                                              lines={team: found[period]}):
+            entry = result.setdefault(item.use_case, {
                 "use_case": item.use_case, "currency": item.currency,
                 "cost_per_accepted_outcome": [None] * len(periods),
                 "pass_rate": [None] * len(periods), "accepted": [0] * len(periods)})
@@ -88,21 +87,27 @@ def outcome_series(engine: Engine, team: str, periods: list[str], *, pools: list
             entry["cost_per_accepted_outcome"][index] = row["cost_per_accepted_outcome"]
             entry["pass_rate"][index] = row["pass_rate"]
             entry["accepted"][index] = item.accepted
-    return [found[name] for name in sorted(found)]
+    return [result[name] for name in sorted(result)]
 
 
 def team_trends(engine: Engine, team: str, until: str, months: int, *, pools: list[Pool],
-                use_cases: dict[str, UseCase]) -> dict[str, Any]:
-    """Everything the dashboard charts for a team: spend by use case and by model, the total,
-    and cost per accepted outcome, for the `months` periods ending with `until`."""
+                use_cases: dict[str, UseCase], now: datetime | None = None,
+                zone: ZoneInfo | None = None) -> dict[str, Any]:
+    """Everything the dashboard charts for a team: spend by use case and by model, the usage
+    total and the total with charged overhead, and cost per accepted outcome, for the `months`
+    periods ending with `until`, each from that period's statement lines."""
     periods = periods_until(until, months)
-    currency, grouped = spend_series(engine, team, periods)
+    currency, grouped, found = spend_series(engine, team, periods, pools=pools, now=now,
+                                            zone=zone)
     by_use_case, by_model = grouped["use_case"], grouped["model"]
-    totals = [sum((s.values[i] or Decimal(0) for s in by_use_case), Decimal(0))
-              for i in range(len(periods))]
     return {"team": team, "currency": currency, "periods": periods,
-            "total": [str(value) for value in totals],
+            "total": [str(found[p].usage_total if p in found else Decimal(0))
+                      for p in periods],
+            "charged_overhead": [str(found[p].charged_overhead if p in found else Decimal(0))
+                                 for p in periods],
+            "total_with_overhead": [str(found[p].total if p in found else Decimal(0))
+                                    for p in periods],
             "by_use_case": [s.to_dict("use_case") for s in by_use_case],
             "by_model": [s.to_dict("model") for s in by_model],
-            "unit_economics": outcome_series(engine, team, periods, pools=pools,
+            "unit_economics": outcome_series(engine, team, periods, found=found,
                                              use_cases=use_cases)}

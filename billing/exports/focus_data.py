@@ -3,19 +3,23 @@
 The database groups the period's rated lines by everything a FOCUS row names (day, team, use
 case, customer, environment, model, tier, card version and its prices) and sums their counts,
 so a re-rated or incrementally rated day is one group, and no raw line passes through Python.
-Amounts follow from the summed quantities and the card's prices, exactly.
+`ListCost` and `ContractedCost` follow from the summed quantities and the card's prices,
+exactly. `BilledCost` and `EffectiveCost` are what the documents bill: each statement (or
+invoice) line's rounded amount spread over its rows by largest remainder, so a team's rows add
+up to its statement, and a customer's to its invoice, to the cent.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from billing.close.showback import overhead_shares, team_drivers
+from billing.close.lines import period_lines
 from billing.config import Settings
 from billing.exports.focus import (
     COLUMNS,
@@ -28,6 +32,7 @@ from billing.exports.focus import (
 )
 from billing.exports.tables import TableSchema
 from billing.models import Document, RatedLine
+from billing.money import apportion
 from billing.parties import load_registry_file
 from billing.rating.overhead import load_pools_file
 
@@ -106,20 +111,39 @@ def document_numbers(connection: Any, period: str, view: str) -> dict[str, str]:
     return {subject: number for subject, number in connection.execute(query)}
 
 
-def charged_overhead(engine: Engine, settings: Settings, period: str) -> list[OverheadCharge]:
-    """Each team's share of the charged pools: central pools are not billed to teams."""
+def charged_overhead(engine: Engine, settings: Settings, period: str,
+                     now: datetime | None = None) -> list[OverheadCharge]:
+    """Each team's share of the charged pools, as on its statement: central pools are not
+    billed to teams."""
     pools = [pool for pool in load_pools_file(settings.overhead_pools)
              if pool.applies_to(period) and pool.treatment == "charged"]
     if not pools:
         return []
-    by_spend = any(pool.driver == "spend" for pool in pools)
-    shares = overhead_shares(pools, team_drivers(engine, period, with_spend=by_spend), period)
-    currency = {pool.name: pool.currency for pool in pools}
+    lines = period_lines(engine, period, pools=pools, now=now, zone=settings.zone)
     with engine.connect() as connection:
         statements = document_numbers(connection, period, "showback")
-    return [OverheadCharge(team, share.pool, share.driver, share.amount, currency[share.pool],
+    return [OverheadCharge(team, share.pool, share.driver, share.amount, share.pool_currency,
                            statements.get(team))
-            for team, team_shares in sorted(shares.items()) for share in team_shares]
+            for team, team_lines in sorted(lines.items()) for share in team_lines.overhead]
+
+
+SHOWBACK_LINE = ("x_Team", "x_AdjustsPeriod", "x_UseCase", "x_Model", "x_Tier",
+                 "x_Environment")
+INVOICE_LINE = ("x_Customer", "x_AdjustsPeriod", "SkuPriceId", "ContractedUnitPrice")
+
+
+def bill_as_documents(rows: list[dict[str, Any]], view: str) -> None:
+    """Set each usage row's BilledCost and EffectiveCost to its part of the document line it
+    is on (the line's rounded amount by largest remainder of the rows' exact costs)."""
+    key_names = INVOICE_LINE if view == "chargeback" else SHOWBACK_LINE
+    by_line: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if not row["x_OverheadPool"]:
+            by_line[(row["BillingCurrency"], *(row[name] for name in key_names))].append(row)
+    for (currency, *_), members in by_line.items():
+        parts = apportion([row["ContractedCost"] for row in members], currency)
+        for row, part in zip(members, parts, strict=True):
+            row["BilledCost"] = row["EffectiveCost"] = row["PricingCurrencyEffectiveCost"] = part
 
 
 def focus_dataset(engine: Engine, settings: Settings, period: str,
@@ -132,7 +156,10 @@ def focus_dataset(engine: Engine, settings: Settings, period: str,
     if not groups:
         raise NoRatedUsage(f"no rated usage in {period} ({view} view); ingest usage and run "
                            "`billing rate`, or check the period with `billing coverage`")
-    overhead = charged_overhead(engine, settings, period) if view == "showback" else []
+    now = datetime.now(UTC)
+    overhead = charged_overhead(engine, settings, period, now) if view == "showback" else []
     issuer = load_registry_file(settings.registry).issuer.name
     context = FocusContext(period=period, zone=settings.zone, issuer=issuer, view=view)
-    return FocusDataset(period, view, focus_rows(groups, overhead, context), unpriced)
+    rows = focus_rows(groups, overhead, context)
+    bill_as_documents(rows, view)
+    return FocusDataset(period, view, rows, unpriced)

@@ -160,6 +160,8 @@ def test_variance_and_run_rate_by_hand(engine, usage):
     now = datetime(2026, 11, 11, tzinfo=UTC)
     [report] = budget_reports(engine, NOV, zone=UTC, now=now)
     assert report.variance.to_dict() == {"actual": "40.00", "budget": "100.00",
+                                         "standing": "under budget",
+                                         "words": "60.00 under budget",
                                          "absolute": "-60.00", "percent": "-60.00"}
     assert report.projection.projected == Decimal("120.00")
     assert report.projection.variance.to_dict()["absolute"] == "20.00"

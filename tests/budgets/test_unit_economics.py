@@ -18,9 +18,11 @@ from decimal import Decimal
 import pytest
 from budget_support import UTC, event
 
-from billing.close.outcome_report import unit_economics_for_period, use_case_overhead
+from billing.close.lines import OverheadLine, TeamLines, UsageLine, use_case_overhead
+from billing.close.outcome_report import unit_economics_for_period
 from billing.close.unit_economics import NO_ACCEPTED, UnitEconomics, compare
 from billing.ledger.outcomes import ingest_outcomes, ingest_outcomes_file
+from billing.money import round_line
 from billing.rating.overhead import load_pools
 from billing.use_cases import UseCase, UseCaseError, load_use_cases
 
@@ -102,12 +104,31 @@ def test_outcomes_are_idempotent_and_bad_rows_say_why(engine, tmp_path):
     assert ingest_outcomes_file(engine, lines, zone=UTC, use_cases=declared).duplicates == 1
 
 
-def test_overhead_split_over_use_cases_keeps_the_unattributed_share():
-    parts = use_case_overhead(Decimal("10.00"), Decimal("100"),
-                              {"t/a": Decimal("50"), "t/b": Decimal("25")}, "USD")
-    assert parts == {"t/a": Decimal("5.00"), "t/b": Decimal("2.50")}
-    assert sum(use_case_overhead(Decimal("0.10"), Decimal("3"), {"t/a": Decimal(1),
-               "t/b": Decimal(1), "t/c": Decimal(1)}, "USD").values()) == Decimal("0.10")
+def _line(use_case: str | None, exact: str, tokens: int, requests: int) -> UsageLine:
+    return UsageLine(use_case, "m", "good", "production", None, requests, tokens, 0, 0, 0,
+                     Decimal(exact), round_line(Decimal(exact), "USD"), Decimal(0), ("c@1",))
+
+
+def _share(pool: str, driver: str, amount: str) -> OverheadLine:
+    return OverheadLine(pool, driver, "charged", Decimal(amount), Decimal(amount), "USD",
+                        Decimal(1), Decimal(1))
+
+
+def test_overhead_split_over_use_cases_by_each_pools_driver_keeps_the_unattributed_share():
+    lines = TeamLines("t", "2026-10", "USD", (
+        _line("a", "50", 100, 1), _line("b", "25", 300, 1), _line(None, "25", 0, 2)),
+        (_share("obs", "spend", "10.00"), _share("gpu", "tokens", "8.00"),
+         _share("safety", "requests", "4.00"), _share("flat", "even", "1.00")))
+    parts = use_case_overhead(lines)
+    # spend 50:25:25, tokens 100:300:0, requests 1:1:2, even pools split by spend
+    assert parts == {"a": Decimal("5.00") + Decimal("2.00") + Decimal("1.00") + Decimal("0.50"),
+                     "b": Decimal("2.50") + Decimal("6.00") + Decimal("1.00") + Decimal("0.25"),
+                     None: Decimal("2.50") + Decimal("0") + Decimal("2.00") + Decimal("0.25")}
+    assert sum(parts.values()) == lines.charged_overhead
+    odd = TeamLines("t", "2026-10", "USD", (_line("a", "1", 1, 1), _line("b", "1", 1, 1),
+                                            _line("c", "1", 1, 1)),
+                    (_share("obs", "spend", "0.10"),))
+    assert sum(use_case_overhead(odd).values()) == Decimal("0.10")
 
 
 def test_use_case_definitions_and_owners():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pdfplumber
@@ -186,7 +186,7 @@ def test_statement_shows_budget_variance_outcomes_and_a_recommendation(month, cl
     by_use_case = {item["use_case"]: item for item in twin["outcomes"]}
     copilot = by_use_case["support-copilot"]
     assert (copilot["accepted"], copilot["total"]) == (30, 40)
-    expected = round_line(Decimal(copilot["cost"]) / 30, "USD")
+    expected = (Decimal(copilot["cost"]) / 30).quantize(Decimal("0.0001"), ROUND_HALF_UP)
     assert Decimal(copilot["cost_per_accepted"]) == expected
     assert by_use_case["ticket-triage"]["cost_per_accepted"] is None
     over = (usage - 20) / 20

@@ -110,7 +110,9 @@ def test_documents_are_immutable_even_when_built_from_lists():
 
 
 def test_outcomes_cost_per_accepted_outcome_is_rounded_once_or_absent():
-    assert OutcomeSummary("u", 3, 4, Decimal("10.00")).cost_per_accepted("USD") == Decimal("3.33")
+    assert OutcomeSummary("u", 3, 4, Decimal("10.00")).cost_per_accepted("USD") == Decimal("3.3333")
+    given = OutcomeSummary("u", 3, 4, Decimal("10.00"), unit_cost=Decimal("3.3333"))
+    assert given.cost_per_accepted("USD") == Decimal("3.3333")
     assert OutcomeSummary("u", 3, 4, Decimal("10.00")).pass_rate == Decimal("0.75")
     assert OutcomeSummary("u", 0, 9, Decimal("10.00")).cost_per_accepted("USD") is None
     assert OutcomeSummary("u", 0, 0, Decimal("0.00")).pass_rate is None

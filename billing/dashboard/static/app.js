@@ -263,8 +263,11 @@ function drawBudget(report, showback) {
   meter.setAttribute("aria-valuemin", "0");
   meter.setAttribute("aria-valuemax", "100");
   meter.setAttribute("aria-valuenow", String(Math.min(used, 100)));
+  const sides = [[report.variance, "usage"], [report.total_variance, "with overhead"]]
+    .filter(([variance]) => variance)
+    .map(([variance, what]) => `${money(variance.absolute.replace(/^-/, ""), currency)} ${variance.standing} (${what})`);
   text("budget-detail", `${money(status.spent, currency)} of usage · ${percentOf100(status.percent_used)} used` +
-    (status.hard_cap ? " · hard cap" : ""));
+    (status.hard_cap ? " · hard cap" : "") + (sides.length ? ` · ${sides.join(" · ")}` : ""));
   text("projection", money(projection.projected, currency));
   const detail = $("projection-detail");
   detail.replaceChildren();

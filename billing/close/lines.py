@@ -1,0 +1,452 @@
+"""A period's document lines per team: the one set of numbers every surface reads.
+
+The statement, `billing showback`, `GET /v1/showback`, the dashboard, the exports, budgets
+and the outcomes report all show a team's money through these lines, so they agree to the
+cent. The database sums the rated ledger per line (use case x model x tier x environment, and
+prior-period adjustments apart); each line is rounded once, half-up to the currency's minor
+unit; a team's usage total is the sum of its rounded lines. Charged overhead is allocated to
+teams by each pool's driver with largest remainder, and explains itself: the pool's amount,
+its driver, the team's quantity of it and the share that gives. In a month still open, a pool
+is accrued pro rata by the days elapsed and says so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, func, select
+
+from billing.budgets.budget import period_bounds
+from billing.models import PeriodClose, RatedLine
+from billing.money import CurrencyMismatch, Money, round_line, split_largest_remainder
+from billing.money import total as money_total
+from billing.rating.overhead import Pool, TeamDrivers, allocate
+
+rated = RatedLine.__table__
+closes = PeriodClose.__table__
+COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
+          "cache_write_input_tokens")
+UNATTRIBUTED = None
+
+
+class NoUsage(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One line of a team's period: a use case's usage of one model and tier in one
+    environment, priced on the card versions listed, rounded once (`amount`)."""
+
+    use_case: str | None
+    model: str
+    tier: str | None
+    environment: str
+    adjusts_period: str | None
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    cache_write_input_tokens: int
+    exact: Decimal
+    amount: Decimal
+    provider_cost: Decimal
+    card_versions: tuple[str, ...]
+    providers: tuple[str, ...] = ()
+
+    @property
+    def tokens(self) -> int:
+        return (self.input_tokens + self.output_tokens + self.cached_input_tokens
+                + self.cache_write_input_tokens)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.adjusts_period or "", self.use_case or "", self.model, self.tier or "",
+                self.environment)
+
+
+@dataclass(frozen=True)
+class UnpricedUsage:
+    """Usage no card prices: kept, counted by usage drivers, never in a total."""
+
+    use_case: str | None
+    model: str
+    reason: str | None
+    requests: int
+    tokens: int
+
+
+@dataclass(frozen=True)
+class OverheadLine:
+    """A team's share of one overhead pool, with what a reader needs to re-derive it:
+    the pool's (accrued) amount, the driver, the team's quantity of it and all teams'."""
+
+    pool: str
+    driver: str
+    treatment: str
+    amount: Decimal
+    pool_amount: Decimal
+    pool_currency: str
+    team_quantity: Decimal
+    all_quantity: Decimal
+    accrued_days: int | None = None
+    period_days: int | None = None
+    counts_unpriced: bool = False
+
+    @property
+    def share(self) -> Decimal | None:
+        """The team's fraction of the pool (None for a pool no team drives)."""
+        if self.pool_amount == 0:
+            return None
+        return self.amount / self.pool_amount
+
+    @property
+    def accrued(self) -> bool:
+        return self.accrued_days is not None
+
+    def explanation(self) -> str:
+        """One sentence a team can check with a calculator."""
+        unit = {"spend": f" {self.pool_currency}", "tokens": " tokens",
+                "requests": " requests", "even": " teams", "shares": " weight"}[self.driver]
+        basis = (f"{self.pool} {self.pool_amount} {self.pool_currency}"
+                 + (f" accrued for {self.accrued_days} of {self.period_days} days"
+                    if self.accrued else ""))
+        how = (f"by {self.driver}: {_quantity(self.team_quantity)} of "
+               f"{_quantity(self.all_quantity)}{unit}")
+        note = " (counts unpriced usage the lines leave out)" if self.counts_unpriced else ""
+        return f"{basis}, split {how}{note}"
+
+
+def _quantity(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+@dataclass(frozen=True)
+class TeamLines:
+    """A team's document lines of a period: usage lines, overhead shares, unpriced usage."""
+
+    team: str
+    period: str
+    currency: str
+    lines: tuple[UsageLine, ...]
+    overhead: tuple[OverheadLine, ...] = ()
+    unpriced: tuple[UnpricedUsage, ...] = ()
+    is_open: bool = False
+
+    def _money(self, amounts: Iterable[Decimal]) -> Money:
+        return money_total((Money(amount, self.currency) for amount in amounts), self.currency)
+
+    @property
+    def usage_total(self) -> Decimal:
+        return self._money(line.amount for line in self.lines).amount
+
+    @property
+    def exact_usage(self) -> Decimal:
+        return sum((line.exact for line in self.lines), Decimal(0))
+
+    @property
+    def charged_overhead(self) -> Decimal:
+        return self._money(s.amount for s in self.overhead if s.treatment == "charged").amount
+
+    @property
+    def central_overhead(self) -> Decimal:
+        return self._money(s.amount for s in self.overhead if s.treatment == "central").amount
+
+    @property
+    def total(self) -> Decimal:
+        return (Money(self.usage_total, self.currency)
+                + Money(self.charged_overhead, self.currency)).amount
+
+    @property
+    def unpriced_requests(self) -> int:
+        return sum(item.requests for item in self.unpriced)
+
+    def by(self, name: str, *, adjustments: bool = True) -> dict[Any, Decimal]:
+        """The rounded lines summed by one of their fields (use_case, model, environment...)."""
+        sums: dict[Any, Decimal] = defaultdict(Decimal)
+        for line in self.lines:
+            if adjustments or not line.adjusts_period:
+                sums[getattr(line, name)] += line.amount
+        return dict(sums)
+
+
+    def to_dict(self) -> dict[str, Any]:
+        """The lines as JSON: money as decimal strings beside the currency."""
+        return {
+            "team": self.team, "period": self.period, "currency": self.currency,
+            "lines": [
+                {"use_case": line.use_case, "model": line.model, "tier": line.tier,
+                 "environment": line.environment, "adjusts_period": line.adjusts_period,
+                 **{name: getattr(line, name) for name in COUNTS},
+                 "provider_cost": str(line.provider_cost), "amount": str(line.amount),
+                 "card_versions": list(line.card_versions)}
+                for line in self.lines
+            ],
+            "usage_total": str(self.usage_total),
+            "overhead": [
+                {"pool": share.pool, "driver": share.driver, "treatment": share.treatment,
+                 "amount": str(share.amount), "pool_amount": str(share.pool_amount),
+                 "team_quantity": str(share.team_quantity),
+                 "all_quantity": str(share.all_quantity),
+                 "share": None if share.share is None else str(round(share.share, 6)),
+                 "accrued_days": share.accrued_days, "period_days": share.period_days,
+                 "counts_unpriced": share.counts_unpriced,
+                 "explanation": share.explanation()}
+                for share in self.overhead],
+            "overhead_accrued": self.is_open and bool(self.overhead),
+            "charged_overhead": str(self.charged_overhead),
+            "central_overhead": str(self.central_overhead),
+            "total": str(self.total),
+            "unpriced": self.unpriced_by_model(),
+        }
+
+    def unpriced_by_model(self) -> list[dict[str, Any]]:
+        """Unpriced usage per model: what the alert and the showback tell a user to price."""
+        by_model: dict[str, dict[str, Any]] = {}
+        for item in self.unpriced:
+            entry = by_model.setdefault(item.model, {"model": item.model, "requests": 0,
+                                                     "reason": item.reason})
+            entry["requests"] += item.requests
+        return [by_model[model] for model in sorted(by_model)]
+
+
+@dataclass
+class _Group:
+    exact: Decimal = Decimal(0)
+    provider_cost: Decimal = Decimal(0)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    versions: set[str] = field(default_factory=set)
+    providers: set[str] = field(default_factory=set)
+
+
+def _rows(connection: Connection, period: str, teams: Iterable[str] | None) -> Any:
+    keys = (rated.c.team, rated.c.adjusts_period, rated.c.use_case, rated.c.model,
+            rated.c.tier, rated.c.environment, rated.c.provider, rated.c.card,
+            rated.c.card_version, rated.c.currency, rated.c.unpriced_reason,
+            rated.c.amount.is_(None).label("unpriced"))
+    query = (select(*keys, func.sum(rated.c.amount).label("amount"),
+                    func.sum(rated.c.provider_cost).label("provider_cost"),
+                    *[func.sum(rated.c[name]).label(name) for name in COUNTS])
+             .where(rated.c.view == "showback", rated.c.period == period,
+                    rated.c.team.is_not(None))
+             .group_by(*keys))
+    if teams is not None:
+        query = query.where(rated.c.team.in_(sorted(set(teams))))
+    return connection.execute(query)
+
+
+def _usage(connection: Connection, period: str, teams: Iterable[str] | None
+           ) -> dict[str, tuple[str | None, dict[tuple, _Group], list[UnpricedUsage]]]:
+    found: dict[str, tuple[str | None, dict[tuple, _Group], list[UnpricedUsage]]] = {}
+    for row in _rows(connection, period, teams):
+        currency, groups, unpriced = found.setdefault(row.team, (None, {}, []))
+        counts = {name: int(getattr(row, name) or 0) for name in COUNTS}
+        if row.unpriced:
+            unpriced.append(UnpricedUsage(row.use_case, row.model, row.unpriced_reason,
+                                          counts["requests"],
+                                          sum(counts.values()) - counts["requests"]))
+            continue
+        if currency is not None and row.currency != currency:
+            raise CurrencyMismatch(f"team {row.team!r} has usage priced in {currency} and "
+                                   f"{row.currency} in {period}; show each team on one card")
+        found[row.team] = (row.currency, groups, unpriced)
+        group = groups.setdefault((row.adjusts_period or "", row.use_case or "", row.model,
+                                   row.tier or "", row.environment), _Group())
+        group.exact += row.amount
+        group.provider_cost += row.provider_cost or Decimal(0)
+        for name in COUNTS:
+            group.counts[name] += counts[name]
+        group.versions.add(f"{row.card}@{row.card_version}")
+        if row.provider:
+            group.providers.add(row.provider)
+    return found
+
+
+def _line(key: tuple, group: _Group, currency: str) -> UsageLine:
+    adjusts, use_case, model, tier, environment = key
+    return UsageLine(use_case=use_case or None, model=model, tier=tier or None,
+                     environment=environment, adjusts_period=adjusts or None,
+                     **group.counts, exact=group.exact,
+                     amount=round_line(group.exact, currency),
+                     provider_cost=round_line(group.provider_cost, currency),
+                     card_versions=tuple(sorted(group.versions)),
+                     providers=tuple(sorted(group.providers)))
+
+
+def team_drivers(connection: Connection, period: str) -> dict[str, TeamDrivers]:
+    """Spend, tokens and requests per team in a period: the quantities pools are split by.
+
+    Summed by the database over every showback line: unpriced usage drives the token and
+    request pools (it used the platform) but adds no spend.
+    """
+    tokens = func.sum(rated.c.input_tokens + rated.c.output_tokens
+                      + rated.c.cached_input_tokens + rated.c.cache_write_input_tokens)
+    query = (select(rated.c.team, func.sum(rated.c.amount), tokens, func.sum(rated.c.requests))
+             .where(rated.c.view == "showback", rated.c.period == period,
+                    rated.c.team.is_not(None))
+             .group_by(rated.c.team))
+    return {team: TeamDrivers(spend or Decimal(0), int(tokens or 0), int(requests or 0))
+            for team, spend, tokens, requests in connection.execute(query)}
+
+
+def is_closed(connection: Connection, period: str) -> bool:
+    return connection.execute(
+        select(closes.c.period).where(closes.c.period == period)).first() is not None
+
+
+def accrual(period: str, now: datetime | None, zone: ZoneInfo) -> tuple[int, int] | None:
+    """(days elapsed, days in the month) for a month in progress at `now`; None when the
+    month is over (or `now` is not given), so pools count in full."""
+    if now is None:
+        return None
+    start, end = period_bounds(period, zone)
+    days = (end.date() - start.date()).days
+    if now >= end:
+        return None
+    if now < start:
+        return (0, days)
+    return (now.astimezone(zone).day, days)
+
+
+def overhead_lines(
+    pools: list[Pool], drivers: Mapping[str, TeamDrivers], period: str, currency: str | None,
+    *, accrued: tuple[int, int] | None = None, unpriced_teams: frozenset[str] = frozenset(),
+) -> dict[str, list[OverheadLine]]:
+    """Pure: each team's share of each pool in force, explained.
+
+    A pool in another currency than the teams' lines is refused: it needs an FX rate.
+    """
+    shares: dict[str, list[OverheadLine]] = defaultdict(list)
+    for pool in pools:
+        if not pool.applies_to(period):
+            continue
+        if currency is not None and pool.currency != currency:
+            raise CurrencyMismatch(
+                f"overhead pool {pool.name!r} is in {pool.currency} but teams are shown in "
+                f"{currency}; give the pool in {currency}, or record a rate with "
+                f"`billing fx set {pool.currency} {currency} RATE --period {period}`")
+        amount = pool.amount
+        if accrued is not None:
+            amount = amount * accrued[0] / accrued[1]
+        amount = round_line(amount, pool.currency)
+        accrued_pool = Pool(pool.name, amount, pool.currency, pool.driver, pool.treatment,
+                            pool.shares, pool.periods)
+        weights = _weights(pool, drivers)
+        every = sum(weights.values(), Decimal(0))
+        for team, share in allocate(accrued_pool, drivers).items():
+            shares[team].append(OverheadLine(
+                pool.name, pool.driver, pool.treatment, share, amount, pool.currency,
+                weights.get(team, Decimal(0)), every,
+                accrued[0] if accrued else None, accrued[1] if accrued else None,
+                pool.driver in ("tokens", "requests") and team in unpriced_teams))
+    return shares
+
+
+def _weights(pool: Pool, drivers: Mapping[str, TeamDrivers]) -> dict[str, Decimal]:
+    if pool.driver == "shares":
+        return {team: Decimal(weight) for team, weight in pool.shares.items()}
+    if pool.driver == "even":
+        return {team: Decimal(1) for team in drivers}
+    return {team: Decimal(getattr(d, pool.driver)) for team, d in drivers.items()}
+
+
+def period_lines(
+    engine: Engine | Connection, period: str, *, pools: list[Pool] | None = None,
+    teams: Iterable[str] | None = None, now: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> dict[str, TeamLines]:
+    """Every team's (or the named teams') document lines of a period.
+
+    `now` makes an open month accrue its pools by the days elapsed; the close passes none.
+    """
+    if isinstance(engine, Engine):
+        with engine.connect() as connection:
+            return period_lines(connection, period, pools=pools, teams=teams, now=now,
+                                zone=zone)
+    connection = engine
+    usage = _usage(connection, period, teams)
+    in_force = [pool for pool in pools or [] if pool.applies_to(period)]
+    accrued = None
+    if usage and in_force and now is not None and not is_closed(connection, period):
+        accrued = accrual(period, now, zone or ZoneInfo("UTC"))
+    currencies = {currency for currency, _, _ in usage.values() if currency}
+    currency = next(iter(currencies)) if len(currencies) == 1 else None
+    shares: dict[str, list[OverheadLine]] = {}
+    if in_force:
+        unpriced = frozenset(team for team, (_, _, items) in usage.items() if items)
+        shares = overhead_lines(in_force, team_drivers(connection, period), period,
+                                currency or in_force[0].currency, accrued=accrued,
+                                unpriced_teams=unpriced)
+    result = {}
+    for team in sorted(usage):
+        line_currency, groups, unpriced_items = usage[team]
+        line_currency = line_currency or currency or (in_force[0].currency if in_force
+                                                      else "USD")
+        result[team] = TeamLines(
+            team, period, line_currency,
+            tuple(_line(key, groups[key], line_currency) for key in sorted(groups)),
+            tuple(shares.get(team, [])), tuple(_merge_unpriced(unpriced_items)),
+            is_open=accrued is not None)
+    return result
+
+
+def _merge_unpriced(items: list[UnpricedUsage]) -> list[UnpricedUsage]:
+    return sorted(items, key=lambda item: (item.model, item.use_case or ""))
+
+
+def team_lines(engine: Engine | Connection, team: str, period: str, *,
+               pools: list[Pool] | None = None, now: datetime | None = None,
+               zone: ZoneInfo | None = None) -> TeamLines:
+    """One team's lines; raises NoUsage when it has none in the period."""
+    found = period_lines(engine, period, pools=pools, teams=[team], now=now, zone=zone)
+    if team not in found:
+        raise NoUsage(f"team {team!r} has no rated usage in {period}; run `billing rate`, "
+                      "or check the team name with `billing coverage --period`")
+    return found[team]
+
+
+def use_case_overhead(lines: TeamLines) -> dict[str | None, Decimal]:
+    """The team's charged overhead split over its use cases (None: unattributed usage keeps
+    its own part), pool by pool, by the pool's own driver measured per use case.
+
+    Pools driven by spend, tokens or requests split by the use case's spend, tokens or
+    requests (unpriced usage counts for tokens and requests, as it did between teams); `even`
+    and `shares` pools measure no usage, so their share is split by spend.
+    """
+    spend: dict[str | None, Decimal] = defaultdict(Decimal)
+    tokens: dict[str | None, Decimal] = defaultdict(Decimal)
+    requests: dict[str | None, Decimal] = defaultdict(Decimal)
+    for line in lines.lines:
+        spend[line.use_case] += line.exact
+        tokens[line.use_case] += line.tokens
+        requests[line.use_case] += line.requests
+    for item in lines.unpriced:
+        spend.setdefault(item.use_case, Decimal(0))
+        tokens[item.use_case] += item.tokens
+        requests[item.use_case] += item.requests
+    by_driver = {"spend": spend, "tokens": tokens, "requests": requests}
+    result: dict[str | None, Decimal] = defaultdict(Decimal)
+    for share in lines.overhead:
+        if share.treatment != "charged" or share.amount == 0:
+            continue
+        weights = by_driver.get(share.driver, spend)
+        keyed = {_key(name): weight for name, weight in weights.items()}
+        for key, part in split_largest_remainder(share.amount, keyed, lines.currency).items():
+            result[_unkey(key)] += part
+    return dict(result)
+
+
+def _key(use_case: str | None) -> str:
+    return "\x00" if use_case is None else use_case
+
+
+def _unkey(key: str) -> str | None:
+    return None if key == "\x00" else key
