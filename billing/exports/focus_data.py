@@ -129,7 +129,7 @@ def charged_overhead(engine: Engine, settings: Settings, period: str,
 
 SHOWBACK_LINE = ("x_Team", "x_AdjustsPeriod", "x_UseCase", "x_Model", "x_Tier",
                  "x_Environment")
-INVOICE_LINE = ("x_Customer", "x_AdjustsPeriod", "SkuPriceId", "ContractedUnitPrice")
+INVOICE_LINE = ("x_Customer", "x_AdjustsPeriod", "x_Model", "SkuPriceId", "ContractedUnitPrice")
 
 
 def bill_as_documents(rows: list[dict[str, Any]], view: str) -> None:
@@ -153,11 +153,11 @@ def focus_dataset(engine: Engine, settings: Settings, period: str,
     Overhead is the teams' cost, not the customers', so the chargeback view has none.
     """
     groups, unpriced = usage_groups(engine, period, view)
-    if not groups:
-        raise NoRatedUsage(f"no rated usage in {period} ({view} view); ingest usage and run "
-                           "`billing rate`, or check the period with `billing coverage`")
     now = datetime.now(UTC)
     overhead = charged_overhead(engine, settings, period, now) if view == "showback" else []
+    if not groups and not overhead:
+        raise NoRatedUsage(f"no rated usage in {period} ({view} view); ingest usage and run "
+                           "`billing rate`, or check the period with `billing coverage`")
     issuer = load_registry_file(settings.registry).issuer.name
     context = FocusContext(period=period, zone=settings.zone, issuer=issuer, view=view)
     rows = focus_rows(groups, overhead, context)
