@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
-from billing.money import round_line
+from billing.money import minor_unit, round_line
 
 PIPE_WIDTH = 110  # when no stream is a terminal and COLUMNS is not set
 WRAP_MIN_WIDTH = 16  # a free-text column is never narrower, so its words stay readable
@@ -73,6 +73,16 @@ def number(value: Decimal | str | int) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return format(Decimal(value), ",f")
+
+
+def exact(amount: Decimal, currency: str) -> str:
+    """An unrounded amount for people: every significant decimal, and at least the currency's
+    minor unit (12.60, 0.000478), with thousands separators; never in exponent form."""
+    unit = minor_unit(currency)
+    value = amount.normalize()
+    if value.as_tuple().exponent > unit.as_tuple().exponent:  # type: ignore[operator]
+        value = value.quantize(unit)
+    return format(value, ",f")
 
 
 def percent(value: Decimal | str, places: int = 2) -> str:
