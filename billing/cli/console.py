@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NoReturn
 
 import typer
@@ -83,6 +83,22 @@ def exact(amount: Decimal, currency: str) -> str:
     if value.as_tuple().exponent > unit.as_tuple().exponent:  # type: ignore[operator]
         value = value.quantize(unit)
     return format(value, ",f")
+
+
+def whole(value: Decimal | int) -> str:
+    """A count shown whole, half-up, with thousands separators (8,000.49 -> 8,000)."""
+    return f"{Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+
+
+def significant(value: Decimal, digits: int = 4) -> str:
+    """A rate to `digits` significant figures, trailing zeros dropped (0.0037500000 ->
+    0.00375, 0.0013877777 -> 0.001388); whole digits are never cut (12,345.6 -> 12,346)."""
+    if not value:
+        return "0"
+    places = max(digits - 1 - value.adjusted(), 0)
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = format(rounded, ",f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def percent(value: Decimal | str, places: int = 2) -> str:
