@@ -13,13 +13,23 @@ from ratecards.loading import (
     shipped_card_files,
     validate_card,
 )
-from ratecards.pricing import Quote, UnpricedModel, price_band, quote, tier_of
+from ratecards.pricing import (
+    PER_CALL,
+    TOKEN_BASES,
+    TOTAL,
+    Quote,
+    UnpricedModel,
+    price_band,
+    quote,
+    tier_of,
+)
 from ratecards.schema import TIER_NAMES, CardVersion, Commitment, ModelPrice, Tier, VolumeBand
 from ratecards.versions import NoVersionInForce, version_in_force, version_on
 
 __all__ = [
-    "TIER_NAMES", "CardValidationError", "CardVersion", "Commitment", "CommitmentResult",
-    "ModelPrice", "NoVersionInForce", "PriceChange", "Problem", "Quote", "Tier",
+    "PER_CALL", "TIER_NAMES", "TOKEN_BASES", "TOTAL", "CardValidationError", "CardVersion",
+    "Commitment", "CommitmentResult", "ModelPrice", "NoVersionInForce", "PriceChange", "Problem",
+    "Quote", "Tier",
     "UnknownCurrency", "UnpricedModel", "VolumeBand", "committed_use", "currency_exponent",
     "diff_versions", "graduated_discount", "is_currency", "load_card", "price_band", "quote",
     "shipped_card_files", "tier_of", "validate_card", "version_in_force", "version_on",

@@ -3,7 +3,9 @@
 internal = (input x input price + output x output price + cached x cached price
             + cache write x cache-write price) / 1,000,000 x (1 + tier markup)
            + requests x per-request fee
-Rounding happens once, at the document line, outside this package.
+Token counts are totals over all the requests unless `tokens="per_call"` says they describe
+one call, then each is multiplied by the requests before pricing. Rounding happens once, at
+the document line, outside this package.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ratecards.schema import CardVersion
 
 MILLION = Decimal(1_000_000)
 TYPICAL_REQUEST = (1_000, 500)  # input, output tokens: the request a price band describes
+TOTAL, PER_CALL = "total", "per_call"  # how a quote reads its token counts
+TOKEN_BASES = (TOTAL, PER_CALL)
 
 
 class UnpricedModel(LookupError):
@@ -25,11 +29,21 @@ class UnpricedModel(LookupError):
 
 @dataclass(frozen=True)
 class Quote:
+    """A price and what it priced: the token counts as given, `tokens` saying whether they are
+    per call (x `requests`) or totals, the unit prices used and the exact amounts."""
+
     card: str
     version: str
+    currency: str
     tier: str
     model: str
     provider: str
+    tokens: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    cache_write_input_tokens: int
     input_price: Decimal
     output_price: Decimal
     cached_input_price: Decimal
@@ -60,8 +74,15 @@ def quote(
     cached_input_tokens: int = 0,
     cache_write_input_tokens: int = 0,
     requests: int = 1,
+    tokens: str = TOTAL,
 ) -> Quote:
-    """Price usage of one model on one card version (in the model's tier unless given)."""
+    """Price usage of one model on one card version (in the model's tier unless given).
+
+    `tokens` is TOTAL (the counts are over all `requests`, as in a usage event) or PER_CALL
+    (the counts describe one call, made `requests` times).
+    """
+    if tokens not in TOKEN_BASES:
+        raise ValueError(f"tokens: {tokens!r} should be {TOTAL!r} or {PER_CALL!r}")
     home = tier_of(card, model)
     if tier is not None and tier != home:
         raise UnpricedModel(
@@ -70,16 +91,20 @@ def quote(
         )
     band = card.tiers[home]
     price = band.models[model]
+    times = Decimal(requests if tokens == PER_CALL else 1)
     provider_cost = (
         Decimal(input_tokens) * price.input
         + Decimal(output_tokens) * price.output
         + Decimal(cached_input_tokens) * price.cached_input
         + Decimal(cache_write_input_tokens) * price.cache_write_input
-    ) / MILLION
+    ) * times / MILLION
     markup_amount = provider_cost * band.markup
     request_fees = Decimal(requests) * band.per_request_fee
     return Quote(
-        card=card.card, version=card.version, tier=home, model=model, provider=price.provider,
+        card=card.card, version=card.version, currency=card.currency, tier=home, model=model,
+        provider=price.provider, tokens=tokens, requests=requests, input_tokens=input_tokens,
+        output_tokens=output_tokens, cached_input_tokens=cached_input_tokens,
+        cache_write_input_tokens=cache_write_input_tokens,
         input_price=price.input, output_price=price.output,
         cached_input_price=price.cached_input, cache_write_input_price=price.cache_write_input,
         markup=band.markup, per_request_fee=band.per_request_fee,

@@ -9,15 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
-from billing.budgets import store as budget_store
-from billing.budgets.budget import BudgetError, parse_amount, period_of
-from billing.budgets.forecast import (
-    NoBaseUsage,
-    ScenarioError,
-    ledger_forecast,
-    parse_scenario,
-    previous_period,
-)
+from billing.budgets.budget import BudgetError, parse_amount
+from billing.budgets.forecast import NoBaseUsage, ScenarioError, ledger_forecast, parse_scenario
 
 router = APIRouter(prefix="/v1", tags=["forecast"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -29,14 +22,14 @@ def get_forecast(
     team: str, request: Request,
     use_case: str | None = None,
     period: str | None = Query(None, pattern=PERIOD,
-                               description="where today's drivers come from; default last month"),
+                               description="where today's drivers come from; default last "
+                               "month; the month in progress is projected from the days "
+                               "elapsed"),
     scenario: Annotated[list[str] | None, Query(
         description="NAME=calls:+40%,tokens:9100,rate:0.0042; repeat for more")] = None,
     calls: str | None = None, tokens: str | None = None, rate: str | None = None,
 ) -> dict:
     settings = request.app.state.settings
-    engine = request.app.state.engine
-    base = period or previous_period(period_of(datetime.now(UTC), settings.zone))
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
     except ScenarioError as exc:
@@ -49,9 +42,8 @@ def get_forecast(
             raise Problem(422, "Invalid driver", str(exc), field=name) from None
     try:
         result = ledger_forecast(
-            engine, team, base, scenarios, use_case=use_case,
-            default_currency=budget_store.card_currency(engine, settings.team_card) or "USD",
-            **overrides)
+            request.app.state.engine, team, period, scenarios, now=datetime.now(UTC),
+            zone=settings.zone, use_case=use_case, team_card=settings.team_card, **overrides)
     except ScenarioError as exc:
         raise Problem(422, "Invalid scenario", str(exc), field="scenario") from None
     except NoBaseUsage as exc:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from billing.api import deps
 from billing.api.problems import Problem
@@ -15,11 +16,19 @@ from billing.rating.card_registry import (
     get_version,
     publication,
     published_versions,
-    quote_dict,
 )
-from ratecards import NoVersionInForce, UnpricedModel, quote, version_in_force
+from billing.rating.quote import AT_EXAMPLE, in_billing_zone, quote_at, read_at
+from ratecards import NoVersionInForce, UnpricedModel
 
 router = APIRouter(prefix="/v1", tags=["rate cards"], dependencies=[Depends(deps.require_key)])
+
+
+def _written_at(value: object) -> datetime | None:
+    """`at` read as `billing quote --at` reads it (the billing zone is attached later)."""
+    return None if value is None else read_at(value)
+
+
+WrittenAt = Annotated[datetime | None, BeforeValidator(_written_at)]
 
 
 class QuoteRequest(BaseModel):
@@ -31,7 +40,13 @@ class QuoteRequest(BaseModel):
     requests: int = Field(default=1, ge=1)
     card: str | None = Field(default=None, description="default: the team card")
     tier: str | None = None
-    at: datetime | None = Field(default=None, description="price as of; default now")
+    tokens: Literal["total", "per_call"] = Field(
+        default="total", description="total: the token counts are over all the requests; "
+        "per_call: they describe one call, made `requests` times")
+    at: WrittenAt = Field(
+        default=None, examples=["2026-11-01T00:30:00+02:00"],
+        description=f"price as of ({AT_EXAMPLE}); an explicit offset is kept, a date or a time "
+        "without one is in the billing time zone; default now")
 
 
 @router.get("/ratecards", summary="Published rate card versions")
@@ -57,26 +72,21 @@ def get_card(card: str, version: str, request: Request) -> dict:
         raise Problem(404, "Not found", str(exc)) from None
 
 
-@router.post("/quote", summary="Price one hypothetical call")
+@router.post("/quote", summary="Price hypothetical usage, as `billing quote`")
 def post_quote(body: QuoteRequest, request: Request) -> dict:
     settings = request.app.state.settings
-    name = body.card or settings.team_card
-    versions = published_versions(request.app.state.engine, name)
-    if not versions:
-        raise Problem(404, "Not found", f"no rate card named {name!r} is published",
-                      field="card")
-    at = body.at or datetime.now(UTC)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=settings.zone)
+    at = datetime.now(UTC) if body.at is None else in_billing_zone(body.at, settings.zone)
     try:
-        version = version_in_force(versions, at, settings.timezone)
-        result = quote(version, body.model, tier=body.tier, input_tokens=body.input_tokens,
-                       output_tokens=body.output_tokens,
-                       cached_input_tokens=body.cached_input_tokens,
-                       cache_write_input_tokens=body.cache_write_input_tokens,
-                       requests=body.requests)
+        result = quote_at(
+            request.app.state.engine, body.card or settings.team_card, body.model, at=at,
+            timezone=settings.timezone, tier=body.tier, input_tokens=body.input_tokens,
+            output_tokens=body.output_tokens, cached_input_tokens=body.cached_input_tokens,
+            cache_write_input_tokens=body.cache_write_input_tokens, requests=body.requests,
+            tokens=body.tokens)
+    except UnknownCard as exc:
+        raise Problem(404, "Not found", str(exc), field="card") from None
     except NoVersionInForce as exc:
         raise Problem(422, "No price", str(exc), field="at") from None
     except UnpricedModel as exc:
         raise Problem(422, "Unpriced model", str(exc), field="model") from None
-    return quote_dict(result, version.currency)
+    return result.to_dict()

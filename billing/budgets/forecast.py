@@ -5,21 +5,29 @@ The drivers come from the last period's ledger (`today`); a scenario changes any
 finance writes it: `growth=calls:+40%,tokens:9100,rate:0.0042`. `calls` is a number of calls
 or a signed percent change; `tokens` the average input plus output tokens per call (cached and
 cache-write input count as input); `rate` the blended price per 1,000 tokens. Each accepts a
-signed percent change too (`tokens:+25%` is context creep). Decimal throughout, and pure but
-for `ledger_forecast`, which reads today's drivers from the running spend totals.
+signed percent change too (`tokens:+25%` is context creep).
+
+When the base period is the month in progress, its calls so far are projected to the whole
+month at the pace so far (calls x days in month / days elapsed, today counted as elapsed);
+tokens per call and the rate are averages, so they stand as measured. Decimal throughout, and
+pure but for `ledger_forecast`, which reads today's drivers from the running spend totals; the
+clock comes in as `now`, never read here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from billing.budgets.budget import use_case_key
+from billing.budgets.budget import days_in, period_of, use_case_key
 from billing.budgets.spend_totals import scope_total
+from billing.budgets.store import card_currency
 from billing.money import round_line
 
 THOUSAND = Decimal(1000)
@@ -150,18 +158,63 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class MonthInProgress:
+    """The base period is the current month: how far it is, and what that made of its calls.
+
+    `projected_calls` is None when the calls were given (an override), not projected.
+    """
+
+    days_elapsed: int
+    days_in_month: int
+    calls_so_far: Decimal
+    projected_calls: Decimal | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"days_elapsed": self.days_elapsed, "days_in_month": self.days_in_month,
+                "calls_so_far": plain(self.calls_so_far),
+                "projected_calls": None if self.projected_calls is None
+                else plain(self.projected_calls)}
+
+
+@dataclass(frozen=True)
 class Forecast:
     currency: str
     base_period: str | None
     projections: list[Projection]
+    in_progress: MonthInProgress | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"currency": self.currency, "base_period": self.base_period,
+                "month_in_progress": None if self.in_progress is None
+                else self.in_progress.to_dict(),
                 "scenarios": [p.to_dict() for p in self.projections]}
 
 
+def _days_elapsed_in_month(period: str, now: datetime, zone: ZoneInfo) -> int | None:
+    """Days of `period` elapsed at `now`, today counted, when it is the month in progress in
+    the billing time zone; None for any other month. A private stand-in until the Period
+    value (billing/period.py) gives the bounds of a period."""
+    local = now.astimezone(zone)
+    return local.day if period_of(local, zone) == period else None
+
+
+def whole_month(measured: Drivers, period: str, now: datetime, zone: ZoneInfo
+                ) -> tuple[Drivers, MonthInProgress | None]:
+    """The month's drivers: a month in progress has its calls so far projected at the pace so
+    far (calls x days in month / days elapsed, to whole calls); any other month, and the last
+    day of one, is taken as measured."""
+    elapsed = _days_elapsed_in_month(period, now, zone)
+    days = days_in(period)
+    if elapsed is None or elapsed >= days:
+        return measured, None
+    calls = (measured.calls * days / elapsed).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return (replace(measured, calls=calls),
+            MonthInProgress(elapsed, days, measured.calls, calls))
+
+
 def project(today: Drivers, scenarios: list[Scenario], currency: str,
-            base_period: str | None = None) -> Forecast:
+            base_period: str | None = None, in_progress: MonthInProgress | None = None
+            ) -> Forecast:
     """Today first, then each scenario: its cost (rounded once, to the currency's minor unit)
     and its change from today's cost: in money between the rounded costs shown, in percent
     between the exact ones (so calls:+40% reads 40.00%, whatever the rounding)."""
@@ -178,7 +231,7 @@ def project(today: Drivers, scenarios: list[Scenario], currency: str,
         rows.append(Projection(
             scenario.name, drivers, cost, cost - base,
             (drivers.cost - exact_base) * HUNDRED / exact_base if exact_base else None))
-    return Forecast(currency, base_period, rows)
+    return Forecast(currency, base_period, rows, in_progress)
 
 
 def previous_period(period: str) -> str:
@@ -196,21 +249,32 @@ class NoBaseUsage(LookupError):
 
 
 def ledger_forecast(
-    engine: Engine, team: str, base_period: str, scenarios: list[Scenario], *,
-    use_case: str | None = None, calls: Decimal | None = None,
-    tokens: Decimal | None = None, rate: Decimal | None = None,
-    default_currency: str = "USD",
+    engine: Engine, team: str, base_period: str | None, scenarios: list[Scenario], *,
+    now: datetime, zone: ZoneInfo, use_case: str | None = None,
+    calls: Decimal | None = None, tokens: Decimal | None = None, rate: Decimal | None = None,
+    team_card: str | None = None,
 ) -> Forecast:
-    """The edge: today's drivers from the base period's running totals (a team's, or one of
-    its use cases'), any of them overridden, then `project`."""
+    """The one forecast behind `billing forecast` and `GET /v1/forecast/{team}`.
+
+    Today's drivers come from the base period's running totals (a team's, or one of its use
+    cases'; default base: the month before `now`'s), a month in progress projected to its
+    end (`whole_month`), then any driver overridden, then `project`. With no usage, the
+    currency is that of `team_card`'s newest version (USD if none).
+    """
+    base_period = base_period or previous_period(period_of(now, zone))
     kind, key = ("use_case", use_case_key(team, use_case)) if use_case else ("team", team)
     found = scope_total(engine, base_period, kind, key)
     if found is None and None in (calls, tokens, rate):
         raise NoBaseUsage(f"use case {use_case!r} of team {team!r}" if use_case
                           else f"team {team!r}", base_period)
-    currency, spend, requests, token_count = found or (default_currency, Decimal(0), 0, 0)
-    today = drivers_from_usage(spend, requests, token_count)
-    today = Drivers(today.calls if calls is None else calls,
-                    today.tokens_per_call if tokens is None else tokens,
-                    today.rate_per_1k if rate is None else rate)
-    return project(today, scenarios, currency, base_period)
+    if found is None:
+        found = ((team_card and card_currency(engine, team_card)) or "USD", Decimal(0), 0, 0)
+    currency, spend, requests, token_count = found
+    measured = drivers_from_usage(spend, requests, token_count)
+    month, in_progress = whole_month(measured, base_period, now, zone)
+    if calls is not None and in_progress is not None:
+        in_progress = replace(in_progress, projected_calls=None)
+    today = Drivers(month.calls if calls is None else calls,
+                    month.tokens_per_call if tokens is None else tokens,
+                    month.rate_per_1k if rate is None else rate)
+    return project(today, scenarios, currency, base_period, in_progress)

@@ -29,7 +29,6 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
-from billing.budgets.forecast import previous_period as previous
 from billing.budgets.webhooks import DeliveryReport, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
@@ -43,6 +42,8 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    significant,
+    whole,
 )
 from billing.cli.ledger import check_period
 from billing.close.budget_actuals import budget_variances
@@ -337,7 +338,8 @@ def forecast_command(
                                        "9100,rate:0.0042 (repeat for more; drivers left out "
                                        "stay as today).", show_default=False),
     period: str = typer.Option(None, "--period", "-p", help="The period today's drivers come "
-                               "from; default: last month."),
+                               "from; default: last month. The month in progress is projected "
+                               "to its end from the days elapsed."),
     calls: str = typer.Option(None, "--calls", help="Override today's calls."),
     tokens: str = typer.Option(None, "--tokens", help="Override today's tokens per call."),
     rate: str = typer.Option(None, "--rate", help="Override today's rate per 1,000 tokens."),
@@ -345,17 +347,16 @@ def forecast_command(
 ) -> None:
     """Project a month as calls x tokens per call x rate, under scenarios side by side."""
     config = settings()
-    base = period or previous(period_of(datetime.now(UTC), config.zone))
-    check_period(base)
+    if period:
+        check_period(period)
     engine = ready_engine(config)
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
         overrides = {name: None if value is None else parse_amount(value, f"--{name}")
                      for name, value in (("calls", calls), ("tokens", tokens), ("rate", rate))}
         result = ledger_forecast(
-            engine, team, base, scenarios, use_case=use_case,
-            default_currency=budget_store.card_currency(engine, config.team_card) or "USD",
-            **overrides)
+            engine, team, period, scenarios, now=datetime.now(UTC), zone=config.zone,
+            use_case=use_case, team_card=config.team_card, **overrides)
     except (ScenarioError, BudgetError) as exc:
         fail(str(exc), code=2)
     except NoBaseUsage as exc:
@@ -367,6 +368,8 @@ def forecast_command(
 
 
 def print_forecast(result: Forecast, who: str) -> None:
+    """Calls and tokens per call whole, with separators; the rate to 4 significant figures;
+    a month in progress says so and what its calls so far were projected to."""
     table = Table(title=f"Forecast: {who}, from {result.base_period} ({result.currency})",
                   title_justify="left")
     for name in ("scenario", "calls", "tokens / call", "rate / 1k", "cost", "change", "%"):
@@ -374,12 +377,21 @@ def print_forecast(result: Forecast, who: str) -> None:
     for row in result.projections:
         drivers = row.drivers
         table.add_row(row.name, number(drivers.calls.normalize()),
-                      number(drivers.tokens_per_call), number(drivers.rate_per_1k),
+                      whole(drivers.tokens_per_call), significant(drivers.rate_per_1k),
                       money(row.cost, result.currency),
                       ("+" if row.change >= 0 else "") + money(row.change, result.currency),
                       "" if row.change_percent is None
                       else ("+" if row.change_percent >= 0 else "") + percent(row.change_percent))
     print_table(table, optional=("rate / 1k",))
+    progress = result.in_progress
+    if progress is not None:
+        so_far = (f"{result.base_period} is in progress, day {progress.days_elapsed} of "
+                  f"{progress.days_in_month}: {number(progress.calls_so_far)} calls so far")
+        if progress.projected_calls is None:
+            out.print(f"{so_far}; the calls given replace them.", highlight=False)
+        else:
+            out.print(f"{so_far} x {progress.days_in_month}/{progress.days_elapsed} = "
+                      f"{number(progress.projected_calls)} projected.", highlight=False)
 
 
 def alerts_list(

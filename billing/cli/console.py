@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NoReturn
 
 import typer
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
-from billing.money import round_line
+from billing.money import minor_unit, round_line
 
 PIPE_WIDTH = 110  # when no stream is a terminal and COLUMNS is not set
 WRAP_MIN_WIDTH = 16  # a free-text column is never narrower, so its words stay readable
@@ -73,6 +73,32 @@ def number(value: Decimal | str | int) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return format(Decimal(value), ",f")
+
+
+def exact(amount: Decimal, currency: str) -> str:
+    """An unrounded amount for people: every significant decimal, and at least the currency's
+    minor unit (12.60, 0.000478), with thousands separators; never in exponent form."""
+    unit = minor_unit(currency)
+    value = amount.normalize()
+    if value.as_tuple().exponent > unit.as_tuple().exponent:  # type: ignore[operator]
+        value = value.quantize(unit)
+    return format(value, ",f")
+
+
+def whole(value: Decimal | int) -> str:
+    """A count shown whole, half-up, with thousands separators (8,000.49 -> 8,000)."""
+    return f"{Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP):,}"
+
+
+def significant(value: Decimal, digits: int = 4) -> str:
+    """A rate to `digits` significant figures, trailing zeros dropped (0.0037500000 ->
+    0.00375, 0.0013877777 -> 0.001388); whole digits are never cut (12,345.6 -> 12,346)."""
+    if not value:
+        return "0"
+    places = max(digits - 1 - value.adjusted(), 0)
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = format(rounded, ",f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def percent(value: Decimal | str, places: int = 2) -> str:

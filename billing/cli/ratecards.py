@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from billing.cli.console import (
     JSON_OPTION,
     emit_json,
+    exact,
     fail,
     out,
     print_table,
@@ -25,9 +27,11 @@ from billing.rating.card_registry import (
     publication,
     publish,
     published_versions,
-    quote_dict,
 )
+from billing.rating.quote import QuoteResult, in_billing_zone, quote_at, read_at
 from ratecards import (
+    PER_CALL,
+    TOTAL,
     CardValidationError,
     CardVersion,
     NoVersionInForce,
@@ -35,7 +39,6 @@ from ratecards import (
     diff_versions,
     load_card,
     price_band,
-    quote,
     validate_card,
 )
 
@@ -213,46 +216,70 @@ def diff_command(
 
 def quote_command(
     model: str = typer.Option(..., "--model", help="The model.", show_default=False),
-    input_tokens: int = typer.Option(..., "--input", help="Input tokens (not cached).",
+    input_tokens: int = typer.Option(..., "--input", min=0, help="Input tokens (not cached).",
                                      show_default=False),
-    output_tokens: int = typer.Option(..., "--output", help="Output tokens.",
+    output_tokens: int = typer.Option(..., "--output", min=0, help="Output tokens.",
                                       show_default=False),
-    cached: int = typer.Option(0, "--cached", help="Cached input tokens."),
-    requests: int = typer.Option(1, "--requests", help="Number of requests."),
+    cached: int = typer.Option(0, "--cached", min=0, help="Cached input tokens (cache reads)."),
+    cache_write: int = typer.Option(0, "--cache-write", min=0,
+                                    help="Input tokens written to the provider's cache."),
+    requests: int = typer.Option(1, "--requests", min=1, help="Number of requests."),
+    per_call: bool = typer.Option(False, "--per-call", help="The token counts describe one "
+                                  "call, made --requests times (default: they are totals over "
+                                  "all the requests, as in a usage event)."),
     card_name: str = typer.Option(None, "--card", help="Card name (default: the team card)."),
     tier: str = typer.Option(None, "--tier", help="Tier (default: the card's tier for the model)."),
-    at: str = typer.Option(None, "--at", help="Price as of this date, YYYY-MM-DD (default: now)."),
+    at: str = typer.Option(None, "--at", help="Price as of this instant: an RFC 3339 timestamp "
+                           "(its offset is kept, as POST /v1/quote does) or a date YYYY-MM-DD "
+                           "(midnight in the billing time zone). Default: now."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Price one hypothetical call: provider cost, markup, per-request fee, internal price."""
-    from datetime import UTC, datetime
-
-    from ratecards import version_in_force
-
+    """Price hypothetical usage: provider cost, markup, per-request fee, internal price."""
     config = settings()
     engine = ready_engine(config)
-    name = card_name or config.team_card
-    versions = published_versions(engine, name)
-    if not versions:
-        fail(f"no rate card named {name!r} is published", "see `billing ratecards list`", code=2)
     try:
-        when = (datetime.fromisoformat(at).replace(tzinfo=config.zone) if at
-                else datetime.now(UTC))
-        version = version_in_force(versions, when, config.timezone)
-        result = quote(version, model, tier=tier, input_tokens=input_tokens,
-                       output_tokens=output_tokens, cached_input_tokens=cached,
-                       requests=requests)
+        when = datetime.now(UTC) if at is None else in_billing_zone(read_at(at), config.zone)
     except ValueError as exc:
-        fail(f"--at {at!r}: {exc}", "write it as YYYY-MM-DD", code=2)
-    except (UnpricedModel, NoVersionInForce) as exc:
+        fail(f"--{exc}", code=2)
+    try:
+        result = quote_at(engine, card_name or config.team_card, model, at=when,
+                          timezone=config.timezone, tier=tier, input_tokens=input_tokens,
+                          output_tokens=output_tokens, cached_input_tokens=cached,
+                          cache_write_input_tokens=cache_write, requests=requests,
+                          tokens=PER_CALL if per_call else TOTAL)
+    except UnknownCard as exc:
+        fail(str(exc), code=2)
+    except NoVersionInForce as exc:
+        fail(str(exc), code=1)
+    except UnpricedModel as exc:
         fail(str(exc), "see `billing ratecards show CARD` for the models each tier prices",
              code=1)
-    payload = quote_dict(result, version.currency)
     if as_json:
-        emit_json(payload)
+        emit_json(result.to_dict())
         return
-    out.print(f"{result.model} on {result.card}@{result.version}, tier {result.tier} "
-              f"({version.currency})", highlight=False)
-    for label, key in (("provider cost", "provider_cost"), ("markup", "markup_amount"),
-                       ("per-request fees", "request_fees"), ("internal price", "internal_price")):
-        out.print(f"  {label:<17} {payload[key]}", highlight=False)
+    print_quote(result)
+
+
+def print_quote(result: QuoteResult) -> None:
+    """The quote for people: what was priced, on which version, and the exact amounts."""
+    price = result.price
+    out.print(f"{price.model} on {price.card}@{price.version} (in force from "
+              f"{result.effective_from}), tier {price.tier}, {price.currency}", highlight=False)
+    counts = [f"{price.input_tokens:,} input", f"{price.output_tokens:,} output"]
+    if price.cached_input_tokens:
+        counts.append(f"{price.cached_input_tokens:,} cached")
+    if price.cache_write_input_tokens:
+        counts.append(f"{price.cache_write_input_tokens:,} cache-write")
+    if price.requests == 1:
+        basis = "1 request"
+    elif price.tokens == PER_CALL:
+        basis = f"per call x {price.requests:,} requests"
+    else:
+        basis = f"in total over {price.requests:,} requests"
+    rows = [("at", result.at.isoformat(timespec="seconds")),
+            ("tokens", " + ".join(counts)), ("", basis)]
+    rows += [(label, exact(amount, price.currency)) for label, amount in (
+        ("provider cost", price.provider_cost), ("markup", price.markup_amount),
+        ("per-request fees", price.request_fees), ("internal price", price.internal_price))]
+    for label, value in rows:
+        out.print(f"  {label:<17} {value}", highlight=False)

@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from billing.models import RateCardVersion
-from ratecards import CardVersion, Quote, load_card, price_band, shipped_card_files, validate_card
+from ratecards import (
+    CardVersion,
+    load_card,
+    price_band,
+    shipped_card_files,
+    validate_card,
+    version_in_force,
+)
 
 table = RateCardVersion.__table__
 
@@ -77,6 +84,16 @@ def get_version(engine: Engine, card: str, version: str | None = None) -> CardVe
             return candidate
     known = ", ".join(v.version for v in versions)
     raise UnknownCard(f"card {card!r} has no version {version!r}; published: {known}")
+
+
+def version_at(engine: Engine, card: str, at: datetime, timezone: str) -> CardVersion:
+    """The published version of a card in force at an aware instant: the one in force on the
+    instant's date in the billing time zone. NoVersionInForce before the first version."""
+    versions = published_versions(engine, card)
+    if not versions:
+        raise UnknownCard(f"no rate card named {card!r} is published; "
+                          "see `billing ratecards list`")
+    return version_in_force(versions, at, timezone)
 
 
 def publish(
@@ -162,17 +179,4 @@ def card_dict(card: CardVersion) -> dict:
             }
             for name, tier in card.tiers.items()
         },
-    }
-
-
-def quote_dict(result: Quote, currency: str) -> dict:
-    return {
-        "card": result.card, "version": result.version, "tier": result.tier,
-        "model": result.model, "provider": result.provider, "currency": currency,
-        "unit_prices": {"input": str(result.input_price), "output": str(result.output_price),
-                        "cached_input": str(result.cached_input_price),
-                        "cache_write_input": str(result.cache_write_input_price)},
-        "markup": str(result.markup), "per_request_fee": str(result.per_request_fee),
-        "provider_cost": str(result.provider_cost), "markup_amount": str(result.markup_amount),
-        "request_fees": str(result.request_fees), "internal_price": str(result.internal_price),
     }
