@@ -238,10 +238,25 @@ def budgets_status(
     _known_team(config, engine, team)
     result = budget_store.gateway_status(engine, team, period, use_case=use_case,
                                          customer=customer).to_dict()
+    try:
+        reports = budget_variances(engine, period, pools=load_pools_file(config.overhead_pools),
+                                   zone=config.zone, now=datetime.now(UTC), team=team)
+    except PoolError as exc:
+        fail(str(exc), code=2)
+    shown = [report for report in reports if report.budget.scope.key in {
+        check["scope_key"] for check in result["checks"]}]
+    result["documents"] = [report.to_dict() for report in shown]
     if as_json:
         emit_json(result)
         return
     out.print(f"{team}, {period}: [bold]{result['decision']}[/]")
+    for report in shown:
+        currency = report.budget.currency
+        total = ("" if report.total_variance is None else
+                 f"; with overhead {_variance(report.total_variance, currency)}")
+        out.print(f"  as the statement shows it: {report.budget.scope.kind} "
+                  f"{report.budget.scope.key} {_variance(report.variance, currency)}{total}",
+                  highlight=False)
     for check in result["checks"]:
         currency = check["currency"]
         out.print(f"  {check['scope']} {check['scope_key']}: {check['decision']}, spent "

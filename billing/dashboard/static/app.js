@@ -237,8 +237,11 @@ function draw({ team, period, trends, showback, budgets, coverage, alerts, state
 
 function drawSpend(showback) {
   text("spend-total", money(showback.total, showback.currency));
+  const accrued = showback.overhead_accrued && showback.overhead.length
+    ? ` accrued for ${showback.overhead[0].accrued_days} of ${showback.overhead[0].period_days} days`
+    : "";
   text("spend-detail", `${money(showback.usage_total, showback.currency)} usage + ` +
-    `${money(showback.charged_overhead, showback.currency)} overhead`);
+    `${money(showback.charged_overhead, showback.currency)} overhead${accrued}`);
 }
 
 function drawBudget(report, showback) {
