@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from billing.close.lines import NoUsage, TeamLines, team_lines
 from billing.models import RatedLine, SpendTotal
-from billing.money import apportion
+from billing.money import CurrencyMismatch, apportion
 from billing.rating.overhead import Pool
 
 rated = RatedLine.__table__
@@ -78,7 +78,11 @@ def showback_grouped(
             by_line[tuple(row[:len(line_keys)])].append(row)
     if not by_line:
         raise NoUsage(f"team {team!r} has no rated usage in {period} matching the filters")
-    currency = next(iter(by_line.values()))[0].currency
+    currencies = {row.currency for rows in by_line.values() for row in rows}
+    if len(currencies) > 1:
+        raise CurrencyMismatch(f"team {team!r} has usage priced in {' and '.join(sorted(
+            currencies))} in {period}; show each team on one card")
+    currency = currencies.pop()
     groups: dict[tuple, dict[str, Any]] = {}
     for rows in by_line.values():
         for row, amount in zip(rows, apportion([row.amount for row in rows], currency),
