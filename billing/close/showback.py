@@ -80,8 +80,9 @@ def showback_grouped(
         raise NoUsage(f"team {team!r} has no rated usage in {period} matching the filters")
     currencies = {row.currency for rows in by_line.values() for row in rows}
     if len(currencies) > 1:
-        raise CurrencyMismatch(f"team {team!r} has usage priced in {' and '.join(sorted(
-            currencies))} in {period}; show each team on one card")
+        both = " and ".join(sorted(currencies))
+        raise CurrencyMismatch(f"team {team!r} has usage priced in {both} in {period}; show "
+                               "each team on one card")
     currency = currencies.pop()
     groups: dict[tuple, dict[str, Any]] = {}
     for rows in by_line.values():
