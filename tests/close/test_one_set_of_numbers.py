@@ -4,7 +4,8 @@ customer's money as its statement or invoice does, to the cent.
 Surfaces: the statement's JSON twin and PDF, GET /v1/showback (plain and grouped by day and
 customer), `billing showback --json`, GET /v1/budgets and `billing budgets list --json` (usage
 and total variance), GET /v1/trends, GET /v1/outcomes/unit-economics and `billing outcomes
-report --json`, the FOCUS export (showback and chargeback views) and the showback table export.
+report --json`, the FOCUS export (showback and chargeback views), the showback table export,
+and, for customers, the invoices in Stripe (the real SDK against a local Stripe).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pdfplumber
 import pytest
+import stripe_server
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -39,7 +42,15 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def closed(month, close_settings, database_url, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
+def fake():  # noqa: ANN201
+    with stripe_server.FakeStripe() as server:
+        yield server
+
+
+@pytest.fixture
+def closed(month, close_settings, database_url, monkeypatch, tmp_path, fake):  # noqa: ANN001, ANN201
+    close_settings = replace(close_settings, stripe_api_key=fake.api_key,
+                             stripe_api_base=fake.url)
     rate(month, Cards(team=published_versions(month, "internal"),
                       customer=published_versions(month, "external")), zone=close_settings.zone)
     for team, amount in (("support", "40.00"), ("search", "900.00"), ("legal-ops", "1.00")):
@@ -53,7 +64,7 @@ def closed(month, close_settings, database_url, monkeypatch, tmp_path):  # noqa:
                      ("legal-ops", "contract-extraction")] * 40)]
     ingest_outcomes(month, outcomes, zone=ZoneInfo("UTC"))
     result = close_period(month, close_settings, PERIOD, now=NOW)
-    assert result.status == "closed"
+    assert result.status == "closed" and result.stripe and not result.stripe["failed"]
     for name, value in (("DATABASE_URL", database_url),
                         ("BILLING_REGISTRY", str(close_settings.registry)),
                         ("BILLING_OVERHEAD_POOLS", str(close_settings.overhead_pools)),
@@ -63,7 +74,7 @@ def closed(month, close_settings, database_url, monkeypatch, tmp_path):  # noqa:
     monkeypatch.delenv("BILLING_USE_CASES", raising=False)
     key = create_key(month, "finance")[0]
     with TestClient(create_app(close_settings)) as client:
-        yield month, client, {"Authorization": f"Bearer {key}"}, tmp_path
+        yield month, client, {"Authorization": f"Bearer {key}"}, tmp_path, fake
 
 
 def _documents(engine, kind: str) -> dict[str, dict]:  # noqa: ANN001
@@ -85,7 +96,7 @@ def _money(value: str | None) -> Decimal:
 
 
 def test_every_surface_shows_each_team_what_its_statement_says(closed):
-    engine, client, finance, tmp_path = closed
+    engine, client, finance, tmp_path, fake = closed
     statements = _documents(engine, "statement")
     assert len(statements) >= 4
     budgets_api = {(item["scope"], item["scope_key"]): item for item in client.get(
@@ -163,7 +174,7 @@ def test_every_surface_shows_each_team_what_its_statement_says(closed):
 
 
 def test_every_surface_shows_each_customer_what_its_invoice_says(closed):
-    engine, client, finance, tmp_path = closed
+    engine, client, finance, tmp_path, fake = closed
     invoices = _documents(engine, "invoice")
     assert invoices
     focus = tmp_path / "chargeback.csv"
@@ -172,7 +183,13 @@ def test_every_surface_shows_each_customer_what_its_invoice_says(closed):
     with focus.open(newline="") as handle:
         for row in csv.DictReader(handle):
             by_customer[row["x_Customer"]] += Decimal(row["BilledCost"])
+    in_stripe = {item["metadata"]["invoice_number"]: item for item in fake.of("invoice")}
     for customer, twin in invoices.items():
         assert by_customer[customer] == Decimal(twin["subtotal"]), customer
+        pushed = in_stripe[twin["invoice_number"]]
+        assert Decimal(pushed["total"]) / 100 == Decimal(twin["total"]), customer
+        assert sorted(Decimal(line["amount"]) / 100 for line in pushed["lines"]["data"]) == \
+            sorted([*(Decimal(line["amount"]) for line in twin["lines"]),
+                    *([Decimal(twin["tax"])] if Decimal(twin["tax"]) else [])])
         listed = client.get(f"/v1/customers/{customer}/invoices", headers=finance).json()
         assert [Decimal(item["total"]) for item in listed["data"]] == [Decimal(twin["total"])]
