@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import store as budget_store
-from billing.budgets.budget import BudgetError, parse_amount, period_of
+from billing.budgets.budget import BudgetError, parse_amount
 from billing.budgets.forecast import (
     NoBaseUsage,
     ScenarioError,
     ledger_forecast,
     parse_scenario,
-    previous_period,
 )
+from billing.period import Period
 
 router = APIRouter(prefix="/v1", tags=["forecast"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -36,7 +36,7 @@ def get_forecast(
 ) -> dict:
     settings = request.app.state.settings
     engine = request.app.state.engine
-    base = period or previous_period(period_of(datetime.now(UTC), settings.zone))
+    base = period or str(Period.of(datetime.now(UTC), settings.zone).previous())
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
     except ScenarioError as exc:

@@ -181,11 +181,6 @@ def project(today: Drivers, scenarios: list[Scenario], currency: str,
     return Forecast(currency, base_period, rows)
 
 
-def previous_period(period: str) -> str:
-    year, month = map(int, period.split("-"))
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
-
-
 class NoBaseUsage(LookupError):
     def __init__(self, who: str, period: str):
         super().__init__(f"{who} has no rated usage in {period}, so there is nothing to "

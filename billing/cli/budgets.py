@@ -19,7 +19,6 @@ from billing.budgets.budget import (
     Scope,
     parse_amount,
     parse_thresholds,
-    period_of,
 )
 from billing.budgets.forecast import (
     Forecast,
@@ -28,7 +27,6 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
-from billing.budgets.forecast import previous_period as previous
 from billing.budgets.webhooks import DeliveryReport, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
@@ -48,6 +46,7 @@ from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
 from billing.ledger.outcomes import OutcomeError, ingest_outcomes_file
 from billing.parties import RegistryError, load_registry_file
+from billing.period import Period
 from billing.rating.overhead import PoolError, load_pools_file
 from billing.teams import UnknownTeam, check_team
 from billing.use_cases import UseCaseError, load_use_cases_file
@@ -83,7 +82,7 @@ def _now_period(config: Settings, period: str | None) -> str:
     if period:
         check_period(period)
         return period
-    return period_of(datetime.now(UTC), config.zone)
+    return str(Period.of(datetime.now(UTC), config.zone))
 
 
 def _known_team(config: Settings, engine, team: str) -> None:  # noqa: ANN001
@@ -332,7 +331,7 @@ def forecast_command(
 ) -> None:
     """Project a month as calls x tokens per call x rate, under scenarios side by side."""
     config = settings()
-    base = period or previous(period_of(datetime.now(UTC), config.zone))
+    base = period or str(Period.of(datetime.now(UTC), config.zone).previous())
     check_period(base)
     engine = ready_engine(config)
     try:

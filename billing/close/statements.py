@@ -20,6 +20,7 @@ from billing.close.showback import overhead_shares, team_drivers
 from billing.models import BudgetEntry, Outcome, RatedLine
 from billing.money import round_line, split_largest_remainder
 from billing.parties import Registry
+from billing.period import Period
 from billing.rating.overhead import Pool
 from invoices.documents import (
     OutcomeSummary,
@@ -34,11 +35,6 @@ budgets = BudgetEntry.__table__
 outcomes = Outcome.__table__
 COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
-
-
-def previous_period(period: str) -> str:
-    year, month = map(int, period.split("-"))
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
 @dataclass
@@ -138,7 +134,7 @@ def build_statements(
 ) -> list[ShowbackStatement]:
     """One statement per team with rated usage in the period."""
     usage = team_usage(connection, period)
-    before = team_usage(connection, previous_period(period))
+    before = team_usage(connection, str(Period.parse(period).previous()))
     budget_by_team = _budgets(connection, period)
     outcome_counts = _outcomes(connection, period)
     shares = overhead_shares(pools, team_drivers(engine, period), period) if pools else {}

@@ -18,19 +18,13 @@ from sqlalchemy import Engine, select
 from billing.close.outcome_report import unit_economics_for_period
 from billing.models import RatedLine
 from billing.money import round_line
+from billing.period import Period
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 
 rated = RatedLine.__table__
 TREND_KEYS = ("use_case", "model")
 MAX_MONTHS = 24
-
-
-def periods_until(until: str, months: int) -> list[str]:
-    """The `months` periods ending with `until`, oldest first (2026-10, 3 -> 08, 09, 10)."""
-    year, month = map(int, until.split("-"))
-    index = year * 12 + month - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,8 @@ def team_trends(engine: Engine, team: str, until: str, months: int, *, pools: li
                 use_cases: dict[str, UseCase]) -> dict[str, Any]:
     """Everything the dashboard charts for a team: spend by use case and by model, the total,
     and cost per accepted outcome, for the `months` periods ending with `until`."""
-    periods = periods_until(until, months)
+    last = Period.parse(until)
+    periods = [str(period) for period in Period.range(last - (months - 1), last)]
     currency, grouped = spend_series(engine, team, periods)
     by_use_case, by_model = grouped["use_case"], grouped["model"]
     totals = [sum((s.values[i] or Decimal(0) for s in by_use_case), Decimal(0))
