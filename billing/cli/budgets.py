@@ -31,6 +31,7 @@ from billing.budgets.webhooks import DeliveryReport, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
+    check_period,
     emit_json,
     fail,
     money,
@@ -41,7 +42,6 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.cli.ledger import check_period
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
 from billing.ledger.outcomes import OutcomeError, ingest_outcomes_file
@@ -53,7 +53,7 @@ from billing.use_cases import UseCaseError, load_use_cases_file
 
 TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False)
 PERIOD_NOW = typer.Option(None, "--period", "-p", help="Billing month, YYYY-MM; default: the "
-                          "current one.")
+                          "current one.", callback=check_period)
 
 
 def register(app: typer.Typer) -> None:
@@ -79,10 +79,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _now_period(config: Settings, period: str | None) -> str:
-    if period:
-        check_period(period)
-        return period
-    return str(Period.of(datetime.now(UTC), config.zone))
+    return period or str(Period.of(datetime.now(UTC), config.zone))
 
 
 def _known_team(config: Settings, engine, team: str) -> None:  # noqa: ANN001
@@ -114,7 +111,6 @@ def budgets_set(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Set (create or replace) a budget for a team, a use case or a customer in a period."""
-    check_period(period)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -273,7 +269,6 @@ def outcomes_report(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Cost per accepted outcome, pass rate and cost per outcome, per use case."""
-    check_period(period)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -323,7 +318,7 @@ def forecast_command(
                                        "9100,rate:0.0042 (repeat for more; drivers left out "
                                        "stay as today).", show_default=False),
     period: str = typer.Option(None, "--period", "-p", help="The period today's drivers come "
-                               "from; default: last month."),
+                               "from; default: last month.", callback=check_period),
     calls: str = typer.Option(None, "--calls", help="Override today's calls."),
     tokens: str = typer.Option(None, "--tokens", help="Override today's tokens per call."),
     rate: str = typer.Option(None, "--rate", help="Override today's rate per 1,000 tokens."),
@@ -332,7 +327,6 @@ def forecast_command(
     """Project a month as calls x tokens per call x rate, under scenarios side by side."""
     config = settings()
     base = period or str(Period.of(datetime.now(UTC), config.zone).previous())
-    check_period(base)
     engine = ready_engine(config)
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
@@ -369,15 +363,14 @@ def print_forecast(result: Forecast, who: str) -> None:
 
 
 def alerts_list(
-    period: str = typer.Option(None, "--period", "-p", help="Only this billing month."),
+    period: str = typer.Option(None, "--period", "-p", help="Only this billing month.",
+                               callback=check_period),
     team: str = typer.Option(None, "--team", "-t", help="Only this team."),
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Alerts raised, newest first."""
     config = settings()
-    if period:
-        check_period(period)
     engine = ready_engine(config)
     rows = list_alerts(engine, period=period, team=team, kind=kind)
     if as_json:
