@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
 from alembic import command
+from billing.exact_sum import register as register_exact_sum
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            register_exact_sum(dbapi_connection)
 
         @event.listens_for(engine, "begin")
         def _begin(connection: Connection) -> None:

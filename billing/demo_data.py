@@ -7,13 +7,14 @@ engine has something to show. The same seed always gives the same file.
 
 from __future__ import annotations
 
-import calendar
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
+
+from billing.period import Period
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,9 @@ SHARED_PROJECTS = ("proj_shared_sandbox", "proj_hackweek")
 
 
 def _period_bounds(period: str) -> tuple[datetime, int]:
-    year, month = (int(part) for part in period.split("-"))
-    return datetime(year, month, 1, tzinfo=UTC), calendar.monthrange(year, month)[1]
+    """The demo's month in UTC: its first instant and its number of days."""
+    month = Period.parse(period)
+    return month.bounds(UTC)[0], month.days
 
 
 def _tokens(rng: random.Random, mean: int) -> int:

@@ -26,6 +26,7 @@ from billing.close.period_close import CloseResult, close_period
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
+from billing.period import Period
 from billing.rating.attribution import load_rules_file
 from billing.rating.card_registry import published_versions
 from billing.rating.rate import Cards, rate
@@ -35,25 +36,13 @@ JOB_ID = "monthly-close"
 ALERT_JOB_ID = "rate-and-alert"
 
 
-def _month(period: str) -> tuple[int, int]:
-    year, month = map(int, period.split("-"))
-    return year, month
-
-
 def due_periods(first: str | None, now_local: datetime, closed: set[str]) -> list[str]:
     """Periods from `first` up to the last one that is over at `now_local`, not yet closed."""
     if first is None:
         return []
-    year, month = _month(first)
-    last = (now_local.year - 1, 12) if now_local.month == 1 else (now_local.year,
-                                                                  now_local.month - 1)
-    due = []
-    while (year, month) <= last:
-        period = f"{year:04d}-{month:02d}"
-        if period not in closed:
-            due.append(period)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return due
+    last_over = Period.of_day(now_local.date()).previous()
+    return [str(period) for period in Period.range(Period.parse(first), last_over)
+            if str(period) not in closed]
 
 
 def run_due_closes(engine: Engine, config: Settings, *, now: datetime | None = None

@@ -24,7 +24,9 @@ TREATMENTS = ("charged", "central")
 ACTIONS = ("approve", "adjust", "stop")
 LINE_KINDS = ("usage", "fee", "discount", "prior_period_adjustment")
 UNIT_COST = Decimal("0.0001")
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# A billing month as billing.period.PATTERN writes it; this package imports nothing of billing,
+# so it checks the form of its own data (ASCII digits, nothing before or after).
+_PERIOD = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])")
 
 
 def _freeze(document: Any, *names: str) -> None:
@@ -33,8 +35,9 @@ def _freeze(document: Any, *names: str) -> None:
 
 
 def _check_period(period: str, where: str) -> None:
-    if not isinstance(period, str) or not _PERIOD.match(period):
-        raise ValueError(f"{where}: period {period!r} is not a month written YYYY-MM")
+    if not isinstance(period, str) or not _PERIOD.fullmatch(period):
+        raise ValueError(f"{where}: period {period!r} is not a month written YYYY-MM, "
+                         "such as 2026-10")
 
 
 def _check_count(value: int, where: str) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import store as budget_store
-from billing.budgets.budget import BudgetError, budget_from_mapping, period_of
+from billing.budgets.budget import BudgetError, budget_from_mapping
 from billing.close.budget_actuals import budget_variances
 from billing.parties import load_registry_file
+from billing.period import Period
 from billing.rating.overhead import load_pools_file
 from billing.teams import UnknownTeam, check_team
 
@@ -41,7 +42,8 @@ def _check_name(value: str, what: str) -> None:
 
 @router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget",
             dependencies=FINANCE)
-def put_budget(team: str, period: str, body: BudgetBody, request: Request) -> dict:
+def put_budget(team: str, body: BudgetBody, request: Request,
+               period: str = Path(pattern=PERIOD, examples=["2026-10"])) -> dict:
     _check_name(team, "team")
     engine = request.app.state.engine
     settings = request.app.state.settings
@@ -84,6 +86,6 @@ def get_status(team: str, request: Request, period: str | None = Query(None, pat
                use_case: str | None = None, customer: str | None = None) -> dict:
     _check_name(team, "team")
     settings = request.app.state.settings
-    period = period or period_of(datetime.now(UTC), settings.zone)
+    period = period or str(Period.of(datetime.now(UTC), settings.zone))
     return budget_store.gateway_status(request.app.state.engine, team, period,
                                        use_case=use_case, customer=customer).to_dict()

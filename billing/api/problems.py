@@ -9,11 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from billing import period
+
 PROBLEM_JSON = "application/problem+json"
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = period.PATTERN
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 # What a parameter of each shared pattern must be, in words (not the regular expression)
-WRITTEN_AS = {PERIOD: "a month written YYYY-MM, such as 2026-10",
+WRITTEN_AS = {PERIOD: period.WRITTEN_AS,
               DAY: "a date written YYYY-MM-DD, such as 2026-10-05"}
 LOCATIONS = ("body", "query", "path", "header")
 

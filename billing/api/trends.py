@@ -15,9 +15,9 @@ from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.api_keys import Principal
 from billing.budgets import store as budget_store
-from billing.budgets.budget import period_of
 from billing.close.showback import periods_with_spend, teams_with_spend
 from billing.close.trends import MAX_MONTHS, team_trends
+from billing.period import Period
 from billing.rating.overhead import load_pools_file
 from billing.use_cases import load_use_cases_file
 
@@ -40,7 +40,7 @@ def get_me(request: Request) -> dict:
                else periods_with_spend(engine) if teams else [])
     return {"role": principal.role, "team": principal.team, "teams": teams,
             "periods": periods,
-            "current_period": period_of(datetime.now(UTC), settings.zone),
+            "current_period": str(Period.of(datetime.now(UTC), settings.zone)),
             "currency": budget_store.card_currency(engine, settings.team_card) or "USD"}
 
 
@@ -56,7 +56,7 @@ def get_trends(
     if not re.fullmatch(r"[\w .\-]{1,200}", team):
         raise Problem(404, "Not found", f"nothing found for team {team!r}")
     settings = request.app.state.settings
-    until = until or period_of(datetime.now(UTC), settings.zone)
+    until = until or str(Period.of(datetime.now(UTC), settings.zone))
     return team_trends(request.app.state.engine, team, until, months,
                        pools=load_pools_file(settings.overhead_pools),
                        use_cases=load_use_cases_file(settings.use_cases),

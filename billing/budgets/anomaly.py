@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
 from billing.db import write_transaction
 from billing.models import RatedLine
+from billing.period import Period
 
 MAD_SCALE = Decimal("1.4826")
 DEFAULT_K = Decimal(3)
@@ -62,18 +63,11 @@ def daily_history(days: dict[date, Decimal], day: date,
     return [days.get(first + timedelta(days=n), Decimal(0)) for n in range((day - first).days)]
 
 
-def _periods(start: date, end: date) -> list[str]:
-    periods, current = [], start.replace(day=1)
-    while current <= end:
-        periods.append(f"{current.year:04d}-{current.month:02d}")
-        current = (current + timedelta(days=32)).replace(day=1)
-    return periods
-
-
 def daily_spend(engine: Engine, start: date, end: date) -> dict[tuple[str, str], dict]:
     """(team, use case) -> {day: showback spend}, for days in [start, end]."""
+    periods = Period.range(Period.of_day(start), Period.of_day(end))
     query = select(rated.c.team, rated.c.use_case, rated.c.usage_date, rated.c.amount).where(
-        rated.c.view == "showback", rated.c.period.in_(_periods(start, end)),
+        rated.c.view == "showback", rated.c.period.in_([str(period) for period in periods]),
         rated.c.usage_date >= start, rated.c.usage_date <= end, rated.c.amount.is_not(None),
         rated.c.team.is_not(None),
     )
@@ -102,7 +96,7 @@ def check_anomalies(engine: Engine, day: date, *, k: Decimal = DEFAULT_K,
         who = f"{team}/{use_case or '(unattributed)'}"
         found.append(Alert(
             kind="anomaly", dedupe_key=dedupe_key("anomaly", team, use_case, day.isoformat()),
-            severity="warning", period=f"{day.year:04d}-{day.month:02d}", team=team,
+            severity="warning", period=str(Period.of_day(day)), team=team,
             scope_kind="use_case", scope_key=f"{team}/{use_case}",
             message=(f"{who} spent {amount.quantize(Decimal('0.01'))} on {day.isoformat()}, "
                      f"above its usual {finding.median.quantize(Decimal('0.01'))} a day "

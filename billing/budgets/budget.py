@@ -20,7 +20,6 @@ budgets:
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,10 +31,10 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from billing.money import round_line
+from billing.period import Period, PeriodError
 
 DEFAULT_THRESHOLDS = (Decimal(50), Decimal(80), Decimal(100))
 DEFAULT_WARN_PERCENT = Decimal(80)
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 ALLOW, WARN, BLOCK = "allow", "warn", "block"
 _SEVERITY = {ALLOW: 0, WARN: 1, BLOCK: 2}
 HUNDRED = Decimal(100)
@@ -139,9 +138,10 @@ class Status:
 
 
 def check_period(period: str) -> str:
-    if not PERIOD_RE.match(period or ""):
-        raise BudgetError(f"period: {period!r} is not a month written YYYY-MM, such as 2026-10")
-    return period
+    try:
+        return str(Period.parse(period))
+    except PeriodError as exc:
+        raise BudgetError(str(exc)) from None
 
 
 def parse_amount(value: Any, where: str = "amount") -> Decimal:
@@ -237,36 +237,6 @@ def variance(actual: Decimal, budget: Decimal) -> Variance:
     return Variance(actual, budget, difference, percent_of(difference, budget))
 
 
-def period_bounds(period: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The first instant of the period and of the next, in the billing time zone."""
-    year, month = map(int, check_period(period).split("-"))
-    start = datetime(year, month, 1, tzinfo=zone)
-    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return start, datetime(next_year, next_month, 1, tzinfo=zone)
-
-
-def period_of(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return f"{local.year:04d}-{local.month:02d}"
-
-
-def days_in(period: str) -> int:
-    year, month = map(int, check_period(period).split("-"))
-    return calendar.monthrange(year, month)[1]
-
-
-def elapsed_share(period: str, now: datetime, zone: ZoneInfo) -> Decimal:
-    """How much of the period has passed at `now`: 0 before it, 1 after it."""
-    start, end = period_bounds(period, zone)
-    if now <= start:
-        return Decimal(0)
-    if now >= end:
-        return Decimal(1)
-    passed = Decimal(int((now - start).total_seconds() * 1_000_000))
-    whole = Decimal(int((end - start).total_seconds() * 1_000_000))
-    return passed / whole
-
-
 @dataclass(frozen=True)
 class Projection:
     """Run-rate month-end spend: spend so far / elapsed share of the month."""
@@ -293,7 +263,7 @@ def run_rate(
 
     The projection is rounded to `places` (it is an estimate, and its digits are shown).
     """
-    share = elapsed_share(period, now, zone)
+    share = Period.parse(period).elapsed_fraction(now, zone)
     if share == 0:
         return Projection(spent, share, None, None)
     projected = (spent / share).quantize(Decimal(1).scaleb(-places))

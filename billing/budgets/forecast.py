@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from billing.budgets.budget import days_in, period_of, use_case_key
+from billing.budgets.budget import use_case_key
 from billing.budgets.spend_totals import scope_total
 from billing.budgets.store import card_currency
 from billing.money import round_line
+from billing.period import Period
 
 THOUSAND = Decimal(1000)
 HUNDRED = Decimal(100)
@@ -192,10 +193,8 @@ class Forecast:
 
 def _days_elapsed_in_month(period: str, now: datetime, zone: ZoneInfo) -> int | None:
     """Days of `period` elapsed at `now`, today counted, when it is the month in progress in
-    the billing time zone; None for any other month. A private stand-in until the Period
-    value (billing/period.py) gives the bounds of a period."""
-    local = now.astimezone(zone)
-    return local.day if period_of(local, zone) == period else None
+    the billing time zone; None for any other month."""
+    return now.astimezone(zone).day if str(Period.of(now, zone)) == period else None
 
 
 def whole_month(measured: Drivers, period: str, now: datetime, zone: ZoneInfo
@@ -204,7 +203,7 @@ def whole_month(measured: Drivers, period: str, now: datetime, zone: ZoneInfo
     far (calls x days in month / days elapsed, to whole calls); any other month, and the last
     day of one, is taken as measured."""
     elapsed = _days_elapsed_in_month(period, now, zone)
-    days = days_in(period)
+    days = Period.parse(period).days
     if elapsed is None or elapsed >= days:
         return measured, None
     calls = (measured.calls * days / elapsed).quantize(Decimal(1), rounding=ROUND_HALF_UP)
@@ -234,11 +233,6 @@ def project(today: Drivers, scenarios: list[Scenario], currency: str,
     return Forecast(currency, base_period, rows, in_progress)
 
 
-def previous_period(period: str) -> str:
-    year, month = map(int, period.split("-"))
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
-
-
 class NoBaseUsage(LookupError):
     def __init__(self, who: str, period: str):
         super().__init__(f"{who} has no rated usage in {period}, so there is nothing to "
@@ -261,7 +255,7 @@ def ledger_forecast(
     end (`whole_month`), then any driver overridden, then `project`. With no usage, the
     currency is that of `team_card`'s newest version (USD if none).
     """
-    base_period = base_period or previous_period(period_of(now, zone))
+    base_period = base_period or str(Period.of(now, zone).previous())
     kind, key = ("use_case", use_case_key(team, use_case)) if use_case else ("team", team)
     found = scope_total(engine, base_period, kind, key)
     if found is None and None in (calls, tokens, rate):

@@ -20,7 +20,6 @@ from billing.budgets.budget import (
     Variance,
     parse_amount,
     parse_thresholds,
-    period_of,
 )
 from billing.budgets.forecast import (
     Forecast,
@@ -33,6 +32,7 @@ from billing.budgets.webhooks import DeliveryReport, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
+    check_period,
     emit_json,
     fail,
     money,
@@ -45,19 +45,19 @@ from billing.cli.console import (
     significant,
     whole,
 )
-from billing.cli.ledger import check_period
 from billing.close.budget_actuals import budget_variances
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
 from billing.ledger.outcomes import OutcomeError, ingest_outcomes_file
 from billing.parties import RegistryError, load_registry_file
+from billing.period import Period
 from billing.rating.overhead import PoolError, load_pools_file
 from billing.teams import UnknownTeam, check_team
 from billing.use_cases import UseCaseError, load_use_cases_file
 
 TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False)
 PERIOD_NOW = typer.Option(None, "--period", "-p", help="Billing month, YYYY-MM; default: the "
-                          "current one.")
+                          "current one.", callback=check_period)
 
 
 def register(app: typer.Typer) -> None:
@@ -83,10 +83,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _now_period(config: Settings, period: str | None) -> str:
-    if period:
-        check_period(period)
-        return period
-    return period_of(datetime.now(UTC), config.zone)
+    return period or str(Period.of(datetime.now(UTC), config.zone))
 
 
 def _known_team(config: Settings, engine, team: str) -> None:  # noqa: ANN001
@@ -118,7 +115,6 @@ def budgets_set(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Set (create or replace) a budget for a team, a use case or a customer in a period."""
-    check_period(period)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -302,7 +298,6 @@ def outcomes_report(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Cost per accepted outcome, pass rate and cost per outcome, per use case."""
-    check_period(period)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -354,7 +349,7 @@ def forecast_command(
                                        "stay as today).", show_default=False),
     period: str = typer.Option(None, "--period", "-p", help="The period today's drivers come "
                                "from; default: last month. The month in progress is projected "
-                               "to its end from the days elapsed."),
+                               "to its end from the days elapsed.", callback=check_period),
     calls: str = typer.Option(None, "--calls", help="Override today's calls."),
     tokens: str = typer.Option(None, "--tokens", help="Override today's tokens per call."),
     rate: str = typer.Option(None, "--rate", help="Override today's rate per 1,000 tokens."),
@@ -362,8 +357,6 @@ def forecast_command(
 ) -> None:
     """Project a month as calls x tokens per call x rate, under scenarios side by side."""
     config = settings()
-    if period:
-        check_period(period)
     engine = ready_engine(config)
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
@@ -410,15 +403,14 @@ def print_forecast(result: Forecast, who: str) -> None:
 
 
 def alerts_list(
-    period: str = typer.Option(None, "--period", "-p", help="Only this billing month."),
+    period: str = typer.Option(None, "--period", "-p", help="Only this billing month.",
+                               callback=check_period),
     team: str = typer.Option(None, "--team", "-t", help="Only this team."),
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Alerts raised, newest first."""
     config = settings()
-    if period:
-        check_period(period)
     engine = ready_engine(config)
     rows = list_alerts(engine, period=period, team=team, kind=kind)
     if as_json:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from billing.cli.console import (
     JSON_OPTION,
+    check_period,
     emit_json,
     fail,
     money,
@@ -20,7 +21,6 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.cli.ledger import check_period
 from billing.close.credit_notes import CreditRefused, issue_credit_note
 from billing.close.document_store import list_documents
 from billing.close.period_close import CloseRefused, close_period
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
 def close_command(
     period: str = typer.Option(..., "--period", "-p", help="The month to close, YYYY-MM.",
-                               show_default=False),
+                               show_default=False, callback=check_period),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be produced; "
                                  "write nothing."),
     out_dir: Path = typer.Option(None, "--out", help="Write PDFs and JSON twins here instead "
@@ -48,7 +48,6 @@ def close_command(
 ) -> None:
     """Close a month: rate what is left, then one statement per team and one invoice per
     customer, as PDF and JSON. Closing a closed month produces nothing and says so."""
-    check_period(period)
     config = settings()
     if out_dir:
         config = replace(config, documents_dir=out_dir)
@@ -94,8 +93,6 @@ def close_command(
 
 
 def _list(kind: str, period: str | None, subject: str | None, as_json: bool) -> None:
-    if period:
-        check_period(period)
     config = settings()
     rows = list_documents(ready_engine(config), kinds=kind, period=period, subject=subject)
     if as_json:
@@ -149,7 +146,8 @@ def print_documents(rows: list[dict]) -> None:
 
 @statements_app.command("list")
 def statements_list(
-    period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM."),
+    period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM.",
+                               callback=check_period),
     team: str = typer.Option(None, "--team", "-t", help="Only this team."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -159,7 +157,8 @@ def statements_list(
 
 @invoices_app.command("list")
 def invoices_list(
-    period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM."),
+    period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM.",
+                               callback=check_period),
     customer: str = typer.Option(None, "--customer", "-c", help="Only this customer."),
     as_json: bool = JSON_OPTION,
 ) -> None:

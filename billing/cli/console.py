@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
 from billing.money import minor_unit, round_line
+from billing.period import Period, PeriodError
 
 PIPE_WIDTH = 110  # when no stream is a terminal and COLUMNS is not set
 WRAP_MIN_WIDTH = 16  # a free-text column is never narrower, so its words stay readable
@@ -56,9 +58,21 @@ class _Console(Console):
 out = _Console()
 err = _Console(stderr=True)
 
+
+def check_period(value: str | list[str] | None) -> str | list[str] | None:
+    """The callback of every --period option: billing months pass unchanged; anything else
+    exits 2 with the one message for a bad period (billing.period's)."""
+    for text in [value] if isinstance(value, str) else value or []:
+        try:
+            Period.parse(text)
+        except PeriodError as exc:
+            fail(escape(str(exc)), code=2)  # the text is the user's, not markup
+    return value
+
+
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 PERIOD_OPTION = typer.Option(..., "--period", "-p", help="Billing month, YYYY-MM.",
-                             show_default=False)
+                             show_default=False, callback=check_period)
 
 
 def money(amount: Decimal | str, currency: str, *, code: bool = False) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from billing.budgets.budget import Budget, Scope
 from billing.budgets.store import get_budget, set_budget
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, settings
+from billing.cli.console import JSON_OPTION, check_period, emit_json, fail, out, settings
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
 from billing.close.lines import period_lines
@@ -73,7 +73,8 @@ def _demo_budgets(engine: Engine, period: str, statements: list[Showback]) -> li
 
 
 def demo(
-    period: str = typer.Option("2026-10", help="The month to generate, YYYY-MM."),
+    period: str = typer.Option("2026-10", help="The month to generate, YYYY-MM.",
+                               callback=check_period),
     events: int = typer.Option(120_000, help="How many usage events to generate."),
     seed: int = typer.Option(7, help="Random seed: the same seed gives the same month."),
     directory: Path = typer.Option(Path("demo"), "--dir",

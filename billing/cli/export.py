@@ -17,7 +17,6 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.cli.ledger import check_period
 from billing.exports.focus import VIEWS
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
 from billing.exports.showback_table import SHOWBACK_SCHEMA, NoShowback, showback_rows
@@ -57,7 +56,6 @@ def focus_command(
     are exact decimals: ListCost at the provider's prices, BilledCost, EffectiveCost and
     ContractedCost at the card's internal price.
     """
-    check_period(period)
     _check_format(fmt)
     if view not in VIEWS:
         fail(f"view {view!r} is not supported", "use --view showback or --view chargeback",
@@ -96,7 +94,6 @@ def showback_command(
     Rows are rounded statement lines by team, use case, model and tier, then overhead
     shares; a team's usage and overhead rows add up to its showback total.
     """
-    check_period(period)
     _check_format(fmt)
     config = settings()
     try:

@@ -34,7 +34,6 @@ from billing.rating.coverage import Coverage, SpendCoverage, coverage, spend_cov
 from ratecards import CardValidationError
 
 PROGRESS_MIN_BYTES = 5 * 1024 * 1024
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def register(app: typer.Typer) -> None:
@@ -208,7 +207,6 @@ def coverage_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Attribution coverage: the share of a period's usage with a team and a use case."""
-    check_period(period)
     engine = ready_engine(settings())
     report = coverage(engine, period, top=top)
     spend = spend_coverage(engine, period)
@@ -216,14 +214,6 @@ def coverage_command(
         emit_json(report.to_dict() | {"spend": spend.to_dict() if spend else None})
         return
     print_coverage(report, spend)
-
-
-def check_period(period: str) -> None:
-    import re
-
-    if not re.match(PERIOD_PATTERN, period):
-        fail(f"period {period!r} is not a billing month", "write it as YYYY-MM, e.g. 2026-10",
-             code=2)
 
 
 def _millions(tokens: int) -> str:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from billing.cli.console import (
     JSON_OPTION,
+    check_period,
     emit_json,
     fail,
     money,
@@ -21,7 +22,6 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.cli.ledger import check_period
 from billing.close.lines import period_lines
 from billing.rating.overhead import (
     DRIVERS,
@@ -44,7 +44,8 @@ def register(app: typer.Typer) -> None:
 @overhead_app.command("list")
 def list_command(
     period: str = typer.Option(None, "--period", "-p",
-                               help="Also show each team's share for this period (YYYY-MM)."),
+                               help="Also show each team's share for this period (YYYY-MM).",
+                               callback=check_period),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The configured pools; with --period, how each is split between teams."""
@@ -55,7 +56,6 @@ def list_command(
         fail(str(exc), code=2)
     allocation: dict[str, list] = {}
     if period:
-        check_period(period)
         engine = ready_engine(config)
         pools = [pool for pool in pools if pool.applies_to(period)]
         allocation = {team: list(lines.overhead)
@@ -105,13 +105,11 @@ def set_command(
     share: list[str] = typer.Option([], "--share", help="With --driver shares: TEAM=WEIGHT, "
                                     "repeatable."),
     period: list[str] = typer.Option([], "--period", help="Periods it applies to (repeatable); "
-                                     "none: every period."),
+                                     "none: every period.", callback=check_period),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Add a pool, or replace the pool of the same name."""
     config = settings()
-    for item in period:
-        check_period(item)
     shares = {}
     for item in share:
         team, sep, weight = item.partition("=")

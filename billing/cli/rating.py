@@ -10,6 +10,7 @@ from rich.table import Table
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
+    check_period,
     emit_json,
     fail,
     money,
@@ -18,7 +19,6 @@ from billing.cli.console import (
     ready_engine,
     settings,
 )
-from billing.cli.ledger import check_period
 from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
 from billing.rating.attribution import RuleError, load_rules_file
@@ -43,15 +43,14 @@ def cards_for(engine, config: Settings) -> Cards:  # noqa: ANN001
 
 def rate_command(
     period: str = typer.Option(None, "--period", "-p", help="With --rerate: the open period "
-                               "to recompute. Alone: report only this period's unpriced usage."),
+                               "to recompute. Alone: report only this period's unpriced usage.",
+                               callback=check_period),
     rerate: bool = typer.Option(False, "--rerate", help="Recompute the period from scratch "
                                 "(after a corrected card or rule)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Price all unrated usage (incremental and idempotent), or re-rate an open period."""
     config = settings()
-    if period:
-        check_period(period)
     if rerate and not period:
         fail("--rerate needs --period", "e.g. billing rate --period 2026-10 --rerate", code=2)
     engine = ready_engine(config)
@@ -86,7 +85,6 @@ def showback_command(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """A team's spend by use case, model and tier, its overhead shares, and the total."""
-    check_period(period)
     config = settings()
     engine = ready_engine(config)
     try:

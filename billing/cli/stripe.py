@@ -7,8 +7,15 @@ from typing import TypeVar
 
 import typer
 
-from billing.cli.console import JSON_OPTION, emit_json, fail, out, ready_engine, settings
-from billing.cli.ledger import check_period
+from billing.cli.console import (
+    JSON_OPTION,
+    check_period,
+    emit_json,
+    fail,
+    out,
+    ready_engine,
+    settings,
+)
 from billing.close.stripe_billing import StripeNotConfigured, push_period, reconcile_period
 
 T = TypeVar("T")
@@ -17,7 +24,7 @@ stripe_app = typer.Typer(help="Chargeback invoices in Stripe.", no_args_is_help=
 
 
 CLOSED_PERIOD = typer.Option(..., "--period", "-p", help="Closed month, YYYY-MM.",
-                             show_default=False)
+                             show_default=False, callback=check_period)
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +72,6 @@ def reconcile_command(
 
 def _with_stripe(action: Callable[..., T], period: str) -> T:
     """Run a Stripe action on a period; a missing STRIPE_API_KEY is a usage error, not a crash."""
-    check_period(period)
     config = settings()
     try:
         return action(ready_engine(config), config, period)

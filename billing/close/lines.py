@@ -22,10 +22,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, select
 
-from billing.budgets.budget import period_bounds
+from billing.exact_sum import money_sum
 from billing.models import PeriodClose, RatedLine
 from billing.money import CurrencyMismatch, Money, round_line, split_largest_remainder
 from billing.money import total as money_total
+from billing.period import Period
 from billing.rating.overhead import Pool, TeamDrivers, allocate
 
 rated = RatedLine.__table__
@@ -232,8 +233,8 @@ def _rows(connection: Connection, period: str, teams: Iterable[str] | None) -> A
             rated.c.tier, rated.c.environment, rated.c.provider, rated.c.card,
             rated.c.card_version, rated.c.currency, rated.c.unpriced_reason,
             rated.c.amount.is_(None).label("unpriced"))
-    query = (select(*keys, func.sum(rated.c.amount).label("amount"),
-                    func.sum(rated.c.provider_cost).label("provider_cost"),
+    query = (select(*keys, money_sum(rated.c.amount).label("amount"),
+                    money_sum(rated.c.provider_cost).label("provider_cost"),
                     *[func.sum(rated.c[name]).label(name) for name in COUNTS])
              .where(rated.c.view == "showback", rated.c.period == period,
                     rated.c.team.is_not(None))
@@ -289,7 +290,7 @@ def team_drivers(connection: Connection, period: str) -> dict[str, TeamDrivers]:
     """
     tokens = func.sum(rated.c.input_tokens + rated.c.output_tokens
                       + rated.c.cached_input_tokens + rated.c.cache_write_input_tokens)
-    query = (select(rated.c.team, func.sum(rated.c.amount), tokens, func.sum(rated.c.requests))
+    query = (select(rated.c.team, money_sum(rated.c.amount), tokens, func.sum(rated.c.requests))
              .where(rated.c.view == "showback", rated.c.period == period,
                     rated.c.team.is_not(None))
              .group_by(rated.c.team))
@@ -307,8 +308,9 @@ def accrual(period: str, now: datetime | None, zone: ZoneInfo) -> tuple[int, int
     month is over (or `now` is not given), so pools count in full."""
     if now is None:
         return None
-    start, end = period_bounds(period, zone)
-    days = (end.date() - start.date()).days
+    month = Period.parse(period)
+    start, end = month.bounds(zone)
+    days = month.days
     if now >= end:
         return None
     if now < start:

@@ -25,12 +25,13 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from billing.close.chargeback import build_invoice, customer_charges
 from billing.close.document_files import render_missing
 from billing.close.numbering import invoice_number, next_number
-from billing.close.statements import build_statements, previous_period
+from billing.close.statements import build_statements
 from billing.close.stripe_billing import push_period
 from billing.config import Settings
 from billing.db import write_transaction
 from billing.models import Document, PeriodClose, RatingRun, UsageEvent
 from billing.parties import Registry, load_registry_file
+from billing.period import Period
 from billing.rating.attribution import load_rules_file
 from billing.rating.card_registry import published_versions
 from billing.rating.overhead import load_pools_file
@@ -68,12 +69,6 @@ class CloseResult:
                 "rating": self.rating, "rendering": self.rendering,
                 "unrated_events": self.unrated_events, "stripe": self.stripe,
                 "warnings": self.warnings}
-
-
-def period_end(period: str, zone: Any) -> datetime:
-    year, month = map(int, period.split("-"))
-    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return datetime(year, month, 1, tzinfo=zone)
 
 
 def closed_row(connection: Connection, period: str) -> Any:
@@ -127,10 +122,11 @@ def close_period(
     now = now or datetime.now(UTC)
     zone = config.zone
     local_now = now.astimezone(zone)
-    if local_now < period_end(period, zone):
-        raise CloseRefused(f"period {period} is not over until "
-                           f"{period_end(period, zone).isoformat()} ({config.timezone}); "
-                           "close it after its last day")
+    month = Period.parse(period)
+    _, end = month.bounds(zone)
+    if now < end:
+        raise CloseRefused(f"period {period} is not over until {end.isoformat()} "
+                           f"({config.timezone}); close it after its last day")
     with engine.connect() as connection:
         done = closed_row(connection, period)
     if done is not None:
@@ -155,7 +151,7 @@ def close_period(
         prior = {row.subject: row.total for row in connection.execute(
             select(documents.c.subject, documents.c.total).where(
                 documents.c.kind == "statement",
-                documents.c.period == previous_period(period)))}
+                documents.c.period == str(month.previous())))}
         statements = build_statements(connection, engine, period, pools=pools,
                                       registry=registry, generated_at=now, closed_totals=prior,
                                       use_cases=load_use_cases_file(config.use_cases))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 
 from billing.close.lines import NoUsage, TeamLines, team_lines
+from billing.exact_sum import money_sum
 from billing.models import RatedLine, SpendTotal
 from billing.money import CurrencyMismatch, apportion
 from billing.rating.overhead import Pool
@@ -67,7 +68,7 @@ def showback_grouped(
                  rated.c.environment)
     detail = [GROUPABLE[name].label(f"by_{name}") for name in wanted]
     query = (select(*line_keys, *detail, rated.c.currency,
-                    func.sum(rated.c.amount).label("amount"),
+                    money_sum(rated.c.amount).label("amount"),
                     *[func.sum(rated.c[name]).label(name) for name in TOKEN_FIELDS])
              .where(rated.c.view == "showback", rated.c.period == period,
                     rated.c.team == team, rated.c.amount.is_not(None))

@@ -23,6 +23,7 @@ from billing.ledger.outcomes import outcome_counts
 from billing.models import BudgetEntry
 from billing.money import round_line
 from billing.parties import Registry
+from billing.period import Period
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 from invoices.documents import (
@@ -37,9 +38,6 @@ from invoices.documents import (
 budgets = BudgetEntry.__table__
 
 
-def previous_period(period: str) -> str:
-    year, month = map(int, period.split("-"))
-    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
 def _budgets(connection: Connection, period: str) -> dict[str, Decimal]:
@@ -94,7 +92,7 @@ def build_statements(
 ) -> list[ShowbackStatement]:
     """One statement per team with rated usage in the period, from its document lines."""
     usage = period_lines(connection, period, pools=pools)
-    before = period_lines(connection, previous_period(period))
+    before = period_lines(connection, str(Period.parse(period).previous()))
     budget_by_team = _budgets(connection, period)
     counts = resolve_teams(outcome_counts(engine, period), use_cases or {}, usage)
     issuer = registry.issuer

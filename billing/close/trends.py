@@ -18,18 +18,12 @@ from sqlalchemy import Engine
 
 from billing.close.lines import TeamLines, period_lines
 from billing.close.outcome_report import unit_economics_for_period
+from billing.period import Period
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 
 TREND_KEYS = ("use_case", "model")
 MAX_MONTHS = 24
-
-
-def periods_until(until: str, months: int) -> list[str]:
-    """The `months` periods ending with `until`, oldest first (2026-10, 3 -> 08, 09, 10)."""
-    year, month = map(int, until.split("-"))
-    index = year * 12 + month - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - months + 1, index + 1)]
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,8 @@ def team_trends(engine: Engine, team: str, until: str, months: int, *, pools: li
     """Everything the dashboard charts for a team: spend by use case and by model, the usage
     total and the total with charged overhead, and cost per accepted outcome, for the `months`
     periods ending with `until`, each from that period's statement lines."""
-    periods = periods_until(until, months)
+    last = Period.parse(until)
+    periods = [str(period) for period in Period.range(last - (months - 1), last)]
     currency, grouped, found = spend_series(engine, team, periods, pools=pools, now=now,
                                             zone=zone)
     by_use_case, by_model = grouped["use_case"], grouped["model"]

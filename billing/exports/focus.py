@@ -26,6 +26,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from billing.period import Period
+
 FOCUS_VERSION = "1.2"
 MILLION = Decimal(1_000_000)
 VIEWS = ("showback", "chargeback")
@@ -147,14 +149,6 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def billing_period(period: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The month's bounds (start inclusive, end exclusive) in the billing time zone."""
-    year, month = map(int, period.split("-"))
-    start = date(year, month, 1)
-    end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return _midnight(start, zone), _midnight(end, zone)
-
-
 def _tags(values: dict[str, str | None]) -> str:
     """Our attribution as FOCUS tags: a JSON object of the non-empty values, keys prefixed."""
     present = {f"{TAG_PREFIX}{key}": value for key, value in values.items() if value}
@@ -178,7 +172,7 @@ def _account(ctx: FocusContext, team: str | None, customer: str | None,
 
 
 def _base(ctx: FocusContext, currency: str) -> dict[str, Any]:
-    start, end = billing_period(ctx.period, ctx.zone)
+    start, end = Period.parse(ctx.period).bounds(ctx.zone)
     row: dict[str, Any] = dict.fromkeys(COLUMNS)
     row.update({
         "BillingCurrency": currency, "PricingCurrency": currency,
@@ -276,7 +270,7 @@ def overhead_row(charge: OverheadCharge, ctx: FocusContext) -> dict[str, Any]:
     at the share. Not a Purchase: FOCUS reads purchases as prepayments, with an EffectiveCost
     of 0 spread over later usage, and an overhead share is this month's cost itself.
     """
-    start, end = billing_period(ctx.period, ctx.zone)
+    start, end = Period.parse(ctx.period).bounds(ctx.zone)
     row = _base(ctx, charge.currency)
     row.update(_account(ctx, charge.team, None, charge.invoice_id))
     amount = charge.amount

@@ -24,9 +24,9 @@ import orjson
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from billing.budgets.budget import period_of
 from billing.db import write_transaction
 from billing.models import Outcome, UsageEvent
+from billing.period import Period
 from billing.use_cases import UseCase
 
 table = Outcome.__table__
@@ -123,7 +123,7 @@ def validate(row: Any, zone: ZoneInfo) -> dict[str, Any]:
         "outcome_id": _text(row, "outcome_id", required=True),
         "use_case": _text(row, "use_case", required=True),
         "team": _text(row, "team", required=False),
-        "occurred_at": occurred_at, "period": period_of(occurred_at, zone),
+        "occurred_at": occurred_at, "period": str(Period.of(occurred_at, zone)),
         "accepted": _accepted(row.get("accepted")), "quality_score": _score(
             row.get("quality_score")),
     }

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from billing.models import ENVIRONMENTS, TIERS
+from billing.period import Period
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
 TEXT_FIELDS = ("team", "use_case", "customer", "provider", "prompt_version")
@@ -142,7 +143,7 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
     row: dict[str, Any] = {
         "event_id": event_id,
         "occurred_at": moment.astimezone(UTC),
-        "period": f"{local.year:04d}-{local.month:02d}",
+        "period": str(Period.of(moment, zone)),
         "usage_date": local.date(),
         "environment": environment,
         "model": _text(data.get("model"), "model", required=True),

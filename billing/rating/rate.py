@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, sele
 from billing.budgets.spend_totals import apply_rated_lines, rebuild_period
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
+from billing.period import Period
 from billing.rating.attribution import Rule, attribute
 from billing.rating.coverage import tag_value
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
@@ -175,12 +176,10 @@ def closed_periods(engine: Engine) -> frozenset[str]:
 
 def next_open_period(period: str, closed: frozenset[str]) -> str:
     """The first period after `period` that is not closed."""
-    year, month = map(int, period.split("-"))
-    while True:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        candidate = f"{year:04d}-{month:02d}"
-        if candidate not in closed:
-            return candidate
+    candidate = Period.parse(period).next()
+    while str(candidate) in closed:
+        candidate = candidate.next()
+    return str(candidate)
 
 
 def _lock(connection: Connection) -> None:

@@ -88,6 +88,8 @@ def test_alerts_page_with_a_cursor(client, engine):
     ("/v1/export/focus?period=2026", "period"),
     ("/v1/teams/support/statements?period=2026-00", "period"),
     ("/v1/trends/support?until=2026-1x", "until"),
+    ("/v1/coverage?period=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%96-10", "period"),  # fullwidth digits
+    ("/v1/coverage?period=2026-10%0A", "period"),
 ])
 def test_a_bad_period_says_how_to_write_one(client, path, field):
     response = client.get(path, headers=AUTH)

@@ -25,6 +25,7 @@ from billing.budgets.store import (
     set_budget,
 )
 from billing.models import RatedLine, SpendTotal
+from billing.period import Period
 
 UTC = ZoneInfo("UTC")
 NOV = "2026-11"
@@ -188,7 +189,7 @@ def test_run_rate_before_the_month_and_zero_budget():
     assert budgets.run_rate(Decimal(5), NOV, datetime(2026, 10, 30, tzinfo=UTC),
                             UTC).projected is None
     assert budgets.variance(Decimal(5), Decimal(0)).percent is None
-    assert budgets.elapsed_share("2026-02", datetime(2026, 2, 15, tzinfo=UTC), UTC) == \
+    assert Period(2026, 2).elapsed_fraction(datetime(2026, 2, 15, tzinfo=UTC), UTC) == \
         Decimal(14) / Decimal(28)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from billing.cli import console
+import pytest
+from typer.testing import CliRunner
+
+from billing.cli import app, console
 
 
 def test_width_is_columns_else_the_terminal_else_pipe_width(monkeypatch):
@@ -29,3 +32,20 @@ def test_money_counts_and_percents_for_people():
     assert console.number(195581) == "195,581"
     assert console.number(Decimal("2090.56")) == "2,090.56"
     assert console.percent("40") == "40.00%"
+
+
+@pytest.mark.parametrize("command", [
+    "coverage", "showback --team t", "rate", "close", "statements list", "invoices list",
+    "budgets set --team t --amount 1", "budgets list", "budgets status --team t",
+    "outcomes report", "forecast --team t", "alerts list", "overhead list",
+    "overhead set pool --amount 1 --driver spend --period 2026-10", "export focus -o f.csv",
+    "export showback -o f.csv", "stripe push", "stripe reconcile", "demo",
+])
+def test_every_period_option_refuses_a_bad_month_with_the_one_message(command, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'billing.db'}")
+    result = CliRunner().invoke(app, [*command.split(), "--period", "[/]2026-13"])
+    assert result.exit_code == 2, result.output
+    assert "period '[/]2026-13' is not a month written YYYY-MM, such as 2026-10" in result.output
+    assert list(tmp_path.iterdir()) == []  # refused before any database or file is touched

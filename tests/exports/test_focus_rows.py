@@ -14,10 +14,10 @@ from billing.exports.focus import (
     FocusContext,
     OverheadCharge,
     UsageGroup,
-    billing_period,
     decimal_text,
     focus_rows,
 )
+from billing.period import Period
 
 GROUP = UsageGroup(
     view="showback", period="2026-10", usage_date=date(2026, 10, 5), team="support",
@@ -57,7 +57,7 @@ def test_periods_are_utc_bounds_of_the_billing_time_zone():
     assert row["BillingPeriodEnd"] == "2026-10-31T23:00:00Z"  # the clocks went back
     assert (row["ChargePeriodStart"], row["ChargePeriodEnd"]) == (
         "2026-10-04T22:00:00Z", "2026-10-05T22:00:00Z")
-    start, end = billing_period("2026-12", ZoneInfo("UTC"))
+    start, end = Period(2026, 12).bounds(ZoneInfo("UTC"))
     assert (start.year, end.year, end.month) == (2026, 2027, 1)
 
 

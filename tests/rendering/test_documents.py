@@ -91,6 +91,8 @@ def test_amounts_are_stored_in_canonical_form():
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"period": "2026-13"}, "YYYY-MM"),
+    ({"period": "2026-10\n"}, "YYYY-MM"),
+    ({"period": "２０２６-10"}, "YYYY-MM"),
     ({"currency": "XXX"}, "ISO 4217"),
     ({"generated_at": datetime(2026, 11, 1)}, "time zone"),
     ({"lines": [line("1.00", "qa")]}, "environment 'qa'"),
