@@ -96,3 +96,16 @@ def month(engine, close_settings):  # noqa: ANN001, ANN201
     publish_shipped(engine)
     ingest_lines(engine, generate("2026-10", 3000, 5), zone=ZoneInfo("UTC"), source="demo")
     return engine
+
+
+@pytest.fixture
+def close_env(close_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """`close_settings` as the environment the command line reads them from."""
+    for name, value in (("DATABASE_URL", close_settings.database_url),
+                        ("BILLING_REGISTRY", close_settings.registry),
+                        ("BILLING_OVERHEAD_POOLS", close_settings.overhead_pools),
+                        ("BILLING_ATTRIBUTION_RULES", close_settings.attribution_rules),
+                        ("BILLING_DOCUMENTS_DIR", close_settings.documents_dir)):
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    return close_settings

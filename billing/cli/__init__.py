@@ -14,6 +14,7 @@ from billing.cli import (
     overhead,
     ratecards,
     rating,
+    reconcile,
     serve,
     stripe,
 )
@@ -30,6 +31,7 @@ ratecards.register(app)
 rating.register(app)
 overhead.register(app)
 close.register(app)
+reconcile.register(app)
 stripe.register(app)
 keys.register(app)
 serve.register(app)

@@ -30,7 +30,7 @@ from billing.rating.overhead import (
     load_pools_file,
     make_pool,
     pool_to_dict,
-    upsert_pool,
+    save_pool,
 )
 
 overhead_app = typer.Typer(help="Overhead pools: platform costs allocated to teams by a driver.",
@@ -118,10 +118,9 @@ def set_command(
         shares[team] = weight
     try:
         pool = make_pool(name, amount, currency, driver, treatment, shares, tuple(period))
-        pools = upsert_pool(load_pools_file(config.overhead_pools), pool)
+        save_pool(config.overhead_pools, pool)
     except PoolError as exc:
         fail(str(exc), code=2)
-    config.overhead_pools.write_text(dump_pools(pools), encoding="utf-8")
     if as_json:
         emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool)})
         return

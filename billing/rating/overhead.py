@@ -157,6 +157,19 @@ def upsert_pool(pools: list[Pool], pool: Pool) -> list[Pool]:
     return [*pools, pool]
 
 
+def save_pool(path: Path, pool: Pool) -> bool:
+    """Add `pool` to the pools file, or replace the pool of the same name in place.
+
+    The one way pools are written (`billing overhead set`, the provider true-up). Returns False,
+    writing nothing, when the file already holds exactly this pool.
+    """
+    pools = load_pools_file(path)
+    if pool in pools:
+        return False
+    path.write_text(dump_pools(upsert_pool(pools, pool)), encoding="utf-8")
+    return True
+
+
 def make_pool(
     name: str, amount: str, currency: str, driver: str, treatment: str,
     shares: Mapping[str, str] | None = None, periods: tuple[str, ...] = (),
