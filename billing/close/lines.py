@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, select
 
 from billing.exact_sum import money_sum
-from billing.models import PeriodClose, RatedLine
+from billing.models import PeriodClose, RatedLine, SpendTotal
 from billing.money import CurrencyMismatch, Money, round_line, split_largest_remainder
 from billing.money import total as money_total
 from billing.period import Period
@@ -31,6 +31,7 @@ from billing.rating.overhead import Pool, TeamDrivers, allocate
 
 rated = RatedLine.__table__
 closes = PeriodClose.__table__
+totals = SpendTotal.__table__
 COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
 UNATTRIBUTED = None
@@ -285,17 +286,23 @@ def _line(key: tuple, group: _Group, currency: str) -> UsageLine:
 def team_drivers(connection: Connection, period: str) -> dict[str, TeamDrivers]:
     """Spend, tokens and requests per team in a period: the quantities pools are split by.
 
-    Summed by the database over every showback line: unpriced usage drives the token and
-    request pools (it used the platform) but adds no spend.
+    Counts are summed by the database over every showback line: unpriced usage drives the
+    token and request pools (it used the platform) but adds no spend. Spend is the running
+    total rating keeps exact per team in the transaction that writes the lines (`billing
+    reconcile` checks the two agree), so a showback reads a row per team, not the month.
     """
     tokens = func.sum(rated.c.input_tokens + rated.c.output_tokens
                       + rated.c.cached_input_tokens + rated.c.cache_write_input_tokens)
-    query = (select(rated.c.team, money_sum(rated.c.amount), tokens, func.sum(rated.c.requests))
-             .where(rated.c.view == "showback", rated.c.period == period,
-                    rated.c.team.is_not(None))
-             .group_by(rated.c.team))
-    return {team: TeamDrivers(spend or Decimal(0), int(tokens or 0), int(requests or 0))
-            for team, spend, tokens, requests in connection.execute(query)}
+    counts = (select(rated.c.team, tokens, func.sum(rated.c.requests))
+              .where(rated.c.view == "showback", rated.c.period == period,
+                     rated.c.team.is_not(None))
+              .group_by(rated.c.team))
+    spend: dict[str, Decimal] = defaultdict(Decimal)
+    for team, amount in connection.execute(select(totals.c.scope_key, totals.c.amount).where(
+            totals.c.period == period, totals.c.scope_kind == "team")):
+        spend[team] += amount
+    return {team: TeamDrivers(spend[team], int(tokens or 0), int(requests or 0))
+            for team, tokens, requests in connection.execute(counts)}
 
 
 def is_closed(connection: Connection, period: str) -> bool:
