@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Table,
     Text,
@@ -145,6 +146,35 @@ class ExactDecimal(TypeDecorator):
 
 Money = ExactDecimal
 UnitPrice = ExactDecimal
+RATE_PRECISION, RATE_SCALE = 24, 12
+
+
+class ExactRate(TypeDecorator):
+    """An FX rate, exact on every database: NUMERIC(24, 12) where the database has an exact
+    decimal (PostgreSQL), its exact text on SQLite (whose NUMERIC is a float). Read back
+    without trailing zeros, so 1.0842 stays 1.0842."""
+
+    impl = Numeric(RATE_PRECISION, RATE_SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # noqa: ANN001, ANN201
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(RATE_PRECISION, RATE_SCALE, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"an FX rate must be a Decimal, got {type(value).__name__}")
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        value = Decimal(value)
+        return value.quantize(Decimal(1)) if value == value.to_integral_value() \
+            else value.normalize()
 
 
 class RatingRun(SQLModel, table=True):
@@ -346,6 +376,29 @@ class PeriodClose(SQLModel, table=True):
     statements: int = 0
     invoices: int = 0
     duration_ms: int = 0
+    fx_rates: str = Field(
+        default="[]", sa_column=Column(Text, nullable=False, server_default="[]"),
+        description="JSON list of the FX rates its documents converted at",
+    )
+
+
+class FxRate(SQLModel, table=True):
+    """A recorded FX rate: what one unit of `from_currency` is worth in `to_currency` for one
+    period. Set by finance (`billing fx set`); a rate of a closed period never changes."""
+
+    __tablename__ = "fx_rate"
+    __table_args__ = (
+        UniqueConstraint("from_currency", "to_currency", "period", name="uq_fx_rate"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_currency: str = Field(max_length=3)
+    to_currency: str = Field(max_length=3)
+    period: str = Field(max_length=7, description="YYYY-MM")
+    rate: Decimal = Field(sa_column=Column(ExactRate(), nullable=False))
+    set_by: str = Field(max_length=200)
+    set_at: datetime
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 class DocumentSequence(SQLModel, table=True):
