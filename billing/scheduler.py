@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 
 from billing.budgets.anomaly import check_anomalies
 from billing.budgets.webhooks import deliver_pending
-from billing.close.period_close import CloseResult, close_period
+from billing.close.period_close import CloseRefused, CloseResult, close_period
 from billing.config import Settings, load_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
@@ -55,7 +55,12 @@ def run_due_closes(engine: Engine, config: Settings, *, now: datetime | None = N
         closed = set(connection.execute(select(closes.c.period)).scalars())
     results = []
     for period in due_periods(first, now.astimezone(config.zone), closed):
-        result = close_period(engine, config, period, now=now, closed_by="scheduler")
+        try:
+            result = close_period(engine, config, period, now=now, closed_by="scheduler")
+        except CloseRefused as exc:  # e.g. a pool's FX rate is missing: later months wait
+            log.error("scheduled close of %s refused: %s (%s)", period, exc, exc.hint)
+            results.append(CloseResult(period, "refused", str(exc)))
+            break
         log.info("scheduled close of %s: %s", period, result.message)
         for warning in result.warnings:
             log.warning("scheduled close of %s: %s", period, warning)

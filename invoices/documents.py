@@ -107,6 +107,11 @@ class OverheadShare:
     amount: Decimal
     explanation: str | None = None
     """How the share was derived (pool amount, driver, the team's quantity), as printed."""
+    fx_rate: Decimal | None = None
+    """The recorded rate a pool in another currency was converted at (None: not converted)."""
+    source_amount: Decimal | None = None
+    """The pool's amount in its own currency, before conversion."""
+    source_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,10 @@ class ShowbackStatement:
                 raise ValueError(f"{where}: overhead {share.pool!r}: treatment "
                                  f"{share.treatment!r} is not charged or central")
             _canonical_money(share, self.currency, f"{where}: overhead {share.pool}", "amount")
+            if share.source_currency is not None:
+                currency_exponent(share.source_currency)
+                _canonical_money(share, share.source_currency,
+                                 f"{where}: overhead {share.pool}", "source_amount")
         for outcome in self.outcomes:
             _check_count(outcome.accepted, f"{where}: outcomes {outcome.use_case}: accepted")
             _check_count(outcome.total, f"{where}: outcomes {outcome.use_case}: total")

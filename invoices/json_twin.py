@@ -34,7 +34,7 @@ KINDS: dict[str, type] = {
     "credit_note": CreditNote,
 }
 _DECIMALS = {"amount", "budget", "last_month_total", "volume_effect", "price_effect", "cost",
-             "quantity", "unit_price", "tax_rate", "unit_cost"}
+             "quantity", "unit_price", "tax_rate", "unit_cost", "fx_rate", "source_amount"}
 _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from billing import period
+from billing.money import CurrencyMismatch
 
 PROBLEM_JSON = "application/problem+json"
 PERIOD = period.PATTERN
@@ -58,6 +59,12 @@ def install(app: FastAPI) -> None:
         return problem_response(exc.status, exc.title, exc.detail, field=exc.field,
                                 headers=exc.headers, **exc.extra)
 
+    @app.exception_handler(CurrencyMismatch)
+    async def _mismatch(_request: Request, exc: CurrencyMismatch) -> JSONResponse:
+        # money of two currencies met (a pool with no FX rate for the period): the data needs
+        # a rate recorded, the request itself is fine
+        return problem_response(409, "Currency mismatch", str(exc))
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
@@ -96,6 +103,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _DESCRIPTIONS = {
     400: "Malformed request", 401: "Missing, wrong, expired or revoked API key",
     403: "The key's role may not do this", 404: "Not found (or not yours to see)",
+    409: "Money of two currencies met: record an FX rate (`billing fx set`)",
     413: "Batch too large", 415: "Unsupported media type", 422: "A parameter or field is invalid",
 }
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

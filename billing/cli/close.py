@@ -63,7 +63,7 @@ def close_command(
                     progress=lambda _step, done, total: bar.update(task, completed=done,
                                                                    total=total))
     except CloseRefused as exc:
-        fail(str(exc), "pass an earlier --period", code=2)
+        fail(str(exc), exc.hint, code=2)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -84,6 +84,10 @@ def close_command(
             table.add_row(item["number"], item["customer"],
                           money(item["total"], item["currency"], code=True), "")
         print_table(table, wrap=("note",))
+    for rate in result.fx:
+        out.print(f"FX: 1 {rate['from']} = {rate['rate']} {rate['to']} for {rate['period']}, "
+                  f"converting {', '.join(rate['pools'])}; recorded with the close.",
+                  highlight=False)
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if result.rendering and result.rendering["rendered"]:

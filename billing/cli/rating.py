@@ -21,6 +21,7 @@ from billing.cli.console import (
 )
 from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
+from billing.money import CurrencyMismatch
 from billing.rating.attribution import RuleError, load_rules_file
 from billing.rating.card_registry import UnknownCard, published_versions
 from billing.rating.overhead import PoolError, load_pools_file
@@ -91,7 +92,7 @@ def showback_command(
         pools = load_pools_file(config.overhead_pools)
         report = showback(engine, team, period, pools=pools, now=datetime.now(UTC),
                           zone=config.zone)
-    except (PoolError, NoUsage) as exc:
+    except (PoolError, NoUsage, CurrencyMismatch) as exc:
         fail(str(exc), code=2)
     if as_json:
         emit_json(report.to_dict())

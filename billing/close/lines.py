@@ -7,7 +7,9 @@ prior-period adjustments apart); each line is rounded once, half-up to the curre
 unit; a team's usage total is the sum of its rounded lines. Charged overhead is allocated to
 teams by each pool's driver with largest remainder, and explains itself: the pool's amount,
 its driver, the team's quantity of it and the share that gives. In a month still open, a pool
-is accrued pro rata by the days elapsed and says so.
+is accrued pro rata by the days elapsed and says so. A pool in another currency than the
+teams' lines is converted at the period's recorded FX rate (`billing.fx`) before it is split,
+and says at which; without a rate it is refused, never mixed.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, func, select
 
 from billing.exact_sum import money_sum
+from billing.fx import convert, rates_for
 from billing.models import PeriodClose, RatedLine, SpendTotal
 from billing.money import CurrencyMismatch, Money, round_line, split_largest_remainder
 from billing.money import total as money_total
 from billing.period import Period
-from billing.rating.overhead import Pool, TeamDrivers, allocate
+from billing.rating.overhead import Pool, TeamDrivers, allocate, missing_rate
 
 rated = RatedLine.__table__
 closes = PeriodClose.__table__
@@ -87,7 +90,12 @@ class UnpricedUsage:
 @dataclass(frozen=True)
 class OverheadLine:
     """A team's share of one overhead pool, with what a reader needs to re-derive it:
-    the pool's (accrued) amount, the driver, the team's quantity of it and all teams'."""
+    the pool's (accrued) amount, the driver, the team's quantity of it and all teams'.
+
+    `amount` and `pool_amount` are in `pool_currency`, the currency of the team's lines; a
+    pool converted from another currency keeps its own amount (`source_amount`,
+    `source_currency`) and the rate it was converted at (`fx_rate`).
+    """
 
     pool: str
     driver: str
@@ -100,6 +108,9 @@ class OverheadLine:
     accrued_days: int | None = None
     period_days: int | None = None
     counts_unpriced: bool = False
+    fx_rate: Decimal | None = None
+    source_amount: Decimal | None = None
+    source_currency: str | None = None
 
     @property
     def share(self) -> Decimal | None:
@@ -116,9 +127,13 @@ class OverheadLine:
         """One sentence a team can check with a calculator."""
         unit = {"spend": f" {self.pool_currency}", "tokens": " tokens",
                 "requests": " requests", "even": " teams", "shares": " weight"}[self.driver]
-        basis = (f"{self.pool} {self.pool_amount} {self.pool_currency}"
+        converted = self.fx_rate is not None
+        basis = (f"{self.pool} {self.source_amount if converted else self.pool_amount} "
+                 f"{self.source_currency if converted else self.pool_currency}"
                  + (f" accrued for {self.accrued_days} of {self.period_days} days"
-                    if self.accrued else ""))
+                    if self.accrued else "")
+                 + (f" at {self.fx_rate:f} = {self.pool_amount} {self.pool_currency}"
+                    if converted else ""))
         how = (f"by {self.driver}: {_quantity(self.team_quantity)} of "
                f"{_quantity(self.all_quantity)}{unit}")
         note = " (counts unpriced usage the lines leave out)" if self.counts_unpriced else ""
@@ -201,6 +216,10 @@ class TeamLines:
                  "share": None if share.share is None else str(round(share.share, 6)),
                  "accrued_days": share.accrued_days, "period_days": share.period_days,
                  "counts_unpriced": share.counts_unpriced,
+                 "fx_rate": None if share.fx_rate is None else format(share.fx_rate, "f"),
+                 "source_amount": None if share.source_amount is None
+                 else str(share.source_amount),
+                 "source_currency": share.source_currency,
                  "explanation": share.explanation()}
                 for share in self.overhead],
             "overhead_accrued": self.is_open and bool(self.overhead),
@@ -328,34 +347,41 @@ def accrual(period: str, now: datetime | None, zone: ZoneInfo) -> tuple[int, int
 def overhead_lines(
     pools: list[Pool], drivers: Mapping[str, TeamDrivers], period: str, currency: str | None,
     *, accrued: tuple[int, int] | None = None, unpriced_teams: frozenset[str] = frozenset(),
+    rates: Mapping[tuple[str, str], Decimal] | None = None,
 ) -> dict[str, list[OverheadLine]]:
     """Pure: each team's share of each pool in force, explained.
 
-    A pool in another currency than the teams' lines is refused: it needs an FX rate.
+    A pool in another currency than the teams' lines is converted at the period's rate in
+    `rates` ((from, to) -> rate), its (accrued) amount rounded once in its own currency and
+    once in the teams'; without a rate it is refused, naming the command that records one.
     """
     shares: dict[str, list[OverheadLine]] = defaultdict(list)
     for pool in pools:
         if not pool.applies_to(period):
             continue
-        if currency is not None and pool.currency != currency:
-            raise CurrencyMismatch(
-                f"overhead pool {pool.name!r} is in {pool.currency} but teams are shown in "
-                f"{currency}; give the pool in {currency}, or record a rate with "
-                f"`billing fx set {pool.currency} {currency} RATE --period {period}`")
         amount = pool.amount
         if accrued is not None:
             amount = amount * accrued[0] / accrued[1]
         amount = round_line(amount, pool.currency)
-        accrued_pool = Pool(pool.name, amount, pool.currency, pool.driver, pool.treatment,
-                            pool.shares, pool.periods)
+        split = Money(amount, pool.currency)
+        rate = None
+        if currency is not None and pool.currency != currency:
+            rate = (rates or {}).get((pool.currency, currency))
+            if rate is None:
+                raise CurrencyMismatch(missing_rate(pool, currency, period))
+            split = convert(split, rate, currency)
+        accrued_pool = Pool(pool.name, split.amount, split.currency, pool.driver,
+                            pool.treatment, pool.shares, pool.periods)
         weights = _weights(pool, drivers)
         every = sum(weights.values(), Decimal(0))
         for team, share in allocate(accrued_pool, drivers).items():
             shares[team].append(OverheadLine(
-                pool.name, pool.driver, pool.treatment, share, amount, pool.currency,
+                pool.name, pool.driver, pool.treatment, share, split.amount, split.currency,
                 weights.get(team, Decimal(0)), every,
                 accrued[0] if accrued else None, accrued[1] if accrued else None,
-                pool.driver in ("tokens", "requests") and team in unpriced_teams))
+                pool.driver in ("tokens", "requests") and team in unpriced_teams,
+                rate, amount if rate is not None else None,
+                pool.currency if rate is not None else None))
     return shares
 
 
@@ -375,6 +401,8 @@ def period_lines(
     """Every team's (or the named teams') document lines of a period.
 
     `now` makes an open month accrue its pools by the days elapsed; the close passes none.
+    When a pool in force is in another currency than the lines, the period's recorded FX
+    rates are read (one query) and the pool is converted at its rate, or refused without one.
     """
     if isinstance(engine, Engine):
         with engine.connect() as connection:
@@ -389,11 +417,13 @@ def period_lines(
     currencies = {currency for currency, _, _ in usage.values() if currency}
     currency = next(iter(currencies)) if len(currencies) == 1 else None
     shares: dict[str, list[OverheadLine]] = {}
-    if in_force:
+    if in_force and usage:
         unpriced = frozenset(team for team, (_, _, items) in usage.items() if items)
+        split_currency = currency or in_force[0].currency
+        foreign = any(pool.currency != split_currency for pool in in_force)
         shares = overhead_lines(in_force, team_drivers(connection, period), period,
-                                currency or in_force[0].currency, accrued=accrued,
-                                unpriced_teams=unpriced)
+                                split_currency, accrued=accrued, unpriced_teams=unpriced,
+                                rates=rates_for(connection, period) if foreign else None)
     result = {}
     for team in sorted(usage):
         line_currency, groups, unpriced_items = usage[team]

@@ -7,6 +7,9 @@ store the documents (their JSON twins) and mark the period closed; finally rende
 A close stopped before that transaction leaves nothing behind; one stopped after it leaves
 only PDFs to render, which the next run does. Two closes at once serialise on the write lock
 (SQLite's, or an advisory lock on PostgreSQL): the second finds the period closed and says so.
+An overhead pool in another currency than the card is converted at the period's recorded FX
+rate; without one the close is refused before anything is written. The rates the documents
+converted at are recorded with the close (`period_close.fx_rates`, `CloseResult.fx`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from billing.close.stripe_billing import push_period
 from billing.config import Settings
 from billing.db import write_transaction
 from billing.models import Document, PeriodClose, RatingRun, UsageEvent
+from billing.money import CurrencyMismatch
 from billing.parties import Registry, load_registry_file
 from billing.period import Period
 from billing.rating.attribution import load_rules_file
@@ -45,7 +49,11 @@ CLOSE_LOCK_KEY = 7_201_012
 
 
 class CloseRefused(RuntimeError):
-    pass
+    """A close that cannot happen yet; `hint` says what to do first."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 @dataclass
@@ -62,13 +70,15 @@ class CloseResult:
     unrated_events: int = 0
     stripe: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    fx: list[dict[str, Any]] = field(default_factory=list)
+    """The FX rates the documents converted at: from, to, period, rate and the pools."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
                 "statements": self.statements, "invoices": self.invoices,
                 "rating": self.rating, "rendering": self.rendering,
                 "unrated_events": self.unrated_events, "stripe": self.stripe,
-                "warnings": self.warnings}
+                "warnings": self.warnings, "fx": self.fx}
 
 
 def closed_row(connection: Connection, period: str) -> Any:
@@ -107,6 +117,21 @@ def store_document(connection: Connection, kind: str, number: str, subject: str,
     ).returning(documents.c.id)).scalar_one()
 
 
+def fx_used(statements: Iterable[Any], period: str) -> list[dict[str, Any]]:
+    """The rates the statements' overhead shares were converted at, once per currency pair."""
+    used: dict[tuple[str, str], dict[str, Any]] = {}
+    for statement in statements:
+        for share in statement.overhead:
+            if share.fx_rate is None:
+                continue
+            entry = used.setdefault((share.source_currency, statement.currency), {
+                "from": share.source_currency, "to": statement.currency, "period": period,
+                "rate": format(share.fx_rate, "f"), "pools": []})
+            if share.pool not in entry["pools"]:
+                entry["pools"].append(share.pool)
+    return [used[key] for key in sorted(used)]
+
+
 def _lock(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CLOSE_LOCK_KEY})")
@@ -126,13 +151,15 @@ def close_period(
     _, end = month.bounds(zone)
     if now < end:
         raise CloseRefused(f"period {period} is not over until {end.isoformat()} "
-                           f"({config.timezone}); close it after its last day")
+                           f"({config.timezone}); close it after its last day",
+                           "pass an earlier --period")
     with engine.connect() as connection:
         done = closed_row(connection, period)
     if done is not None:
         result = CloseResult(period, "already_closed",
                              f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
-                             f"{done.closed_by}; nothing new produced")
+                             f"{done.closed_by}; nothing new produced",
+                             fx=json.loads(done.fx_rates or "[]"))
         if not dry_run:  # finish what a stopped close left: PDFs, then Stripe
             result.rendering = render_missing(engine, config.documents_dir, period=period)
             if config.stripe_api_key:
@@ -152,13 +179,20 @@ def close_period(
             select(documents.c.subject, documents.c.total).where(
                 documents.c.kind == "statement",
                 documents.c.period == str(month.previous())))}
-        statements = build_statements(connection, engine, period, pools=pools,
-                                      registry=registry, generated_at=now, closed_totals=prior,
-                                      use_cases=load_use_cases_file(config.use_cases))
+        try:
+            statements = build_statements(connection, engine, period, pools=pools,
+                                          registry=registry, generated_at=now,
+                                          closed_totals=prior,
+                                          use_cases=load_use_cases_file(config.use_cases))
+        except CurrencyMismatch as exc:
+            raise CloseRefused(f"{period} cannot close: {exc}",
+                               "record the rate, then close again; nothing was written"
+                               ) from None
         charges = customer_charges(connection, period)
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,
-                         warnings=unregistered_customers(registry, charges, config.registry))
+                         warnings=unregistered_customers(registry, charges, config.registry),
+                         fx=fx_used(statements, period))
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         for customer in sorted(charges):
@@ -190,7 +224,8 @@ def close_period(
         connection.execute(insert(closes).values(
             period=period, closed_at=now, closed_by=closed_by,
             rating_run_id=(rating or {}).get("run_id"), statements=len(statements),
-            invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000)))
+            invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000),
+            fx_rates=json.dumps(result.fx, sort_keys=True)))
     result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
                       "invoices")
     result.rendering = render_missing(
@@ -217,5 +252,6 @@ def closed_periods_summary(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         rows = connection.execute(select(closes).order_by(closes.c.period)).all()
     return [{"period": row.period, "closed_at": row.closed_at, "closed_by": row.closed_by,
-             "statements": row.statements, "invoices": row.invoices} for row in rows]
+             "statements": row.statements, "invoices": row.invoices,
+             "fx": json.loads(row.fx_rates or "[]")} for row in rows]
 

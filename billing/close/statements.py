@@ -82,7 +82,8 @@ def _summaries(economics: list[UnitEconomics]) -> list[OutcomeSummary]:
 
 def _shares(lines: TeamLines) -> list[OverheadShare]:
     return [OverheadShare(share.pool, share.driver, share.treatment, share.amount,
-                          share.explanation()) for share in lines.overhead]
+                          share.explanation(), share.fx_rate, share.source_amount,
+                          share.source_currency) for share in lines.overhead]
 
 
 def build_statements(

@@ -21,6 +21,12 @@ pools:
     shares: {support: 3, search: 2, legal-ops: 1}
     treatment: central
 ```
+
+A pool in another currency than the card teams are shown on is converted at the period's
+recorded FX rate (`billing fx set EUR USD 1.0842 --period 2026-10`); a period without one is
+refused, at `billing overhead set` and at the close. A pool without `periods` applies to every
+period, so each period needs its rate: `overhead set` asks for the current period's, and the
+close of any period without one says which rate to record.
 """
 
 from __future__ import annotations
@@ -32,8 +38,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import Connection
 
+from billing.fx import rates_for
 from billing.money import round_line, split_largest_remainder
+from ratecards import is_currency
 
 DRIVERS = ("spend", "tokens", "requests", "even", "shares")
 TREATMENTS = ("charged", "central")
@@ -110,10 +119,31 @@ def _pool(entry: Any, where: str) -> Pool:
     if driver == "shares" and not shares:
         raise PoolError(f"{where}: driver shares needs a shares: mapping of team to weight")
     periods = entry.get("periods") or ()
+    currency = entry.get("currency", "USD")
+    if not isinstance(currency, str) or not is_currency(currency):
+        raise PoolError(f"{where}: currency {currency!r} is not an ISO 4217 code this engine "
+                        "knows (three capital letters, e.g. USD, EUR, JPY)")
     return Pool(
-        name=str(entry["name"]), amount=amount, currency=str(entry.get("currency", "USD")),
+        name=str(entry["name"]), amount=amount, currency=currency,
         driver=driver, treatment=treatment, shares=shares, periods=tuple(map(str, periods)),
     )
+
+
+def missing_rate(pool: Pool, currency: str, period: str) -> str:
+    """Why a pool in another currency cannot be shown, and the command that fixes it."""
+    return (f"overhead pool {pool.name!r} is in {pool.currency} but teams are shown in "
+            f"{currency}; give the pool in {currency}, or record a rate with "
+            f"`billing fx set {pool.currency} {currency} RATE --period {period}`")
+
+
+def periods_without_rate(connection: Connection, pool: Pool, currency: str,
+                         current_period: str) -> list[str]:
+    """The periods a pool in another currency than `currency` cannot be converted in: its
+    periods with no recorded rate, or, for a pool of every period, the current one."""
+    if pool.currency == currency:
+        return []
+    return [period for period in pool.periods or (current_period,)
+            if (pool.currency, currency) not in rates_for(connection, period)]
 
 
 def allocate(pool: Pool, teams: Mapping[str, TeamDrivers]) -> dict[str, Decimal]:
