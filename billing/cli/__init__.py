@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from billing.cli import (
     budgets,
     close,
     demo,
     export,
+    fx,
     keys,
     ledger,
     overhead,
@@ -18,6 +21,21 @@ from billing.cli import (
     serve,
     stripe,
 )
+from billing.cli.console import fail
+from billing.money import CurrencyMismatch
+
+
+class _Billing(TyperGroup):
+    """Money of two currencies meeting (a pool whose period has no FX rate) is something the
+    user fixes with a command, whichever command met it: exit 2 with the message that names
+    the command, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except CurrencyMismatch as exc:
+            fail(str(exc), code=2)
+
 
 app = typer.Typer(
     name="billing",
@@ -25,11 +43,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_Billing,
 )
 ledger.register(app)
 ratecards.register(app)
 rating.register(app)
 overhead.register(app)
+fx.register(app)
 close.register(app)
 reconcile.register(app)
 stripe.register(app)

@@ -1,16 +1,20 @@
 """Overhead pool commands: list pools and their allocation, add or change one, remove one.
 
 Pools live in the YAML file named by BILLING_OVERHEAD_POOLS (default overhead.yaml), so they
-stay reviewable in git; these commands edit that file (comments in it are not kept).
+stay reviewable in git; these commands edit that file (comments in it are not kept). A pool in
+another currency than the team card is refused unless its periods have an FX rate (`billing
+fx set`); a pool of every period needs the current period's, and each close needs its own.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import typer
 from rich.table import Table
 
+from billing.budgets.store import card_currency
 from billing.cli.console import (
     JSON_OPTION,
     check_period,
@@ -23,12 +27,17 @@ from billing.cli.console import (
     settings,
 )
 from billing.close.lines import period_lines
+from billing.config import Settings
+from billing.period import Period
 from billing.rating.overhead import (
     DRIVERS,
+    Pool,
     PoolError,
     dump_pools,
     load_pools_file,
     make_pool,
+    missing_rate,
+    periods_without_rate,
     pool_to_dict,
     save_pool,
 )
@@ -118,15 +127,45 @@ def set_command(
         shares[team] = weight
     try:
         pool = make_pool(name, amount, currency, driver, treatment, shares, tuple(period))
+    except PoolError as exc:
+        fail(str(exc), code=2)
+    note = _check_rates(config, pool)
+    try:
         save_pool(config.overhead_pools, pool)
     except PoolError as exc:
         fail(str(exc), code=2)
     if as_json:
-        emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool)})
+        emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool),
+                   "note": note})
         return
     amount = money(pool.amount, pool.currency, code=True)
     out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {amount}, by "
               f"{pool.driver}, {pool.treatment}.")
+    if note:
+        out.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def _check_rates(config: Settings, pool: Pool) -> str | None:
+    """Refuse a pool in another currency than the team card whose periods have no FX rate
+    (a pool of every period: the current period); say what each close will need."""
+    engine = ready_engine(config)
+    card = card_currency(engine, config.team_card)
+    if card is None or pool.currency == card:
+        return None
+    current = str(Period.of(datetime.now(UTC), config.zone))
+    with engine.connect() as connection:
+        missing = periods_without_rate(connection, pool, card, current)
+    if missing:
+        every = "" if pool.periods else (
+            f"; the pool has no --period, so it applies to every period, and each period's "
+            f"close needs its own {pool.currency}->{card} rate (the current period is {current})")
+        more = f" (no rate for {', '.join(missing)})" if len(missing) > 1 else ""
+        fail(missing_rate(pool, card, missing[0]) + more + every, code=2)
+    if pool.periods:
+        return None
+    return (f"{pool.name!r} is in {pool.currency} and applies to every period: the close of "
+            f"any period without a {pool.currency}->{card} rate is refused; record each "
+            f"month's with `billing fx set {pool.currency} {card} RATE --period P`")
 
 
 @overhead_app.command("remove")
