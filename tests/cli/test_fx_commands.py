@@ -160,3 +160,9 @@ def test_every_fx_command_has_help():
     for command in (["fx"], ["fx", "set"], ["fx", "list"], ["fx", "load"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output, command
+
+
+def test_the_example_fx_yaml_loads(env: Path):
+    example = Path(__file__).parent.parent.parent / "examples" / "fx.yaml"
+    loaded = runner.invoke(app, ["fx", "load", str(example)])
+    assert loaded.exit_code == 0 and "2 of 2 rates recorded" in loaded.output
