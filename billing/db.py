@@ -60,6 +60,17 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield connection
 
 
+CLOSE_LOCK_KEY = 7_201_012
+
+
+def lock_closes(connection: Connection) -> None:
+    """Serialise, inside a write transaction, the closes and what must not interleave with one
+    (recording an FX rate the close may be using): an advisory lock on PostgreSQL; on SQLite
+    the write lock `write_transaction` takes already does it."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CLOSE_LOCK_KEY})")
+
+
 @cache
 def engine_for(url: str) -> Engine:
     return make_engine(url)

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from billing.db import write_transaction
+from billing.db import lock_closes, write_transaction
 from billing.models import RATE_PRECISION, RATE_SCALE, FxRate, PeriodClose
 from billing.money import Money
 from billing.period import WRITTEN_AS, Period, PeriodError
@@ -191,6 +191,7 @@ def set_rates(engine: Engine, entries: Iterable[RateEntry], *, set_by: str | Non
     who = set_by or _who()
     results = []
     with write_transaction(engine) as connection:
+        lock_closes(connection)  # a close in progress finishes first, with the rate it read
         closed = set(connection.execute(select(closes.c.period).where(
             closes.c.period.in_({entry.period for entry in entries}))).scalars())
         for entry in entries:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,8 @@ from billing.close.numbering import invoice_number, next_number
 from billing.close.statements import build_statements
 from billing.close.stripe_billing import push_period
 from billing.config import Settings
-from billing.db import write_transaction
+from billing.db import lock_closes, write_transaction
+from billing.fx import rates_for
 from billing.models import Document, PeriodClose, RatingRun, UsageEvent
 from billing.money import CurrencyMismatch
 from billing.parties import Registry, load_registry_file
@@ -45,7 +47,6 @@ from invoices import to_json
 
 documents = Document.__table__
 closes = PeriodClose.__table__
-CLOSE_LOCK_KEY = 7_201_012
 
 
 class CloseRefused(RuntimeError):
@@ -132,9 +133,11 @@ def fx_used(statements: Iterable[Any], period: str) -> list[dict[str, Any]]:
     return [used[key] for key in sorted(used)]
 
 
-def _lock(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CLOSE_LOCK_KEY})")
+def _rates_moved(connection: Connection, period: str, used: list[dict[str, Any]]) -> list[str]:
+    """The rates the documents were built with that changed before the close could store them."""
+    now = rates_for(connection, period)
+    return [f"{rate['from']}->{rate['to']}" for rate in used
+            if now.get((rate["from"], rate["to"])) != Decimal(rate["rate"])]
 
 
 def close_period(
@@ -204,12 +207,17 @@ def close_period(
                           f"{len(charges)} invoices; nothing was written")
         return result
     with write_transaction(engine) as connection:
-        _lock(connection)
+        lock_closes(connection)
         done = closed_row(connection, period)
         if done is not None:
             return CloseResult(period, "already_closed",
                                f"{period} was closed meanwhile by {done.closed_by}; nothing new "
                                "produced", rating=rating)
+        moved = _rates_moved(connection, period, result.fx)
+        if moved:
+            raise CloseRefused(f"the {', '.join(moved)} rate of {period} changed while the "
+                               "documents were built; nothing was written",
+                               "close again: the documents are built with the new rate")
         for statement in statements:
             store_document(connection, "statement", statement.statement_number, statement.team,
                    statement, now)

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from billing.api.app import create_app
+from billing.close import period_close
 from billing.close.lines import overhead_lines, period_lines
 from billing.close.period_close import CloseRefused, close_period
 from billing.fx import FxError, FxRefused, convert, list_rates, load_rates, rates_for, set_rate
@@ -169,6 +170,29 @@ def test_the_close_refuses_without_a_rate_and_records_the_rate_it_used(month, cl
     assert [(r.rate, r.note) for r in list_rates(month)] == [(Decimal("1.0842"),
                                                               "ECB reference rate")]
     assert set_rate(month, "EUR", "USD", "1.0900", period="2026-11").status == "set"
+
+
+def test_a_rate_changed_while_the_close_builds_refuses_the_close(month, close_settings,
+                                                                monkeypatch):
+    _rated(month)
+    close_settings.overhead_pools.write_text(dump_pools([
+        make_pool("platform", "1000.00", "EUR", "spend", "charged")]))
+    set_rate(month, "EUR", "USD", "1.0842", period=PERIOD)
+    build = period_close.build_statements
+
+    def build_then_change_the_rate(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        statements = build(*args, **kwargs)
+        set_rate(month, "EUR", "USD", "1.0900", period=PERIOD)
+        return statements
+
+    monkeypatch.setattr(period_close, "build_statements", build_then_change_the_rate)
+    with pytest.raises(CloseRefused, match="EUR->USD rate of 2026-10 changed"):
+        close_period(month, close_settings, PERIOD, now=NOW)
+    with month.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(documents)).scalar() == 0
+    monkeypatch.undo()
+    result = close_period(month, close_settings, PERIOD, now=NOW)
+    assert [rate["rate"] for rate in result.fx] == ["1.09"]
 
 
 def test_an_open_period_s_rate_can_be_replaced(engine):
