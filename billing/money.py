@@ -7,9 +7,11 @@ the cent; a split's parts always sum exactly to the whole.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from ratecards import currency_exponent
 
@@ -40,18 +42,20 @@ def split_largest_remainder(
     keys: Sequence[str] = sorted(weights)
     if not keys:
         return {}
-    values = {key: Decimal(weights[key]) for key in keys}
+    # exact fractions, not 28-digit Decimals: a rounded share could make equal remainders
+    # unequal and hand a unit past the key order
+    values = {key: Fraction(Decimal(weights[key])) for key in keys}
     if any(value < 0 for value in values.values()):
         raise ValueError("weights must not be negative")
     whole = sum(values.values())
     if whole == 0:
-        values = {key: Decimal(1) for key in keys}
-        whole = Decimal(len(keys))
-    exact = {key: total * values[key] / whole for key in keys}
-    parts = {key: exact[key].quantize(unit, rounding=ROUND_DOWN) for key in keys}
+        values = {key: Fraction(1) for key in keys}
+        whole = Fraction(len(keys))
+    exact = {key: Fraction(total / unit) * values[key] / whole for key in keys}
+    parts = {key: Decimal(math.trunc(exact[key])) * unit for key in keys}
     left = int((total - sum(parts.values())) / unit)
     step = unit if total >= 0 else -unit
-    order = sorted(keys, key=lambda key: (-(abs(exact[key] - parts[key])), key))
+    order = sorted(keys, key=lambda key: (-(abs(exact[key] - math.trunc(exact[key]))), key))
     for key in order[:abs(left)]:
         parts[key] += step
     return parts

@@ -54,6 +54,17 @@ def _postgres_database() -> Iterator[str]:
 BACKENDS = ["sqlite"] if SKIP_POSTGRES else ["sqlite", "postgresql"]
 
 
+@pytest.fixture(autouse=True)
+def empty_working_directory(tmp_path_factory: pytest.TempPathFactory,
+                            monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in a folder of its own with nothing in it: a registry.yaml or
+    overhead.yaml left where pytest was started (say by `make demo`) must change nothing, so a
+    test that needs a file names it."""
+    folder = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(folder)
+    return folder
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory) -> Iterator[str]:  # noqa: ANN001
     if request.param == "sqlite":

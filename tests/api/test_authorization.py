@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,39 +35,106 @@ def expect(allowed: tuple[str, ...], team_scoped: bool = False) -> dict[str, obj
     return result
 
 
-# (method, path, body, allowed roles, team-scoped); {statement} is support's statement id,
-# {invoice} and {invoice_number} acme's invoice id and number
+# (method, path, body, allowed roles, team-scoped, what an allowed answer must hold);
+# {statement} is support's statement id, {invoice} and {invoice_number} acme's invoice id
+# and number. Each check gets the response, the role that called and the fixture's ids.
+
+
+def _json(response):  # noqa: ANN001, ANN202
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    return response.json()
+
+
+def _pdf(response, role, ids) -> bool:  # noqa: ANN001
+    return (response.headers["content-type"] == "application/pdf"
+            and response.content.startswith(b"%PDF-"))
+
+
+def _support_statement(response, role, ids) -> bool:  # noqa: ANN001
+    body = _json(response)
+    return (body["kind"], body["subject"], body["number"], body["id"]) == (
+        "statement", "support", "ST-2026-10-support", ids["statement"])
+
+
+def _acme_invoice(response, role, ids) -> bool:  # noqa: ANN001
+    body = _json(response)
+    return (body["kind"], body["subject"], body["number"], body["id"]) == (
+        "invoice", "acme", ids["invoice_number"], ids["invoice"])
+
+
+def _all_support(response, role, ids) -> bool:  # noqa: ANN001
+    rows = _json(response)
+    return bool(rows) and all(row["team"] == "support" for row in rows)
+
+
+def _team_support(response, role, ids) -> bool:  # noqa: ANN001
+    return _json(response)["team"] == "support"
+
+
+def _usage(response, role, ids) -> bool:  # noqa: ANN001
+    body = _json(response)  # the first allowed caller lands the event, the next is a duplicate
+    return body["accepted"] + body["duplicates"] == 1 and body["rejected"] == 0
+
+
 ENDPOINTS = [
-    ("GET", "/v1/showback/support?period=2026-10", None, ("finance", "team"), True),
-    ("GET", "/v1/teams/support/statements", None, ("finance", "team"), True),
-    ("GET", "/v1/statements/{statement}", None, ("finance", "team"), True),
-    ("GET", "/v1/statements/{statement}.pdf", None, ("finance", "team"), True),
-    ("GET", "/v1/statements/ST-2026-10-support", None, ("finance", "team"), True),
-    ("GET", "/v1/statements/ST-2026-10-support.pdf", None, ("finance", "team"), True),
-    ("GET", "/v1/customers/acme/invoices", None, ("finance",), False),
-    ("GET", "/v1/invoices/{invoice}", None, ("finance",), False),
-    ("GET", "/v1/invoices/{invoice}.pdf", None, ("finance",), False),
-    ("GET", "/v1/invoices/{invoice_number}", None, ("finance",), False),
-    ("GET", "/v1/invoices/{invoice_number}.pdf", None, ("finance",), False),
+    ("GET", "/v1/showback/support?period=2026-10", None, ("finance", "team"), True,
+     lambda r, role, ids: _json(r)["team"] == "support" and _json(r)["period"] == "2026-10"
+     and bool(_json(r)["lines"])),
+    ("GET", "/v1/teams/support/statements", None, ("finance", "team"), True,
+     lambda r, role, ids: [(d["subject"], d["id"]) for d in _json(r)["data"]]
+     == [("support", ids["statement"])]),
+    ("GET", "/v1/statements/{statement}", None, ("finance", "team"), True, _support_statement),
+    ("GET", "/v1/statements/{statement}.pdf", None, ("finance", "team"), True, _pdf),
+    ("GET", "/v1/statements/ST-2026-10-support", None, ("finance", "team"), True,
+     _support_statement),
+    ("GET", "/v1/statements/ST-2026-10-support.pdf", None, ("finance", "team"), True, _pdf),
+    ("GET", "/v1/customers/acme/invoices", None, ("finance",), False,
+     lambda r, role, ids: bool(_json(r)["data"])
+     and all(d["subject"] == "acme" and d["kind"] == "invoice" for d in _json(r)["data"])),
+    ("GET", "/v1/invoices/{invoice}", None, ("finance",), False, _acme_invoice),
+    ("GET", "/v1/invoices/{invoice}.pdf", None, ("finance",), False, _pdf),
+    ("GET", "/v1/invoices/{invoice_number}", None, ("finance",), False, _acme_invoice),
+    ("GET", "/v1/invoices/{invoice_number}.pdf", None, ("finance",), False, _pdf),
     ("GET", "/v1/budgets/support/status?period=2026-10", None,
-     ("finance", "team", "gateway"), True),
-    ("PUT", "/v1/budgets/support/2026-11", {"amount": "100.00"}, ("finance",), False),
-    ("GET", "/v1/budgets?period=2026-10&team=support", None, ("finance", "team"), True),
-    ("GET", "/v1/forecast/support?period=2026-10", None, ("finance", "team"), True),
-    ("GET", "/v1/alerts?team=support", None, ("finance", "team"), True),
+     ("finance", "team", "gateway"), True,
+     lambda r, role, ids: (_json(r)["team"], _json(r)["budget"], _json(r)["decision"])
+     == ("support", BUDGETS["support"], "warn")),
+    ("PUT", "/v1/budgets/support/2026-11", {"amount": "100.00"}, ("finance",), False,
+     lambda r, role, ids: (_json(r)["team"], _json(r)["period"], _json(r)["amount"])
+     == ("support", "2026-11", "100.00")),
+    ("GET", "/v1/budgets?period=2026-10&team=support", None, ("finance", "team"), True,
+     lambda r, role, ids: [(b["team"], b["amount"]) for b in _json(r)]
+     == [("support", BUDGETS["support"])]),
+    ("GET", "/v1/forecast/support?period=2026-10", None, ("finance", "team"), True,
+     _team_support),
+    ("GET", "/v1/alerts?team=support", None, ("finance", "team"), True, _all_support),
     ("GET", "/v1/outcomes/unit-economics?period=2026-10&team=support", None,
-     ("finance", "team"), True),
-    ("POST", "/v1/outcomes", [], ("ingest",), False),
-    ("POST", "/v1/usage", USAGE, ("ingest",), False),
-    ("GET", "/v1/coverage?period=2026-10", None, ("finance",), False),
-    ("GET", "/v1/coverage/support?period=2026-10", None, ("finance", "team"), True),
-    ("GET", "/v1/trends/support?until=2026-10", None, ("finance", "team"), True),
-    ("GET", "/v1/me", None, ("finance", "team", "ingest", "gateway"), False),
-    ("GET", "/v1/export/focus?period=2026-10", None, ("finance",), False),
-    ("GET", "/v1/ratecards", None, ("finance", "team", "ingest", "gateway"), False),
+     ("finance", "team"), True, _all_support),
+    ("POST", "/v1/outcomes", [], ("ingest",), False,
+     lambda r, role, ids: _json(r)["accepted"] == 0 and _json(r)["rejected"] == 0),
+    ("POST", "/v1/usage", USAGE, ("ingest",), False, _usage),
+    ("GET", "/v1/coverage?period=2026-10", None, ("finance",), False,
+     lambda r, role, ids: _json(r)["usage"]["period"] == "2026-10"),
+    ("GET", "/v1/coverage/support?period=2026-10", None, ("finance", "team"), True,
+     _team_support),
+    ("GET", "/v1/trends/support?until=2026-10", None, ("finance", "team"), True,
+     _team_support),
+    ("GET", "/v1/me", None, ("finance", "team", "ingest", "gateway"), False,
+     lambda r, role, ids: _json(r)["role"] == {"other-team": "team"}.get(role, role)
+     and _json(r).get("teams") == {"team": ["support"], "other-team": ["search"]}.get(
+         role, _json(r).get("teams"))),
+    ("GET", "/v1/export/focus?period=2026-10", None, ("finance",), False,
+     lambda r, role, ids: r.headers["content-type"].startswith("text/csv")
+     and "BilledCost" in r.text.splitlines()[0] and len(r.text.splitlines()) > 1),
+    ("GET", "/v1/ratecards", None, ("finance", "team", "ingest", "gateway"), False,
+     lambda r, role, ids: {"internal", "external"} <= {c["card"] for c in _json(r)}),
     ("POST", "/v1/quote", {"model": "gpt-4o-mini", "input_tokens": 1, "output_tokens": 1},
-     ("finance", "team", "ingest", "gateway"), False),
+     ("finance", "team", "ingest", "gateway"), False,
+     lambda r, role, ids: _json(r)["model"] == "gpt-4o-mini"
+     and Decimal(_json(r)["internal_price"]) > 0),
 ]
+# budgets of two teams, both crossed by their October spend so each team has alerts
+BUDGETS = {"support": "10.00", "search": "0.50"}
 
 
 @pytest.fixture
@@ -78,6 +146,10 @@ def world(month, close_settings):  # noqa: ANN001, ANN201
     keys["team"] = create_key(month, "team", team="support")[0]
     keys["other-team"] = create_key(month, "team", team="search")[0]
     with TestClient(create_app(close_settings)) as client:
+        for team, amount in BUDGETS.items():
+            put = client.put(f"/v1/budgets/{team}/2026-10", json={"amount": amount},
+                             headers={"Authorization": f"Bearer {keys['finance']}"})
+            assert put.status_code == 200, put.text
         statement = client.get("/v1/teams/support/statements",
                                headers={"Authorization": f"Bearer {keys['finance']}"}).json()
         invoice = client.get("/v1/customers/acme/invoices",
@@ -98,12 +170,14 @@ def _call(client, method, path, body, key):  # noqa: ANN001, ANN202
 def test_every_endpoint_against_every_role(world, caplog):
     client, keys, ids = world
     failures = []
-    for method, template, body, allowed, scoped in ENDPOINTS:
+    for method, template, body, allowed, scoped, holds in ENDPOINTS:
         path = template.format(**ids)
         for role, wanted in expect(allowed, scoped).items():
-            status = _call(client, method, path, body, keys[role]).status_code
-            good = status < 400 if wanted == OK else status == wanted
-            if not good:
+            response = _call(client, method, path, body, keys[role])
+            status = response.status_code
+            if wanted == OK and status == 200 and not holds(response, role, ids):
+                failures.append(f"{method} {path} as {role}: wrong content {response.text[:300]}")
+            elif status != (200 if wanted == OK else wanted):
                 failures.append(f"{method} {path} as {role}: {status}, wanted {wanted}")
     assert not failures, "\n".join(failures)
     denials = [record for record in caplog.records if getattr(record, "event", "") ==
@@ -115,10 +189,23 @@ def test_every_endpoint_against_every_role(world, caplog):
 
 def test_team_key_lists_only_its_own_team(world):
     client, keys, _ = world
-    mine = {"Authorization": f"Bearer {keys['team']}"}
-    budgets = client.get("/v1/budgets?period=2026-10", headers=mine)
-    assert budgets.status_code == 200
-    assert all(item["team"] == "support" for item in budgets.json())
+
+    def listed(role: str, path: str) -> list[dict]:
+        response = client.get(path, headers={"Authorization": f"Bearer {keys[role]}"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    budgets = "/v1/budgets?period=2026-10"
+    assert {item["team"] for item in listed("finance", budgets)} == set(BUDGETS)
+    for role, team in (("team", "support"), ("other-team", "search")):
+        own = listed(role, budgets)
+        assert [(item["team"], item["amount"]) for item in own] == [(team, BUDGETS[team])]
+        alerts = listed(role, "/v1/alerts")
+        assert alerts and {alert["team"] for alert in alerts} == {team}
+    assert {alert["team"] for alert in listed("finance", "/v1/alerts")} >= set(BUDGETS)
+    foreign = client.get("/v1/budgets?period=2026-10&team=search",
+                         headers={"Authorization": f"Bearer {keys['team']}"})
+    assert foreign.status_code == 404
 
 
 def test_revoked_and_expired_keys_are_refused(world, month):

@@ -118,12 +118,22 @@ def test_credit_note_has_its_own_number_and_never_exceeds_the_invoice(month, clo
     from billing.close.credit_notes import CreditRefused, issue_credit_note
 
     close_period(month, close_settings, "2026-10", now=NOW)
-    acme = next(row for row in _stored(month, "invoice") if row.subject == "acme")
+    invoices_before = _stored(month, "invoice")
+    acme = next(row for row in invoices_before if row.subject == "acme")
+    acme_pdf = Path(acme.pdf_path).read_bytes()
     note = issue_credit_note(month, close_settings, acme.number, "1.00", "SLA breach", now=NOW)
     assert note["number"] == "CN-2026-00001" and note["total"] == "1.19"  # 19 % tax
     text = _pdf_text(note["pdf_path"])
     assert "CN-2026-00001" in text and acme.number in text and "SLA breach" in text
-    assert _stored(month, "invoice")[0].content == _stored(month, "invoice")[0].content
+    # the invoice is untouched: same stored JSON twin, total, hash and PDF, every invoice alike
+    assert _stored(month, "invoice") == invoices_before
+    assert Path(acme.pdf_path).read_bytes() == acme_pdf
+    assert json.loads(acme.content)["total"] == str(acme.total)
+    # the credit is a document of its own that points at the invoice
+    (credit,) = _stored(month, "credit_note")
+    assert credit.id != acme.id and credit.number == note["number"]
+    assert credit.references_id == acme.id and credit.subject == "acme"
+    assert credit.total == Decimal("1.19") and credit.pdf_path != acme.pdf_path
     subtotal = sum(Decimal(line["amount"]) for line in json.loads(acme.content)["lines"])
     with pytest.raises(CreditRefused, match="at most"):
         issue_credit_note(month, close_settings, acme.number, str(subtotal), "too much", now=NOW)

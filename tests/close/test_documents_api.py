@@ -10,9 +10,11 @@ from io import BytesIO
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from billing.api.app import create_app
 from billing.close.period_close import close_period
+from billing.models import Document
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -39,10 +41,43 @@ def test_statements_list_page_and_pdf(client):
     assert f"{Decimal(twin['total']):,.2f}" in text
 
 
-def test_invoice_pages_with_a_cursor(client):
-    first = client.get("/v1/customers/acme/invoices?limit=1", headers=AUTH).json()
-    assert len(first["data"]) == 1 and first["next_cursor"] is None
-    assert first["data"][0]["number"].startswith("INV-2026-")
+def _pages(client, path: str, limit: int) -> list[list[dict]]:  # noqa: ANN001
+    pages, cursor = [], None
+    while True:
+        query = f"?limit={limit}" + (f"&cursor={cursor}" if cursor is not None else "")
+        page = client.get(path + query, headers=AUTH)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        pages.append(body["data"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+        assert cursor == body["data"][-1]["id"] and len(body["data"]) == limit
+        assert len(pages) <= 20, "the cursor never ends"
+
+
+def test_invoice_pages_with_a_cursor(client, month, close_settings):
+    from billing.close.credit_notes import issue_credit_note
+
+    listed = {customer: client.get(f"/v1/customers/{customer}/invoices", headers=AUTH)
+              .json()["data"] for customer in ("acme", "globex")}
+    acme, other = listed["acme"][0]["number"], listed["globex"][0]["number"]
+    for n in range(6):  # acme's documents interleaved with another customer's
+        for number in (acme, other):
+            issue_credit_note(month, close_settings, number, "0.01", f"goodwill {n}",
+                              now=datetime(2026, 11, 3, tzinfo=UTC))
+    with month.connect() as connection:
+        expected = connection.execute(
+            select(Document.id, Document.number).where(
+                Document.subject == "acme", Document.kind.in_(("invoice", "credit_note")))
+            .order_by(Document.id)).all()
+    assert len(expected) == 7
+    for limit, sizes in ((2, [2, 2, 2, 1]), (3, [3, 3, 1]), (7, [7]), (1, [1] * 7)):
+        pages = _pages(client, "/v1/customers/acme/invoices", limit)
+        assert [len(page) for page in pages] == sizes
+        got = [(item["id"], item["number"]) for page in pages for item in page]
+        assert got == [tuple(row) for row in expected], f"limit {limit}"
+        assert all(item["subject"] == "acme" for page in pages for item in page)
 
 
 def test_documents_by_number_as_by_id(client):

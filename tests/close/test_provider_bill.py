@@ -202,7 +202,7 @@ def test_a_malformed_bill_exits_2_with_a_clear_message(rated_month, close_env, t
     assert f"{bad}: row 3, field amount: 'twelve' is not a decimal number" in flat
     assert "Traceback" not in result.output
     missing = _reconcile("--provider-bill", str(tmp_path / "nope.json"))
-    assert missing.exit_code == 2 and "cannot read the provider bill" in " ".join(
-        missing.output.split())
+    assert missing.exit_code == 2  # the console wraps long paths: compare words, not lines
+    assert "cannot read the provider bill" in " ".join(missing.output.split())
     no_bill = _reconcile("--true-up")
     assert no_bill.exit_code == 2 and "--provider-bill" in no_bill.output

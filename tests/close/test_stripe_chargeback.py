@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -76,6 +81,51 @@ def test_failures_are_retried_and_a_resumed_push_makes_no_duplicates(month, clos
         key = (item["metadata"]["invoice_number"], item["metadata"]["line_id"])
         per_invoice[key] = per_invoice.get(key, 0) + 1
     assert set(per_invoice.values()) == {1}
+
+
+def test_a_push_killed_after_stripe_finalised_before_we_recorded_it_resumes_once(
+    month, close_settings, stripe_settings, fake
+):
+    """Stripe finalised an invoice, its answer was lost, and the push died in the back-off
+    before it could retry and record the id; the next push finds it and records it."""
+    close_period(month, close_settings, "2026-10", now=NOW)  # no Stripe key: nothing sent
+    fake.drop_after_work("POST", "/v1/invoices/*/finalize")
+    env = dict(os.environ, DATABASE_URL=stripe_settings.database_url,
+               BILLING_REGISTRY=str(stripe_settings.registry),
+               BILLING_DOCUMENTS_DIR=str(stripe_settings.documents_dir),
+               STRIPE_API_KEY=fake.api_key, STRIPE_API_BASE=fake.url)
+    process = subprocess.Popen([sys.executable, "-m", "billing", "stripe", "push", "--period",
+                                "2026-10", "--json"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not any(call.dropped for call in fake.calls_to("POST", "/v1/invoices/*/finalize")):
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the push never finalised an invoice"
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)  # in the back-off before the retry: nothing recorded
+    process.wait()
+    process.stderr.close()
+
+    [finalised] = fake.calls_to("POST", "/v1/invoices/*/finalize")
+    stripe_id = finalised.path.split("/")[3]
+    number = fake.objects[stripe_id]["metadata"]["invoice_number"]
+    landed = next(row for row in _invoices(month) if row.number == number)
+    assert fake.objects[stripe_id]["status"] == "open", "Stripe should have finalised it"
+    assert (landed.stripe_invoice_id, landed.stripe_status) == (None, None), (
+        "the kill should land before the database recorded the Stripe invoice")
+
+    report = push_period(month, stripe_settings, "2026-10", retry=FAST)
+    assert not report.failed
+    ours = _invoices(month)
+    per_number: dict[str, list[str]] = {}
+    for stripe_invoice in fake.of("invoice"):
+        per_number.setdefault(stripe_invoice["metadata"]["invoice_number"], []).append(
+            stripe_invoice["id"])
+    assert per_number == {row.number: [row.stripe_invoice_id] for row in ours}
+    assert next(row for row in ours if row.number == number).stripe_invoice_id == stripe_id
+    assert all(row.stripe_status == "open" and row.stripe_error is None for row in ours)
+    assert len(fake.calls_to("POST", f"/v1/invoices/{stripe_id}/finalize")) == 1
+    assert reconcile_period(month, stripe_settings, "2026-10", retry=FAST) == []
 
 
 def test_a_stripe_error_is_recorded_on_the_invoice_and_shown(month, close_settings,

@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
+from billing.ledger import usage_event
 from billing.ledger.metering import ingest_lines, replay_quarantine
 from billing.ledger.quarantine import discard_row, fix_row, list_rows
+from billing.ledger.usage_event import validate
 from billing.models import QuarantinedRow, UsageEvent
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
@@ -78,6 +81,66 @@ def test_same_event_id_with_other_content_is_a_conflict_never_an_overwrite(engin
     assert stored == 5
     within = ingest_lines(engine, [_event("e-2"), _event("e-2", output_tokens=9)], zone=UTC)
     assert (within.accepted, within.rejected) == (1, 1)
+
+
+FULL_EVENT = {
+    "event_id": "e-full", "occurred_at": "2026-10-05T10:00:00Z", "team": "support",
+    "use_case": "support-copilot", "customer": "acme", "environment": "production",
+    "provider": "openai", "model": "gpt-4o-mini", "tier": "good", "input_tokens": 10,
+    "output_tokens": 5, "cached_input_tokens": 3, "cache_write_input_tokens": 2, "requests": 1,
+    "prompt_version": "v1", "tags": {"region": "eu"},
+}
+# every field the content hash covers, each changed to another valid value of the same period
+CHANGES = {
+    "input_tokens": 11,
+    "output_tokens": 6,
+    "cached_input_tokens": 4,
+    "cache_write_input_tokens": 1,
+    "team": "legal",
+    "use_case": "contract-extraction",
+    "customer": "globex",
+    "model": "gpt-4o",
+    "tier": "better",
+    "occurred_at": "2026-10-05T10:00:01Z",
+    "environment": "staging",
+    "provider": "azure-openai",
+    "requests": 2,
+    "prompt_version": "v2",
+    "tags": {"region": "us"},
+}
+
+
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_a_resend_that_changes_any_hashed_field_is_a_conflict(engine, field):
+    changed = {**FULL_EVENT, field: CHANGES[field]}
+    ingest_lines(engine, [json.dumps(FULL_EVENT)], zone=UTC)
+    again = ingest_lines(engine, [json.dumps(FULL_EVENT)], zone=UTC)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 1, 0)
+
+    later = ingest_lines(engine, [json.dumps(changed)], zone=UTC)
+    assert (later.accepted, later.duplicates, later.rejected) == (0, 0, 1)
+    assert later.errors[0].field == "event_id"
+    assert "different content" in later.errors[0].message
+    with engine.connect() as connection:
+        stored = connection.execute(select(UsageEvent.__table__)).mappings().one()
+    assert stored["content_hash"] == validate(FULL_EVENT, UTC)["content_hash"]
+    assert stored["input_tokens"] == 10 and stored["output_tokens"] == 5
+
+    within = ingest_lines(
+        engine, [json.dumps({**FULL_EVENT, "event_id": "e-2"}),
+                 json.dumps({**changed, "event_id": "e-2"})], zone=UTC,
+    )
+    assert (within.accepted, within.duplicates, within.rejected) == (1, 0, 1)
+
+
+def test_the_conflict_cases_cover_every_hashed_field():
+    class Reads(dict):
+        def __getitem__(self, key):  # noqa: ANN001, ANN204
+            read.add(key)
+
+    read: set[str] = set()
+    usage_event._HASHED(Reads())
+    assert read - {"event_id"} == set(CHANGES)
 
 
 def test_duplicate_across_chunks_of_one_file_is_counted_once(engine):

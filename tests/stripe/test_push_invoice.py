@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from invoices.stripe_amounts import to_minor_units
 from invoices.stripe_sync import (
     StripeInvoice,
     StripeLine,
@@ -197,6 +198,23 @@ def test_a_draft_edited_in_stripe_is_not_finalised(fake, client, invoice, retry)
 
     assert refused.value.code == "line_amount_mismatch"
     assert fake.of("invoice")[0]["status"] == "draft"
+
+
+def test_a_pending_item_of_the_customer_stays_out_of_our_invoice(fake, client, invoice, retry):
+    """A stray pending item (a hand-made charge) is not swept into the invoice we push."""
+    customer = client.v1.customers.create({"name": "Acme Corp",
+                                           "metadata": {"our_customer_id": invoice.customer_id}})
+    stray = client.v1.invoice_items.create({"customer": customer.id, "amount": 999,
+                                            "currency": "usd", "description": "hand-made"})
+
+    result = push_invoice(client, invoice, retry=retry)
+
+    assert result.status == "open" and result.total == invoice.total
+    [pushed] = fake.of("invoice")
+    assert pushed["customer"] == customer.id
+    assert pushed["total"] == to_minor_units(invoice.total, "USD")
+    assert stray.id not in {line["id"] for line in pushed["lines"]["data"]}
+    assert fake.objects[stray.id]["invoice"] is None
 
 
 def test_a_draft_with_a_foreign_item_is_not_finalised(fake, client, invoice, retry):

@@ -44,11 +44,16 @@ def test_good_signature_gives_the_event(paid_event):
     assert event.livemode is False
 
 
-def test_header_matches_the_sdks_own_signing(paid_event):
-    payload = json.dumps(paid_event).encode()
-    ours = stripe_webhooks.signature_header(payload, SECRET, timestamp=1_700_000_000)
-    assert ours == stripe.WebhookSignature.generate_signature_header(
-        payload.decode(), SECRET, timestamp=1_700_000_000)
+def test_a_delivery_signed_by_stripes_own_signer_verifies(paid_event):
+    """Signed by the stripe SDK's implementation of Stripe's scheme, not by our test helper."""
+    payload = json.dumps(paid_event, indent=2)  # verified as raw bytes, whatever the layout
+    header = stripe.WebhookSignature.generate_signature_header(payload, SECRET)
+    event = verify_webhook(payload.encode(), header, SECRET)
+    assert (event.id, event.invoice_id) == ("evt_paid_1", paid_event["data"]["object"]["id"])
+    rotated = f"{header},v1={'0' * 64}"  # Stripe signs with every active secret
+    assert verify_webhook(payload.encode(), rotated, SECRET).id == "evt_paid_1"
+    with pytest.raises(WebhookVerificationError, match="Stripe-Signature"):
+        verify_webhook(payload.encode(), header, "whsec_other")
 
 
 @pytest.mark.parametrize("tamper", ["secret", "payload", "header", "missing"])

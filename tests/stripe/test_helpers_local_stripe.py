@@ -1,9 +1,20 @@
-"""The local Stripe keeps Stripe's wire contract, so tests against it mean something."""
+"""Tests of the test helpers, not of the product.
+
+They check that the local Stripe (tests/stripe_server.py) and the webhook signer
+(tests/stripe_webhooks.py) keep Stripe's wire contract, so product tests run against them mean
+something. What the product does with that contract is tested elsewhere: idempotent replays
+and idempotency errors in test_push_faults.py, Stripe's errors in test_push_faults.py, search
+and list paging in test_push_invoice.py, pending items left out of our invoice in
+test_push_invoice.py, SDK-signed webhooks in test_webhook.py.
+"""
+
+import json
 
 import httpx
 import pytest
 import stripe
 import stripe_server
+import stripe_webhooks
 
 
 @pytest.fixture
@@ -13,7 +24,7 @@ def http(fake):
         yield client
 
 
-def test_nested_form_keys_decode_to_objects_and_lists():
+def test_local_stripe_decodes_nested_form_keys_to_objects_and_lists():
     pairs = [("metadata[invoice_number]", "INV-1"), ("address[line1]", "1 Main"),
              ("tax_id_data[0][type]", "eu_vat"), ("tax_id_data[0][value]", "DE1"),
              ("amount", "1999"), ("auto_advance", "false")]
@@ -23,7 +34,7 @@ def test_nested_form_keys_decode_to_objects_and_lists():
         "auto_advance": False}
 
 
-def test_same_key_same_parameters_replays_the_first_response(fake, http):
+def test_local_stripe_replays_the_first_response_for_the_same_key(fake, http):
     body = {"name": "Acme", "metadata[our_customer_id]": "acme"}
     first = http.post("/v1/customers", data=body, headers={"Idempotency-Key": "k1"})
     again = http.post("/v1/customers", data=body, headers={"Idempotency-Key": "k1"})
@@ -33,14 +44,14 @@ def test_same_key_same_parameters_replays_the_first_response(fake, http):
     assert len(fake.of("customer")) == 1
 
 
-def test_same_key_other_parameters_is_an_idempotency_error(fake, client):
+def test_local_stripe_refuses_a_key_reused_with_other_parameters(fake, client):
     client.v1.customers.create({"name": "Acme"}, {"idempotency_key": "k1"})
     with pytest.raises(stripe.IdempotencyError):
         client.v1.customers.create({"name": "Globex"}, {"idempotency_key": "k1"})
     assert len(fake.of("customer")) == 1
 
 
-def test_errors_have_stripes_body_and_status(fake, http):
+def test_local_stripe_errors_have_stripes_body_and_status(fake, http):
     missing = http.get("/v1/invoices/in_nope")
     assert missing.status_code == 404
     assert missing.json() == {"error": {"type": "invalid_request_error",
@@ -50,7 +61,7 @@ def test_errors_have_stripes_body_and_status(fake, http):
     assert anonymous.status_code == 401 and "error" in anonymous.json()
 
 
-def test_lists_and_searches_use_stripes_envelopes(fake, client):
+def test_local_stripe_lists_and_searches_use_stripes_envelopes(fake, client):
     for n in range(3):
         client.v1.customers.create({"name": f"C{n}", "metadata": {"our_customer_id": f"c{n}"}})
     page = client.v1.customers.list({"limit": 2})
@@ -60,7 +71,7 @@ def test_lists_and_searches_use_stripes_envelopes(fake, client):
     assert found.object == "search_result" and [c.name for c in found.data] == ["C1"]
 
 
-def test_draft_invoice_sweeps_pending_items_only_when_asked(fake, client):
+def test_local_stripe_sweeps_pending_items_only_when_asked(fake, client):
     customer = client.v1.customers.create({"name": "Acme"})
     client.v1.invoice_items.create({"customer": customer.id, "amount": 700, "currency": "usd"})
     excluded = client.v1.invoices.create({"customer": customer.id,
@@ -69,3 +80,10 @@ def test_draft_invoice_sweeps_pending_items_only_when_asked(fake, client):
                                           "pending_invoice_items_behavior": "include"})
     assert (excluded.total, included.total) == (0, 700)
     assert included.lines.data[0].amount == 700
+
+
+def test_webhook_signer_matches_the_sdks_own_signing():
+    payload = json.dumps(stripe_webhooks.event("invoice.paid", {"id": "in_1"})).encode()
+    ours = stripe_webhooks.signature_header(payload, "whsec_x", timestamp=1_700_000_000)
+    assert ours == stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), "whsec_x", timestamp=1_700_000_000)
