@@ -14,8 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from billing.close.period_close import CLOSE_LOCK_KEY
-from billing.db import write_transaction
+from billing.db import CLOSE_LOCK_KEY, write_transaction
 from billing.models import Document, PeriodClose, RatedLine, RatingRun
 
 documents = Document.__table__
