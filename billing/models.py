@@ -122,6 +122,26 @@ class RateCardVersion(SQLModel, table=True):
     published_at: datetime
 
 
+class PolicyVersionRow(SQLModel, table=True):
+    """A published policy version (attribution, overhead, parties, use cases): the YAML as
+    published, its hash, the months it is in force, who and why. Never edited."""
+
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_policy_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    version: str = Field(max_length=50)
+    effective_from: str = Field(max_length=7)
+    effective_to: str | None = Field(default=None, max_length=7)
+    content_hash: str = Field(max_length=64)
+    source: str = Field(sa_column=Column(Text, nullable=False), description="the YAML text")
+    filename: str = Field(max_length=500)
+    published_by: str = Field(max_length=200)
+    change_note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    published_at: datetime
+
+
 class ExactDecimal(TypeDecorator):
     """A Decimal stored as its exact text, on every database.
 

@@ -15,6 +15,7 @@ from billing.cli import (
     keys,
     ledger,
     overhead,
+    policy,
     ratecards,
     rating,
     reconcile,
@@ -49,6 +50,7 @@ ledger.register(app)
 ratecards.register(app)
 rating.register(app)
 overhead.register(app)
+policy.register(app)
 fx.register(app)
 close.register(app)
 reconcile.register(app)
