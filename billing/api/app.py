@@ -13,6 +13,7 @@ from billing.api import (
     forecast,
     operations,
     outcomes,
+    policies,
     problems,
     ratecards,
     showback,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     operations.install(app)
     app.include_router(usage.router)
     app.include_router(ratecards.router)
+    app.include_router(policies.router)
     app.include_router(showback.router)
     app.include_router(documents.router)
     app.include_router(stripe_webhook.router)
