@@ -28,8 +28,8 @@ from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
 from billing.period import Period
 from billing.rating.attribution import load_rules_file
-from billing.rating.card_registry import published_versions
-from billing.rating.rate import Cards, rate
+from billing.rating.card_registry import UnknownCard
+from billing.rating.rate import cards_in_use, rate
 
 log = logging.getLogger("billing.scheduler")
 JOB_ID = "monthly-close"
@@ -79,8 +79,11 @@ def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = N
     """The frequent job: rate new usage (budgets' running totals and threshold alerts follow),
     check yesterday's spend for spikes, and send pending alerts to the webhooks."""
     now = now or datetime.now(UTC)
-    cards = Cards(team=published_versions(engine, config.team_card),
-                  customer=published_versions(engine, config.customer_card))
+    try:
+        cards = cards_in_use(engine, config.team_card, config.customer_card)
+    except UnknownCard as exc:
+        log.error("scheduled rating refused: %s", exc)
+        return {"rating": None, "refused": str(exc), "anomalies": 0, "delivery": None}
     rated = rate(engine, cards, zone=config.zone, rules=load_rules_file(config.attribution_rules))
     yesterday = now.astimezone(config.zone).date() - timedelta(days=1)
     anomalies = check_anomalies(engine, yesterday)

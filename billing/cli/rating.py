@@ -23,9 +23,9 @@ from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
 from billing.money import CurrencyMismatch
 from billing.rating.attribution import RuleError, load_rules_file
-from billing.rating.card_registry import UnknownCard, published_versions
+from billing.rating.card_registry import UnknownCard
 from billing.rating.overhead import PoolError, load_pools_file
-from billing.rating.rate import Cards, RatingRefused, rate
+from billing.rating.rate import Cards, RatingRefused, cards_in_use, rate
 
 
 def register(app: typer.Typer) -> None:
@@ -34,12 +34,7 @@ def register(app: typer.Typer) -> None:
 
 
 def cards_for(engine, config: Settings) -> Cards:  # noqa: ANN001
-    team = published_versions(engine, config.team_card)
-    customer = published_versions(engine, config.customer_card)
-    if not team:
-        raise UnknownCard(f"no published versions of the team card {config.team_card!r}; run "
-                          "`billing init` or `billing ratecards publish`")
-    return Cards(team=team, customer=customer)
+    return cards_in_use(engine, config.team_card, config.customer_card)
 
 
 def rate_command(

@@ -39,9 +39,9 @@ from billing.money import CurrencyMismatch
 from billing.parties import Registry, load_registry_file
 from billing.period import Period
 from billing.rating.attribution import load_rules_file
-from billing.rating.card_registry import published_versions
+from billing.rating.card_registry import UnknownCard
 from billing.rating.overhead import load_pools_file
-from billing.rating.rate import Cards, rate
+from billing.rating.rate import cards_in_use, rate
 from billing.use_cases import load_use_cases_file
 from invoices import to_json
 
@@ -172,8 +172,13 @@ def close_period(
     pools = load_pools_file(config.overhead_pools)
     rating = None
     if not dry_run:
-        cards = Cards(team=published_versions(engine, config.team_card),
-                      customer=published_versions(engine, config.customer_card))
+        try:
+            cards = cards_in_use(engine, config.team_card, config.customer_card)
+        except UnknownCard as exc:
+            raise CloseRefused(f"{period} cannot close: {exc}",
+                               "publish the team card with `billing ratecards publish FILE` "
+                               "(or set BILLING_TEAM_CARD), then close again; nothing was "
+                               "written") from None
         rating = rate(engine, cards, zone=zone,
                       rules=load_rules_file(config.attribution_rules)).to_dict()
     with engine.connect() as connection:

@@ -24,6 +24,7 @@ from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
 from billing.period import Period
 from billing.rating.attribution import Rule, attribute
+from billing.rating.card_registry import UnknownCard, published_versions
 from billing.rating.coverage import tag_value
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
@@ -298,3 +299,14 @@ def _unpriced_summary(new_lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry["tokens"] += (line["input_tokens"] + line["output_tokens"]
                             + line["cached_input_tokens"] + line["cache_write_input_tokens"])
     return sorted(summary.values(), key=lambda item: -item["tokens"])
+
+
+def cards_in_use(engine: Engine, team_card: str, customer_card: str) -> Cards:
+    """The cards rating prices with. A team card with no published version is refused here,
+    for every caller (rate, close, scheduler, demo): rating without it would mark all usage
+    unpriced and a close would carry that into statements."""
+    team = published_versions(engine, team_card)
+    if not team:
+        raise UnknownCard(f"no published versions of the team card {team_card!r}; run "
+                          "`billing init` or `billing ratecards publish`")
+    return Cards(team=team, customer=published_versions(engine, customer_card))
