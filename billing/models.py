@@ -400,6 +400,10 @@ class PeriodClose(SQLModel, table=True):
         default="[]", sa_column=Column(Text, nullable=False, server_default="[]"),
         description="JSON list of the FX rates its documents converted at",
     )
+    policy_versions: str = Field(
+        default="{}", sa_column=Column(Text, nullable=False, server_default="{}"),
+        description="JSON map of policy kind to the version its documents were built with",
+    )
 
 
 class FxRate(SQLModel, table=True):

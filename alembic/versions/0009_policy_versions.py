@@ -32,6 +32,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('kind', 'version', name='uq_policy_version')
     )
+    with op.batch_alter_table('period_close', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('policy_versions', sa.Text(), server_default='{}',
+                                      nullable=False))
     message = "published policy versions are immutable; publish a new version instead"
     if op.get_bind().dialect.name == "sqlite":
         for action in ("UPDATE", "DELETE"):
@@ -54,4 +57,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP TRIGGER policy_version_immutable ON policy_version")
         op.execute("DROP FUNCTION policy_version_immutable()")
+    with op.batch_alter_table('period_close', schema=None) as batch_op:
+        batch_op.drop_column('policy_versions')
     op.drop_table('policy_version')

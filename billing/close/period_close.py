@@ -36,13 +36,12 @@ from billing.db import lock_closes, write_transaction
 from billing.fx import rates_for
 from billing.models import Document, PeriodClose, RatingRun, UsageEvent
 from billing.money import CurrencyMismatch
-from billing.parties import Registry, load_registry_file
+from billing.parties import Registry
 from billing.period import Period
+from billing.policies.in_force import policies_for
 from billing.rating.attribution import load_rules_file
 from billing.rating.card_registry import UnknownCard
-from billing.rating.overhead import load_pools_file
 from billing.rating.rate import cards_in_use, rate
-from billing.use_cases import load_use_cases_file
 from invoices import to_json
 
 documents = Document.__table__
@@ -73,13 +72,15 @@ class CloseResult:
     warnings: list[str] = field(default_factory=list)
     fx: list[dict[str, Any]] = field(default_factory=list)
     """The FX rates the documents converted at: from, to, period, rate and the pools."""
+    policies: dict[str, str] = field(default_factory=dict)
+    """The policy versions the documents were built with (kind -> kind@version, or file:)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
                 "statements": self.statements, "invoices": self.invoices,
                 "rating": self.rating, "rendering": self.rendering,
                 "unrated_events": self.unrated_events, "stripe": self.stripe,
-                "warnings": self.warnings, "fx": self.fx}
+                "warnings": self.warnings, "fx": self.fx, "policies": self.policies}
 
 
 def closed_row(connection: Connection, period: str) -> Any:
@@ -162,14 +163,15 @@ def close_period(
         result = CloseResult(period, "already_closed",
                              f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
                              f"{done.closed_by}; nothing new produced",
-                             fx=json.loads(done.fx_rates or "[]"))
+                             fx=json.loads(done.fx_rates or "[]"),
+                             policies=json.loads(done.policy_versions or "{}"))
         if not dry_run:  # finish what a stopped close left: PDFs, then Stripe
             result.rendering = render_missing(engine, config.documents_dir, period=period)
             if config.stripe_api_key:
                 result.stripe = push_period(engine, config, period).to_dict()
         return result
-    registry = load_registry_file(config.registry)
-    pools = load_pools_file(config.overhead_pools)
+    policies = policies_for(engine, config, period)
+    registry, pools = policies.registry, policies.pools
     rating = None
     if not dry_run:
         try:
@@ -191,7 +193,7 @@ def close_period(
             statements = build_statements(connection, engine, period, pools=pools,
                                           registry=registry, generated_at=now,
                                           closed_totals=prior,
-                                          use_cases=load_use_cases_file(config.use_cases))
+                                          use_cases=policies.use_cases)
         except CurrencyMismatch as exc:
             raise CloseRefused(f"{period} cannot close: {exc}",
                                "record the rate, then close again; nothing was written"
@@ -200,7 +202,7 @@ def close_period(
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,
                          warnings=unregistered_customers(registry, charges, config.registry),
-                         fx=fx_used(statements, period))
+                         fx=fx_used(statements, period), policies=policies.versions)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         for customer in sorted(charges):
@@ -238,7 +240,8 @@ def close_period(
             period=period, closed_at=now, closed_by=closed_by,
             rating_run_id=(rating or {}).get("run_id"), statements=len(statements),
             invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000),
-            fx_rates=json.dumps(result.fx, sort_keys=True)))
+            fx_rates=json.dumps(result.fx, sort_keys=True),
+            policy_versions=json.dumps(result.policies, sort_keys=True)))
     result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
                       "invoices")
     result.rendering = render_missing(
