@@ -56,6 +56,9 @@ def _refuse_an_object_or_broken_json(body: str) -> None:
     (and not NDJSON either) is malformed, said with its line and column."""
     try:
         json.loads(body)
+    except RecursionError:
+        raise Problem(400, "Malformed JSON", "the body is nested too deeply to be a batch of "
+                      "events") from None
     except json.JSONDecodeError as exc:
         first_line = body.split("\n", 1)[0]
         if "\n" in body.strip() and _is_json_object(first_line):
@@ -70,7 +73,7 @@ def _refuse_an_object_or_broken_json(body: str) -> None:
 def _is_json_object(text: str) -> bool:
     try:
         return isinstance(json.loads(text), dict)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
 
 
