@@ -22,6 +22,7 @@ class RequestStats:
         self._lock = threading.Lock()
         self.count: dict[tuple[str, str, int], int] = defaultdict(int)
         self.seconds: dict[tuple[str, str, int], float] = defaultdict(float)  # not money
+        self.server_errors = 0
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
@@ -89,4 +90,7 @@ def request_metrics(stats: RequestStats) -> list[str]:
     for (method, route, status), seconds in sorted(stats.seconds.items()):
         lines.append(f"billing_http_request_seconds_total"
                      f"{_labels(method=method, route=route, status=status)} {seconds:.6f}")
+    lines += ["# HELP billing_http_server_errors_total Requests that failed with a server error.",
+              "# TYPE billing_http_server_errors_total counter",
+              f"billing_http_server_errors_total {stats.server_errors}"]
     return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from billing.api import deps
-from billing.api.problems import PERIOD
+from billing.api.problems import MAX_CURSOR, PERIOD
 from billing.budgets.alerts import list_alerts
 
 router = APIRouter(prefix="/v1", tags=["alerts"],
@@ -17,7 +17,8 @@ def get_alerts(request: Request,
                period: str | None = Query(None, pattern=PERIOD),
                team: str | None = None, kind: str | None = None,
                limit: int = Query(500, ge=1, le=5000),
-               cursor: int | None = Query(None, ge=1, description="the X-Next-Cursor header "
+               cursor: int | None = Query(None, ge=1, le=MAX_CURSOR,
+                                          description="the X-Next-Cursor header "
                                           "of the previous page"),
                response: Response = None) -> list[dict]:
     team = deps.team_filter(request, team)

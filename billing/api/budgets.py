@@ -72,7 +72,10 @@ def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
     reports = budget_variances(request.app.state.engine, period,
                                pools=load_pools_file(settings.overhead_pools),
                                zone=settings.zone, now=datetime.now(UTC), team=team)
-    return [report.to_dict() for report in reports]
+    # a customer's spend is every team's: a team key sees only its own team's scopes
+    own_only = deps.require_key(request).role == "team"
+    return [report.to_dict() for report in reports
+            if not (own_only and report.budget.scope.kind == "customer")]
 
 
 @router.get(
@@ -85,6 +88,9 @@ def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
 def get_status(team: str, request: Request, period: str | None = Query(None, pattern=PERIOD),
                use_case: str | None = None, customer: str | None = None) -> dict:
     _check_name(team, "team")
+    if customer is not None and deps.require_key(request).role == "team":
+        # a customer's spend totals are every team's: not for one team's key to read
+        deps.deny_scope(request, "customer", customer)
     settings = request.app.state.settings
     period = period or str(Period.of(datetime.now(UTC), settings.zone))
     return budget_store.gateway_status(request.app.state.engine, team, period,

@@ -78,6 +78,13 @@ def readable_team(request: Request, principal: Principal, team: str) -> None:
         raise Problem(404, "Not found", f"nothing found for team {team!r}")
 
 
+def deny_scope(request: Request, name: str, value: str) -> None:
+    """404 for a scope a team key may not read (one spanning other teams' usage)."""
+    principal = require_key(request)
+    _deny(request, 404, f"team key of {principal.team} asked for {name} scope", principal)
+    raise Problem(404, "Not found", f"nothing found for {name} {value!r}", field=name)
+
+
 def team_path(team: str, request: Request) -> None:
     """For routes with a {team} in the path."""
     readable_team(request, require_key(request), team)

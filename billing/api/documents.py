@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from billing.api import deps
-from billing.api.problems import PERIOD, Problem
+from billing.api.problems import MAX_CURSOR, PERIOD, Problem
 from billing.close.document_store import find_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
@@ -36,7 +36,8 @@ def _page(request: Request, kinds: str, subject: str, period: str | None, cursor
 def team_statements(
     team: str, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
-    cursor: int | None = Query(None, ge=0, description="next_cursor of the previous page"),
+    cursor: int | None = Query(None, ge=0, le=MAX_CURSOR,
+                                description="next_cursor of the previous page"),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict:
     return _page(request, "statement", team, period, cursor, limit)
@@ -47,7 +48,8 @@ def team_statements(
 def customer_invoices(
     customer: str, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
-    cursor: int | None = Query(None, ge=0, description="next_cursor of the previous page"),
+    cursor: int | None = Query(None, ge=0, le=MAX_CURSOR,
+                                description="next_cursor of the previous page"),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict:
     return _page(request, "invoice,credit_note", customer, period, cursor, limit)

@@ -10,7 +10,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from billing.api import deps
 from billing.api.problems import PERIOD, Problem
 from billing.budgets.budget import BudgetError, parse_amount
-from billing.budgets.forecast import NoBaseUsage, ScenarioError, ledger_forecast, parse_scenario
+from billing.budgets.forecast import (
+    MAX_DRIVER,
+    NoBaseUsage,
+    ScenarioError,
+    ledger_forecast,
+    parse_scenario,
+)
 
 router = APIRouter(prefix="/v1", tags=["forecast"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -38,6 +44,9 @@ def get_forecast(
     for name, value in (("calls", calls), ("tokens", tokens), ("rate", rate)):
         try:
             overrides[name] = None if value is None else parse_amount(value, name)
+            if value is not None and overrides[name] > MAX_DRIVER:
+                raise BudgetError(f"{name}: {value} is beyond any plausible month; at most "
+                                  f"{MAX_DRIVER:.0e}")
         except BudgetError as exc:
             raise Problem(422, "Invalid driver", str(exc), field=name) from None
     try:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
+from billing.api.problems import problem_response
 from billing.db import current_revision, head_revision
 from billing.metrics import RequestStats, ledger_metrics, request_metrics
 from billing.models import SCHEDULER_JOBS
@@ -29,7 +30,19 @@ def install(app: FastAPI) -> None:
         request_id = request.headers.get(REQUEST_ID, "")[:64] or uuid.uuid4().hex
         request.state.request_id = request_id
         started = time.perf_counter()
-        response: Response = await call_next(request)
+        try:
+            response: Response = await call_next(request)
+        except Exception:
+            # a defect, never the caller's fault: said as a problem, logged with the request
+            # id so an operator can find it, and counted in /metrics
+            log.exception("server error", extra={
+                "event": "server_error", "request_id": request_id, "method": request.method,
+                "path": request.url.path})
+            app.state.request_stats.server_errors += 1
+            response = problem_response(
+                500, "Internal server error",
+                f"the server failed on this request; quote request id {request_id} to the "
+                "operator")
         seconds = time.perf_counter() - started
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")

@@ -19,6 +19,7 @@ DAY = r"^\d{4}-\d{2}-\d{2}$"
 WRITTEN_AS = {PERIOD: period.WRITTEN_AS,
               DAY: "a date written YYYY-MM-DD, such as 2026-10-05"}
 LOCATIONS = ("body", "query", "path", "header")
+MAX_CURSOR = 2**63 - 1  # ids are 64-bit signed integers in every database
 
 
 class Problem(Exception):

@@ -33,16 +33,32 @@ class UsageBatchResult(BaseModel):
     errors: list[UsageRowError]
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, max_rows: int) -> bytes:
+    """The body, refused as soon as it is over the byte limit or, for NDJSON, holds more than
+    max_rows events: counted while streaming, so a flood of tiny lines is never parsed."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise _too_large(f"the body is {int(declared)} bytes")
     body = bytearray()
+    check_at = max_rows
+    newlines = 0
     async for part in request.stream():
         body += part
         if len(body) > MAX_BODY_BYTES:
             raise _too_large("the body is larger than that")
+        newlines += part.count(b"\n")
+        if newlines > check_at and not body.lstrip().startswith(b"["):
+            events = _count_lines(body)
+            if events > max_rows:
+                raise Problem(413, "Batch too large",
+                              f"the batch holds more than {max_rows:,} events; send at most "
+                              f"{max_rows:,} per request")
+            check_at = newlines + max(max_rows - events, max_rows // 10)
     return bytes(body)
+
+
+def _count_lines(body: bytearray) -> int:
+    return sum(1 for line in bytes(body).split(b"\n") if line.strip())
 
 
 def _too_large(what: str) -> Problem:
@@ -56,6 +72,9 @@ def _refuse_an_object_or_broken_json(body: str) -> None:
     (and not NDJSON either) is malformed, said with its line and column."""
     try:
         json.loads(body)
+    except RecursionError:
+        raise Problem(400, "Malformed JSON", "the body is nested too deeply to be a batch of "
+                      "events") from None
     except json.JSONDecodeError as exc:
         first_line = body.split("\n", 1)[0]
         if "\n" in body.strip() and _is_json_object(first_line):
@@ -70,7 +89,7 @@ def _refuse_an_object_or_broken_json(body: str) -> None:
 def _is_json_object(text: str) -> bool:
     try:
         return isinstance(json.loads(text), dict)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
 
 
@@ -110,7 +129,7 @@ async def post_usage(request: Request) -> UsageBatchResult:
         raise Problem(415, "Unsupported media type",
                       f"the body is {content_type.split(';')[0]}; send usage events as "
                       "application/json (an array) or application/x-ndjson (one per line)")
-    body = await _read_body(request)
+    body = await _read_body(request, settings.max_batch_events)
     text = body.decode("utf-8", errors="replace")
     stripped = text.lstrip()
     if not stripped:

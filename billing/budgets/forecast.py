@@ -102,6 +102,10 @@ class Scenario:
                        pick("rate", today.rate_per_1k))
 
 
+MAX_PERCENT = 1_000_000
+MAX_DRIVER = Decimal("1e15")
+
+
 def _change(name: str, text: str, where: str) -> Change:
     text = text.strip()
     percent = text.endswith("%")
@@ -116,6 +120,9 @@ def _change(name: str, text: str, where: str) -> Change:
             from None
     if not value.is_finite():
         raise ScenarioError(f"{where}: {name}:{text} is not a finite number")
+    if abs(value) > (MAX_PERCENT if percent else MAX_DRIVER):
+        raise ScenarioError(f"{where}: {name}:{text} is beyond any plausible month; at most "
+                            f"{MAX_PERCENT:,}% or {MAX_DRIVER:.0e}")
     if (not percent and value < 0) or (percent and value < -100):
         raise ScenarioError(f"{where}: {name}:{text} would make {name} negative")
     return Change(value, percent)

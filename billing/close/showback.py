@@ -63,6 +63,11 @@ def showback_grouped(
     if unknown:
         raise BadGrouping(f"cannot group or filter by {', '.join(unknown)}; use "
                           f"{', '.join(GROUPABLE)}")
+    repeated = sorted({name for name in group_by if group_by.count(name) > 1}) \
+        if len(group_by) <= len(GROUPABLE) else sorted(set(group_by))
+    if repeated or len(group_by) > len(GROUPABLE):
+        raise BadGrouping(f"group by each field once ({', '.join(repeated[:5])} repeated); "
+                          f"use at most {len(GROUPABLE)} of {', '.join(GROUPABLE)}")
     wanted = list(dict.fromkeys([*group_by, *(filters or {})]))
     line_keys = (rated.c.adjusts_period, rated.c.use_case, rated.c.model, rated.c.tier,
                  rated.c.environment)

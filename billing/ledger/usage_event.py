@@ -7,8 +7,9 @@ rules and reports the same per-field messages.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ KNOWN_FIELDS = frozenset(
 )
 MAX_TEXT = 200
 _LIMIT = 2**62
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
 _COUNTS = (
     ("input_tokens", None, 0),
     ("output_tokens", None, 0),
@@ -34,6 +36,9 @@ _COUNTS = (
     ("cache_write_input_tokens", 0, 0),
     ("requests", 1, 1),
 )
+
+
+_ANY_ZONE = timedelta(days=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,7 @@ def _count(value: Any, name: str, *, default: int | None, minimum: int) -> int:
         raise InvalidEvent(name, f"{name} must be an integer, got a boolean")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and _ASCII_INTEGER.fullmatch(value.strip()):
         number = int(value.strip())
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
@@ -107,6 +112,12 @@ def parse_timestamp(value: Any, name: str = "occurred_at") -> datetime:
         raise InvalidEvent(
             name, f"{name} {value!r} has no time zone; add 'Z' or an offset like +02:00"
         )
+    try:
+        moment.astimezone(UTC) + _ANY_ZONE
+        moment.astimezone(UTC) - _ANY_ZONE
+    except OverflowError:
+        raise InvalidEvent(name, f"{name} {value!r} is outside the years a ledger can hold") \
+            from None
     return moment
 
 

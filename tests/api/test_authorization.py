@@ -236,3 +236,71 @@ def test_request_id_metrics_and_health(world):
     assert 'route="/v1/ratecards"' in metrics
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["checks"]["migrations"] == "ok"
+
+
+def _status_with_customer(response, role, ids) -> bool:  # noqa: ANN001
+    body = _json(response)
+    return body["team"] == "support" and any(
+        check.get("customer") == "acme" or "acme" in str(check) for check in body["checks"])
+
+
+def _no_customer_scope(response, role, ids) -> bool:  # noqa: ANN001
+    rows = _json(response)
+    own = {"team": "support", "other-team": "search"}.get(role)
+    if own is None:  # finance and admin see the customer budget with all teams' spend
+        return any(row.get("customer") == "acme" for row in rows)
+    return bool(rows) and all(row["team"] == own and not row.get("customer") for row in rows)
+
+
+def _grouped_support(response, role, ids) -> bool:  # noqa: ANN001
+    body = _json(response)
+    return body["team"] == "support" and bool(body.get("rows") or body.get("lines"))
+
+
+# Every query parameter that changes whose data an answer holds, against every role:
+# (path, roles besides admin allowed, what the support key gets, what the search key gets,
+# content check of an allowed answer).
+SCOPED = [
+    ("/v1/budgets/support/status?period=2026-10&customer=acme", ("finance", "gateway"),
+     HIDDEN, HIDDEN, _status_with_customer),
+    ("/v1/budgets/support/status?period=2026-10&use_case=support-copilot",
+     ("finance", "gateway"), OK, HIDDEN, lambda r, role, ids: _json(r)["team"] == "support"),
+    ("/v1/budgets?period=2026-10", ("finance",), OK, OK, _no_customer_scope),
+    ("/v1/budgets?period=2026-10&team=search", ("finance",), HIDDEN, OK,
+     lambda r, role, ids: {row["team"] for row in _json(r)} == {"search"}),
+    ("/v1/alerts?team=search", ("finance",), HIDDEN, OK,
+     lambda r, role, ids: {row["team"] for row in _json(r)} == {"search"}),
+    ("/v1/alerts?team=support&period=2026-10", ("finance",), OK, HIDDEN, _all_support),
+    ("/v1/outcomes/unit-economics?period=2026-10&team=search", ("finance",), HIDDEN, OK,
+     lambda r, role, ids: all(row["team"] == "search" for row in _json(r))),
+    ("/v1/showback/support?period=2026-10&group_by=customer", ("finance",), OK, HIDDEN,
+     _grouped_support),
+    ("/v1/showback/support?period=2026-10&customer=acme", ("finance",), OK, HIDDEN,
+     _grouped_support),
+    ("/v1/showback/support?period=2026-10&use_case=support-copilot&group_by=model,day",
+     ("finance",), OK, HIDDEN, _grouped_support),
+    ("/v1/forecast/support?period=2026-10&use_case=support-copilot", ("finance",), OK, HIDDEN,
+     _team_support),
+    ("/v1/teams/support/statements?period=2026-10", ("finance",), OK, HIDDEN,
+     lambda r, role, ids: [d["subject"] for d in _json(r)["data"]] == ["support"]),
+    ("/v1/customers/acme/invoices?period=2026-10", ("finance",), FORBIDDEN, FORBIDDEN,
+     lambda r, role, ids: all(d["subject"] == "acme" for d in _json(r)["data"])),
+]
+
+
+def test_every_scope_parameter_against_every_role(world):
+    client, keys, ids = world
+    put = client.put("/v1/budgets/support/2026-10", json={"amount": "1.00", "customer": "acme"},
+                     headers={"Authorization": f"Bearer {keys['finance']}"})
+    assert put.status_code == 200, put.text
+    failures = []
+    for path, allowed, support_key, search_key, holds in SCOPED:
+        wanted_by_role = expect(allowed) | {"team": support_key, "other-team": search_key}
+        for role, wanted in wanted_by_role.items():
+            response = _call(client, "GET", path, None, keys[role])
+            status = response.status_code
+            if wanted == OK and status == 200 and not holds(response, role, ids):
+                failures.append(f"{path} as {role}: wrong content {response.text[:300]}")
+            elif status != (200 if wanted == OK else wanted):
+                failures.append(f"{path} as {role}: {status}, wanted {wanted}")
+    assert not failures, "\n".join(failures)

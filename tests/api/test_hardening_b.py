@@ -1,0 +1,121 @@
+"""Issue 16 part B: a bad value rejects its row, not the batch; odd parameters are 4xx problems;
+an oversized NDJSON body stops at the row limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from billing.api.app import create_app
+from billing.models import UsageEvent
+
+AUTH = {"Authorization": "Bearer test-key"}
+JSON = {**AUTH, "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def client(engine, settings):  # noqa: ANN001, ANN201
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _events(engine) -> int:  # noqa: ANN001
+    with engine.connect() as connection:
+        return connection.execute(
+            select(func.count()).select_from(UsageEvent.__table__)).scalar_one()
+
+
+def _event(n: int, **fields: object) -> dict:
+    return {"event_id": f"hb-{n}", "occurred_at": "2026-10-01T12:00:00Z", "team": "support",
+            "model": "gpt-4o-mini", "input_tokens": 10, "output_tokens": 5} | fields
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("input_tokens", "\u00b2"),
+    ("output_tokens", "\u0663"),
+    ("occurred_at", "9999-12-31T23:59:59-12:00"),
+    ("occurred_at", "0001-01-01T00:00:00+14:00"),
+])
+def test_a_bad_value_rejects_its_row_and_the_good_rows_land(client, engine, field, value):
+    batch = [_event(1), _event(2, **{field: value}), _event(3)]
+    response = client.post("/v1/usage", content=json.dumps(batch), headers=JSON)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["accepted"], result["rejected"]) == (2, 1)
+    assert result["errors"][0]["field"] == field and result["errors"][0]["index"] == 1
+    assert _events(engine) == 2
+
+
+@pytest.mark.parametrize("scenario", ["big=calls:+1e308%", "big=tokens:1e999999",
+                                      "big=rate:1e999999", "big=calls:NaN%"])
+def test_an_absurd_forecast_scenario_is_a_422(client, scenario):
+    response = client.get("/v1/forecast/support", params={"scenario": scenario}, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["field"] == "scenario"
+
+
+@pytest.mark.parametrize("name", ["calls", "tokens", "rate"])
+def test_an_absurd_forecast_driver_is_a_422(client, name):
+    response = client.get("/v1/forecast/support", params={name: "1e999999"}, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == name
+
+
+def test_a_group_by_of_thousands_of_repeated_fields_is_a_422(client):
+    response = client.get("/v1/showback/support",
+                          params={"period": "2026-10", "group_by": ",".join(["model"] * 5000)},
+                          headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "group_by"
+
+
+def test_a_hundred_thousand_deep_json_body_is_a_400(client, engine):
+    body = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = client.post("/v1/usage", content=body, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert _events(engine) == 0
+
+
+@pytest.mark.parametrize("path", ["/v1/alerts", "/v1/teams/support/statements",
+                                  "/v1/customers/acme/invoices"])
+@pytest.mark.parametrize("cursor", [2**63, 2**64 + 5, 10**30])
+def test_a_cursor_past_64_bits_is_a_422(client, path, cursor):
+    response = client.get(path, params={"cursor": cursor}, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "cursor"
+
+
+def test_a_server_error_is_a_problem_logged_with_the_request_id_and_counted(
+        engine, settings, caplog):  # noqa: ANN001
+    app = create_app(settings)
+
+    @app.get("/v1/boom-for-test")
+    def boom() -> dict:
+        raise RuntimeError("secret-internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/v1/boom-for-test", headers={**AUTH, "X-Request-ID": "req-boom-1"})
+        assert response.status_code == 500
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["status"] == 500
+        assert "secret-internals" not in response.text
+        assert any("req-boom-1" in (record.getMessage() + str(record.__dict__))
+                   for record in caplog.records if record.levelname == "ERROR")
+        metrics = client.get("/metrics", headers=AUTH).text
+    counted = [line for line in metrics.splitlines()
+               if line.startswith("billing_http_server_errors_total")]
+    assert counted and float(counted[0].split()[-1]) >= 1
+
+
+def test_an_ndjson_body_over_the_row_limit_is_a_413_naming_the_limit(client, engine, settings):
+    body = b"1\n" * 2_000_000
+    response = client.post("/v1/usage", content=body,
+                           headers={**AUTH, "Content-Type": "application/x-ndjson"})
+    assert response.status_code == 413
+    assert f"{settings.max_batch_events:,}" in response.json()["detail"]
+    assert _events(engine) == 0
