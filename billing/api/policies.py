@@ -17,10 +17,9 @@ from billing.policies.registry import (
     UnknownPolicy,
     diff,
     get_version,
+    listing,
     policy_dict,
-    publication,
     publish,
-    published_versions,
 )
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
@@ -38,17 +37,7 @@ class PublishRequest(BaseModel):
 
 @router.get("", summary="Published policy versions, as `billing policy list`")
 def list_policies(engine: Engine_, _: Reader) -> list[dict]:
-    rows = []
-    for document in published_versions(engine):
-        meta = publication(engine, document.kind, document.version)
-        rows.append({"kind": document.kind, "version": document.version,
-                     "effective_from": document.effective_from,
-                     "effective_to": document.effective_to,
-                     "content_hash": document.content_hash,
-                     "published_by": meta["published_by"],
-                     "published_at": meta["published_at"].isoformat(),
-                     "change_note": meta["change_note"]})
-    return rows
+    return listing(engine)
 
 
 @router.get("/{kind}/{version}", summary="One policy version, as `billing policy show`")

@@ -25,10 +25,9 @@ from billing.policies.registry import (
     diff,
     get_version,
     import_legacy,
+    listing,
     policy_dict,
-    publication,
     publish,
-    published_versions,
     validate,
 )
 
@@ -93,16 +92,7 @@ def _report(results: list[PublishResult], as_json: bool) -> None:
 def list_command(as_json: bool = JSON_OPTION) -> None:
     """Published policy versions, with the months they are in force and their hash."""
     engine = ready_engine(settings())
-    rows = []
-    for document in published_versions(engine):
-        meta = publication(engine, document.kind, document.version)
-        rows.append({"kind": document.kind, "version": document.version,
-                     "effective_from": document.effective_from,
-                     "effective_to": document.effective_to,
-                     "content_hash": document.content_hash,
-                     "published_by": meta["published_by"],
-                     "published_at": meta["published_at"].isoformat(),
-                     "change_note": meta["change_note"]})
+    rows = listing(engine)
     if as_json:
         emit_json(rows)
         return

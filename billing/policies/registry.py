@@ -75,6 +75,21 @@ def publication(engine: Engine, kind: str, version: str) -> dict[str, Any]:
     return dict(row)
 
 
+def listing(engine: Engine) -> list[dict[str, Any]]:
+    """One row per published version, as the CLI and the API list them."""
+    rows = []
+    for document in published_versions(engine):
+        meta = publication(engine, document.kind, document.version)
+        rows.append({"kind": document.kind, "version": document.version,
+                     "effective_from": document.effective_from,
+                     "effective_to": document.effective_to,
+                     "content_hash": document.content_hash,
+                     "published_by": meta["published_by"],
+                     "published_at": meta["published_at"].isoformat(),
+                     "change_note": meta["change_note"]})
+    return rows
+
+
 def get_version(engine: Engine, kind: str, version: str | None = None) -> PolicyVersion:
     """A published version, or the newest one of the kind when no version is given."""
     if kind not in KINDS:
