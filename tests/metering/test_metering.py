@@ -182,3 +182,28 @@ def test_discarded_row_stays_on_record(engine):
     discard_row(engine, row["id"])
     assert list_rows(engine) == []
     assert list_rows(engine, status="discarded")[0]["raw"] == "not json"
+
+
+@pytest.mark.parametrize("field,value", [
+    ("input_tokens", "²"),
+    ("output_tokens", "١٢"),
+    ("occurred_at", "9999-12-31T23:59:59-12:00"),
+    ("occurred_at", "0001-01-01T00:00:00+14:00"),
+])
+def test_a_file_row_with_a_bad_value_is_rejected_by_field_and_the_good_rows_land(
+        engine, field, value):
+    lines = [_event("bad-1", **{field: value}), _event("good-1"), _event("good-2")]
+    result = ingest_lines(engine, lines, zone=UTC, source="bad-values.jsonl")
+    assert (result.accepted, result.rejected) == (2, 1)
+    assert [(error.row, error.field) for error in result.errors] == [(1, field)]
+    assert _count(engine) == 2
+    assert _count(engine, QuarantinedRow.__table__) == 1
+
+
+def test_a_csv_row_with_unicode_digits_is_rejected_by_field(engine):
+    header = "event_id,occurred_at,team,model,input_tokens,output_tokens"
+    lines = [header, "c-1,2026-10-05T10:00:00Z,support,gpt-4o-mini,²,5",
+             "c-2,2026-10-05T10:00:00Z,support,gpt-4o-mini,10,5"]
+    result = ingest_lines(engine, lines, zone=UTC, fmt="csv", source="bad.csv")
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert [error.field for error in result.errors] == ["input_tokens"]
