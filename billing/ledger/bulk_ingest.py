@@ -29,13 +29,16 @@ PR_SET_PDEATHSIG = 1
 _progress = None
 
 
-def _init(counter) -> None:  # noqa: ANN001
-    """Worker set-up: share the progress counter; die with the parent (Linux), so a killed
-    ingest stops writing at once and a re-run resumes it."""
+def _init(counter, parent: int) -> None:  # noqa: ANN001
+    """Worker set-up: die with the parent (Linux), so a killed ingest stops writing at once
+    and a re-run resumes it. A parent killed while this worker was still starting is gone
+    before the death signal could be asked for, so the worker checks and exits then too."""
     global _progress
-    _progress = counter
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+    _progress = counter
 
 
 def split(path: Path, parts: int) -> list[tuple[int, int, int]]:
@@ -108,7 +111,7 @@ def ingest_file_parallel(
     counter = context.Value("q", 0)
     total = IngestResult(source=str(path), format="native")
     with ProcessPoolExecutor(len(pieces), mp_context=context, initializer=_init,
-                             initargs=(counter,)) as pool:
+                             initargs=(counter, os.getpid())) as pool:
         futures = [
             pool.submit(_ingest_part, url, str(path), start, end, row, str(zone),
                         f"{path} (part {n} of {len(pieces)})")
