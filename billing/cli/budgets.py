@@ -43,6 +43,7 @@ from billing.cli.console import (
     ready_engine,
     settings,
     significant,
+    user,
     whole,
 )
 from billing.close.budget_actuals import budget_variances
@@ -136,7 +137,8 @@ def budgets_set(
         emit_json(budget.to_dict() | {"created": created})
         return
     cap = "hard cap" if hard_cap else "soft"
-    out.print(f"Budget {'set' if created else 'replaced'}: {scope.kind} {scope.key}, {period}: "
+    out.print(f"Budget {'set' if created else 'replaced'}: {scope.kind} "
+              f"{user(scope.key)}, {period}: "
               f"{money(budget.amount, budget.currency, code=True)} ({cap}; alerts at "
               f"{', '.join(f'{t}%' for t in budget.thresholds)}).", highlight=False)
 
@@ -245,17 +247,17 @@ def budgets_status(
     if as_json:
         emit_json(result)
         return
-    out.print(f"{team}, {period}: [bold]{result['decision']}[/]")
+    out.print(f"{user(team)}, {period}: [bold]{result['decision']}[/]")
     for report in shown:
         currency = report.budget.currency
         total = ("" if report.total_variance is None else
                  f"; with overhead {_variance(report.total_variance, currency)}")
         out.print(f"  as the statement shows it: {report.budget.scope.kind} "
-                  f"{report.budget.scope.key} {_variance(report.variance, currency)}{total}",
+                  f"{user(report.budget.scope.key)} {_variance(report.variance, currency)}{total}",
                   highlight=False)
     for check in result["checks"]:
         currency = check["currency"]
-        out.print(f"  {check['scope']} {check['scope_key']}: {check['decision']}, spent "
+        out.print(f"  {check['scope']} {user(check['scope_key'])}: {check['decision']}, spent "
                   f"{money(check['spent'], currency)} of "
                   f"{money(check['budget'], currency, code=True)} "
                   f"({percent(check['percent_used'])}), remaining "
@@ -283,7 +285,7 @@ def outcomes_ingest(
     if as_json:
         emit_json(result.to_dict())
         return
-    out.print(f"{file}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
+    out.print(f"{user(file)}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
               f"{result.rejected:,} rejected.", highlight=False)
     for error in result.errors[:20]:
         out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): {error.message}",

@@ -20,6 +20,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.close.credit_notes import CreditRefused, issue_credit_note
 from billing.close.document_store import list_documents
@@ -68,7 +69,7 @@ def close_command(
         emit_json(result.to_dict())
         return
     colour = {"closed": "green", "already_closed": "yellow", "dry_run": "cyan"}[result.status]
-    out.print(f"[bold {colour}]{result.message}[/]")
+    out.print(f"[bold {colour}]{user(result.message)}[/]")
     if result.unrated_events:
         out.print(f"{result.unrated_events:,} events are not rated yet; the close rates them "
                   "first.")
@@ -89,10 +90,10 @@ def close_command(
                   f"converting {', '.join(rate['pools'])}; recorded with the close.",
                   highlight=False)
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        out.print(f"[yellow]warning:[/] {user(warning)}", highlight=False)
     if result.rendering and result.rendering["rendered"]:
         rendering = result.rendering
-        out.print(f"{rendering['rendered']} PDFs written to {config.documents_dir / period} "
+        out.print(f"{rendering['rendered']} PDFs written to {user(config.documents_dir / period)} "
                   f"({rendering['per_document_ms']:.0f} ms each).")
 
 
@@ -144,7 +145,7 @@ def print_documents(rows: list[dict]) -> None:
     print_table(table, wrap=("stripe",))
     if folders:
         where = "PDFs in " + ", ".join(folders)
-        out.print(where + (", named by document number." if named else "."), highlight=False,
+        out.print(user(where) + (", named by document number." if named else "."), highlight=False,
                   soft_wrap=True)
 
 
@@ -190,6 +191,7 @@ def invoices_credit(
         emit_json(note)
         return
     total = money(note["total"], note["currency"], code=True)
-    out.print(f"Credit note {note['number']} for {total} against {invoice}: {note['pdf_path']}")
+    out.print(f"Credit note {note['number']} for {total} against {invoice}: {note['pdf_path']}",
+              markup=False)
 
 
