@@ -14,6 +14,7 @@ from billing.cli.console import (
     JSON_OPTION,
     check_period,
     emit_json,
+    err,
     fail,
     money,
     out,
@@ -67,6 +68,7 @@ def close_command(
         fail(str(exc), exc.hint, code=2)
     if as_json:
         emit_json(result.to_dict())
+        _exit_if_unrendered(result.rendering, period, show=False)
         return
     colour = {"closed": "green", "already_closed": "yellow", "dry_run": "cyan"}[result.status]
     out.print(f"[bold {colour}]{user(result.message)}[/]")
@@ -95,6 +97,23 @@ def close_command(
         rendering = result.rendering
         out.print(f"{rendering['rendered']} PDFs written to {user(config.documents_dir / period)} "
                   f"({rendering['per_document_ms']:.0f} ms each).")
+    _exit_if_unrendered(result.rendering, period, show=True)
+
+
+def _exit_if_unrendered(rendering: dict | None, period: str, *, show: bool) -> None:
+    """The close is stored and the rest of it done; a document without its PDF still fails
+    the command (exit 1), naming each document and why, so a script or the operator sees it."""
+    failed = (rendering or {}).get("failed") or []
+    if not failed:
+        return
+    if show:
+        for item in failed:
+            err.print(f"[red]not rendered[/] {user(item['number'])}: {user(item['reason'])}",
+                      highlight=False, soft_wrap=True)
+    fail(f"{len(failed)} document(s) of {period} have no PDF yet; every other document, and "
+         "the rest of the close, is done",
+         f"fix the cause, then run `billing close --period {period}` again: it renders only "
+         "what is missing")
 
 
 def _list(kind: str, period: str | None, subject: str | None, as_json: bool) -> None:
