@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from billing.budgets import store as budget_store
-from billing.budgets.alerts import KINDS, list_alerts
+from billing.budgets.alerts import KINDS
 from billing.budgets.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
 from billing.budgets.budget import (
     Budget,
@@ -28,7 +28,7 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
-from billing.budgets.webhooks import DeliveryReport, deliver_pending
+from billing.budgets.webhooks import DeliveryReport, alerts_with_deliveries, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
@@ -411,10 +411,11 @@ def alerts_list(
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Alerts raised, newest first."""
+    """Alerts raised, newest first, each with its webhook deliveries (delivered, retrying
+    with the next attempt's time, or dead letter after the last allowed attempt)."""
     config = settings()
     engine = ready_engine(config)
-    rows = list_alerts(engine, period=period, team=team, kind=kind)
+    rows = alerts_with_deliveries(engine, period=period, team=team, kind=kind)
     if as_json:
         emit_json(rows)
         return
@@ -424,6 +425,20 @@ def alerts_list(
     for row in rows:
         out.print(f"{row['raised_at']:%Y-%m-%d %H:%M} {row['severity']:<8} {row['kind']:<9} "
                   f"{row['message']}", highlight=False, markup=False)
+        for delivery in row["deliveries"]:
+            out.print(f"  webhook {delivery['url']}: {_delivery_state(delivery)}",
+                      highlight=False, markup=False, soft_wrap=True)
+
+
+def _delivery_state(delivery: dict) -> str:
+    attempts = f"{delivery['attempts']} attempt{'s' if delivery['attempts'] != 1 else ''}"
+    if delivery["state"] == "delivered":
+        return f"delivered {delivery['delivered_at']:%Y-%m-%d %H:%M} ({attempts})"
+    last = f"; last: {delivery['last_error']}" if delivery["last_error"] else ""
+    if delivery["state"] == "dead":
+        return (f"dead letter after {attempts}{last}; it is not sent again "
+                "(see `billing alerts list --json`)")
+    return f"retrying after {attempts}, next at {delivery['next_attempt_at']:%Y-%m-%d %H:%M}{last}"
 
 
 def _deliver(config: Settings, engine) -> DeliveryReport:  # noqa: ANN001
@@ -478,7 +493,12 @@ def _print_delivery(report: DeliveryReport) -> None:
     if report.nothing_to_do:
         out.print("Webhooks: nothing to deliver (or BILLING_WEBHOOK_URLS is not set).")
         return
-    out.print(f"Webhooks: {report.delivered} delivered, {len(report.failed)} failed.")
+    out.print(f"Webhooks: {report.delivered} delivered, {len(report.failed)} failed "
+              f"(tried again by a later run), {report.dead_lettered} dead-lettered.")
     for item in report.failed:
         out.print(f"  alert {item['alert_id']} to {item['url']}: {item['error']}",
                   highlight=False, markup=False)
+    for item in report.paused:
+        out.print(f"  paused {item['url']} until {item['until']} after failures in a row: "
+                  f"{item['skipped']} alerts wait for a later run", highlight=False,
+                  markup=False)
