@@ -371,6 +371,10 @@ class AlertDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     last_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
+    next_attempt_at: datetime | None = Field(
+        default=None, description="not tried again before this (jittered exponential backoff)")
+    dead_at: datetime | None = Field(
+        default=None, description="given up after the last allowed attempt (dead letter)")
 
 
 # APScheduler 3's job store table (the scheduler's persistent jobs), declared here so the
@@ -447,7 +451,7 @@ class Document(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=12, description="statement, invoice or credit_note")
-    number: str = Field(max_length=60)
+    number: str = Field(max_length=220)
     period: str = Field(max_length=7)
     subject: str = Field(max_length=200, description="the team or the customer")
     currency: str = Field(max_length=3)
@@ -466,6 +470,9 @@ class Document(SQLModel, table=True):
     stripe_status: str | None = Field(default=None, max_length=30)
     stripe_error: str | None = Field(default=None, sa_column=Column(Text))
     stripe_pushed_at: datetime | None = None
+    stripe_status_at: int | None = Field(
+        default=None, sa_column=Column(BigInteger),
+        description="`created` (Unix s) of the Stripe event that set stripe_status")
 
 
 class StripeEvent(SQLModel, table=True):
@@ -479,6 +486,10 @@ class StripeEvent(SQLModel, table=True):
     stripe_invoice_id: str | None = Field(default=None, max_length=100)
     document_id: int | None = Field(default=None, foreign_key="document.id")
     received_at: datetime
+    created: int | None = Field(default=None, sa_column=Column(BigInteger),
+                                description="the event's own `created` (Unix s)")
+    result: str | None = Field(default=None, max_length=20,
+                               description="applied, stale or ignored")
 
 
 class ApiKey(SQLModel, table=True):

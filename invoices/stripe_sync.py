@@ -37,11 +37,17 @@ from invoices.stripe_amounts import from_minor_units, to_minor_units
 from invoices.stripe_credit_notes import CreditNoteResult, push_credit_note
 from invoices.stripe_lookup import list_all, metadata_query, metadata_value, search_all
 from invoices.stripe_retry import RetryPolicy, StripeSyncError, call_stripe
-from invoices.stripe_webhook import WebhookEvent, WebhookVerificationError, verify_webhook
+from invoices.stripe_webhook import (
+    WebhookEvent,
+    WebhookEventRefused,
+    WebhookVerificationError,
+    verify_webhook,
+)
 
 __all__ = [
     "CreditNoteResult", "RetryPolicy", "StripeInvoice", "StripeInvoiceTotals", "StripeLine",
-    "StripePushResult", "StripeSyncError", "WebhookEvent", "WebhookVerificationError",
+    "StripePushResult", "StripeSyncError", "WebhookEvent", "WebhookEventRefused",
+    "WebhookVerificationError",
     "fetch_for_reconcile", "idempotency_key", "push_credit_note", "push_invoice",
     "reconcile_differences", "stripe_client", "verify_webhook",
 ]

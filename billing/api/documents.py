@@ -8,18 +8,21 @@ else's document exists.
 
 from __future__ import annotations
 
-from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from billing.api import deps
-from billing.api.problems import MAX_CURSOR, PERIOD, Problem
+from billing.api.problems import MAX_CURSOR, PERIOD, PROBLEM_RESPONSES, Problem
+from billing.close.document_files import DocumentFileError, file_stem, verified_pdf
 from billing.close.document_store import find_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
 READERS = [Depends(deps.roles("finance", "team"))]
 FINANCE = [Depends(deps.roles("finance"))]
+ALTERED = {409: {**PROBLEM_RESPONSES[409], "description": "The PDF on disk is not the one issued "
+                 "at the close (its sha256 differs), so it is not served"}}
 
 
 def _page(request: Request, kinds: str, subject: str, period: str | None, cursor: int | None,
@@ -72,18 +75,23 @@ def _document(request: Request, document_id: str, kinds: tuple[str, ...]) -> dic
 def _respond(found: dict) -> object:
     if not found.pop("as_pdf"):
         return found
-    if not found["pdf_path"] or not Path(found["pdf_path"]).is_file():
-        raise Problem(404, "Not found", "the PDF is not rendered yet; run `billing close` "
-                      "for its period again to render it")
-    return FileResponse(found["pdf_path"], media_type="application/pdf",
-                        filename=f"{found['number']}.pdf")
+    try:
+        data = verified_pdf(found)
+    except DocumentFileError as exc:
+        if exc.altered:
+            raise Problem(409, "Document file altered", str(exc)) from None
+        raise Problem(404, "Not found", str(exc)) from None
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{file_stem(found['number'], found['id'])}"
+                               f".pdf\"; "
+                               f"filename*=utf-8''{quote(found['number'])}.pdf"})
 
 
 @router.get("/statements/{statement_id}", summary="A statement (JSON), or its PDF with .pdf",
             description="`statement_id` is the statement's id or its number, such as "
             "`ST-2026-10-support`; add `.pdf` for the PDF (`ST-2026-10-support.pdf`). A team "
             "key sees only its own team's statements (another's is a 404).",
-            dependencies=READERS)
+            dependencies=READERS, responses=ALTERED)
 def statement(statement_id: str, request: Request) -> object:
     return _respond(_document(request, statement_id, ("statement",)))
 
@@ -91,6 +99,6 @@ def statement(statement_id: str, request: Request) -> object:
 @router.get("/invoices/{invoice_id}", summary="An invoice or credit note (JSON), or .pdf",
             description="`invoice_id` is the document's id or its number, such as "
             "`INV-2026-00001`; add `.pdf` for the PDF (`INV-2026-00001.pdf`).",
-            dependencies=FINANCE)
+            dependencies=FINANCE, responses=ALTERED)
 def invoice(invoice_id: str, request: Request) -> object:
     return _respond(_document(request, invoice_id, ("invoice", "credit_note")))

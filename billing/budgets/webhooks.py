@@ -2,33 +2,39 @@
 
 The body is the alert as JSON. `X-Billing-Timestamp` carries the send time (Unix seconds) and
 `X-Billing-Signature` is `sha256=` + hex HMAC-SHA256 over `timestamp + "." + body` with the
-shared secret, so a receiver can check both origin and freshness. A failed send (a network
-error or a non-2xx answer) is retried with exponential backoff; each (alert, URL) records its
+shared secret, so a receiver can check both origin and freshness. Each (alert, URL) records its
 attempts and `delivered_at`, and a delivered alert is never sent to that URL again.
+
+The deliverer runs inside the scheduler, so a dead endpoint must cost it seconds, not minutes:
+a run makes at most one short-timeout call per alert and never sleeps. A failed alert waits
+until its `next_attempt_at` (exponential backoff with jitter, kept across runs); after
+`max_attempts` it is dead-lettered (`dead_at`) and shown so by `billing alerts list`. An
+endpoint that fails `circuit_failures` times in a row is paused for the rest of the run and
+a cool-down after its last failure; then one call probes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, and_, insert, or_, select, update
 
-from billing.budgets.alerts import alert_dict
+from billing.budgets.alerts import alert_dict, list_alerts
 from billing.models import Alert, AlertDelivery
 
 alerts = Alert.__table__
 deliveries = AlertDelivery.__table__
 SIGNATURE_HEADER = "X-Billing-Signature"
 TIMESTAMP_HEADER = "X-Billing-Timestamp"
-MAX_TOTAL_ATTEMPTS = 20
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -47,46 +53,96 @@ def body_of(alert: dict[str, Any]) -> bytes:
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
 
 
-def backoff(attempt: int, base: float) -> float:
-    """Seconds to wait after failed attempt number `attempt` (1, 2, ...): base, 2 base, 4 base."""
-    return base * (2 ** (attempt - 1))
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard to try: per call, per alert across runs, per endpoint within and across runs."""
+
+    timeout: float = 3.0
+    """seconds for each call (connect, write, read)"""
+    base_delay: timedelta = timedelta(minutes=1)
+    """the wait after the first failure; doubled after each further one"""
+    max_delay: timedelta = timedelta(hours=6)
+    max_attempts: int = 8
+    """then the alert is dead-lettered for that URL"""
+    circuit_failures: int = 5
+    """failures in a row that pause an endpoint"""
+    cool_down: timedelta = timedelta(minutes=10)
+    """how long a paused endpoint is left alone after its last failure"""
+
+
+def backoff(attempts: int, policy: DeliveryPolicy, jitter: Callable[[], float]) -> timedelta:
+    """The wait after failed attempt number `attempts` (1, 2, ...): base, 2 base, 4 base, ...
+    up to max_delay, of which a random half is jitter (so it is never zero and retries from
+    many alerts do not arrive together)."""
+    ceiling = min(policy.max_delay, policy.base_delay * (2 ** min(attempts - 1, 30)))
+    return ceiling / 2 + ceiling / 2 * jitter()
 
 
 @dataclass
 class DeliveryReport:
     delivered: int = 0
     failed: list[dict[str, Any]] = field(default_factory=list)
+    dead_lettered: int = 0
+    """alerts given up in this run (their last allowed attempt failed)"""
+    paused: list[dict[str, Any]] = field(default_factory=list)
+    """endpoints whose circuit is open: url, alerts skipped, until when"""
     nothing_to_do: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"delivered": self.delivered, "failed": self.failed,
+                "dead_lettered": self.dead_lettered, "paused": self.paused,
                 "nothing_to_do": self.nothing_to_do}
 
 
-def _pending(engine: Engine, url: str, limit: int) -> list[dict[str, Any]]:
-    done = select(deliveries.c.alert_id).where(
+def _due(url: str, now: datetime) -> Any:
+    """The alerts not yet delivered to `url`, not dead-lettered and not waiting for backoff."""
+    settled = select(deliveries.c.alert_id).where(
         deliveries.c.url == url,
-        (deliveries.c.delivered_at.is_not(None))
-        | (deliveries.c.attempts >= MAX_TOTAL_ATTEMPTS))
-    query = select(alerts).where(alerts.c.id.not_in(done)).order_by(alerts.c.id).limit(limit)
+        or_(deliveries.c.delivered_at.is_not(None), deliveries.c.dead_at.is_not(None),
+            deliveries.c.next_attempt_at > now))
+    return alerts.c.id.not_in(settled)
+
+
+def _pending(engine: Engine, url: str, now: datetime, limit: int) -> list[dict[str, Any]]:
+    query = select(alerts).where(_due(url, now)).order_by(alerts.c.id).limit(limit)
     with engine.connect() as connection:
         return [alert_dict(row) for row in connection.execute(query)]
 
 
-def _record(engine: Engine, alert_id: int, url: str, attempts: int, status: int | None,
-            error: str | None, delivered: bool) -> None:
-    now = datetime.now(UTC)
+def _recent_failures(engine: Engine, url: str, policy: DeliveryPolicy) -> list[datetime]:
+    """When the last `circuit_failures` calls to `url` failed, if they all did (newest first)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(deliveries.c.last_attempt_at, deliveries.c.delivered_at)
+            .where(deliveries.c.url == url, deliveries.c.last_attempt_at.is_not(None))
+            .order_by(deliveries.c.last_attempt_at.desc()).limit(policy.circuit_failures)).all()
+    if len(rows) < policy.circuit_failures or any(row.delivered_at for row in rows):
+        return []
+    return [_aware(row.last_attempt_at) for row in rows]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _record(engine: Engine, alert_id: int, url: str, status: int | None, error: str | None,
+            now: datetime, policy: DeliveryPolicy, jitter: Callable[[], float]) -> bool:
+    """Record one attempt; True when it was the last allowed and the alert is dead-lettered."""
     with engine.begin() as connection:
         where = and_(deliveries.c.alert_id == alert_id, deliveries.c.url == url)
         row = connection.execute(select(deliveries.c.attempts).where(where)).first()
-        values = {"last_status": status, "last_error": error, "last_attempt_at": now,
-                  "delivered_at": now if delivered else None}
+        attempts = (row.attempts if row else 0) + 1
+        dead = error is not None and attempts >= policy.max_attempts
+        values = {"attempts": attempts, "last_status": status, "last_error": error,
+                  "last_attempt_at": now, "delivered_at": now if error is None else None,
+                  "dead_at": now if dead else None,
+                  "next_attempt_at": now + backoff(attempts, policy, jitter)
+                  if error is not None and not dead else None}
         if row is None:
-            connection.execute(insert(deliveries).values(alert_id=alert_id, url=url,
-                                                         attempts=attempts, **values))
+            connection.execute(insert(deliveries).values(alert_id=alert_id, url=url, **values))
         else:
-            connection.execute(update(deliveries).where(where).values(
-                attempts=row.attempts + attempts, **values))
+            connection.execute(update(deliveries).where(where).values(**values))
+    return dead
 
 
 def _send_one(client: httpx.Client, url: str, secret: str, body: bytes,
@@ -104,14 +160,43 @@ def _send_one(client: httpx.Client, url: str, secret: str, body: bytes,
     return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
 
 
+def _deliver_to(engine: Engine, client: httpx.Client, url: str, secret: str, now: datetime,
+                policy: DeliveryPolicy, jitter: Callable[[], float], limit: int,
+                report: DeliveryReport) -> None:
+    pending = _pending(engine, url, now, limit)
+    if not pending:
+        return
+    failures = _recent_failures(engine, url, policy)
+    if failures and failures[0] + policy.cool_down > now:
+        report.paused.append({"url": url, "skipped": len(pending),
+                              "until": (failures[0] + policy.cool_down).isoformat()})
+        return
+    threshold = 1 if failures else policy.circuit_failures  # after a cool-down: one probe
+    in_a_row = 0
+    for done, alert in enumerate(pending):
+        status, error = _send_one(client, url, secret, body_of(alert), alert["id"])
+        if _record(engine, alert["id"], url, status, error, now, policy, jitter):
+            report.dead_lettered += 1
+        if error is None:
+            report.delivered += 1
+            in_a_row = 0
+            continue
+        report.failed.append({"alert_id": alert["id"], "url": url, "error": error})
+        in_a_row += 1
+        if in_a_row >= threshold:
+            if done + 1 < len(pending) or threshold == 1:
+                report.paused.append({"url": url, "skipped": len(pending) - done - 1,
+                                      "until": (now + policy.cool_down).isoformat()})
+            return
+
+
 def deliver_pending(
     engine: Engine, urls: list[str], secret: str, *, client: httpx.Client | None = None,
-    sleep: Callable[[float], None] = time.sleep, max_attempts: int = 4,
-    base_delay: float = 0.5, limit: int = 500,
+    policy: DeliveryPolicy | None = None, now: datetime | None = None,
+    jitter: Callable[[], float] = random.random, limit: int = 500,
 ) -> DeliveryReport:
-    """Send every alert not yet delivered to each URL, retrying up to `max_attempts` times.
+    """Try each due alert once on each URL; what fails waits for a later run.
 
-    Alerts that still fail stay pending for the next call (up to 20 attempts in all).
     Run one deliverer at a time (the scheduler does); two at once could send an alert twice.
     """
     report = DeliveryReport()
@@ -120,27 +205,40 @@ def deliver_pending(
         return report
     if not secret:
         raise ValueError("set BILLING_WEBHOOK_SECRET: webhooks are always signed")
+    policy = policy or DeliveryPolicy()
+    now = now or datetime.now(UTC)
     own_client = client is None
-    client = client or httpx.Client(timeout=5.0)
+    client = client or httpx.Client(timeout=policy.timeout)
     try:
         for url in urls:
-            for alert in _pending(engine, url, limit):
-                body = body_of(alert)
-                status, error = None, None
-                for attempt in range(1, max_attempts + 1):
-                    status, error = _send_one(client, url, secret, body, alert["id"])
-                    if error is None:
-                        break
-                    if attempt < max_attempts:
-                        sleep(backoff(attempt, base_delay))
-                _record(engine, alert["id"], url, attempt, status, error, error is None)
-                if error is None:
-                    report.delivered += 1
-                else:
-                    report.failed.append({"alert_id": alert["id"], "url": url,
-                                          "error": error})
+            _deliver_to(engine, client, url, secret, now, policy, jitter, limit, report)
     finally:
         if own_client:
             client.close()
-    report.nothing_to_do = report.delivered == 0 and not report.failed
+    report.nothing_to_do = report.delivered == 0 and not report.failed and not report.paused
     return report
+
+
+def delivery_state(row: Any) -> str:
+    if row.delivered_at is not None:
+        return "delivered"
+    return "dead" if row.dead_at is not None else "retrying"
+
+
+def alerts_with_deliveries(engine: Engine, **filters: Any) -> list[dict[str, Any]]:
+    """`list_alerts`, each alert with its webhook deliveries: url, state (delivered,
+    retrying or dead), attempts, last error and when it is next tried."""
+    listed = list_alerts(engine, **filters)
+    ids = [alert["id"] for alert in listed]
+    by_alert: dict[int, list[dict[str, Any]]] = {}
+    with engine.connect() as connection:
+        for start in range(0, len(ids), 500):
+            for row in connection.execute(select(deliveries).where(
+                    deliveries.c.alert_id.in_(ids[start:start + 500]))
+                    .order_by(deliveries.c.url)):
+                by_alert.setdefault(row.alert_id, []).append({
+                    "url": row.url, "state": delivery_state(row), "attempts": row.attempts,
+                    "last_status": row.last_status, "last_error": row.last_error,
+                    "last_attempt_at": row.last_attempt_at, "delivered_at": row.delivered_at,
+                    "next_attempt_at": row.next_attempt_at, "dead_at": row.dead_at})
+    return [alert | {"deliveries": by_alert.get(alert["id"], [])} for alert in listed]

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from billing.budgets import store as budget_store
-from billing.budgets.alerts import KINDS, list_alerts
+from billing.budgets.alerts import KINDS
 from billing.budgets.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
 from billing.budgets.budget import (
     Budget,
@@ -28,7 +28,7 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
-from billing.budgets.webhooks import DeliveryReport, deliver_pending
+from billing.budgets.webhooks import DeliveryReport, alerts_with_deliveries, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
@@ -43,6 +43,7 @@ from billing.cli.console import (
     ready_engine,
     settings,
     significant,
+    user,
     whole,
 )
 from billing.close.budget_actuals import budget_variances
@@ -136,7 +137,8 @@ def budgets_set(
         emit_json(budget.to_dict() | {"created": created})
         return
     cap = "hard cap" if hard_cap else "soft"
-    out.print(f"Budget {'set' if created else 'replaced'}: {scope.kind} {scope.key}, {period}: "
+    out.print(f"Budget {'set' if created else 'replaced'}: {scope.kind} "
+              f"{user(scope.key)}, {period}: "
               f"{money(budget.amount, budget.currency, code=True)} ({cap}; alerts at "
               f"{', '.join(f'{t}%' for t in budget.thresholds)}).", highlight=False)
 
@@ -245,17 +247,17 @@ def budgets_status(
     if as_json:
         emit_json(result)
         return
-    out.print(f"{team}, {period}: [bold]{result['decision']}[/]")
+    out.print(f"{user(team)}, {period}: [bold]{result['decision']}[/]")
     for report in shown:
         currency = report.budget.currency
         total = ("" if report.total_variance is None else
                  f"; with overhead {_variance(report.total_variance, currency)}")
         out.print(f"  as the statement shows it: {report.budget.scope.kind} "
-                  f"{report.budget.scope.key} {_variance(report.variance, currency)}{total}",
+                  f"{user(report.budget.scope.key)} {_variance(report.variance, currency)}{total}",
                   highlight=False)
     for check in result["checks"]:
         currency = check["currency"]
-        out.print(f"  {check['scope']} {check['scope_key']}: {check['decision']}, spent "
+        out.print(f"  {check['scope']} {user(check['scope_key'])}: {check['decision']}, spent "
                   f"{money(check['spent'], currency)} of "
                   f"{money(check['budget'], currency, code=True)} "
                   f"({percent(check['percent_used'])}), remaining "
@@ -283,7 +285,7 @@ def outcomes_ingest(
     if as_json:
         emit_json(result.to_dict())
         return
-    out.print(f"{file}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
+    out.print(f"{user(file)}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
               f"{result.rejected:,} rejected.", highlight=False)
     for error in result.errors[:20]:
         out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): {error.message}",
@@ -409,10 +411,11 @@ def alerts_list(
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Alerts raised, newest first."""
+    """Alerts raised, newest first, each with its webhook deliveries (delivered, retrying
+    with the next attempt's time, or dead letter after the last allowed attempt)."""
     config = settings()
     engine = ready_engine(config)
-    rows = list_alerts(engine, period=period, team=team, kind=kind)
+    rows = alerts_with_deliveries(engine, period=period, team=team, kind=kind)
     if as_json:
         emit_json(rows)
         return
@@ -422,6 +425,20 @@ def alerts_list(
     for row in rows:
         out.print(f"{row['raised_at']:%Y-%m-%d %H:%M} {row['severity']:<8} {row['kind']:<9} "
                   f"{row['message']}", highlight=False, markup=False)
+        for delivery in row["deliveries"]:
+            out.print(f"  webhook {delivery['url']}: {_delivery_state(delivery)}",
+                      highlight=False, markup=False, soft_wrap=True)
+
+
+def _delivery_state(delivery: dict) -> str:
+    attempts = f"{delivery['attempts']} attempt{'s' if delivery['attempts'] != 1 else ''}"
+    if delivery["state"] == "delivered":
+        return f"delivered {delivery['delivered_at']:%Y-%m-%d %H:%M} ({attempts})"
+    last = f"; last: {delivery['last_error']}" if delivery["last_error"] else ""
+    if delivery["state"] == "dead":
+        return (f"dead letter after {attempts}{last}; it is not sent again "
+                "(see `billing alerts list --json`)")
+    return f"retrying after {attempts}, next at {delivery['next_attempt_at']:%Y-%m-%d %H:%M}{last}"
 
 
 def _deliver(config: Settings, engine) -> DeliveryReport:  # noqa: ANN001
@@ -476,7 +493,12 @@ def _print_delivery(report: DeliveryReport) -> None:
     if report.nothing_to_do:
         out.print("Webhooks: nothing to deliver (or BILLING_WEBHOOK_URLS is not set).")
         return
-    out.print(f"Webhooks: {report.delivered} delivered, {len(report.failed)} failed.")
+    out.print(f"Webhooks: {report.delivered} delivered, {len(report.failed)} failed "
+              f"(tried again by a later run), {report.dead_lettered} dead-lettered.")
     for item in report.failed:
         out.print(f"  alert {item['alert_id']} to {item['url']}: {item['error']}",
                   highlight=False, markup=False)
+    for item in report.paused:
+        out.print(f"  paused {item['url']} until {item['until']} after failures in a row: "
+                  f"{item['skipped']} alerts wait for a later run", highlight=False,
+                  markup=False)

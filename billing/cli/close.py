@@ -14,12 +14,14 @@ from billing.cli.console import (
     JSON_OPTION,
     check_period,
     emit_json,
+    err,
     fail,
     money,
     out,
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.close.credit_notes import CreditRefused, issue_credit_note
 from billing.close.document_store import list_documents
@@ -66,9 +68,10 @@ def close_command(
         fail(str(exc), exc.hint, code=2)
     if as_json:
         emit_json(result.to_dict())
+        _exit_if_unrendered(result.rendering, period, show=False)
         return
     colour = {"closed": "green", "already_closed": "yellow", "dry_run": "cyan"}[result.status]
-    out.print(f"[bold {colour}]{result.message}[/]")
+    out.print(f"[bold {colour}]{user(result.message)}[/]")
     if result.unrated_events:
         out.print(f"{result.unrated_events:,} events are not rated yet; the close rates them "
                   "first.")
@@ -89,11 +92,28 @@ def close_command(
                   f"converting {', '.join(rate['pools'])}; recorded with the close.",
                   highlight=False)
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        out.print(f"[yellow]warning:[/] {user(warning)}", highlight=False)
     if result.rendering and result.rendering["rendered"]:
         rendering = result.rendering
-        out.print(f"{rendering['rendered']} PDFs written to {config.documents_dir / period} "
+        out.print(f"{rendering['rendered']} PDFs written to {user(config.documents_dir / period)} "
                   f"({rendering['per_document_ms']:.0f} ms each).")
+    _exit_if_unrendered(result.rendering, period, show=True)
+
+
+def _exit_if_unrendered(rendering: dict | None, period: str, *, show: bool) -> None:
+    """The close is stored and the rest of it done; a document without its PDF still fails
+    the command (exit 1), naming each document and why, so a script or the operator sees it."""
+    failed = (rendering or {}).get("failed") or []
+    if not failed:
+        return
+    if show:
+        for item in failed:
+            err.print(f"[red]not rendered[/] {user(item['number'])}: {user(item['reason'])}",
+                      highlight=False, soft_wrap=True)
+    fail(f"{len(failed)} document(s) of {period} have no PDF yet; every other document, and "
+         "the rest of the close, is done",
+         f"fix the cause, then run `billing close --period {period}` again: it renders only "
+         "what is missing")
 
 
 def _list(kind: str, period: str | None, subject: str | None, as_json: bool) -> None:
@@ -144,7 +164,7 @@ def print_documents(rows: list[dict]) -> None:
     print_table(table, wrap=("stripe",))
     if folders:
         where = "PDFs in " + ", ".join(folders)
-        out.print(where + (", named by document number." if named else "."), highlight=False,
+        out.print(user(where) + (", named by document number." if named else "."), highlight=False,
                   soft_wrap=True)
 
 
@@ -190,6 +210,7 @@ def invoices_credit(
         emit_json(note)
         return
     total = money(note["total"], note["currency"], code=True)
-    out.print(f"Credit note {note['number']} for {total} against {invoice}: {note['pdf_path']}")
+    out.print(f"Credit note {note['number']} for {total} against {invoice}: {note['pdf_path']}",
+              markup=False)
 
 

@@ -1,5 +1,12 @@
 """Console output shared by commands: JSON for machines, tables for people, errors that say
-what to do next."""
+what to do next.
+
+Rich reads `[...]` as markup, and users name teams, use cases, customers and files: a team
+called `[/oops]` must print as itself, not crash the command. So every user string is escaped
+here: `fail` escapes its message and hint, `print_table` shows every plain string cell and the
+title as text (a cell that means markup is passed as a `Text`), and commands wrap user values
+in f-strings with `user()`.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +66,11 @@ out = _Console()
 err = _Console(stderr=True)
 
 
+def user(value: object) -> str:
+    """A user's value (a name, a path, an error quoting input) safe inside a markup string."""
+    return escape(str(value))
+
+
 def check_period(value: str | list[str] | None) -> str | list[str] | None:
     """The callback of every --period option: billing months pass unchanged; anything else
     exits 2 with the one message for a bad period (billing.period's)."""
@@ -66,7 +78,7 @@ def check_period(value: str | list[str] | None) -> str | list[str] | None:
         try:
             Period.parse(text)
         except PeriodError as exc:
-            fail(escape(str(exc)), code=2)  # the text is the user's, not markup
+            fail(str(exc), code=2)
     return value
 
 
@@ -128,7 +140,10 @@ def print_table(table: Table, *, wrap: tuple[str, ...] = (),
     the free-text columns named in `wrap`, which wrap instead. When that is wider than the
     terminal, the `optional` columns are left out, in the order given, and a note says so.
     """
+    if isinstance(table.title, str):
+        table.title = Text(table.title)
     for column in table.columns:
+        column._cells = [Text(cell) if isinstance(cell, str) else cell for cell in column._cells]
         header = max(len(word) for word in f"{column.header} ".split())
         cells = [_cell_width(cell) for cell in column.cells]
         column.overflow = "fold"
@@ -171,7 +186,7 @@ def _needed_width(table: Table) -> int:
 
 
 def _cell_width(cell: object) -> int:
-    text = Text.from_markup(cell) if isinstance(cell, str) else cell
+    text = Text(cell) if isinstance(cell, str) else cell
     if not isinstance(text, Text):
         return 0
     return max((len(line) for line in text.plain.splitlines()), default=0)
@@ -190,9 +205,10 @@ def emit_json(payload: Any) -> None:
 
 
 def fail(message: str, hint: str | None = None, *, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print the error and what to do next (both may quote the user: they print as text)."""
+    err.print(f"[bold red]error:[/] {user(message)}", highlight=False)
     if hint:
-        err.print(f"[yellow]next:[/] {hint}", highlight=False)
+        err.print(f"[yellow]next:[/] {user(hint)}", highlight=False)
     raise typer.Exit(code)
 
 

@@ -16,6 +16,7 @@ from billing.cli.console import (
     out,
     ready_engine,
     settings,
+    user,
 )
 from billing.exports.focus import VIEWS
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
@@ -71,7 +72,8 @@ def focus_command(
     if as_json:
         emit_json(summary)
         return
-    out.print(f"Wrote {summary['rows']:,} FOCUS 1.2 rows ({view} view, {period}) to {output}.")
+    out.print(f"Wrote {summary['rows']:,} FOCUS 1.2 rows ({user(view)} view, {period}) "
+              f"to {user(output)}.")
     for currency, totals in summary["totals"].items():
         out.print(f"  BilledCost {Decimal(totals['billed_cost']):,} {currency} "
                   f"(overhead {Decimal(totals['overhead']):,}), "

@@ -23,6 +23,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.fx import FxError, FxRefused, list_rates, load_rates, set_rate, set_rates
 
@@ -63,7 +64,7 @@ def set_command(
         emit_json(result.to_dict())
         return
     colour = "yellow" if result.status == "unchanged" else "green"
-    out.print(f"[{colour}]{result.message}.[/]", highlight=False)
+    out.print(f"[{colour}]{user(result.message)}.[/]", highlight=False)
 
 
 @fx_app.command("list")
@@ -111,6 +112,6 @@ def load_command(
         return
     for result in results:
         colour = "yellow" if result.status == "unchanged" else "green"
-        out.print(f"[{colour}]{result.message}.[/]", highlight=False)
+        out.print(f"[{colour}]{user(result.message)}.[/]", highlight=False)
     recorded = sum(result.status != "unchanged" for result in results)
-    out.print(f"{file}: {recorded} of {len(results)} rates recorded.", highlight=False)
+    out.print(f"{user(file)}: {recorded} of {len(results)} rates recorded.", highlight=False)

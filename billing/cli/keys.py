@@ -16,6 +16,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 
 keys_app = typer.Typer(help="API keys: roles admin, finance, team, ingest, gateway.",
@@ -46,7 +47,7 @@ def create_command(
     if as_json:
         emit_json({"key": key, **stored})
         return
-    out.print(f"Key {stored['key_id']} ({role}{', team ' + team if team else ''}) created. "
+    out.print(f"Key {stored['key_id']} ({role}{', team ' + user(team) if team else ''}) created. "
               "Copy it now; it is not shown again:")
     out.print(key, highlight=False, soft_wrap=True)
 

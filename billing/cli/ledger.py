@@ -9,9 +9,9 @@ from typing import IO
 
 import orjson
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from billing.cli.console import (
     JSON_OPTION,
@@ -23,6 +23,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.db import engine_for, migrate
 from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
@@ -161,7 +162,7 @@ def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestRes
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                    TextColumn("{task.fields[events]:,} events"), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task(f"ingesting {path.name}", total=size, events=0)
+            task = progress.add_task(f"ingesting {user(path.name)}", total=size, events=0)
             lines = _CountingFile(handle, lambda n: progress.advance(task, n))
             return ingest_lines(
                 engine, lines, zone=zone, fmt=fmt, source=str(path),
@@ -176,7 +177,7 @@ def _ingest_parallel(engine, zone, path: Path, *, show: bool) -> IngestResult:  
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(f"ingesting {path.name} on all cores",
+        task = progress.add_task(f"ingesting {user(path.name)} on all cores",
                                  total=path.stat().st_size)
         return ingest_file_parallel(
             url, path, zone=zone, on_bytes=lambda done: progress.update(task, completed=done))
@@ -184,7 +185,7 @@ def _ingest_parallel(engine, zone, path: Path, *, show: bool) -> IngestResult:  
 
 def _print_result(result: IngestResult) -> None:
     out.print(
-        f"[bold]{os.path.basename(result.source)}[/] ({result.format}): "
+        f"[bold]{user(os.path.basename(result.source))}[/] ({result.format}): "
         f"{result.accepted:,} accepted, {result.duplicates:,} duplicates, "
         f"{result.rejected:,} rejected", highlight=False,
     )
@@ -216,6 +217,9 @@ def coverage_command(
     print_coverage(report, spend)
 
 
+UNATTRIBUTED = Text.from_markup("[italic](unattributed)[/]")
+
+
 def _millions(tokens: int) -> str:
     return f"{tokens / 1_000_000:,.2f}"  # display only, never money
 
@@ -230,7 +234,7 @@ def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None
         table.add_column(name, justify="left" if name in ("team", "use case") else "right")
     for line in report.lines:
         table.add_row(
-            line.team or "[italic](unattributed)[/]", line.use_case or "[italic](unattributed)[/]",
+            line.team or UNATTRIBUTED, line.use_case or UNATTRIBUTED,
             f"{line.requests:,}", _millions(line.input_tokens), _millions(line.output_tokens),
             _millions(line.cached_input_tokens), _millions(line.tokens),
             f"{Coverage._share(line.tokens, report.tokens):.1%}",
@@ -344,7 +348,7 @@ def quarantine_fix(
     reason = f"[{error.field or 'record'}] {error.message}" if error else "see the list"
     if as_json:
         raise typer.Exit(1)
-    fail(f"row {row_id} fixed but still rejected: {escape(reason)}",
+    fail(f"row {row_id} fixed but still rejected: {reason}",
          f"correct it again with `billing quarantine fix {row_id} --set FIELD=VALUE`, or drop it "
          f"with `billing quarantine discard {row_id}`")
 

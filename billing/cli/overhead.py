@@ -25,6 +25,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.close.lines import period_lines
 from billing.config import Settings
@@ -79,7 +80,7 @@ def list_command(
                                   for team, shares in sorted(allocation.items())}})
         return
     if not pools:
-        out.print(f"No overhead pools in {config.overhead_pools}. Add one with "
+        out.print(f"No overhead pools in {user(config.overhead_pools)}. Add one with "
                   "`billing overhead set NAME --amount A --driver spend`.")
         return
     table = Table(title=f"Overhead pools ({config.overhead_pools})", title_justify="left")
@@ -139,10 +140,10 @@ def set_command(
                    "note": note})
         return
     amount = money(pool.amount, pool.currency, code=True)
-    out.print(f"Pool {pool.name!r} saved in {config.overhead_pools}: {amount}, by "
+    out.print(f"Pool {user(repr(pool.name))} saved in {user(config.overhead_pools)}: {amount}, by "
               f"{pool.driver}, {pool.treatment}.")
     if note:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+        out.print(f"[yellow]note:[/] {user(note)}", highlight=False)
 
 
 def _check_rates(config: Settings, pool: Pool) -> str | None:
@@ -187,4 +188,4 @@ def remove_command(
     if as_json:
         emit_json({"file": str(config.overhead_pools), "removed": name})
         return
-    out.print(f"Pool {name!r} removed from {config.overhead_pools}.")
+    out.print(f"Pool {user(repr(name))} removed from {user(config.overhead_pools)}.")

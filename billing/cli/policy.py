@@ -15,6 +15,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.policies.document import KINDS, PolicyValidationError, PolicyVersion
 from billing.policies.registry import (
@@ -81,10 +82,10 @@ def _report(results: list[PublishResult], as_json: bool) -> None:
     for result in results:
         ref = f"{result.kind}@{result.version}"
         if result.status == "unchanged":
-            out.print(f"{ref} is already published with this content: nothing to do.")
+            out.print(f"{user(ref)} is already published with this content: nothing to do.")
         else:
             until = f" to {result.effective_to}" if result.effective_to else ""
-            out.print(f"Published {ref}, in force from {result.effective_from}{until}, hash "
+            out.print(f"Published {user(ref)}, in force from {result.effective_from}{until}, hash "
                       f"{result.content_hash[:12]}.", highlight=False)
 
 
@@ -122,7 +123,8 @@ def show_command(
         emit_json(policy_dict(document))
         return
     until = f" to {document.effective_to}" if document.effective_to else " (open-ended)"
-    out.print(f"[bold]{document.ref}[/], in force from {document.effective_from}{until}, hash "
+    out.print(f"[bold]{user(document.ref)}[/], in force from "
+              f"{document.effective_from}{until}, hash "
               f"{document.content_hash[:12]}, from {document.filename}")
     out.print(document.source, highlight=False, markup=False)
 
@@ -140,7 +142,7 @@ def diff_command(
         emit_json(rows)
         return
     if not rows:
-        out.print(f"{a} and {b} say the same.")
+        out.print(f"{user(a)} and {user(b)} say the same.")
         return
     table = Table(title=f"{a} -> {b}", title_justify="left")
     for name in ("change", "field", "old", "new"):
@@ -169,9 +171,9 @@ def validate_command(
     elif problems:
         for problem in problems:
             out.print(str(problem), highlight=False, markup=False)
-        out.print(f"{len(problems)} problem(s) in {file}.")
+        out.print(f"{len(problems)} problem(s) in {user(file)}.")
     else:
-        out.print(f"{file}: valid.")
+        out.print(f"{user(file)}: valid.")
     if problems:
         raise typer.Exit(1)
 
@@ -193,7 +195,7 @@ def import_command(
         fail(f"import stopped, that file not published:\n{exc}",
              "fix the file (see docs/POLICIES.md) and run `billing policy import` again", code=1)
     if not results and not as_json:
-        out.print(f"No old policy files in {directory}: nothing to import.")
+        out.print(f"No old policy files in {user(directory)}: nothing to import.")
         return
     if as_json:
         emit_json([r.to_dict() for r in results])

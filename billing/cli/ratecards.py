@@ -18,6 +18,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.rating.card_registry import (
     PublishRefused,
@@ -103,12 +104,12 @@ def show_command(
     if as_json:
         emit_json(card_dict(card))
         return
-    out.print(f"[bold]{card.card}@{card.version}[/], effective {card.effective_from}, "
+    out.print(f"[bold]{user(card.card)}@{user(card.version)}[/], effective {card.effective_from}, "
               f"{card.currency}, hash {card.content_hash[:12]}")
     for name, tier in card.tiers.items():
         low, high = price_band(card, name)
         slo = ", ".join(f"{k} {v}" for k, v in tier.slo.items())
-        out.print(f"\n[bold]{name}[/]: {tier.description}\n  SLO: {slo}; markup "
+        out.print(f"\n[bold]{name}[/]: {user(tier.description)}\n  SLO: {slo}; markup "
                   f"{tier.markup * 100:g}%; per-request fee {tier.per_request_fee} "
                   f"{card.currency}; price per request {low}..{high} {card.currency} "
                   "(1,000 input + 500 output tokens)", highlight=False)
@@ -148,9 +149,9 @@ def validate_command(
     elif problems:
         for problem in problems:
             out.print(str(problem), highlight=False, markup=False)
-        out.print(f"{len(problems)} problem(s) in {file}.")
+        out.print(f"{len(problems)} problem(s) in {user(file)}.")
     else:
-        out.print(f"{file}: valid.")
+        out.print(f"{user(file)}: valid.")
     if problems:
         raise typer.Exit(1)
 
@@ -177,10 +178,10 @@ def publish_command(
     if as_json:
         emit_json(result.to_dict())
     elif result.status == "unchanged":
-        out.print(f"{result.card}@{result.version} is already published with this content: "
-                  "nothing to do.")
+        out.print(f"{user(result.card)}@{user(result.version)} is already published "
+                  "with this content: nothing to do.")
     else:
-        out.print(f"Published {result.card}@{result.version}, effective "
+        out.print(f"Published {user(result.card)}@{user(result.version)}, effective "
                   f"{result.effective_from}, hash {result.content_hash[:12]}.")
 
 
@@ -202,7 +203,7 @@ def diff_command(
         emit_json(rows)
         return
     if not rows:
-        out.print(f"{a} and {b} have the same prices.")
+        out.print(f"{user(a)} and {user(b)} have the same prices.")
         return
     table = Table(title=f"{a} -> {b}", title_justify="left")
     for name in ("change", "tier", "model", "field", "old", "new", "% change"):
@@ -263,7 +264,7 @@ def quote_command(
 def print_quote(result: QuoteResult) -> None:
     """The quote for people: what was priced, on which version, and the exact amounts."""
     price = result.price
-    out.print(f"{price.model} on {price.card}@{price.version} (in force from "
+    out.print(f"{user(price.model)} on {user(price.card)}@{user(price.version)} (in force from "
               f"{result.effective_from}), tier {price.tier}, {price.currency}", highlight=False)
     counts = [f"{price.input_tokens:,} input", f"{price.output_tokens:,} output"]
     if price.cached_input_tokens:

@@ -18,6 +18,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
@@ -125,5 +126,5 @@ def print_showback(report: Showback) -> None:
     for share in report.overhead:
         out.print(f"  {share.pool}: {share.explanation()}", highlight=False, markup=False)
     for item in report.unpriced_by_model():
-        out.print(f"[yellow]unpriced:[/] {item['model']}: {item['requests']:,} requests "
+        out.print(f"[yellow]unpriced:[/] {user(item['model'])}: {item['requests']:,} requests "
                   "(not in the total)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from billing.cli.console import (
     JSON_OPTION,
@@ -22,6 +23,7 @@ from billing.cli.console import (
     print_table,
     ready_engine,
     settings,
+    user,
 )
 from billing.close.provider_bill import ProviderBill, ProviderBillError, read_provider_bill
 from billing.close.provider_costs import TrueUp, TrueUpRefused, true_up_period
@@ -30,7 +32,8 @@ from billing.money import minor_unit, round_line
 from billing.parties import RegistryError
 from billing.rating.overhead import PoolError
 
-STATUS = {"ok": "[green]ok[/]", "break": "[bold red]break[/]", "skipped": "[yellow]skipped[/]"}
+STATUS = {name: Text.from_markup(text) for name, text in (
+    ("ok", "[green]ok[/]"), ("break", "[bold red]break[/]"), ("skipped", "[yellow]skipped[/]"))}
 
 
 def register(app: typer.Typer) -> None:
@@ -92,7 +95,7 @@ def _read_bills(paths: list[Path]) -> list[ProviderBill]:
 
 def _print(result: ReconcileResult, trued: TrueUp | None) -> None:
     colour = "green" if result.ok else "red"
-    out.print(f"[bold {colour}]{result.message}[/]", highlight=False)
+    out.print(f"[bold {colour}]{user(result.message)}[/]", highlight=False)
     links = Table(title=f"The chain, {result.period}", title_justify="left")
     for name in ("link", "status", "checked"):
         links.add_column(name)
@@ -102,16 +105,17 @@ def _print(result: ReconcileResult, trued: TrueUp | None) -> None:
     if result.breaks:
         out.print(f"[bold red]{len(result.breaks)} breaks:[/]")
         for item in result.breaks:
-            out.print(f"[red]✗[/] [bold]{LINKS[item.link]}[/], {item.where}: {item.reason}",
+            out.print(f"[red]✗[/] [bold]{LINKS[item.link]}[/], {user(item.where)}: "
+                      f"{user(item.reason)}",
                       highlight=False)
-            out.print(f"  [yellow]next:[/] {item.next_step}", highlight=False)
+            out.print(f"  [yellow]next:[/] {user(item.next_step)}", highlight=False)
     for title, rows in (("Statements", result.statements), ("Invoices", result.invoices)):
         if rows:
             _documents(f"{title}, {result.period}", rows)
     for total in result.totals:
         _grand_total(total)
     for note in result.notes:
-        out.print(f"[yellow]note:[/] {note}", highlight=False)
+        out.print(f"[yellow]note:[/] {user(note)}", highlight=False)
     if result.providers is not None:
         _providers(result)
     if trued:
@@ -170,7 +174,7 @@ def _providers(result: ReconcileResult) -> None:
                       "" if cost.percent is None else percent(cost.percent + 0), note)
     print_table(table, wrap=("note",))
     for bill in result.bills:
-        out.print(f"  bill: {bill.source} ({bill.format}, {bill.items:,} items)",
+        out.print(f"  bill: {user(bill.source)} ({bill.format}, {bill.items:,} items)",
                   highlight=False)
 
 
@@ -182,9 +186,11 @@ def _signed(amount: Decimal, currency: str) -> str:
 def _true_up(trued: TrueUp) -> None:
     amount = money(trued.amount, trued.currency, code=True)
     if trued.nothing_to_do:
-        out.print(f"True-up: nothing to do; pool {trued.pool!r} in {trued.file} already holds "
+        out.print(f"True-up: nothing to do; pool {user(repr(trued.pool))} in "
+                  f"{user(trued.file)} already holds "
                   f"{amount}.", highlight=False)
         return
-    out.print(f"True-up: pool {trued.pool!r} {trued.status} in {trued.file}: {amount} (net "
+    out.print(f"True-up: pool {user(repr(trued.pool))} {trued.status} in "
+              f"{user(trued.file)}: {amount} (net "
               f"difference {trued.difference}), charged, split by spend, {trued.period} only.",
               highlight=False)

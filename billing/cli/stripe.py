@@ -15,6 +15,7 @@ from billing.cli.console import (
     out,
     ready_engine,
     settings,
+    user,
 )
 from billing.close.stripe_billing import StripeNotConfigured, push_period, reconcile_period
 
@@ -45,9 +46,10 @@ def push_command(
             out.print(f"Nothing to push: every document of {period} is already in Stripe.")
         for item in report.pushed:
             out.print(f"pushed {item['number']}: {item.get('stripe_status')} "
-                      f"{item.get('stripe_hosted_url') or ''}")
+                      f"{item.get('stripe_hosted_url') or ''}", markup=False)
         for item in report.failed:
-            out.print(f"[red]failed[/] {item['number']}: {item['error']}", highlight=False)
+            out.print(f"[red]failed[/] {user(item['number'])}: {user(item['error'])}",
+                      highlight=False)
     if report.failed:
         raise typer.Exit(1)
 
@@ -63,7 +65,7 @@ def reconcile_command(
         emit_json({"period": period, "differences": differences})
     elif differences:
         for line in differences:
-            out.print(f"[red]differs[/] {line}", highlight=False)
+            out.print(f"[red]differs[/] {user(line)}", highlight=False)
     else:
         out.print(f"Stripe agrees with every invoice of {period}.")
     if differences:

@@ -60,6 +60,7 @@ def _with_content(row: Any) -> dict[str, Any] | None:
         return None
     item = _row(row)
     item["content"] = json.loads(row.content)
+    item["pdf_sha256"] = row.pdf_sha256
     return item
 
 

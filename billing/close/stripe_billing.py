@@ -38,6 +38,7 @@ events = StripeEvent.__table__
 FINAL_STATES = ("open", "paid", "void", "uncollectible")
 EVENT_STATUS = {"invoice.paid": "paid", "invoice.payment_failed": "payment_failed",
                 "invoice.voided": "void", "invoice.marked_uncollectible": "uncollectible"}
+SETTLED = {"paid": 2, "void": 2, "uncollectible": 1}  # which status wins a same-second tie
 
 
 class StripeNotConfigured(RuntimeError):
@@ -168,24 +169,40 @@ def reconcile_period(
     return differences
 
 
+def _is_newer(event: WebhookEvent, status: str, document: Any) -> bool:
+    """Stripe delivers in any order: only an event created after the one that set the
+    document's status may change it (in the same second, a settled status is kept)."""
+    if document.stripe_status_at is None or event.created > document.stripe_status_at:
+        return True
+    return (event.created == document.stripe_status_at
+            and SETTLED.get(status, 0) >= SETTLED.get(document.stripe_status, 0))
+
+
 def apply_event(engine: Engine, event: WebhookEvent) -> str:
-    """Record a verified webhook event once; returns applied, duplicate or ignored."""
+    """Record a verified webhook event once; returns applied, stale (older than the event that
+    set the status: recorded, changes nothing), duplicate or ignored."""
     status = EVENT_STATUS.get(event.type)
     now = datetime.now(UTC)
     try:
         with engine.begin() as connection:
-            document_id = None
+            document = None
             if status and event.invoice_id:
-                document_id = connection.execute(select(documents.c.id).where(
-                    documents.c.kind == "invoice",
-                    documents.c.stripe_invoice_id == event.invoice_id)).scalar()
+                document = connection.execute(
+                    select(documents.c.id, documents.c.stripe_status,
+                           documents.c.stripe_status_at)
+                    .where(documents.c.kind == "invoice",
+                           documents.c.stripe_invoice_id == event.invoice_id)
+                    .with_for_update()).first()
+            result = ("ignored" if document is None
+                      else "applied" if _is_newer(event, status or "", document) else "stale")
             connection.execute(insert(events).values(
                 event_id=event.id, type=event.type, stripe_invoice_id=event.invoice_id,
-                document_id=document_id, received_at=now))
-            if document_id is None:
-                return "ignored"
-            connection.execute(update(documents).where(documents.c.id == document_id)
-                               .values(stripe_status=status))
+                document_id=document.id if document else None, received_at=now,
+                created=event.created, result=result))
+            if result == "applied":
+                connection.execute(update(documents).where(documents.c.id == document.id)
+                                   .values(stripe_status=status,
+                                           stripe_status_at=event.created))
     except IntegrityError:
         return "duplicate"
-    return "applied"
+    return result

@@ -14,6 +14,8 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import replace
@@ -26,19 +28,39 @@ from billing.ledger.metering import IngestResult, ingest_rows
 
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
+WATCH_SECONDS = 0.2
 _progress = None
+_parent: int | None = None
 
 
 def _init(counter, parent: int) -> None:  # noqa: ANN001
-    """Worker set-up: die with the parent (Linux), so a killed ingest stops writing at once
-    and a re-run resumes it. A parent killed while this worker was still starting is gone
-    before the death signal could be asked for, so the worker checks and exits then too."""
-    global _progress
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
+    """Worker set-up, before any work: die with the parent, so a killed ingest stops writing
+    at once and a re-run resumes it; then share the progress counter."""
+    global _progress, _parent
+    _parent = parent
+    _die_with_parent(parent)
     _progress = counter
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this process when its parent dies (Linux); the parent may have
+    died before the request, so check it is still there; and watch its pid where the kernel
+    cannot help (other systems, or a request that failed)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _exit_if_orphaned()
+    threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
+
+
+def _exit_if_orphaned() -> None:
+    if _parent is not None and os.getppid() != _parent:
+        os._exit(1)  # the ingest that started us is gone: write nothing more
+
+
+def _watch_parent() -> None:
+    while True:
+        time.sleep(WATCH_SECONDS)
+        _exit_if_orphaned()
 
 
 def split(path: Path, parts: int) -> list[tuple[int, int, int]]:
@@ -82,6 +104,7 @@ def _lines(path: Path, start: int, end: int) -> Iterator[str]:
 
 def _ingest_part(url: str, path: str, start: int, end: int, first_row: int, zone: str,
                  source: str) -> IngestResult:
+    _exit_if_orphaned()
     engine = make_engine(url)
     try:
         offset = first_row - 1

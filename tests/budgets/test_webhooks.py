@@ -1,10 +1,11 @@
-"""Webhook delivery to a real HTTP server on localhost: signed, retried with backoff, once."""
+"""Webhook delivery to a real HTTP server on localhost: signed, retried by later runs, once."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +19,7 @@ from billing.budgets.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, deliver
 from billing.models import AlertDelivery
 
 SECRET = "s3cret"
+T0 = datetime(2026, 11, 3, 9, tzinfo=UTC)
 
 
 class Receiver:
@@ -76,33 +78,35 @@ def two_alerts(engine, usage):  # noqa: ANN001
     return engine   # threshold 50 and the hard cap
 
 
-def test_alerts_are_signed_retried_with_backoff_and_sent_once(two_alerts, receiver):
-    waits: list[float] = []
-    report = deliver_pending(two_alerts, [receiver.url], SECRET, sleep=waits.append,
-                             base_delay=0.5)
-    assert report.delivered == 2 and report.failed == []
-    assert waits == [0.5, 1.0]          # two 503s, then success: backoff doubles
+def test_alerts_are_signed_retried_by_later_runs_and_sent_once(two_alerts, receiver):
+    report = deliver_pending(two_alerts, [receiver.url], SECRET, now=T0)
+    assert report.delivered == 0 and len(report.failed) == 2  # two 503s, no retry in the run
+    assert receiver.attempts == 2
+    soon = deliver_pending(two_alerts, [receiver.url], SECRET, now=T0)
+    assert soon.nothing_to_do and receiver.attempts == 2  # each waits for its backoff
+    later = deliver_pending(two_alerts, [receiver.url], SECRET, now=T0 + timedelta(hours=1))
+    assert later.delivered == 2 and later.failed == []
     assert receiver.attempts == 4
     assert sorted(r["body"]["kind"] for r in receiver.received) == ["hard_cap", "threshold"]
     assert all(r["valid"] and not r["forged"] for r in receiver.received)
     hard_cap = next(r["body"] for r in receiver.received if r["body"]["kind"] == "hard_cap")
     assert hard_cap["team"] == "support" and hard_cap["details"]["budget"] == "10.00"
 
-    again = deliver_pending(two_alerts, [receiver.url], SECRET, sleep=waits.append)
+    again = deliver_pending(two_alerts, [receiver.url], SECRET, now=T0 + timedelta(days=1))
     assert again.nothing_to_do and receiver.attempts == 4
     with two_alerts.connect() as connection:
         rows = connection.execute(select(AlertDelivery.__table__)).all()
-    assert sorted(r.attempts for r in rows) == [1, 3]
+    assert sorted(r.attempts for r in rows) == [2, 2]
     assert all(r.delivered_at is not None and r.last_status == 204 for r in rows)
 
 
 def test_an_unreachable_webhook_keeps_alerts_pending(two_alerts, receiver):
     dead = "http://127.0.0.1:9/nothing-listens-here"
-    report = deliver_pending(two_alerts, [dead], SECRET, sleep=lambda _s: None, max_attempts=2)
+    report = deliver_pending(two_alerts, [dead], SECRET, now=T0)
     assert report.delivered == 0 and len(report.failed) == 2
     assert "ConnectError" in report.failed[0]["error"]
     receiver.failures = 0
-    later = deliver_pending(two_alerts, [receiver.url], SECRET, sleep=lambda _s: None)
+    later = deliver_pending(two_alerts, [receiver.url], SECRET, now=T0)
     assert later.delivered == 2
 
 
