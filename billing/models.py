@@ -240,6 +240,10 @@ class RatedLine(SQLModel, table=True):
     model: str = Field(max_length=200)
     tier: str | None = Field(default=None, max_length=10)
     attributed_by: str | None = Field(default=None, max_length=200)
+    rules_version: str | None = Field(
+        default=None, max_length=60,
+        description="the attribution rules version rating applied (attribution@N, or none)",
+    )
     card: str | None = Field(default=None, max_length=100)
     card_version: str | None = Field(default=None, max_length=50)
     currency: str | None = Field(default=None, max_length=3)

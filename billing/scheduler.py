@@ -27,7 +27,7 @@ from billing.config import Settings, load_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
 from billing.period import Period
-from billing.rating.attribution import load_rules_file
+from billing.policies.in_force import attribution_rules_for
 from billing.rating.card_registry import UnknownCard
 from billing.rating.rate import cards_in_use, rate
 
@@ -84,7 +84,8 @@ def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = N
     except UnknownCard as exc:
         log.error("scheduled rating refused: %s", exc)
         return {"rating": None, "refused": str(exc), "anomalies": 0, "delivery": None}
-    rated = rate(engine, cards, zone=config.zone, rules=load_rules_file(config.attribution_rules))
+    rated = rate(engine, cards, zone=config.zone,
+                 rules_for=attribution_rules_for(engine, config))
     yesterday = now.astimezone(config.zone).date() - timedelta(days=1)
     anomalies = check_anomalies(engine, yesterday)
     delivery = None

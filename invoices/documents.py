@@ -170,6 +170,7 @@ class ShowbackStatement:
     generated_at: datetime
     card_versions: tuple[str, ...]
     lines: tuple[StatementLine, ...]
+    policy_versions: tuple[str, ...] = ()
     overhead: tuple[OverheadShare, ...] = ()
     outcomes: tuple[OutcomeSummary, ...] = ()
     changes: tuple[str, ...] = ()
@@ -181,7 +182,8 @@ class ShowbackStatement:
 
     def __post_init__(self) -> None:
         where = f"statement {self.statement_number}"
-        _freeze(self, "card_versions", "lines", "overhead", "outcomes", "changes")
+        _freeze(self, "card_versions", "policy_versions", "lines", "overhead", "outcomes",
+                "changes")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         if self.generated_at.tzinfo is None:
@@ -365,10 +367,11 @@ class ChargebackInvoice(_TaxedLines):
     tax_label: str = "Tax"
     card_versions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    policy_versions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"invoice {self.invoice_number}"
-        _freeze(self, "lines", "card_versions", "notes")
+        _freeze(self, "lines", "card_versions", "notes", "policy_versions")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         _check_tax_rate(self.tax_rate, where)

@@ -45,6 +45,7 @@ class Labels:
     invoice_note: str
     card_versions: str
     no_card_versions: str
+    policy_versions: str
     invoice_subject: str
     # credit note
     credit_note: str
@@ -145,6 +146,7 @@ ENGLISH = Labels(
                  "per unit. Each line is rounded half-up to the currency's minor unit; tax is "
                  "computed once on the subtotal.",
     card_versions="Rate card versions: {versions}", no_card_versions="none",
+    policy_versions="Policy versions: {versions}",
     invoice_subject="Invoice to {party}, {period}",
     credit_note="Credit note", credit_note_no="Credit note no.",
     credits_invoice="Credits invoice", issue_date="Issue date", total_credit="Total credit",
@@ -207,6 +209,7 @@ GERMAN = Labels(
                  "kleinste Währungseinheit gerundet; die Steuer wird einmal auf die "
                  "Zwischensumme berechnet.",
     card_versions="Preislistenversionen: {versions}", no_card_versions="keine",
+    policy_versions="Richtlinienversionen: {versions}",
     invoice_subject="Rechnung an {party}, {period}",
     credit_note="Rechnungskorrektur", credit_note_no="Korrekturnr.",
     credits_invoice="Ursprungsrechnung", issue_date="Ausstellungsdatum",
@@ -274,6 +277,7 @@ FRENCH = Labels(
                  "proche (demi vers le haut) à l'unité monétaire minimale ; la taxe est "
                  "calculée une seule fois sur le sous-total.",
     card_versions="Versions des grilles tarifaires : {versions}", no_card_versions="aucune",
+    policy_versions="Versions des politiques : {versions}",
     invoice_subject="Facture à {party}, {period}",
     credit_note="Avoir", credit_note_no="N° d'avoir", credits_invoice="Facture d'origine",
     issue_date="Date d'émission", total_credit="Total de l'avoir", credit_to="Au profit de",

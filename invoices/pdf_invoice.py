@@ -123,6 +123,9 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
     if invoice.card_versions:
         story.append(text(words.card_versions.format(versions=", ".join(invoice.card_versions)),
                           "small"))
+    if invoice.policy_versions:
+        story.append(text(words.policy_versions.format(
+            versions=", ".join(invoice.policy_versions)), "small"))
     story += [text(note) for note in invoice.notes]
     return story
 

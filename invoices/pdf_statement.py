@@ -182,6 +182,8 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
         header(statement.issuer, words.statement, facts, words), Spacer(1, 6),
         text(words.statement_note, "small"),
         text(words.card_versions.format(versions=versions), "small"),
+        *([text(words.policy_versions.format(versions=", ".join(statement.policy_versions)),
+                "small")] if statement.policy_versions else []),
         text(words.summary, "heading"), _summary(statement, money, words),
     ]
     if statement.recommendation:

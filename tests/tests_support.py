@@ -20,6 +20,22 @@ def truncate(engine: Engine) -> None:
     with engine.begin() as connection:
         for table in TABLES_CHILD_FIRST:
             connection.exec_driver_sql(f"DELETE FROM {table}")
+        _clear_policies(connection)
+
+
+def _clear_policies(connection) -> None:  # noqa: ANN001
+    """Each test starts with no published policy: the immutability trigger is lifted for the
+    clearing only (PostgreSQL's TRUNCATE fires no row trigger; SQLite's is dropped and put
+    back as it was)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("TRUNCATE policy_version")
+        return
+    trigger = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+        "AND name = 'policy_version_no_delete'").scalar_one()
+    connection.exec_driver_sql("DROP TRIGGER policy_version_no_delete")
+    connection.exec_driver_sql("DELETE FROM policy_version")
+    connection.exec_driver_sql(trigger)
 
 # a small issuer and customer registry, and two pools, for closes in tests
 REGISTRY = """

@@ -23,7 +23,7 @@ from billing.config import Settings
 from billing.db import engine_for, migrate
 from billing.demo_data import BUDGET_FACTORS, generate, generate_outcomes
 from billing.ledger.outcomes import ingest_outcomes_file
-from billing.rating.attribution import load_rules_file
+from billing.policies.in_force import attribution_rules_for
 from billing.rating.card_registry import publish_shipped
 from billing.rating.coverage import coverage, spend_coverage
 from billing.rating.overhead import load_pools_file
@@ -116,7 +116,7 @@ def demo(
     say("[bold]4. Rating[/]")
     say(f"  attribution rules: {config.attribution_rules}")
     rated = rate(engine, cards_for(engine, config), zone=config.zone,
-                 rules=load_rules_file(config.attribution_rules))
+                 rules_for=attribution_rules_for(engine, config))
     if rated.nothing_to_do:
         say("  nothing new to rate (already rated)")
     else:

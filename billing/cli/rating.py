@@ -23,7 +23,8 @@ from billing.cli.console import (
 from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
 from billing.money import CurrencyMismatch
-from billing.rating.attribution import RuleError, load_rules_file
+from billing.policies.in_force import attribution_rules_for
+from billing.rating.attribution import RuleError
 from billing.rating.card_registry import UnknownCard
 from billing.rating.overhead import PoolError, load_pools_file
 from billing.rating.rate import Cards, RatingRefused, cards_in_use, rate
@@ -52,8 +53,8 @@ def rate_command(
         fail("--rerate needs --period", "e.g. billing rate --period 2026-10 --rerate", code=2)
     engine = ready_engine(config)
     try:
-        rules = load_rules_file(config.attribution_rules)
-        result = rate(engine, cards_for(engine, config), zone=config.zone, rules=rules,
+        result = rate(engine, cards_for(engine, config), zone=config.zone,
+                      rules_for=attribution_rules_for(engine, config),
                       rerate_period=period if rerate else None)
     except (RuleError, UnknownCard, RatingRefused) as exc:
         fail(str(exc), code=2)

@@ -19,10 +19,12 @@ from sqlalchemy import Connection, func, select
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.parties import Registry
+from billing.policies.in_force import document_versions
 from invoices.documents import ChargebackInvoice, InvoiceLine, Party
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
+INVOICE_POLICIES = ("attribution", "parties")
 TOKEN_KINDS = (
     ("input_tokens", "input_price", "input"),
     ("output_tokens", "output_price", "output"),
@@ -91,7 +93,7 @@ def customer_charges(connection: Connection, period: str) -> dict[str, CustomerC
 
 def build_invoice(
     customer: str, charges: CustomerCharges, *, number: str, period: str, registry: Registry,
-    issued_on: date,
+    issued_on: date, policy_versions: dict[str, str] | None = None,
 ) -> ChargebackInvoice:
     entry = registry.customer(customer)
     issuer = registry.issuer
@@ -109,4 +111,5 @@ def build_invoice(
         currency=charges.currency, locale=entry.locale, lines=charges.lines,
         tax_rate=entry.tax_rate, tax_label=entry.tax_label,
         card_versions=sorted(charges.card_versions), notes=notes,
+        policy_versions=document_versions(policy_versions or {}, INVOICE_POLICIES),
     )

@@ -64,6 +64,7 @@ class UsageLine:
     provider_cost: Decimal
     card_versions: tuple[str, ...]
     providers: tuple[str, ...] = ()
+    rules_versions: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> int:
@@ -204,7 +205,8 @@ class TeamLines:
                  "environment": line.environment, "adjusts_period": line.adjusts_period,
                  **{name: getattr(line, name) for name in COUNTS},
                  "provider_cost": str(line.provider_cost), "amount": str(line.amount),
-                 "card_versions": list(line.card_versions)}
+                 "card_versions": list(line.card_versions),
+                 "rules_versions": list(line.rules_versions)}
                 for line in self.lines
             ],
             "usage_total": str(self.usage_total),
@@ -246,13 +248,14 @@ class _Group:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
     versions: set[str] = field(default_factory=set)
     providers: set[str] = field(default_factory=set)
+    rules: set[str] = field(default_factory=set)
 
 
 def _rows(connection: Connection, period: str, teams: Iterable[str] | None) -> Any:
     keys = (rated.c.team, rated.c.adjusts_period, rated.c.use_case, rated.c.model,
             rated.c.tier, rated.c.environment, rated.c.provider, rated.c.card,
             rated.c.card_version, rated.c.currency, rated.c.unpriced_reason,
-            rated.c.amount.is_(None).label("unpriced"))
+            rated.c.rules_version, rated.c.amount.is_(None).label("unpriced"))
     query = (select(*keys, money_sum(rated.c.amount).label("amount"),
                     money_sum(rated.c.provider_cost).label("provider_cost"),
                     *[func.sum(rated.c[name]).label(name) for name in COUNTS])
@@ -286,6 +289,8 @@ def _usage(connection: Connection, period: str, teams: Iterable[str] | None
         for name in COUNTS:
             group.counts[name] += counts[name]
         group.versions.add(f"{row.card}@{row.card_version}")
+        if row.rules_version:
+            group.rules.add(row.rules_version)
         if row.provider:
             group.providers.add(row.provider)
     return found
@@ -299,7 +304,8 @@ def _line(key: tuple, group: _Group, currency: str) -> UsageLine:
                      amount=round_line(group.exact, currency),
                      provider_cost=round_line(group.provider_cost, currency),
                      card_versions=tuple(sorted(group.versions)),
-                     providers=tuple(sorted(group.providers)))
+                     providers=tuple(sorted(group.providers)),
+                     rules_versions=tuple(sorted(group.rules)))
 
 
 def team_drivers(connection: Connection, period: str) -> dict[str, TeamDrivers]:

@@ -38,10 +38,9 @@ from billing.models import Document, PeriodClose, RatingRun, UsageEvent
 from billing.money import CurrencyMismatch
 from billing.parties import Registry
 from billing.period import Period
-from billing.policies.in_force import policies_for
-from billing.rating.attribution import load_rules_file
+from billing.policies.in_force import attribution_rules_for, policies_for
 from billing.rating.card_registry import UnknownCard
-from billing.rating.rate import cards_in_use, rate
+from billing.rating.rate import cards_in_use, rate, stale_rules
 from invoices import to_json
 
 documents = Document.__table__
@@ -181,8 +180,14 @@ def close_period(
                                "publish the team card with `billing ratecards publish FILE` "
                                "(or set BILLING_TEAM_CARD), then close again; nothing was "
                                "written") from None
-        rating = rate(engine, cards, zone=zone,
-                      rules=load_rules_file(config.attribution_rules)).to_dict()
+        rules_for = attribution_rules_for(engine, config)
+        rating = rate(engine, cards, zone=zone, rules_for=rules_for).to_dict()
+        stale = stale_rules(engine, period, rules_for)
+        if stale:
+            # lines rated before the rules in force were published: the close prices the
+            # period with the versions in force, so it re-rates the (still open) period first
+            rating["rerated"] = {"because": stale, **rate(
+                engine, cards, zone=zone, rules_for=rules_for, rerate_period=period).to_dict()}
     with engine.connect() as connection:
         unrated = _unrated_events(connection) if dry_run else 0
         prior = {row.subject: row.total for row in connection.execute(
@@ -193,7 +198,8 @@ def close_period(
             statements = build_statements(connection, engine, period, pools=pools,
                                           registry=registry, generated_at=now,
                                           closed_totals=prior,
-                                          use_cases=policies.use_cases)
+                                          use_cases=policies.use_cases,
+                                          policy_versions=policies.versions)
         except CurrencyMismatch as exc:
             raise CloseRefused(f"{period} cannot close: {exc}",
                                "record the rate, then close again; nothing was written"
@@ -208,7 +214,8 @@ def close_period(
         for customer in sorted(charges):
             invoice = build_invoice(customer, charges[customer], number="(numbered at close)",
                                     period=period, registry=registry,
-                                    issued_on=local_now.date())
+                                    issued_on=local_now.date(),
+                                    policy_versions=policies.versions)
             result.invoices.append(_summary(invoice, "invoice"))
         result.message = (f"dry run: would produce {len(statements)} statements and "
                           f"{len(charges)} invoices; nothing was written")
@@ -233,7 +240,8 @@ def close_period(
             number = invoice_number(prefix, local_now.year,
                                     next_number(connection, f"{prefix}-{local_now.year}"))
             invoice = build_invoice(customer, charges[customer], number=number, period=period,
-                                    registry=registry, issued_on=local_now.date())
+                                    registry=registry, issued_on=local_now.date(),
+                                    policy_versions=policies.versions)
             store_document(connection, "invoice", number, customer, invoice, now)
             result.invoices.append({**_summary(invoice, "invoice"), "customer": customer})
         connection.execute(insert(closes).values(

@@ -24,6 +24,7 @@ from billing.models import BudgetEntry
 from billing.money import round_line
 from billing.parties import Registry
 from billing.period import Period
+from billing.policies.in_force import document_versions
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 from invoices.documents import (
@@ -34,6 +35,8 @@ from invoices.documents import (
     ShowbackStatement,
     StatementLine,
 )
+
+STATEMENT_POLICIES = ("attribution", "overhead", "parties", "use_cases")
 
 budgets = BudgetEntry.__table__
 
@@ -90,8 +93,12 @@ def build_statements(
     connection: Connection, engine: Any, period: str, *, pools: list[Pool], registry: Registry,
     generated_at: datetime, closed_totals: dict[str, Decimal] | None = None,
     use_cases: Mapping[str, UseCase] | None = None,
+    policy_versions: dict[str, str] | None = None,
 ) -> list[ShowbackStatement]:
-    """One statement per team with rated usage in the period, from its document lines."""
+    """One statement per team with rated usage in the period, from its document lines.
+
+    `policy_versions` (kind -> ref, as `policies_for` gives) is recorded on each statement,
+    with the attribution versions its own lines were rated with."""
     usage = period_lines(connection, period, pools=pools)
     before = period_lines(connection, str(Period.parse(period).previous()))
     budget_by_team = _budgets(connection, period)
@@ -135,6 +142,9 @@ def build_statements(
             statement_number=f"ST-{period}-{team}", team=team, period=period,
             issuer=issuer_party, locale=registry.team(team).locale, currency=currency,
             generated_at=generated_at, card_versions=sorted(versions), lines=lines,
+            policy_versions=document_versions(
+                policy_versions or {}, STATEMENT_POLICIES,
+                tuple({v for line in data.lines for v in line.rules_versions})),
             overhead=_shares(data), outcomes=summaries, changes=changes, budget=budget,
             last_month_total=last_total, volume_effect=volume if last_total is not None
             else None, price_effect=price if last_total is not None else None,

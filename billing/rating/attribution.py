@@ -52,6 +52,15 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class RuleSet:
+    """The rules in force for a period and the published version they come from
+    (`attribution@N`, or `none` when nothing is published), recorded on every rated line."""
+
+    version: str
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Attribution:
     team: str | None
     use_case: str | None

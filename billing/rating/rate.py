@@ -10,7 +10,7 @@ writes in one transaction, so a second run finds nothing to do and a crash leave
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from billing.budgets.spend_totals import apply_rated_lines, rebuild_period
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
 from billing.period import Period
-from billing.rating.attribution import Rule, attribute
+from billing.rating.attribution import Rule, RuleSet, attribute
 from billing.rating.card_registry import UnknownCard, published_versions
 from billing.rating.coverage import tag_value
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
@@ -104,12 +104,17 @@ def _aggregate(connection: Connection, low: int, high: int, period: str | None):
     return connection.execute(query)
 
 
-def _merge(rows: Iterable[Any], rules: list[Rule]) -> dict[tuple, list[int]]:
-    """Apply attribution rules to each aggregate and merge those that become the same line."""
+RulesFor = Callable[[str], RuleSet]
+
+
+def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
+    """Apply the rules in force for each aggregate's period and merge those that become the
+    same line."""
     merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 1))
     for row in rows:
         values = row._mapping
         team, use_case, rule = values["team"], values["use_case"], None
+        rules = rules_for(values["period"]).rules
         if rules and (team is None or use_case is None):
             facts = {
                 "provider": values["provider"], "model": values["model"],
@@ -204,12 +209,16 @@ def rate(
     *,
     zone: ZoneInfo,
     rules: list[Rule] | None = None,
+    rules_for: RulesFor | None = None,
     rerate_period: str | None = None,
 ) -> RatingResult:
     """Rate all new usage, or (rerate_period) recompute one open period from scratch.
 
-    Usage of a closed period (it arrived late) is rated into the next open period as a
-    prior-period adjustment: a closed period's documents never change.
+    `rules_for(period)` gives the published attribution rules in force for a period; each
+    line records that version. `rules` (unversioned, the line says so with no version) is for
+    callers that hold rules outside the registry. Usage of a closed period (it arrived late) is
+    rated into the next open period as a prior-period adjustment: a closed period's documents
+    never change.
     """
     closed = closed_periods(engine)
     if rerate_period in closed:
@@ -218,7 +227,7 @@ def rate(
             "usage is rated into the next open period as a prior-period adjustment"
         )
     high = _ledger_high_water(engine)
-    rules = rules or []
+    rules_for = _memo(rules_for) if rules_for else _fixed(rules or [])
     with write_transaction(engine) as connection:
         _lock(connection)
         run_id = connection.execute(
@@ -244,7 +253,7 @@ def rate(
             connection.execute(delete(runs).where(runs.c.id == run_id))
             result.run_id, result.nothing_to_do = None, True
             return result
-        merged = _merge(_aggregate(connection, low, high, period), rules)
+        merged = _merge(_aggregate(connection, low, high, period), rules_for)
         cache: dict = {}
         new_lines = []
         for key, totals in merged.items():
@@ -254,6 +263,7 @@ def rate(
                                             cache))
         for line in new_lines:
             line["run_id"] = run_id
+            line["rules_version"] = rules_for(line["period"]).version or None
             if line["period"] in closed:
                 line["adjusts_period"] = line["period"]
                 line["period"] = next_open_period(line["period"], closed)
@@ -273,6 +283,34 @@ def rate(
             )
         )
     return result
+
+
+def _memo(rules_for: RulesFor) -> RulesFor:
+    """One lookup per period per run: the rules of a period cannot change within a run."""
+    seen: dict[str, RuleSet] = {}
+
+    def lookup(period: str) -> RuleSet:
+        if period not in seen:
+            seen[period] = rules_for(period)
+        return seen[period]
+    return lookup
+
+
+def _fixed(rules: list[Rule]) -> RulesFor:
+    fixed = RuleSet("", tuple(rules))
+    return lambda _period: fixed
+
+
+def stale_rules(engine: Engine, period: str, rules_for: RulesFor) -> list[str]:
+    """Rules versions on a period's own lines other than the one in force for it: the period
+    was (partly) rated before a new rules version was published, and needs a re-rate."""
+    wanted = rules_for(period).version
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(lines_table.c.rules_version).distinct().where(
+                lines_table.c.period == period, lines_table.c.adjusts_period.is_(None))
+        ).scalars().all()
+    return sorted({version or "unversioned" for version in found if version != wanted})
 
 
 _LINE_COLUMNS = [column.name for column in lines_table.columns if column.name != "id"]
