@@ -1,6 +1,6 @@
 """The registry of parties: who issues documents, and each team's and customer's details.
 
-A YAML file (BILLING_REGISTRY, default registry.yaml) kept in git beside the rate cards. Teams
+The `parties` policy (`billing policy publish`), kept in git beside the rate cards. Teams
 and customers that are not listed still get documents, with the defaults (en_US, no tax, 30
 days), so a close never fails because someone forgot a line here.
 
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -161,8 +160,3 @@ def load_registry(text: str, source: str = "registry") -> Registry:
     }
     return Registry(issuer, teams, customers)
 
-
-def load_registry_file(path: Path | None) -> Registry:
-    if path is None or not path.exists():
-        return Registry()
-    return load_registry(path.read_text(encoding="utf-8"), str(path))

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from billing.budgets.anomaly import check_anomalies
 from billing.budgets.webhooks import deliver_pending
 from billing.close.period_close import CloseRefused, CloseResult, close_period
-from billing.config import Settings, load_settings
+from billing.config import Settings, get_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
 from billing.period import Period
@@ -70,7 +70,7 @@ def run_due_closes(engine: Engine, config: Settings, *, now: datetime | None = N
 
 def scheduled_close() -> None:
     """The job APScheduler stores (by reference, so it survives restarts)."""
-    config = load_settings()
+    config = get_settings()
     run_due_closes(engine_for(config.database_url), config)
 
 
@@ -85,7 +85,7 @@ def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = N
         log.error("scheduled rating refused: %s", exc)
         return {"rating": None, "refused": str(exc), "anomalies": 0, "delivery": None}
     rated = rate(engine, cards, zone=config.zone,
-                 rules_for=attribution_rules_for(engine, config))
+                 rules_for=attribution_rules_for(engine))
     yesterday = now.astimezone(config.zone).date() - timedelta(days=1)
     anomalies = check_anomalies(engine, yesterday)
     delivery = None
@@ -97,7 +97,7 @@ def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = N
 
 
 def scheduled_rate_and_alert() -> None:
-    config = load_settings()
+    config = get_settings()
     rate_and_alert(engine_for(config.database_url), config)
 
 

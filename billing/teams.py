@@ -21,8 +21,9 @@ class UnknownTeam(LookupError):
                          "usage")
         self.team = team
         self.hint = ("check the spelling (`billing coverage --period YYYY-MM` lists teams "
-                     "with usage), or add the team under `teams:` in the registry "
-                     "(BILLING_REGISTRY) to budget it before its first usage")
+                     "with usage), or add the team under `teams:` of the parties policy and "
+                     "publish it (`billing policy publish FILE`) to budget it before its first "
+                     "usage")
 
 
 def has_usage(engine: Engine, team: str) -> bool:

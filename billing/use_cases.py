@@ -20,7 +20,6 @@ use_cases:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -63,11 +62,6 @@ def load_use_cases(text: str, source: str = "use cases") -> dict[str, UseCase]:
             for name, entry in entries.items()}
 
 
-def load_use_cases_file(path: Path | None) -> dict[str, UseCase]:
-    """The declared use cases; none when the file is not there (declaring is optional)."""
-    if path is None or not path.exists():
-        return {}
-    return load_use_cases(path.read_text(encoding="utf-8"), str(path))
 
 
 def _use_case(name: str, entry: Any, where: str) -> UseCase:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,12 +17,12 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from billing.config import Settings
+from billing.config import Settings, get_settings
 from billing.db import engine_for, migrate
 from billing.demo_data import generate
 from billing.ledger.metering import ingest_lines
 from billing.rating.card_registry import publish_shipped
-from tests_support import POOLS, REGISTRY, truncate
+from tests_support import POOLS, REGISTRY, publish_policy, publish_pools, truncate
 
 ADMIN_URL = os.environ.get(
     "BILLING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -93,12 +92,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def close_settings(settings: Settings, tmp_path: Path) -> Settings:
-    (tmp_path / "registry.yaml").write_text(REGISTRY)
-    (tmp_path / "overhead.yaml").write_text(POOLS)
-    return replace(settings, registry=tmp_path / "registry.yaml",
-                   overhead_pools=tmp_path / "overhead.yaml",
-                   attribution_rules=tmp_path / "none.yaml")
+def close_settings(settings: Settings, engine: Engine) -> Settings:
+    """Settings of a database with the test parties and overhead pools published."""
+    publish_policy(engine, "parties", REGISTRY)
+    publish_pools(engine, POOLS)
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_per_test() -> Iterator[None]:
+    """The process reads its settings once; a test may set the environment, so each test
+    starts from a fresh read."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -113,9 +120,6 @@ def month(engine, close_settings):  # noqa: ANN001, ANN201
 def close_env(close_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """`close_settings` as the environment the command line reads them from."""
     for name, value in (("DATABASE_URL", close_settings.database_url),
-                        ("BILLING_REGISTRY", close_settings.registry),
-                        ("BILLING_OVERHEAD_POOLS", close_settings.overhead_pools),
-                        ("BILLING_ATTRIBUTION_RULES", close_settings.attribution_rules),
                         ("BILLING_DOCUMENTS_DIR", close_settings.documents_dir)):
         monkeypatch.setenv(name, str(value))
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)

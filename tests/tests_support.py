@@ -54,3 +54,34 @@ pools:
   - {name: observability, amount: "4800.00", currency: USD, driver: spend, treatment: charged}
   - {name: platform, amount: "9000.00", currency: USD, driver: even, treatment: central}
 """
+
+
+def publish_policy(engine: Engine, kind: str, body: str, *, version: str | None = None,
+                   effective_from: str = "2000-01") -> str:
+    """Publish a policy body (the YAML below the header) as the test's version in force from
+    `effective_from`; a later call replaces it from the same month. Returns the version."""
+    from billing.policies.registry import publish, published_versions
+
+    if version is None:
+        taken = {v.version for v in published_versions(engine, kind)}
+        number = 1
+        while f"test-{number}" in taken:
+            number += 1
+        version = f"test-{number}"
+    text = f"kind: {kind}\nversion: \"{version}\"\neffective_from: \"{effective_from}\"\n" + body
+    publish(engine, text, f"{kind}.yaml", published_by="tests", change_note="test")
+    return version
+
+
+def publish_pools(engine: Engine, pools, **kwargs) -> str:  # noqa: ANN001
+    """Publish overhead pools (a YAML body, or Pool objects) as the pools in force."""
+    from billing.rating.overhead import dump_pools
+
+    body = pools if isinstance(pools, str) else dump_pools(list(pools))
+    return publish_policy(engine, "overhead", body, **kwargs)
+
+
+def pools_in_force(engine: Engine, period: str = "2026-10"):  # noqa: ANN201
+    from billing.policies.in_force import policies_for
+
+    return policies_for(engine, period).pools

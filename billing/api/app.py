@@ -21,13 +21,15 @@ from billing.api import (
     trends,
     usage,
 )
-from billing.config import Settings, load_settings
+from billing.config import Settings, get_settings
 from billing.dashboard import install as install_dashboard
 from billing.db import engine_for
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+    """The app; `settings` (tests, `billing serve`) replace the process's own for every route."""
+    given = settings
+    settings = settings or get_settings()
     app = FastAPI(
         title="AI chargeback and rate-card billing",
         version="0.1.0",
@@ -36,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "`application/problem+json` (RFC 9457).",
         responses=problems.PROBLEM_RESPONSES,
     )
-    app.state.settings = settings
+    if given is not None:
+        app.dependency_overrides[get_settings] = lambda: given
     app.state.engine = engine_for(settings.database_url)
     problems.install(app)
     operations.install(app)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import store as budget_store
 from billing.budgets.budget import BudgetError, budget_from_mapping
 from billing.close.budget_actuals import budget_variances
-from billing.parties import load_registry_file
 from billing.period import Period
-from billing.rating.overhead import load_pools_file
+from billing.policies.in_force import policies_for
 from billing.teams import UnknownTeam, check_team
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
@@ -42,11 +42,10 @@ def _check_name(value: str, what: str) -> None:
 
 @router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget",
             dependencies=FINANCE)
-def put_budget(team: str, body: BudgetBody, request: Request,
+def put_budget(team: str, body: BudgetBody, request: Request, settings: AppSettings,
                period: str = Path(pattern=PERIOD, examples=["2026-10"])) -> dict:
     _check_name(team, "team")
     engine = request.app.state.engine
-    settings = request.app.state.settings
     defaults = budget_store.default_currencies(engine, settings.team_card, settings.customer_card)
     try:
         budget = budget_from_mapping({**body.model_dump(exclude_none=True), "team": team,
@@ -56,7 +55,7 @@ def put_budget(team: str, body: BudgetBody, request: Request,
         raise Problem(422, "Invalid budget", str(exc), field=field) from None
     if budget.scope.kind != "customer":
         try:
-            check_team(engine, load_registry_file(settings.registry), team)
+            check_team(engine, policies_for(engine, period).registry, team)
         except UnknownTeam as exc:
             raise Problem(404, "Not found", f"{exc}; {exc.hint}", field="team") from None
     _, created = budget_store.set_budget(engine, budget, set_by="api")
@@ -65,12 +64,11 @@ def put_budget(team: str, body: BudgetBody, request: Request,
 
 @router.get("/budgets", summary="Budgets of a period with spend, variance and projection",
             dependencies=READERS)
-def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
+def get_budgets(request: Request, settings: AppSettings, period: str = Query(..., pattern=PERIOD),
                 team: str | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
-    settings = request.app.state.settings
     reports = budget_variances(request.app.state.engine, period,
-                               pools=load_pools_file(settings.overhead_pools),
+                               pools=policies_for(request.app.state.engine, period).pools,
                                zone=settings.zone, now=datetime.now(UTC), team=team)
     # a customer's spend is every team's: a team key sees only its own team's scopes
     own_only = deps.require_key(request).role == "team"
@@ -85,13 +83,13 @@ def get_budgets(request: Request, period: str = Query(..., pattern=PERIOD),
                 "scan. `decision` is the strictest of the team's budget and, when given, the "
                 "use case's and the customer's. No budget means allow.",
 )
-def get_status(team: str, request: Request, period: str | None = Query(None, pattern=PERIOD),
+def get_status(team: str, request: Request, settings: AppSettings,
+               period: str | None = Query(None, pattern=PERIOD),
                use_case: str | None = None, customer: str | None = None) -> dict:
     _check_name(team, "team")
     if customer is not None and deps.require_key(request).role == "team":
         # a customer's spend totals are every team's: not for one team's key to read
         deps.deny_scope(request, "customer", customer)
-    settings = request.app.state.settings
     period = period or str(Period.of(datetime.now(UTC), settings.zone))
     return budget_store.gateway_status(request.app.state.engine, team, period,
                                        use_case=use_case, customer=customer).to_dict()

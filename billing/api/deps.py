@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from billing.api.problems import Problem
 from billing.api_keys import Principal, authenticate
-from billing.config import Settings
+from billing.config import Settings, get_settings
 
 log = logging.getLogger("billing.api.access")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def settings(request: Request) -> Settings:
-    return request.app.state.settings
+AppSettings = Annotated[Settings, Depends(get_settings)]
+"""The settings a route works with: read once per process; tests override `get_settings`."""
+
+
+def current_settings(request: Request) -> Settings:
+    """The settings for code that runs outside FastAPI's injection (a check called directly
+    from a route), honouring the app's override as `Depends(get_settings)` does."""
+    return request.app.dependency_overrides.get(get_settings, get_settings)()
 
 
 def engine(request: Request) -> Engine:
@@ -47,7 +54,7 @@ def require_key(request: Request) -> Principal:
         _deny(request, 401, "no bearer key", None)
         raise Problem(401, "Unauthorized", "send the API key as 'Authorization: Bearer <key>' "
                       "(create one with `billing keys create`)", headers=CHALLENGE)
-    app_settings: Settings = request.app.state.settings
+    app_settings = current_settings(request)
     principal = authenticate(request.app.state.engine, token.strip(), app_settings.api_key)
     if principal is None:
         _deny(request, 401, "invalid, expired or revoked key", None)

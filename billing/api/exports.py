@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
 from billing.exports.tables import csv_chunks
@@ -22,7 +23,7 @@ CSV_RESPONSE = {200: {"description": "FOCUS 1.2 cost and usage rows, one per rat
 @router.get("/export/focus", summary="A period's rated usage as a FOCUS 1.2 CSV",
             response_class=StreamingResponse, responses=CSV_RESPONSE)
 def export_focus(
-    request: Request,
+    request: Request, settings: AppSettings,
     period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),
     fmt: Literal["csv"] = Query("csv", alias="format",
                                 description="csv (for Parquet: `billing export focus`)"),
@@ -30,7 +31,6 @@ def export_focus(
         "showback", description="showback: teams' usage and charged overhead; "
                                 "chargeback: customers' usage"),
 ) -> StreamingResponse:
-    settings = request.app.state.settings
     try:
         dataset = focus_dataset(request.app.state.engine, settings, period, view)
     except NoRatedUsage as exc:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.budgets.budget import BudgetError, parse_amount
 from billing.budgets.forecast import (
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["forecast"],
 @router.get("/forecast/{team}", summary="Projected month cost under named scenarios",
             dependencies=[Depends(deps.team_path)])
 def get_forecast(
-    team: str, request: Request,
+    team: str, request: Request, settings: AppSettings,
     use_case: str | None = None,
     period: str | None = Query(None, pattern=PERIOD,
                                description="where today's drivers come from; default last "
@@ -35,7 +36,6 @@ def get_forecast(
         description="NAME=calls:+40%,tokens:9100,rate:0.0042; repeat for more")] = None,
     calls: str | None = None, tokens: str | None = None, rate: str | None = None,
 ) -> dict:
-    settings = request.app.state.settings
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
     except ScenarioError as exc:

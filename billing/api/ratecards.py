@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, Field
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.rating.card_registry import (
     UnknownCard,
@@ -73,8 +74,7 @@ def get_card(card: str, version: str, request: Request) -> dict:
 
 
 @router.post("/quote", summary="Price hypothetical usage, as `billing quote`")
-def post_quote(body: QuoteRequest, request: Request) -> dict:
-    settings = request.app.state.settings
+def post_quote(body: QuoteRequest, request: Request, settings: AppSettings) -> dict:
     at = datetime.now(UTC) if body.at is None else in_billing_zone(body.at, settings.zone)
     try:
         result = quote_at(

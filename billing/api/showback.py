@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import DAY, PERIOD, Problem
 from billing.close.showback import (
     BadGrouping,
@@ -15,7 +16,7 @@ from billing.close.showback import (
     showback,
     showback_grouped,
 )
-from billing.rating.overhead import load_pools_file
+from billing.policies.in_force import policies_for
 
 router = APIRouter(prefix="/v1", tags=["showback"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["showback"],
 @router.get("/showback/{team}", summary="A team's showback for a period",
             dependencies=[Depends(deps.team_path)])
 def get_showback(
-    team: str, request: Request,
+    team: str, request: Request, settings: AppSettings,
     period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),
     group_by: str | None = Query(
         None, examples=["use_case,model"],
@@ -35,7 +36,6 @@ def get_showback(
     customer: str | None = None, environment: str | None = None,
     day: str | None = Query(None, pattern=DAY),
 ) -> dict:
-    settings = request.app.state.settings
     if not re.fullmatch(r"[\w .\-]{1,200}", team):
         raise Problem(404, "Not found", f"no showback for team {team!r} in {period}")
     filters = {name: value for name, value in (
@@ -55,7 +55,7 @@ def get_showback(
                           f"no showback for team {team!r} in {period}") from None
     try:
         report = showback(request.app.state.engine, team, period,
-                          pools=load_pools_file(settings.overhead_pools),
+                          pools=policies_for(request.app.state.engine, period).pools,
                           now=datetime.now(UTC), zone=settings.zone)
     except NoUsage:
         raise Problem(404, "Not found", f"no showback for team {team!r} in {period}") from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.close.stripe_billing import apply_event
 from invoices.stripe_sync import WebhookEventRefused, WebhookVerificationError, verify_webhook
@@ -18,12 +19,12 @@ router = APIRouter(prefix="/v1", tags=["stripe"])
 
 
 @router.post("/stripe/webhook", summary="Stripe webhook (authenticated by its signature)")
-async def stripe_webhook(request: Request) -> dict:
-    secret = request.app.state.settings.stripe_webhook_secret
+async def stripe_webhook(request: Request, settings: AppSettings) -> dict:
+    secret = settings.stripe_webhook_secret
     if not secret:
         raise Problem(503, "Not configured", "set STRIPE_WEBHOOK_SECRET to receive Stripe events")
     payload = await request.body()
-    key = request.app.state.settings.stripe_api_key
+    key = settings.stripe_api_key
     try:
         event = verify_webhook(payload, request.headers.get("stripe-signature", ""), secret,
                                livemode=("_live_" in key) if key else None)

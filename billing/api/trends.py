@@ -12,24 +12,23 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.api_keys import Principal
 from billing.budgets import store as budget_store
 from billing.close.showback import periods_with_spend, teams_with_spend
 from billing.close.trends import MAX_MONTHS, team_trends
 from billing.period import Period
-from billing.rating.overhead import load_pools_file
-from billing.use_cases import load_use_cases_file
+from billing.policies.in_force import policies_for
 
 router = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(deps.require_key)])
 READERS = ("finance", "team")
 
 
 @router.get("/me", summary="The calling key: its role, the teams and periods it can read")
-def get_me(request: Request) -> dict:
+def get_me(request: Request, settings: AppSettings) -> dict:
     principal: Principal = deps.require_key(request)
     engine = request.app.state.engine
-    settings = request.app.state.settings
     if principal.role == "team":
         teams = [principal.team] if principal.team else []
     elif principal.role in ("admin", *READERS):
@@ -48,16 +47,16 @@ def get_me(request: Request) -> dict:
             "accepted outcome, over the last months",
             dependencies=[Depends(deps.roles(*READERS)), Depends(deps.team_path)])
 def get_trends(
-    team: str, request: Request,
+    team: str, request: Request, settings: AppSettings,
     until: str | None = Query(None, pattern=PERIOD, examples=["2026-10"],
                               description="the last period shown; default the current one"),
     months: int = Query(6, ge=1, le=MAX_MONTHS),
 ) -> dict:
     if not re.fullmatch(r"[\w .\-]{1,200}", team):
         raise Problem(404, "Not found", f"nothing found for team {team!r}")
-    settings = request.app.state.settings
     until = until or str(Period.of(datetime.now(UTC), settings.zone))
-    return team_trends(request.app.state.engine, team, until, months,
-                       pools=load_pools_file(settings.overhead_pools),
-                       use_cases=load_use_cases_file(settings.use_cases),
+    engine = request.app.state.engine
+    return team_trends(engine, team, until, months,
+                       pools=lambda period: policies_for(engine, period).pools,
+                       use_cases=lambda period: policies_for(engine, period).use_cases,
                        now=datetime.now(UTC), zone=settings.zone)

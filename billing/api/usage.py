@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps
+from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.ledger.formats.native import read as read_native
 from billing.ledger.metering import ingest_rows
@@ -122,8 +123,7 @@ def _is_json_object(text: str) -> bool:
         }
     },
 )
-async def post_usage(request: Request) -> UsageBatchResult:
-    settings = request.app.state.settings
+async def post_usage(request: Request, settings: AppSettings) -> UsageBatchResult:
     content_type = request.headers.get("content-type", "")
     if content_type and "json" not in content_type:
         raise Problem(415, "Unsupported media type",

@@ -50,11 +50,12 @@ from billing.close.budget_actuals import budget_variances
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
 from billing.ledger.outcomes import OutcomeError, ingest_outcomes_file
-from billing.parties import RegistryError, load_registry_file
+from billing.parties import RegistryError
 from billing.period import Period
-from billing.rating.overhead import PoolError, load_pools_file
+from billing.policies.in_force import policies_for
+from billing.rating.overhead import PoolError
 from billing.teams import UnknownTeam, check_team
-from billing.use_cases import UseCaseError, load_use_cases_file
+from billing.use_cases import UseCaseError
 
 TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False)
 PERIOD_NOW = typer.Option(None, "--period", "-p", help="Billing month, YYYY-MM; default: the "
@@ -90,7 +91,7 @@ def _now_period(config: Settings, period: str | None) -> str:
 def _known_team(config: Settings, engine, team: str) -> None:  # noqa: ANN001
     """Fail, saying what to do, unless the registry lists the team or it has usage."""
     try:
-        check_team(engine, load_registry_file(config.registry), team)
+        check_team(engine, policies_for(engine, _now_period(config, None)).registry, team)
     except RegistryError as exc:
         fail(str(exc), code=2)
     except UnknownTeam as exc:
@@ -144,18 +145,18 @@ def budgets_set(
 
 
 def budgets_load(
-    file: Path = typer.Argument(None, help="Budgets YAML; default: BILLING_BUDGETS "
-                                "(budgets.yaml).", show_default=False),
+    file: Path = typer.Argument(..., help="Budgets YAML (see the README, Budgets).",
+                                show_default=False),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Set every budget of a YAML file (all are checked before any is set)."""
     config = settings()
-    path = file or config.budgets
+    path = file
     if not path.is_file():
-        fail(f"no budgets file at {path}", "pass a file, or set BILLING_BUDGETS", code=2)
+        fail(f"no budgets file at {path}", "pass the path of a budgets YAML file", code=2)
     engine = ready_engine(config)
     try:
-        registry = load_registry_file(config.registry)
+        registry = policies_for(engine, _now_period(config, None)).registry
         results = budget_store.load_budgets_into(
             engine, path.read_text(encoding="utf-8"), str(path), team_card=config.team_card,
             customer_card=config.customer_card, set_by=getpass.getuser(),
@@ -180,7 +181,7 @@ def budgets_list(
     period = _now_period(config, period)
     engine = ready_engine(config)
     try:
-        reports = budget_variances(engine, period, pools=load_pools_file(config.overhead_pools),
+        reports = budget_variances(engine, period, pools=policies_for(engine, period).pools,
                                    zone=config.zone, now=datetime.now(UTC), team=team)
     except PoolError as exc:
         fail(str(exc), code=2)
@@ -237,7 +238,7 @@ def budgets_status(
     result = budget_store.gateway_status(engine, team, period, use_case=use_case,
                                          customer=customer).to_dict()
     try:
-        reports = budget_variances(engine, period, pools=load_pools_file(config.overhead_pools),
+        reports = budget_variances(engine, period, pools=policies_for(engine, period).pools,
                                    zone=config.zone, now=datetime.now(UTC), team=team)
     except PoolError as exc:
         fail(str(exc), code=2)
@@ -278,8 +279,8 @@ def outcomes_ingest(
     config = settings()
     engine = ready_engine(config)
     try:
-        result = ingest_outcomes_file(engine, file, zone=config.zone,
-                                      use_cases=load_use_cases_file(config.use_cases))
+        declared = policies_for(engine, _now_period(config, None)).use_cases
+        result = ingest_outcomes_file(engine, file, zone=config.zone, use_cases=declared)
     except (OutcomeError, UseCaseError) as exc:
         fail(str(exc), code=2)
     if as_json:
@@ -303,10 +304,11 @@ def outcomes_report(
     config = settings()
     engine = ready_engine(config)
     try:
-        declared = load_use_cases_file(config.use_cases)
-        report = unit_economics_for_period(engine, period, pools=load_pools_file(
-            config.overhead_pools), use_cases=declared, team=team, now=datetime.now(UTC),
-            zone=config.zone)
+        policies = policies_for(engine, period)
+        declared = policies.use_cases
+        report = unit_economics_for_period(engine, period, pools=policies.pools,
+                                           use_cases=declared, team=team,
+                                           now=datetime.now(UTC), zone=config.zone)
     except (UseCaseError, PoolError) as exc:
         fail(str(exc), code=2)
     if as_json:

@@ -213,10 +213,16 @@ def fail(message: str, hint: str | None = None, *, code: int = 1) -> NoReturn:
 
 
 def settings() -> Settings:
+    """The settings of this command (a command is one process: read once, here)."""
     try:
-        return load_settings()
+        config = load_settings()
     except ConfigError as exc:
         fail(str(exc), "fix the setting in the environment or the BILLING_CONFIG file", code=2)
+    if config.legacy_policy_env:
+        err.print(f"[yellow]note:[/] {', '.join(config.legacy_policy_env)} no longer read: "
+                  "policies come from the database. Publish the old files once with `billing "
+                  "policy import --dir DIR`, then unset the variable.", highlight=False)
+    return config
 
 
 def ready_engine(config: Settings) -> Engine:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
@@ -19,14 +18,15 @@ from billing.cli.rating import cards_for
 from billing.close.lines import period_lines
 from billing.close.period_close import close_period
 from billing.close.showback import Showback
-from billing.config import Settings
 from billing.db import engine_for, migrate
 from billing.demo_data import BUDGET_FACTORS, generate, generate_outcomes
 from billing.ledger.outcomes import ingest_outcomes_file
-from billing.policies.in_force import attribution_rules_for
+from billing.policies.amend import FIRST_MONTH
+from billing.policies.document import PolicyValidationError
+from billing.policies.in_force import attribution_rules_for, policies_for
+from billing.policies.registry import PublishRefused, publish
 from billing.rating.card_registry import publish_shipped
 from billing.rating.coverage import coverage, spend_coverage
-from billing.rating.overhead import load_pools_file
 from billing.rating.rate import rate
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
@@ -36,25 +36,39 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-STARTER_FILES = (("attribution_rules", "attribution.yaml"), ("overhead_pools", "overhead.yaml"),
-                 ("registry", "registry.yaml"))
+STARTER_POLICIES = (("attribution", "attribution.yaml"), ("overhead", "overhead.yaml"),
+                    ("parties", "registry.yaml"))
+DEMO_VERSION = "demo"
 
 
-def _starter_files(config: Settings) -> list[Path]:
-    """Copy the example configuration where the settings look for it, unless a file is there.
-
-    The demo must leave behind the same configuration every later command reads; pointing only
-    the demo at the examples would make `billing showback` disagree with the statements it
-    closed (no overhead, no bill-to details).
-    """
-    written = []
-    for attribute, name in STARTER_FILES:
-        target: Path = getattr(config, attribute)
+def starter_policies(folder: Path) -> list[Path]:
+    """The example policies as policy documents in the demo's own folder (a file already
+    there is kept as the user edited it)."""
+    paths = []
+    for kind, name in STARTER_POLICIES:
+        target = folder / f"{kind}.yaml"
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(EXAMPLES / name, target)
-            written.append(target)
-    return written
+            target.write_text(f"kind: {kind}\nversion: {DEMO_VERSION}\n"
+                              f"effective_from: \"{FIRST_MONTH}\"\n"
+                              + (EXAMPLES / name).read_text(encoding="utf-8"), encoding="utf-8")
+        paths.append(target)
+    return paths
+
+
+def publish_starter_policies(engine: Engine, folder: Path) -> list[str]:
+    """Publish the demo's policies into its database, so every later command on that
+    database reads them and no other database or folder does; lines to show."""
+    said = []
+    for path in starter_policies(folder):
+        try:
+            result = publish(engine, path.read_text(encoding="utf-8"), str(path),
+                             change_note="billing demo")
+        except (PolicyValidationError, PublishRefused) as exc:
+            said.append(f"[yellow]not published[/] {path}: {exc}".replace("\n", " "))
+            continue
+        said.append(f"{result.kind}@{result.version} ({result.status}) from {path}")
+    return said
 
 
 def _demo_budgets(engine: Engine, period: str, statements: list[Showback]) -> list[Budget]:
@@ -84,18 +98,16 @@ def demo(
     """Generate a realistic month of usage, ingest and rate it, and show each team's spend."""
     config = settings()
     say = (lambda *a, **k: None) if as_json else out.print
-    written = _starter_files(config)
-    if written:
-        say("[bold]0. Configuration[/] copied from examples/; every command reads it, so")
-        say("  edit it for your company:")
-        for path in written:
-            say(f"  {path}")
     try:
         migrate(config.database_url)
         engine = engine_for(config.database_url)
         published = publish_shipped(engine)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot set up {config.database_url}: {exc}", "check DATABASE_URL")
+    say(f"[bold]0. Policies[/] from examples/, kept in {directory / 'policies'} and published "
+        "into this database (edit a file, give it a new version, `billing policy publish`):")
+    for line in publish_starter_policies(engine, directory / "policies"):
+        say(f"  {line}", highlight=False)
     say(f"[bold]1. Database[/] {config.database_url}: schema current")
     say("  rate cards: " + ", ".join(f"{p.card}@{p.version}" for p in published))
     directory.mkdir(parents=True, exist_ok=True)
@@ -114,9 +126,9 @@ def demo(
         say(f"  {result.rows:,} rows in {seconds:.1f} s; idempotent: a rerun finds only "
             "duplicates")
     say("[bold]4. Rating[/]")
-    say(f"  attribution rules: {config.attribution_rules}")
+    say(f"  attribution rules: {attribution_rules_for(engine)(period).version}")
     rated = rate(engine, cards_for(engine, config), zone=config.zone,
-                 rules_for=attribution_rules_for(engine, config))
+                 rules_for=attribution_rules_for(engine))
     if rated.nothing_to_do:
         say("  nothing new to rate (already rated)")
     else:
@@ -128,7 +140,7 @@ def demo(
         say("  (no card prices these: listed as unpriced, never priced at 0)")
     report = coverage(engine, period)
     spend = spend_coverage(engine, period)
-    pools = load_pools_file(config.overhead_pools)
+    pools = policies_for(engine, period).pools
     statements = list(period_lines(engine, period, pools=pools).values())
     outcomes_file = directory / f"outcomes-{period}.jsonl"
     outcomes_file.write_text("".join(line + "\n" for line in
@@ -150,7 +162,7 @@ def demo(
     say("[bold]6. Usage and attribution coverage[/]")
     print_coverage(report, spend)
     say(f"[bold]7. Showback {period}[/]")
-    say(f"  overhead pools: {config.overhead_pools}")
+    say(f"  overhead pools: {policies_for(engine, period).versions['overhead']}")
     table = Table(show_header=True)
     for name in ("team", "usage", "charged overhead", "total", "central overhead (shown)"):
         table.add_column(name, justify="left" if name == "team" else "right")

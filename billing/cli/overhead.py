@@ -1,7 +1,9 @@
 """Overhead pool commands: list pools and their allocation, add or change one, remove one.
 
-Pools live in the YAML file named by BILLING_OVERHEAD_POOLS (default overhead.yaml), so they
-stay reviewable in git; these commands edit that file (comments in it are not kept). A pool in
+Pools are the overhead policy (`billing policy`): published versions in the database, each in
+force from a month. `set` and `remove` publish the pools in force, changed, as a new version in
+force from the first open month (or `--from`), with who and why; closed months keep theirs. A
+pool in
 another currency than the team card is refused unless its periods have an FX rate (`billing
 fx set`); a pool of every period needs the current period's, and each close needs its own.
 """
@@ -30,18 +32,24 @@ from billing.cli.console import (
 from billing.close.lines import period_lines
 from billing.config import Settings
 from billing.period import Period
+from billing.policies.amend import amend_pools, first_open_month, pools_in_force
+from billing.policies.document import PolicyValidationError
+from billing.policies.registry import PublishRefused
 from billing.rating.overhead import (
     DRIVERS,
     Pool,
     PoolError,
-    dump_pools,
-    load_pools_file,
     make_pool,
     missing_rate,
     periods_without_rate,
     pool_to_dict,
-    save_pool,
+    upsert_pool,
 )
+
+FROM_OPTION = typer.Option(None, "--from", help="First month the change is in force (YYYY-MM); "
+                           "default: the first month after the last closed one.",
+                           callback=check_period, show_default=False)
+NOTE_OPTION = typer.Option("", "--message", "-m", help="Why (kept with the version).")
 
 overhead_app = typer.Typer(help="Overhead pools: platform costs allocated to teams by a driver.",
                            no_args_is_help=True)
@@ -58,21 +66,22 @@ def list_command(
                                callback=check_period),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The configured pools; with --period, how each is split between teams."""
+    """The pools in force; with --period, that month's and how each is split between teams."""
     config = settings()
+    engine = ready_engine(config)
+    month = period or first_open_month(engine)
     try:
-        pools = load_pools_file(config.overhead_pools)
+        pools, version = pools_in_force(engine, month)
     except PoolError as exc:
         fail(str(exc), code=2)
     allocation: dict[str, list] = {}
     if period:
-        engine = ready_engine(config)
         pools = [pool for pool in pools if pool.applies_to(period)]
         allocation = {team: list(lines.overhead)
                       for team, lines in period_lines(engine, period, pools=pools).items()
                       if lines.overhead}
     if as_json:
-        emit_json({"file": str(config.overhead_pools),
+        emit_json({"period": month, "version": version,
                    "pools": [pool_to_dict(pool) for pool in pools],
                    "allocation": {team: [{"pool": s.pool, "treatment": s.treatment,
                                           "amount": str(s.amount),
@@ -80,10 +89,10 @@ def list_command(
                                   for team, shares in sorted(allocation.items())}})
         return
     if not pools:
-        out.print(f"No overhead pools in {user(config.overhead_pools)}. Add one with "
+        out.print(f"No overhead pools in force in {month} ({version}). Add one with "
                   "`billing overhead set NAME --amount A --driver spend`.")
         return
-    table = Table(title=f"Overhead pools ({config.overhead_pools})", title_justify="left")
+    table = Table(title=f"Overhead pools in force in {month} ({version})", title_justify="left")
     for name in ("pool", "amount", "driver", "treatment", "periods"):
         table.add_column(name, justify="right" if name == "amount" else "left")
     for pool in pools:
@@ -116,9 +125,11 @@ def set_command(
                                     "repeatable."),
     period: list[str] = typer.Option([], "--period", help="Periods it applies to (repeatable); "
                                      "none: every period.", callback=check_period),
+    effective_from: str = FROM_OPTION,
+    note: str = NOTE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Add a pool, or replace the pool of the same name."""
+    """Add a pool, or replace the pool of the same name (publishes a new overhead version)."""
     config = settings()
     shares = {}
     for item in share:
@@ -130,20 +141,34 @@ def set_command(
         pool = make_pool(name, amount, currency, driver, treatment, shares, tuple(period))
     except PoolError as exc:
         fail(str(exc), code=2)
-    note = _check_rates(config, pool)
-    try:
-        save_pool(config.overhead_pools, pool)
-    except PoolError as exc:
-        fail(str(exc), code=2)
+    rate_note = _check_rates(config, pool)
+    engine = ready_engine(config)
+    month = effective_from or first_open_month(engine)
+    published = _publish(engine, month, lambda pools: upsert_pool(pools, pool),
+                         note or f"overhead set {pool.name}")
     if as_json:
-        emit_json({"file": str(config.overhead_pools), "pool": pool_to_dict(pool),
-                   "note": note})
+        emit_json({"version": published, "effective_from": month, "pool": pool_to_dict(pool),
+                   "note": rate_note})
         return
     amount = money(pool.amount, pool.currency, code=True)
-    out.print(f"Pool {user(repr(pool.name))} saved in {user(config.overhead_pools)}: {amount}, by "
-              f"{pool.driver}, {pool.treatment}.")
-    if note:
-        out.print(f"[yellow]note:[/] {user(note)}", highlight=False)
+    where = f"published as {published}" if published else "unchanged: already in force"
+    out.print(f"Pool {user(repr(pool.name))} from {month}, {where}: {amount}, by "
+              f"{pool.driver}, {pool.treatment}.", highlight=False)
+    if rate_note:
+        out.print(f"[yellow]note:[/] {user(rate_note)}", highlight=False)
+
+
+def _publish(engine, month: str, change, note: str) -> str | None:  # noqa: ANN001
+    """Publish the changed pools; the new version's ref, or None when nothing changed."""
+    try:
+        result = amend_pools(engine, month, change, note=note)
+    except PolicyValidationError as exc:
+        fail(f"the overhead policy was not published:\n{exc}",
+             "fix what it names (a closed month keeps its pools: give --from after it)",
+             code=2)
+    except (PoolError, PublishRefused) as exc:
+        fail(str(exc), code=2)
+    return None if result is None else f"overhead@{result.version}"
 
 
 def _check_rates(config: Settings, pool: Pool) -> str | None:
@@ -172,20 +197,26 @@ def _check_rates(config: Settings, pool: Pool) -> str | None:
 @overhead_app.command("remove")
 def remove_command(
     name: str = typer.Argument(..., help="Pool name."),
+    effective_from: str = FROM_OPTION,
+    note: str = NOTE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Remove a pool from the file."""
+    """Remove a pool (publishes a new overhead version without it)."""
     config = settings()
+    engine = ready_engine(config)
+    month = effective_from or first_open_month(engine)
     try:
-        pools = load_pools_file(config.overhead_pools)
+        pools, version = pools_in_force(engine, month)
     except PoolError as exc:
         fail(str(exc), code=2)
-    kept = [pool for pool in pools if pool.name != name]
-    if len(kept) == len(pools):
-        fail(f"no pool named {name!r} in {config.overhead_pools}",
+    if all(pool.name != name for pool in pools):
+        fail(f"no pool named {name!r} is in force in {month} ({version})",
              "see `billing overhead list`", code=2)
-    config.overhead_pools.write_text(dump_pools(kept), encoding="utf-8")
+    published = _publish(engine, month,
+                         lambda current: [pool for pool in current if pool.name != name],
+                         note or f"overhead remove {name}")
     if as_json:
-        emit_json({"file": str(config.overhead_pools), "removed": name})
+        emit_json({"version": published, "effective_from": month, "removed": name})
         return
-    out.print(f"Pool {user(repr(name))} removed from {user(config.overhead_pools)}.")
+    out.print(f"Pool {user(repr(name))} removed from {month}, published as {published}.",
+              highlight=False)

@@ -23,10 +23,10 @@ from billing.cli.console import (
 from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
 from billing.money import CurrencyMismatch
-from billing.policies.in_force import attribution_rules_for
+from billing.policies.in_force import attribution_rules_for, policies_for
 from billing.rating.attribution import RuleError
 from billing.rating.card_registry import UnknownCard
-from billing.rating.overhead import PoolError, load_pools_file
+from billing.rating.overhead import PoolError
 from billing.rating.rate import Cards, RatingRefused, cards_in_use, rate
 
 
@@ -54,7 +54,7 @@ def rate_command(
     engine = ready_engine(config)
     try:
         result = rate(engine, cards_for(engine, config), zone=config.zone,
-                      rules_for=attribution_rules_for(engine, config),
+                      rules_for=attribution_rules_for(engine),
                       rerate_period=period if rerate else None)
     except (RuleError, UnknownCard, RatingRefused) as exc:
         fail(str(exc), code=2)
@@ -86,7 +86,7 @@ def showback_command(
     config = settings()
     engine = ready_engine(config)
     try:
-        pools = load_pools_file(config.overhead_pools)
+        pools = policies_for(engine, period).pools
         report = showback(engine, team, period, pools=pools, now=datetime.now(UTC),
                           zone=config.zone)
     except (PoolError, NoUsage, CurrencyMismatch) as exc:

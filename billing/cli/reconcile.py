@@ -30,6 +30,8 @@ from billing.close.provider_costs import TrueUp, TrueUpRefused, true_up_period
 from billing.close.reconcile import LINKS, DocumentRow, GrandTotal, ReconcileResult, reconcile
 from billing.money import minor_unit, round_line
 from billing.parties import RegistryError
+from billing.policies.document import PolicyValidationError
+from billing.policies.registry import PublishRefused
 from billing.rating.overhead import PoolError
 
 STATUS = {name: Text.from_markup(text) for name, text in (
@@ -64,12 +66,15 @@ def reconcile_command(
     trued = None
     try:
         if true_up:
-            trued = true_up_period(engine, config.overhead_pools, period, bills)
+            trued = true_up_period(engine, period, bills)
         result = reconcile(engine, config, period, bills=bills)
     except TrueUpRefused as exc:
         fail(f"no true-up: {exc}", code=2)
+    except (PolicyValidationError, PublishRefused) as exc:
+        fail(f"no true-up: the overhead policy was not published: {exc}", code=2)
     except (PoolError, RegistryError) as exc:
-        fail(str(exc), "fix the file it names, then run reconcile again", code=2)
+        fail(str(exc), "fix the policy it names (`billing policy show`), publish a new "
+             "version, then run reconcile again", code=2)
     if as_json:
         emit_json({**result.to_dict(), "true_up": trued.to_dict() if trued else None})
     else:
@@ -187,10 +192,10 @@ def _true_up(trued: TrueUp) -> None:
     amount = money(trued.amount, trued.currency, code=True)
     if trued.nothing_to_do:
         out.print(f"True-up: nothing to do; pool {user(repr(trued.pool))} in "
-                  f"{user(trued.file)} already holds "
+                  f"{user(trued.version)} already holds "
                   f"{amount}.", highlight=False)
         return
-    out.print(f"True-up: pool {user(repr(trued.pool))} {trued.status} in "
-              f"{user(trued.file)}: {amount} (net "
+    out.print(f"True-up: pool {user(repr(trued.pool))} {trued.status}, published as "
+              f"{user(trued.version)}: {amount} (net "
               f"difference {trued.difference}), charged, split by spend, {trued.period} only.",
               highlight=False)

@@ -20,7 +20,7 @@ from billing.config import Settings
 from billing.db import write_transaction
 from billing.models import Document
 from billing.money import minor_unit, round_line
-from billing.parties import load_registry_file
+from billing.policies.in_force import policies_for
 from invoices import CreditNote, InvoiceLine, from_json
 
 documents = Document.__table__
@@ -44,8 +44,10 @@ def issue_credit_note(
         raise CreditRefused(f"--amount {amount!r} is not a decimal number like 25.00")
     if not reason.strip():
         raise CreditRefused("say why the credit is given (--reason)")
-    registry = load_registry_file(config.registry)
-    prefix = registry.issuer.credit_note_prefix
+    with engine.connect() as connection:
+        period = connection.execute(select(documents.c.period).where(
+            documents.c.kind == "invoice", documents.c.number == invoice_no)).scalar()
+    prefix = policies_for(engine, period or "").registry.issuer.credit_note_prefix
     local = now.astimezone(config.zone)
     with write_transaction(engine) as connection:
         row = connection.execute(select(documents).where(

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -169,7 +168,7 @@ def close_period(
             if config.stripe_api_key:
                 result.stripe = push_period(engine, config, period).to_dict()
         return result
-    policies = policies_for(engine, config, period)
+    policies = policies_for(engine, period)
     registry, pools = policies.registry, policies.pools
     rating = None
     if not dry_run:
@@ -180,7 +179,7 @@ def close_period(
                                "publish the team card with `billing ratecards publish FILE` "
                                "(or set BILLING_TEAM_CARD), then close again; nothing was "
                                "written") from None
-        rules_for = attribution_rules_for(engine, config)
+        rules_for = attribution_rules_for(engine)
         rating = rate(engine, cards, zone=zone, rules_for=rules_for).to_dict()
         stale = stale_rules(engine, period, rules_for)
         if stale:
@@ -207,7 +206,8 @@ def close_period(
         charges = customer_charges(connection, period)
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,
-                         warnings=unregistered_customers(registry, charges, config.registry),
+                         warnings=unregistered_customers(registry, charges,
+                                                         policies.versions["parties"]),
                          fx=fx_used(statements, period), policies=policies.versions)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
@@ -261,14 +261,16 @@ def close_period(
 
 
 def unregistered_customers(registry: Registry, customers: Iterable[str],
-                           source: Path) -> list[str]:
+                           parties: str) -> list[str]:
     """Customers billed with no registry entry: their invoice has no name, address or tax.
 
     A warning, not a refusal: the usage is real and must be billed, but finance should add the
     customer to the registry before the next close (documents never change once issued).
     """
-    return [f"customer {customer!r} is not in the registry ({source}): its invoice has no "
-            "name, address or tax; add it under `customers:` before the next close"
+    where = "no parties policy is published" if parties == "none" else f"not in {parties}"
+    return [f"customer {customer!r} is not registered ({where}): its invoice has no name, "
+            "address or tax; add it under `customers:` of the parties policy and publish it "
+            "(`billing policy publish FILE`) before the next close"
             for customer in sorted(customers) if customer not in registry.customers]
 
 

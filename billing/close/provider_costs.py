@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +26,8 @@ from billing.close.provider_bill import ProviderBill
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.period import Period
-from billing.rating.overhead import Pool, load_pools_file, make_pool, save_pool
+from billing.policies.amend import amend_pools, pools_in_force
+from billing.rating.overhead import Pool, make_pool, upsert_pool
 from billing.rating.rate import closed_periods, next_open_period
 
 rated = RatedLine.__table__
@@ -144,7 +144,7 @@ def coverage_notes(bills: Iterable[ProviderBill], period: str, zone: ZoneInfo) -
 
 @dataclass(frozen=True)
 class TrueUp:
-    """What a true-up did to the pools file."""
+    """What a true-up did to the overhead policy (`version`: the one its pool is in)."""
 
     period: str
     pool: str
@@ -152,7 +152,7 @@ class TrueUp:
     amount: Decimal
     currency: str
     difference: Decimal
-    file: str
+    version: str
 
     @property
     def nothing_to_do(self) -> bool:
@@ -161,7 +161,7 @@ class TrueUp:
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "pool": self.pool, "status": self.status,
                 "amount": str(self.amount), "currency": self.currency,
-                "difference": str(self.difference), "file": self.file,
+                "difference": str(self.difference), "version": self.version,
                 "nothing_to_do": self.nothing_to_do}
 
 
@@ -202,18 +202,23 @@ def true_up_pool(period: str, costs: list[ProviderCost]) -> Pool:
                      periods=(period,))
 
 
-def apply_true_up(path: Path, period: str, costs: list[ProviderCost]) -> TrueUp:
-    """Write the true-up pool of an open period; a second run with the same bill writes
-    nothing (the pool of the same name is replaced, never added twice)."""
+def apply_true_up(engine: Engine, period: str, costs: list[ProviderCost]) -> TrueUp:
+    """Publish the overhead policy of an open period with its true-up pool; a second run with
+    the same bill publishes nothing (the pool of the same name is replaced, never added
+    twice)."""
     pool = true_up_pool(period, costs)
-    existed = any(existing.name == pool.name for existing in load_pools_file(path))
-    written = save_pool(path, pool)
-    status = "unchanged" if not written else "replaced" if existed else "created"
+    before, ref = pools_in_force(engine, period)
+    existed = any(existing.name == pool.name for existing in before)
+    published = amend_pools(engine, period, lambda pools: upsert_pool(pools, pool),
+                            note=f"provider true-up of {period}")
+    status = "unchanged" if published is None else "replaced" if existed else "created"
+    if published is not None:
+        ref = f"overhead@{published.version}"
     difference, _ = net_difference(costs)
-    return TrueUp(period, pool.name, status, pool.amount, pool.currency, difference, str(path))
+    return TrueUp(period, pool.name, status, pool.amount, pool.currency, difference, ref)
 
 
-def true_up_period(engine: Engine, pools_file: Path, period: str,
+def true_up_period(engine: Engine, period: str,
                    bills: Iterable[ProviderBill]) -> TrueUp:
     """Compare the bills with the metered cost of `period` and true up the difference;
     refused for a closed period, with the command that trues up the next open one instead."""
@@ -230,7 +235,7 @@ def true_up_period(engine: Engine, pools_file: Path, period: str,
         raise TrueUpRefused(f"no team has rated usage in {period}, so a pool split by spend "
                             "would reach no statement: run `billing rate` first, or check "
                             "the period")
-    return apply_true_up(pools_file, period, costs)
+    return apply_true_up(engine, period, costs)
 
 
 def _next_open_advice(period: str, next_open: str, costs: list[ProviderCost]) -> str:

@@ -31,8 +31,9 @@ from billing.close.statements import build_statements
 from billing.close.stripe_billing import reconcile_period
 from billing.config import Settings
 from billing.models import Document
-from billing.parties import Registry, load_registry_file
-from billing.rating.overhead import Pool, load_pools_file
+from billing.parties import Registry
+from billing.policies.in_force import policies_for
+from billing.rating.overhead import Pool
 from invoices import ChargebackInvoice, ShowbackStatement, to_json
 from invoices.stripe_sync import StripeSyncError
 
@@ -165,8 +166,8 @@ def reconcile(
     """Walk the period's chain and report every break; never writes anything."""
     now = now or datetime.now(UTC)
     bills = list(bills)
-    pools = load_pools_file(config.overhead_pools)
-    registry = load_registry_file(config.registry)
+    policies = policies_for(engine, period)
+    pools, registry = policies.pools, policies.registry
     with engine.connect() as connection:
         done = closed_row(connection, period)
         result = ReconcileResult(period, "closed" if done else "open", bills=bills)

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 
 from billing.config import Settings
 from billing.models import Document, StripeEvent
-from billing.parties import Registry, load_registry_file
+from billing.parties import Registry
+from billing.policies.in_force import policies_for
 from invoices import from_json
 from invoices.stripe_sync import (
     RetryPolicy,
@@ -99,7 +100,7 @@ def push_period(
 ) -> PushReport:
     """Send the period's invoices, then its credit notes; a second run sends nothing."""
     client = client or client_for(config)
-    registry = load_registry_file(config.registry)
+    registry = policies_for(engine, period).registry
     report = PushReport(period)
     with engine.connect() as connection:
         rows = connection.execute(select(documents).where(
@@ -153,7 +154,7 @@ def reconcile_period(
 ) -> list[str]:
     """Every way Stripe's invoices of the period differ from ours; empty when they agree."""
     client = client or client_for(config)
-    registry = load_registry_file(config.registry)
+    registry = policies_for(engine, period).registry
     with engine.connect() as connection:
         rows = connection.execute(select(documents).where(
             documents.c.period == period, documents.c.kind == "invoice")

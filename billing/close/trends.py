@@ -8,10 +8,11 @@ lines (`billing.close.lines`), so a month's total on the chart is its statement'
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -21,6 +22,8 @@ from billing.close.outcome_report import unit_economics_for_period
 from billing.period import Period
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
+
+T = TypeVar("T")
 
 TREND_KEYS = ("use_case", "model")
 MAX_MONTHS = 24
@@ -38,7 +41,16 @@ class Series:
                 "values": [None if value is None else str(value) for value in self.values]}
 
 
-def spend_series(engine: Engine, team: str, periods: list[str], *, pools: list[Pool],
+PerPeriod = Callable[[str], T]
+"""A policy as of each period (the versions in force), or one value for every period."""
+
+
+def _at(value: T | PerPeriod[T], period: str) -> T:
+    return value(period) if callable(value) else value
+
+
+def spend_series(engine: Engine, team: str, periods: list[str], *,
+                 pools: list[Pool] | PerPeriod[list[Pool]],
                  now: datetime | None = None, zone: ZoneInfo | None = None,
                  ) -> tuple[str, dict[str, list[Series]], dict[str, TeamLines]]:
     """The team's statement lines per period summed by use case and by model, with the
@@ -46,7 +58,8 @@ def spend_series(engine: Engine, team: str, periods: list[str], *, pools: list[P
     A point is the sum of rounded statement lines, so the months add up as the statements do."""
     found: dict[str, TeamLines] = {}
     for period in periods:
-        lines = period_lines(engine, period, pools=pools, teams=[team], now=now, zone=zone)
+        lines = period_lines(engine, period, pools=_at(pools, period), teams=[team], now=now,
+                             zone=zone)
         if team in lines:
             found[period] = lines[team]
     currency = next(iter(found.values())).currency if found else "USD"
@@ -65,13 +78,15 @@ def spend_series(engine: Engine, team: str, periods: list[str], *, pools: list[P
 
 
 def outcome_series(engine: Engine, team: str, periods: list[str], *, found: dict[str, TeamLines],
-                   use_cases: dict[str, UseCase]) -> list[dict[str, Any]]:
+                   use_cases: dict[str, UseCase] | PerPeriod[dict[str, UseCase]],
+                   ) -> list[dict[str, Any]]:
     """Cost per accepted outcome and pass rate of each of the team's use cases per period."""
     result: dict[str, dict[str, Any]] = {}
     for index, period in enumerate(periods):
         if period not in found:
             continue
-        for item in unit_economics_for_period(engine, period, use_cases=use_cases, team=team,
+        for item in unit_economics_for_period(engine, period, use_cases=_at(use_cases, period),
+                                              team=team,
                                               lines={team: found[period]}):
             entry = result.setdefault(item.use_case, {
                 "use_case": item.use_case, "currency": item.currency,
@@ -84,8 +99,10 @@ def outcome_series(engine: Engine, team: str, periods: list[str], *, found: dict
     return [result[name] for name in sorted(result)]
 
 
-def team_trends(engine: Engine, team: str, until: str, months: int, *, pools: list[Pool],
-                use_cases: dict[str, UseCase], now: datetime | None = None,
+def team_trends(engine: Engine, team: str, until: str, months: int, *,
+                pools: list[Pool] | PerPeriod[list[Pool]],
+                use_cases: dict[str, UseCase] | PerPeriod[dict[str, UseCase]],
+                now: datetime | None = None,
                 zone: ZoneInfo | None = None) -> dict[str, Any]:
     """Everything the dashboard charts for a team: spend by use case and by model, the usage
     total and the total with charged overhead, and cost per accepted outcome, for the `months`

@@ -33,8 +33,7 @@ from billing.exports.focus import (
 from billing.exports.tables import TableSchema
 from billing.models import Document, RatedLine
 from billing.money import apportion
-from billing.parties import load_registry_file
-from billing.rating.overhead import load_pools_file
+from billing.policies.in_force import policies_for
 
 rated = RatedLine.__table__
 documents = Document.__table__
@@ -115,7 +114,7 @@ def charged_overhead(engine: Engine, settings: Settings, period: str,
                      now: datetime | None = None) -> list[OverheadCharge]:
     """Each team's share of the charged pools, as on its statement: central pools are not
     billed to teams."""
-    pools = [pool for pool in load_pools_file(settings.overhead_pools)
+    pools = [pool for pool in policies_for(engine, period).pools
              if pool.applies_to(period) and pool.treatment == "charged"]
     if not pools:
         return []
@@ -158,7 +157,7 @@ def focus_dataset(engine: Engine, settings: Settings, period: str,
     if not groups and not overhead:
         raise NoRatedUsage(f"no rated usage in {period} ({view} view); ingest usage and run "
                            "`billing rate`, or check the period with `billing coverage`")
-    issuer = load_registry_file(settings.registry).issuer.name
+    issuer = policies_for(engine, period).registry.issuer.name
     context = FocusContext(period=period, zone=settings.zone, issuer=issuer, view=view)
     rows = focus_rows(groups, overhead, context)
     bill_as_documents(rows, view)

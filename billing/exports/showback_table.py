@@ -16,7 +16,7 @@ from billing.close.showback import TOKEN_FIELDS, Showback, showback
 from billing.config import Settings
 from billing.exports.tables import TableSchema
 from billing.models import RatedLine
-from billing.rating.overhead import load_pools_file
+from billing.policies.in_force import policies_for
 
 rated = RatedLine.__table__
 COLUMNS = ("period", "team", "kind", "use_case", "model", "tier", "environment", *TOKEN_FIELDS,
@@ -48,7 +48,7 @@ def showback_rows(engine: Engine, settings: Settings, period: str,
         who = f"team {team!r}" if team else "any team"
         raise NoShowback(f"{who} has no rated usage in {period}; run `billing rate`, or check "
                          "the period and team with `billing coverage --period`")
-    pools = load_pools_file(settings.overhead_pools)
+    pools = policies_for(engine, period).pools
     rows: list[dict[str, Any]] = []
     for name in teams:
         rows.extend(_rows(showback(engine, name, period, pools=pools)))

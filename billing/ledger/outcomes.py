@@ -161,8 +161,8 @@ def _check_use_case(values: dict[str, Any], declared: Mapping[str, UseCase],
         return
     whose = f" of team {team!r}" if team else ""
     raise _Invalid("use_case", f"use_case: {name!r}{whose} is unknown: it is not declared in "
-                   "the use cases file (BILLING_USE_CASES) and has no usage; check the name, "
-                   "or declare the use case")
+                   "the use_cases policy in force and has no usage; check the name, or "
+                   "declare the use case and publish it (`billing policy publish FILE`)")
 
 
 def ingest_outcomes(engine: Engine, rows: Iterable[Any], *, zone: ZoneInfo, source: str = "",

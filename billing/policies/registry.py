@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, select
 
-from billing.models import PolicyVersionRow
+from billing.models import PeriodClose, PolicyVersionRow
 from billing.policies.document import (
     KINDS,
     PolicyValidationError,
@@ -52,9 +52,15 @@ class PublishResult:
         return self.__dict__.copy()
 
 
+def closed_periods(engine: Engine) -> frozenset[str]:
+    closes = PeriodClose.__table__
+    with engine.connect() as connection:
+        return frozenset(connection.execute(select(closes.c.period)).scalars())
+
+
 def published_versions(engine: Engine, kind: str | None = None) -> list[PolicyVersion]:
     """Published versions (of one kind, or all), oldest first."""
-    query = select(table).order_by(table.c.kind, table.c.effective_from, table.c.version)
+    query = select(table).order_by(table.c.kind, table.c.effective_from, table.c.id)
     if kind is not None:
         query = query.where(table.c.kind == kind)
     with engine.connect() as connection:
@@ -107,9 +113,10 @@ def get_version(engine: Engine, kind: str, version: str | None = None) -> Policy
 
 
 def in_force(versions: list[PolicyVersion], period: str) -> PolicyVersion | None:
-    """The version in force in a month: the latest-starting one whose period covers it."""
+    """The version in force in a month: the latest-starting one whose period covers it; of two
+    starting in the same month, the later published (`versions` is in published order)."""
     covering = [v for v in versions if v.in_force(period)]
-    return max(covering, key=lambda v: v.effective_from) if covering else None
+    return max(reversed(covering), key=lambda v: v.effective_from) if covering else None
 
 
 def version_for(engine: Engine, kind: str, period: str) -> PolicyVersion | None:
@@ -117,13 +124,26 @@ def version_for(engine: Engine, kind: str, period: str) -> PolicyVersion | None:
     return in_force(published_versions(engine, kind), period)
 
 
-def overlaps(document: PolicyVersion, published: list[PolicyVersion]) -> list[Problem]:
+def overlaps(document: PolicyVersion, published: list[PolicyVersion],
+             closed: frozenset[str] = frozenset()) -> list[Problem]:
     """Periods this document would share with a published version of its kind.
 
-    An open-ended version is closed by the next one to start; a bounded one owns its months."""
+    An open-ended version is closed by the next one to start; a bounded one owns its months.
+    An open-ended version starting in the same open month as another open-ended one replaces
+    it from that month (an amendment, as `billing overhead set` publishes); a month that is
+    closed keeps the versions it was closed with, so no new version may be in force in it."""
     problems = []
+    shut = sorted(month for month in closed if document.in_force(month))
+    if shut:
+        problems.append(Problem(
+            document.filename, _header_line(document.source), "effective_from",
+            f"{shut[0]} is closed and keeps the policies it was closed with: start this "
+            f"version after the last closed month ({max(closed)})"))
     for other in published:
         if other.kind != document.kind or other.version == document.version:
+            continue
+        if other.effective_from == document.effective_from and \
+                other.effective_to is None and document.effective_to is None:
             continue
         if other.effective_from == document.effective_from:
             clash = f"starts in {other.effective_from} as {other.ref} does"
@@ -168,7 +188,7 @@ def validate(engine: Engine | None, text: str, filename: str) -> list[Problem]:
     document, problems = parse(text, filename, known_teams=teams)
     if document is None or engine is None:
         return problems
-    return overlaps(document, published_versions(engine, document.kind))
+    return overlaps(document, published_versions(engine, document.kind), closed_periods(engine))
 
 
 def publish(engine: Engine, text: str, filename: str, *, published_by: str | None = None,

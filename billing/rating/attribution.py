@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -108,10 +107,6 @@ def load_rules(text: str, source: str = "attribution rules") -> list[Rule]:
     return rules
 
 
-def load_rules_file(path: Path | None) -> list[Rule]:
-    if path is None or not path.exists():
-        return []
-    return load_rules(path.read_text(encoding="utf-8"), str(path))
 
 
 def _text(value: Any) -> str | None:

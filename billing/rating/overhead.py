@@ -34,7 +34,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -86,10 +85,6 @@ def load_pools(text: str, source: str = "overhead pools") -> list[Pool]:
     return [_pool(entry, f"{source}: pool {n}") for n, entry in enumerate(entries, start=1)]
 
 
-def load_pools_file(path: Path | None) -> list[Pool]:
-    if path is None or not path.exists():
-        return []
-    return load_pools(path.read_text(encoding="utf-8"), str(path))
 
 
 def _decimal(value: Any, where: str) -> Decimal:
@@ -187,17 +182,6 @@ def upsert_pool(pools: list[Pool], pool: Pool) -> list[Pool]:
     return [*pools, pool]
 
 
-def save_pool(path: Path, pool: Pool) -> bool:
-    """Add `pool` to the pools file, or replace the pool of the same name in place.
-
-    The one way pools are written (`billing overhead set`, the provider true-up). Returns False,
-    writing nothing, when the file already holds exactly this pool.
-    """
-    pools = load_pools_file(path)
-    if pool in pools:
-        return False
-    path.write_text(dump_pools(upsert_pool(pools, pool)), encoding="utf-8")
-    return True
 
 
 def make_pool(
