@@ -121,8 +121,8 @@ def set_command(
     treatment: str = typer.Option("charged", "--treatment",
                                   help="charged (added to teams' totals) or central (shown only)."),
     currency: str = typer.Option("USD", "--currency", help="ISO 4217 code."),
-    share: list[str] = typer.Option([], "--share", help="With --driver shares: TEAM=WEIGHT, "
-                                    "repeatable."),
+    share: list[str] = typer.Option([], "--share", help="With --driver shares: TEAM=PERCENT, "
+                                    "repeatable; the percents sum to 100."),
     period: list[str] = typer.Option([], "--period", help="Periods it applies to (repeatable); "
                                      "none: every period.", callback=check_period),
     effective_from: str = FROM_OPTION,

@@ -20,7 +20,6 @@ def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
         monkeypatch.setenv(name, str(tmp_path / "none.yaml"))
     monkeypatch.delenv("BILLING_WEBHOOK_URLS", raising=False)
     (tmp_path / "registry.yaml").write_text("teams:\n  support: {owner: Dana Lee}\n")
-    monkeypatch.setenv("BILLING_REGISTRY", str(tmp_path / "registry.yaml"))
     return tmp_path
 
 

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from billing.cli import app
-from billing.rating.overhead import dump_pools, load_pools_file, make_pool
+from billing.rating.overhead import make_pool
+from tests_support import pools_in_force, publish_pools
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 FX_SET = "billing fx set EUR USD RATE --period 2026-10"
@@ -21,9 +22,6 @@ runner = CliRunner()
 @pytest.fixture
 def env(engine, database_url, monkeypatch, tmp_path) -> Path:  # noqa: ANN001
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("BILLING_ATTRIBUTION_RULES", str(tmp_path / "none.yaml"))
-    monkeypatch.setenv("BILLING_REGISTRY", str(tmp_path / "none.yaml"))
-    monkeypatch.setenv("BILLING_OVERHEAD_POOLS", str(tmp_path / "overhead.yaml"))
     monkeypatch.setenv("BILLING_DOCUMENTS_DIR", str(tmp_path / "documents"))
     monkeypatch.setenv("COLUMNS", "200")
     assert runner.invoke(app, ["init"]).exit_code == 0
@@ -40,13 +38,12 @@ def _refused(result, *words: str) -> None:  # noqa: ANN001
         assert word in text, text
 
 
-def test_a_eur_pool_is_refused_until_the_rate_is_set_then_converts(env: Path):
-    pools = env / "overhead.yaml"
+def test_a_eur_pool_is_refused_until_the_rate_is_set_then_converts(env: Path, engine):  # noqa: ANN001
     refused = runner.invoke(app, ["overhead", "set", "platform", "--amount", "1000.00",
                                   "--currency", "EUR", "--driver", "spend", "--period",
                                   "2026-10"])
     _refused(refused, "'platform' is in EUR but teams are shown in USD", FX_SET)
-    assert not pools.exists()
+    assert pools_in_force(engine) == []
     every = runner.invoke(app, ["overhead", "set", "platform", "--amount", "1000.00",
                                 "--currency", "EUR", "--driver", "spend"])
     _refused(every, "applies to every period", "needs its own EUR->USD rate")
@@ -63,7 +60,7 @@ def test_a_eur_pool_is_refused_until_the_rate_is_set_then_converts(env: Path):
                                 "--currency", "EUR", "--driver", "spend", "--period",
                                 "2026-10"])
     assert saved.exit_code == 0, saved.output
-    assert [p.currency for p in load_pools_file(pools)] == ["EUR"]
+    assert [p.currency for p in pools_in_force(engine)] == ["EUR"]
     listed = json.loads(runner.invoke(app, ["overhead", "list", "--period", "2026-10",
                                             "--json"]).stdout)
     parts = [Decimal(s["amount"]) for shares in listed["allocation"].values() for s in shares]
@@ -89,9 +86,8 @@ def test_a_eur_pool_is_refused_until_the_rate_is_set_then_converts(env: Path):
     assert same.exit_code == 0 and "nothing to do" in same.output
 
 
-def test_showback_and_close_without_a_rate_exit_2_with_the_fx_command(env: Path):
-    (env / "overhead.yaml").write_text(dump_pools([
-        make_pool("platform", "1000.00", "EUR", "spend", "charged")]))
+def test_showback_and_close_without_a_rate_exit_2_with_the_fx_command(env: Path, engine):  # noqa: ANN001
+    publish_pools(engine, [make_pool("platform", "1000.00", "EUR", "spend", "charged")])
     _refused(runner.invoke(app, ["showback", "--team", "support", "--period", "2026-10"]),
              FX_SET)
     _refused(runner.invoke(app, ["showback", "--team", "support", "--period", "2026-10",

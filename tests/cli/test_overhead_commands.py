@@ -10,32 +10,30 @@ import pytest
 from typer.testing import CliRunner
 
 from billing.cli import app
-from billing.rating.overhead import load_pools_file
+from tests_support import pools_in_force
 
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 runner = CliRunner()
 
 
 @pytest.fixture
-def pools_file(engine, database_url, monkeypatch, tmp_path) -> Path:  # noqa: ANN001
-    path = tmp_path / "overhead.yaml"
+def pools_file(engine, database_url, monkeypatch):  # noqa: ANN001, ANN201
+    """The database whose overhead policy the commands publish."""
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("BILLING_ATTRIBUTION_RULES", str(tmp_path / "none.yaml"))
-    monkeypatch.setenv("BILLING_OVERHEAD_POOLS", str(path))
     assert runner.invoke(app, ["init"]).exit_code == 0
-    return path
+    return engine
 
 
-def test_set_list_allocate_replace_remove(pools_file: Path):
+def test_set_list_allocate_replace_remove(pools_file):
     runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")])
     runner.invoke(app, ["rate"])
     made = runner.invoke(app, ["overhead", "set", "observability", "--amount", "100.00",
                                "--driver", "even"])
     assert made.exit_code == 0, made.output
     runner.invoke(app, ["overhead", "set", "platform", "--amount", "50.00", "--driver",
-                        "shares", "--share", "support=3", "--share", "search=1",
+                        "shares", "--share", "support=75", "--share", "search=25",
                         "--treatment", "central"])
-    pools = load_pools_file(pools_file)
+    pools = pools_in_force(pools_file)
     assert [(p.name, p.amount, p.treatment) for p in pools] == [
         ("observability", Decimal("100.00"), "charged"), ("platform", Decimal("50.00"), "central")]
 
@@ -50,13 +48,13 @@ def test_set_list_allocate_replace_remove(pools_file: Path):
 
     runner.invoke(app, ["overhead", "set", "observability", "--amount", "120.00", "--driver",
                         "requests"])
-    assert [(p.name, p.amount, p.driver) for p in load_pools_file(pools_file)][0] == (
+    assert [(p.name, p.amount, p.driver) for p in pools_in_force(pools_file)][0] == (
         "observability", Decimal("120.00"), "requests")
     assert runner.invoke(app, ["overhead", "remove", "platform"]).exit_code == 0
-    assert [p.name for p in load_pools_file(pools_file)] == ["observability"]
+    assert [p.name for p in pools_in_force(pools_file)] == ["observability"]
 
 
-def test_bad_input_says_what_to_fix(pools_file: Path):
+def test_bad_input_says_what_to_fix(pools_file):
     bad_driver = runner.invoke(app, ["overhead", "set", "x", "--amount", "1", "--driver", "vibes"])
     assert bad_driver.exit_code == 2 and "spend, tokens" in bad_driver.output
     bad_amount = runner.invoke(app, ["overhead", "set", "x", "--amount", "1,5", "--driver",
@@ -67,4 +65,4 @@ def test_bad_input_says_what_to_fix(pools_file: Path):
     assert bad_share.exit_code == 2 and "TEAM=WEIGHT" in bad_share.output
     missing = runner.invoke(app, ["overhead", "remove", "nope"])
     assert missing.exit_code == 2 and "billing overhead list" in missing.output
-    assert not pools_file.exists()
+    assert pools_in_force(pools_file) == []

@@ -18,8 +18,6 @@ runner = CliRunner()
 @pytest.fixture
 def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("BILLING_ATTRIBUTION_RULES", str(tmp_path / "none.yaml"))
-    monkeypatch.setenv("BILLING_OVERHEAD_POOLS", str(tmp_path / "none.yaml"))
     assert runner.invoke(app, ["init"]).exit_code == 0
     return database_url
 

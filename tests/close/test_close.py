@@ -15,7 +15,7 @@ from billing.close.period_close import CloseRefused, close_period
 from billing.close.showback import showback
 from billing.models import Document, RatedLine
 from billing.money import round_line
-from billing.rating.overhead import load_pools_file
+from tests_support import pools_in_force
 
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 documents = Document.__table__
@@ -168,7 +168,7 @@ def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_s
     statement = next(row for row in _stored(month, "statement") if row.period == "2026-11")
     assert "prior period 2026-10" in statement.content
     report = showback(month, "support", "2026-11",
-                      pools=load_pools_file(close_settings.overhead_pools))
+                      pools=pools_in_force(month, "2026-11"))
     assert [line.adjusts_period for line in report.lines] == ["2026-10"]
     assert report.to_dict()["lines"][0]["adjusts_period"] == "2026-10"
     assert report.total == statement.total

@@ -25,10 +25,7 @@ runs = RatingRun.__table__
 
 def _env(settings) -> dict[str, str]:  # noqa: ANN001
     return dict(os.environ, DATABASE_URL=settings.database_url,
-                BILLING_DOCUMENTS_DIR=str(settings.documents_dir),
-                BILLING_REGISTRY=str(settings.registry),
-                BILLING_OVERHEAD_POOLS=str(settings.overhead_pools),
-                BILLING_ATTRIBUTION_RULES=str(settings.attribution_rules))
+                BILLING_DOCUMENTS_DIR=str(settings.documents_dir))
 
 
 def _close(settings) -> subprocess.Popen:  # noqa: ANN001

@@ -21,9 +21,10 @@ from billing.fx import FxError, FxRefused, convert, list_rates, load_rates, rate
 from billing.models import Document, PeriodClose
 from billing.money import CurrencyMismatch, Money
 from billing.rating.card_registry import published_versions
-from billing.rating.overhead import TeamDrivers, dump_pools, make_pool
+from billing.rating.overhead import TeamDrivers, make_pool
 from billing.rating.rate import Cards, rate
 from invoices import from_json
+from tests_support import publish_pools
 
 PERIOD = "2026-10"
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
@@ -126,9 +127,9 @@ def test_a_jpy_pool_on_a_usd_card_converts_from_no_minor_unit_to_cents(month):
 
 def test_the_close_refuses_without_a_rate_and_records_the_rate_it_used(month, close_settings):
     _rated(month)
-    close_settings.overhead_pools.write_text(dump_pools([
+    publish_pools(month, [
         make_pool("observability", "4800.00", "USD", "spend", "charged"),
-        make_pool("platform", "1000.00", "EUR", "spend", "charged")]))
+        make_pool("platform", "1000.00", "EUR", "spend", "charged")])
     with pytest.raises(CloseRefused, match="billing fx set EUR USD RATE --period 2026-10"):
         close_period(month, close_settings, PERIOD, now=NOW)
     with month.connect() as connection:
@@ -175,8 +176,8 @@ def test_the_close_refuses_without_a_rate_and_records_the_rate_it_used(month, cl
 def test_a_rate_changed_while_the_close_builds_refuses_the_close(month, close_settings,
                                                                 monkeypatch):
     _rated(month)
-    close_settings.overhead_pools.write_text(dump_pools([
-        make_pool("platform", "1000.00", "EUR", "spend", "charged")]))
+    publish_pools(month, [
+        make_pool("platform", "1000.00", "EUR", "spend", "charged")])
     set_rate(month, "EUR", "USD", "1.0842", period=PERIOD)
     build = period_close.build_statements
 
@@ -267,8 +268,8 @@ def test_fx_yaml_problems_name_the_file_the_entry_and_the_field():
 
 def test_the_showback_api_answers_a_missing_rate_with_a_problem(month, close_settings):
     _rated(month)
-    close_settings.overhead_pools.write_text(dump_pools([
-        make_pool("platform", "1000.00", "EUR", "spend", "charged")]))
+    publish_pools(month, [
+        make_pool("platform", "1000.00", "EUR", "spend", "charged")])
     auth = {"Authorization": "Bearer test-key"}
     with TestClient(create_app(close_settings)) as client:
         team = sorted(period_lines(month, PERIOD))[0]

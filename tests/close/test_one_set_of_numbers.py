@@ -66,12 +66,8 @@ def closed(month, close_settings, database_url, monkeypatch, tmp_path, fake):  #
     result = close_period(month, close_settings, PERIOD, now=NOW)
     assert result.status == "closed" and result.stripe and not result.stripe["failed"]
     for name, value in (("DATABASE_URL", database_url),
-                        ("BILLING_REGISTRY", str(close_settings.registry)),
-                        ("BILLING_OVERHEAD_POOLS", str(close_settings.overhead_pools)),
-                        ("BILLING_ATTRIBUTION_RULES", str(close_settings.attribution_rules)),
                         ("BILLING_DOCUMENTS_DIR", str(close_settings.documents_dir))):
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("BILLING_USE_CASES", raising=False)
     key = create_key(month, "finance")[0]
     with TestClient(create_app(close_settings)) as client:
         yield month, client, {"Authorization": f"Bearer {key}"}, tmp_path, fake

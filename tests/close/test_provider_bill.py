@@ -22,9 +22,10 @@ from billing.close.provider_bill import (
     read_provider_bill,
 )
 from billing.close.provider_costs import metered_costs
+from billing.policies.registry import published_versions as policy_versions
 from billing.rating.card_registry import published_versions
-from billing.rating.overhead import load_pools_file
 from billing.rating.rate import Cards, rate
+from tests_support import pools_in_force
 
 BILLS = Path(__file__).parent.parent / "fixtures" / "provider_bills"
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
@@ -120,12 +121,16 @@ def _bill(tmp_path: Path, engine, openai: str, anthropic: str) -> Path:  # noqa:
     return path
 
 
+def published_versions_of(engine) -> list[str]:  # noqa: ANN001
+    return [v.ref for v in policy_versions(engine, "overhead")]
+
+
 def _reconcile(*args: str):  # noqa: ANN202
     return runner.invoke(app, ["reconcile", "--period", "2026-10", *args])
 
 
-def _charged(engine, pools_file: Path) -> Decimal:  # noqa: ANN001
-    pools = load_pools_file(pools_file)
+def _charged(engine) -> Decimal:  # noqa: ANN001
+    pools = pools_in_force(engine)
     return sum((lines.charged_overhead
                 for lines in period_lines(engine, "2026-10", pools=pools).values()), Decimal(0))
 
@@ -148,28 +153,29 @@ def test_reconcile_shows_metered_against_billed_per_provider(rated_month, close_
 
 def test_true_up_raises_the_teams_charged_total_by_exactly_the_difference(
         rated_month, close_env, tmp_path):
-    pools_file = close_env.overhead_pools
-    before = _charged(rated_month, pools_file)
+    before = _charged(rated_month)
     bill = _bill(tmp_path, rated_month, "12.34", "-2.00")
     first = _reconcile("--provider-bill", str(bill), "--true-up")
     assert first.exit_code == 0, first.output
     assert "'provider true-up 2026-10' created" in first.output
-    pool = next(p for p in load_pools_file(pools_file) if p.name == "provider true-up 2026-10")
+    pool = next(p for p in pools_in_force(rated_month)
+                if p.name == "provider true-up 2026-10")
     assert (pool.amount, pool.currency, pool.driver, pool.treatment, pool.periods) == (
         Decimal("10.34"), "USD", "spend", "charged", ("2026-10",))
-    assert _charged(rated_month, pools_file) - before == Decimal("10.34")
+    assert _charged(rated_month) - before == Decimal("10.34")
 
-    written = pools_file.read_text()
+    written = published_versions_of(rated_month)
     again = _reconcile("--provider-bill", str(bill), "--true-up", "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["true_up"]["nothing_to_do"]
-    assert pools_file.read_text() == written
+    assert published_versions_of(rated_month) == written
 
     corrected = _bill(tmp_path, rated_month, "20.00", "-2.00")
     replaced = _reconcile("--provider-bill", str(corrected), "--true-up")
     assert "replaced" in replaced.output
-    names = [p.name for p in load_pools_file(pools_file)]
+    names = [p.name for p in pools_in_force(rated_month)]
     assert names.count("provider true-up 2026-10") == 1
-    assert _charged(rated_month, pools_file) - before == Decimal("18.00")
+    assert _charged(rated_month) - before == Decimal("18.00")
+    assert len(published_versions_of(rated_month)) == len(written) + 1
 
 
 def test_a_bill_below_the_metered_cost_is_explained_not_trued_up(rated_month, close_env,
@@ -177,20 +183,20 @@ def test_a_bill_below_the_metered_cost_is_explained_not_trued_up(rated_month, cl
     bill = _bill(tmp_path, rated_month, "-5.00", "1.00")
     refused = _reconcile("--provider-bill", str(bill), "--true-up")
     assert refused.exit_code == 2 and "never negative" in refused.output
-    assert "provider true-up" not in close_env.overhead_pools.read_text()
+    assert all("provider true-up" not in p.name for p in pools_in_force(rated_month))
 
 
 def test_true_up_of_a_closed_period_is_refused_with_what_to_do_instead(month, close_env,
                                                                        tmp_path):
     close_period(month, close_env, "2026-10", now=NOW)
-    pools = close_env.overhead_pools.read_text()
+    pools = published_versions_of(month)
     refused = _reconcile("--provider-bill", str(_bill(tmp_path, month, "12.34", "-2.00")),
                          "--true-up")
     assert refused.exit_code == 2 and "2026-10 is closed" in refused.output
     flat = " ".join(refused.output.split())
     assert ("billing overhead set 'provider true-up 2026-10' --amount 10.34 --currency USD "
             "--driver spend --period 2026-11") in flat
-    assert close_env.overhead_pools.read_text() == pools
+    assert published_versions_of(month) == pools
 
 
 def test_a_malformed_bill_exits_2_with_a_clear_message(rated_month, close_env, tmp_path):

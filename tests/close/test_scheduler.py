@@ -35,10 +35,7 @@ def test_run_due_closes_uses_the_clock_it_is_given(month, close_settings):
 def test_a_run_missed_while_the_service_was_down_runs_when_it_comes_back(
         month, close_settings, monkeypatch):
     for name, value in (("DATABASE_URL", close_settings.database_url),
-                        ("BILLING_DOCUMENTS_DIR", str(close_settings.documents_dir)),
-                        ("BILLING_REGISTRY", str(close_settings.registry)),
-                        ("BILLING_OVERHEAD_POOLS", str(close_settings.overhead_pools)),
-                        ("BILLING_ATTRIBUTION_RULES", str(close_settings.attribution_rules))):
+                        ("BILLING_DOCUMENTS_DIR", str(close_settings.documents_dir))):
         monkeypatch.setenv(name, value)
     scheduler = start_scheduler(close_settings)
     scheduler.shutdown()

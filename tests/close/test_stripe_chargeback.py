@@ -91,7 +91,6 @@ def test_a_push_killed_after_stripe_finalised_before_we_recorded_it_resumes_once
     close_period(month, close_settings, "2026-10", now=NOW)  # no Stripe key: nothing sent
     fake.drop_after_work("POST", "/v1/invoices/*/finalize")
     env = dict(os.environ, DATABASE_URL=stripe_settings.database_url,
-               BILLING_REGISTRY=str(stripe_settings.registry),
                BILLING_DOCUMENTS_DIR=str(stripe_settings.documents_dir),
                STRIPE_API_KEY=fake.api_key, STRIPE_API_BASE=fake.url)
     process = subprocess.Popen([sys.executable, "-m", "billing", "stripe", "push", "--period",

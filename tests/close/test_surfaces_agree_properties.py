@@ -30,11 +30,11 @@ from billing.exports.showback_table import showback_rows
 from billing.ledger.metering import ingest_lines
 from billing.ledger.outcomes import ingest_outcomes
 from billing.money import CurrencyMismatch, Money
-from billing.parties import load_registry_file
+from billing.policies.in_force import policies_for
 from billing.rating.card_registry import publish_shipped, published_versions
-from billing.rating.overhead import dump_pools, make_pool
+from billing.rating.overhead import make_pool
 from billing.rating.rate import Cards, rate
-from tests_support import truncate
+from tests_support import REGISTRY, publish_policy, publish_pools, truncate
 
 PERIOD = "2026-10"
 ZONE = ZoneInfo("UTC")
@@ -69,7 +69,8 @@ def _month(engine, close_settings, usage, pool_specs, budget_cents):  # noqa: AN
     made = [make_pool(f"pool-{n}", str(Decimal(cents) / 100), "USD", driver, treatment,
                       shares={"support": "3", "search": "1"} if driver == "shares" else None)
             for n, (driver, cents, treatment) in enumerate(pool_specs)]
-    close_settings.overhead_pools.write_text(dump_pools(made))
+    publish_pools(engine, made)
+    publish_policy(engine, "parties", REGISTRY)
     for team, cents in budget_cents.items():
         set_budget(engine, Budget(Scope.of(team), PERIOD, Decimal(cents) / 100, "USD"))
     ingest_outcomes(engine, [{"outcome_id": f"o-{n}", "use_case": "copilot", "team": team,
@@ -88,7 +89,7 @@ def test_every_surface_agrees_with_the_statement(engine, close_settings, usage, 
     with engine.connect() as connection:
         statements = {s.team: s for s in build_statements(
             connection, engine, PERIOD, pools=made,
-            registry=load_registry_file(close_settings.registry),
+            registry=policies_for(engine, PERIOD).registry,
             generated_at=datetime(2026, 11, 1, tzinfo=UTC))}
     lines = period_lines(engine, PERIOD, pools=made)
     assert set(statements) == set(lines)

@@ -28,14 +28,14 @@ from billing.exports.focus_data import NoRatedUsage, focus_dataset
 from billing.exports.showback_table import NoShowback, showback_rows, teams_with_usage
 from billing.models import RatedLine
 from billing.money import round_line
-from billing.rating.overhead import load_pools_file
+from tests_support import pools_in_force
 
 PERIOD = "2026-10"
 runner = CliRunner()
 
 
 def _showbacks(engine, settings) -> dict:  # noqa: ANN001
-    pools = load_pools_file(settings.overhead_pools)
+    pools = pools_in_force(engine)
     return {team: showback(engine, team, PERIOD, pools=pools)
             for team in teams_with_usage(engine, PERIOD)}
 
@@ -91,9 +91,6 @@ def test_chargeback_view_is_customers_without_overhead(rated_month, close_settin
 @pytest.fixture
 def cli_env(rated_month, close_settings, database_url, monkeypatch):  # noqa: ANN001, ANN201
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("BILLING_REGISTRY", str(close_settings.registry))
-    monkeypatch.setenv("BILLING_OVERHEAD_POOLS", str(close_settings.overhead_pools))
-    monkeypatch.setenv("BILLING_ATTRIBUTION_RULES", str(close_settings.attribution_rules))
     return close_settings
 
 
