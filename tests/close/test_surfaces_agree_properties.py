@@ -67,7 +67,7 @@ def _month(engine, close_settings, usage, pool_specs, budget_cents):  # noqa: AN
     rate(engine, Cards(team=published_versions(engine, "internal"),
                        customer=published_versions(engine, "external")), zone=ZONE)
     made = [make_pool(f"pool-{n}", str(Decimal(cents) / 100), "USD", driver, treatment,
-                      shares={"support": "3", "search": "1"} if driver == "shares" else None)
+                      shares={"support": "75", "search": "25"} if driver == "shares" else None)
             for n, (driver, cents, treatment) in enumerate(pool_specs)]
     publish_pools(engine, made)
     publish_policy(engine, "parties", REGISTRY)

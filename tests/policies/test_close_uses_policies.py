@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -42,11 +41,11 @@ def test_the_close_uses_and_records_the_published_version_in_force(engine, close
     for period in (october, november):
         ingest_lines(engine, generate(period, 300, 3), zone=ZoneInfo("UTC"), source="demo")
     publish(engine, POOLS.format(year=year, month="10", amount="300.00"), "o.yaml")
-    settings = replace(close_settings, overhead_pools=close_settings.overhead_pools.parent / "no")
+    settings = close_settings
     closed = _close(engine, settings, october)
     assert closed.status == "closed", closed.message
     assert closed.policies["overhead"] == f"overhead@{year}-10"
-    assert closed.policies["parties"] == f"file:{settings.registry}"
+    assert closed.policies["parties"] == "parties@test-1"
     with engine.connect() as connection:
         row = connection.execute(select(PeriodClose.__table__).where(
             PeriodClose.__table__.c.period == october)).first()

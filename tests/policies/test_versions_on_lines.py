@@ -47,7 +47,7 @@ runner = CliRunner()
 def _rate(engine, settings, **kwargs):  # noqa: ANN001, ANN003, ANN202
     cards = cards_in_use(engine, settings.team_card, settings.customer_card)
     return rate(engine, cards, zone=ZoneInfo("UTC"),
-                rules_for=attribution_rules_for(engine, settings), **kwargs)
+                rules_for=attribution_rules_for(engine), **kwargs)
 
 
 def _versions(engine, period):  # noqa: ANN001, ANN202
