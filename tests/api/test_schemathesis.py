@@ -30,23 +30,21 @@ from billing.db import engine_for, migrate
 from billing.demo_data import generate
 from billing.ledger.metering import ingest_lines
 from billing.rating.card_registry import publish_shipped
-from tests_support import POOLS, REGISTRY
+from tests_support import POOLS, REGISTRY, publish_policy, publish_pools
 
 ADMIN = {"Authorization": "Bearer fuzz-key"}
 
 
 def _app():  # noqa: ANN202
     folder = Path(tempfile.mkdtemp(prefix="billing-fuzz-"))
-    (folder / "registry.yaml").write_text(REGISTRY)
-    (folder / "overhead.yaml").write_text(POOLS)
     config = Settings(database_url=f"sqlite:///{folder / 'billing.db'}", api_key="fuzz-key",
                       stripe_webhook_secret="whsec_fuzz",
-                      documents_dir=folder / "documents", registry=folder / "registry.yaml",
-                      overhead_pools=folder / "overhead.yaml",
-                      attribution_rules=folder / "none.yaml")
+                      documents_dir=folder / "documents")
     migrate(config.database_url)
     engine = engine_for(config.database_url)
     publish_shipped(engine)
+    publish_policy(engine, "parties", REGISTRY)
+    publish_pools(engine, POOLS)
     ingest_lines(engine, generate("2026-10", 1000, 3), zone=ZoneInfo("UTC"), source="fuzz")
     close_period(engine, config, "2026-10", now=datetime(2026, 11, 2, tzinfo=UTC))
     return create_app(config)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from budget_support import event
 from fastapi.testclient import TestClient
 
 from billing.api.app import create_app
+from tests_support import publish_policy
 
 AUTH = {"Authorization": "Bearer test-key"}
 
 
 @pytest.fixture
 def client(engine, settings, tmp_path):  # noqa: ANN001
-    # support is budgeted before its first usage, so the registry lists it
-    (tmp_path / "registry.yaml").write_text("teams:\n  support: {owner: Dana Lee}\n")
-    with TestClient(create_app(replace(settings, registry=tmp_path / "registry.yaml"))) as client:
+    # support is budgeted before its first usage, so the parties policy lists it
+    publish_policy(engine, "parties", "teams:\n  support: {owner: Dana Lee}\n")
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

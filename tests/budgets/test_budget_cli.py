@@ -9,6 +9,7 @@ from budget_support import event
 from typer.testing import CliRunner
 
 from billing.cli import app
+from tests_support import publish_policy
 
 runner = CliRunner()
 
@@ -16,10 +17,8 @@ runner = CliRunner()
 @pytest.fixture
 def env(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
     monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("BILLING_ATTRIBUTION_RULES", "BILLING_OVERHEAD_POOLS", "BILLING_USE_CASES"):
-        monkeypatch.setenv(name, str(tmp_path / "none.yaml"))
     monkeypatch.delenv("BILLING_WEBHOOK_URLS", raising=False)
-    (tmp_path / "registry.yaml").write_text("teams:\n  support: {owner: Dana Lee}\n")
+    publish_policy(engine, "parties", "teams:\n  support: {owner: Dana Lee}\n")
     return tmp_path
 
 
@@ -105,7 +104,7 @@ def test_budgets_load_sets_none_when_a_team_is_unknown(env):
     assert _json(["budgets", "list", "--period", "2026-12"]) == []
 
 
-def test_outcomes_forecast_and_alerts_check(env, usage):
+def test_outcomes_forecast_and_alerts_check(env, usage, engine):  # noqa: ANN001
     usage([event("c2", "2026-10-07", model="m-mixed", input_tokens=6_000_000,
                  output_tokens=2_000_000, requests=1_000, team="support",
                  use_case="copilot")])
@@ -114,11 +113,10 @@ def test_outcomes_forecast_and_alerts_check(env, usage):
         "outcome_id": f"o{n}", "use_case": "copilot", "occurred_at": "2026-10-09T00:00:00Z",
         "accepted": n % 2 == 0}) for n in range(10)) + "\n")
     assert _json(["outcomes", "ingest", str(outcomes)])["accepted"] == 10
-    (env / "use_cases.yaml").write_text(
-        "use_cases:\n  copilot: {team: support, owner: jane, outcome: {start: open, "
-        "end: close, quality_rule: CSAT >= 4}}\n")
-    report = runner.invoke(app, ["outcomes", "report", "--period", "2026-10", "--json"],
-                           env={"BILLING_USE_CASES": str(env / "use_cases.yaml")})
+    publish_policy(engine, "use_cases",
+                   "use_cases:\n  copilot: {team: support, owner: jane, outcome: {start: open, "
+                   "end: close, quality_rule: CSAT >= 4}}\n")
+    report = runner.invoke(app, ["outcomes", "report", "--period", "2026-10", "--json"])
     [item] = json.loads(report.stdout)
     assert item["cost_per_accepted_outcome"] == "6.0000"     # 30.00 / 5 accepted
     assert item["definition"]["owner"] == "jane"

@@ -26,7 +26,7 @@ from billing.api.app import create_app
 from billing.api_keys import create_key
 from billing.config import Settings
 from billing.db import engine_for, migrate
-from tests_support import POOLS, REGISTRY
+from tests_support import POOLS, REGISTRY, publish_policy, publish_pools
 
 CHROMIUM = Path("/usr/bin/chromium")
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright "
@@ -61,17 +61,12 @@ def _free_port() -> int:
 def served(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:  # noqa: ANN001
     """A seeded SQLite database served by uvicorn on a free port; the keys to read it."""
     root = tmp_path_factory.mktemp("dashboard")
-    (root / "registry.yaml").write_text(REGISTRY)
-    (root / "overhead.yaml").write_text(POOLS)
     url = f"sqlite:///{root / 'billing.db'}"
     migrate(url)
-    settings = replace(Settings(database_url=url, documents_dir=root / "documents",
-                                registry=root / "registry.yaml",
-                                overhead_pools=root / "overhead.yaml",
-                                attribution_rules=root / "none.yaml",
-                                use_cases=root / "none.yaml", budgets=root / "none.yaml"),
-                       **CARDS)
+    settings = replace(Settings(database_url=url, documents_dir=root / "documents"), **CARDS)
     engine = engine_for(url)
+    publish_policy(engine, "parties", REGISTRY)
+    publish_pools(engine, POOLS)
     seed_dashboard(engine, settings)
     keys = {"team": create_key(engine, "team", team="support")[0],
             "finance": create_key(engine, "finance")[0]}
