@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,10 +50,10 @@ def test_showback(client, engine):
     event = {"event_id": "s1", "occurred_at": "2026-10-05T10:00:00Z", "team": "support",
              "use_case": "copilot", "model": "gpt-4o-mini", "input_tokens": 1_000_000,
              "output_tokens": 100_000, "cached_input_tokens": 200_000, "requests": 10}
-    ingest_lines(engine, [json.dumps(event)], zone=client.app.state.settings.zone)
+    ingest_lines(engine, [json.dumps(event)], zone=ZoneInfo("UTC"))
     rate(engine, Cards(published_versions(engine, "internal"),
                        published_versions(engine, "external")),
-         zone=client.app.state.settings.zone)
+         zone=ZoneInfo("UTC"))
     report = client.get("/v1/showback/support?period=2026-10", headers=AUTH).json()
     assert report["lines"][0]["amount"] == "0.24"   # 0.23725 rounded once, half-up
     assert report["total"] == "0.24" and report["currency"] == "USD"
