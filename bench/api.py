@@ -53,10 +53,10 @@ def _drive(base: str, path: str, total: int, threads: int = 2) -> dict:
             "requests_per_second": len(ordered) / seconds}
 
 
-def api_latency(url: str, team: str, period: str, pools_file: str) -> list[dict]:
+def api_latency(url: str, team: str, period: str) -> list[dict]:
+    """Latency of the API on a database whose policies are published in it."""
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, BILLING_API_KEY=KEY,
-               BILLING_OVERHEAD_POOLS=pools_file)
+    env = dict(os.environ, DATABASE_URL=url, BILLING_API_KEY=KEY)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "billing.api.app:create_app", "--factory",
          "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
