@@ -102,6 +102,19 @@ def check_parties(top: dict[str, tuple[yaml.Node, yaml.Node]], problem: Report) 
         _nested(node, "environments", section_problems(value(node)), problem)
 
 
+def _outcome(node: yaml.Node, where: str, problem: Report) -> None:
+    """An outcome says where it starts and ends and the quality rule that accepts it."""
+    if not isinstance(node, yaml.MappingNode):
+        problem(node, where, "expected a mapping with name, start, end and quality_rule")
+        return
+    _unknown(node, OUTCOME_KEYS, where, problem)
+    given = value(node)
+    for key in OUTCOME_KEYS[1:]:
+        if not given.get(key):
+            problem(node, f"{where}.{key}", "missing; an outcome needs start, end and "
+                    "quality_rule (what makes an outcome accepted)")
+
+
 def check_use_cases(top: dict[str, tuple[yaml.Node, yaml.Node]], problem: Report) -> None:
     """Every problem of a use-cases body: each use case's keys, outcome, guardrail, owner."""
     if "use_cases" not in top:
@@ -114,7 +127,7 @@ def check_use_cases(top: dict[str, tuple[yaml.Node, yaml.Node]], problem: Report
         _unknown(entry, USE_CASE_KEYS, where, problem)
         fields = key_nodes(entry)
         if "outcome" in fields:
-            _unknown(fields["outcome"][1], OUTCOME_KEYS, f"{where}.outcome", problem)
+            _outcome(fields["outcome"][1], f"{where}.outcome", problem)
         if "guardrail" in fields:
             node = fields["guardrail"][1]
             message = guardrail_problem(value(node))
