@@ -204,7 +204,7 @@ def close_period(
             raise CloseRefused(f"{period} cannot close: {exc}",
                                "record the rate, then close again; nothing was written"
                                ) from None
-        charges = customer_charges(connection, period)
+        charges = customer_charges(connection, period, registry)
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,
                          warnings=unregistered_customers(registry, charges, config.registry),

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import random
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -156,3 +157,56 @@ def test_a_bad_policy_field_is_refused_with_file_line_and_field(engine, year, bo
     with pytest.raises(PolicyValidationError):
         publish(engine, source, "bad.yaml")
     assert len(published_versions(engine)) == before
+
+
+def test_usage_a_customer_is_not_billed_for_is_listed_apart_and_not_in_the_total(
+        engine, close_settings, year):
+    from billing.rating.card_registry import publish_shipped
+
+    publish_shipped(engine)
+    period = f"{year}-10"
+    ingest_lines(engine, generate(period, 600, 5), zone=ZoneInfo("UTC"), source="demo")
+    from billing.rating.rate import cards_in_use, rate
+
+    rate(engine, cards_in_use(engine, close_settings.team_card, close_settings.customer_card),
+         zone=ZoneInfo("UTC"))
+    before = _invoice_totals(engine, close_settings, period, year, billable=None)
+    after = _invoice_totals(engine, close_settings, period, year,
+                            billable="{use_cases: [support-copilot]}")
+    acme_all, acme = before["acme"], after["acme"]
+    assert acme["not_billed"], acme
+    assert {usage["use_case"] for usage in acme["not_billed"]} <= {None, "call-summaries",
+                                                                   "semantic-search"}
+    assert all("is not billable" in usage["reason"] for usage in acme["not_billed"])
+    lines = sum(Decimal(line["amount"]) for line in acme["lines"])
+    assert Decimal(acme["subtotal"]) == lines
+    not_billed = sum(Decimal(usage["amount"]) for usage in acme["not_billed"])
+    assert Decimal(acme["not_billed_amount"]) == not_billed
+    assert abs(Decimal(acme_all["subtotal"]) - lines - not_billed) <= Decimal("0.05")
+    assert "Usage not billed" in _pdf_text(acme["pdf_path"])
+
+
+def _invoice_totals(engine, settings, period, year, billable):  # noqa: ANN001, ANN202
+    """Each customer's invoice as JSON, built as the close builds it, with acme's `billable`
+    published first when given."""
+    from billing.close.chargeback import build_invoice, customer_charges
+    from billing.policies.in_force import policies_for
+    from invoices.json_twin import to_json
+    from invoices.pdf_invoice import render_invoice
+
+    if billable:
+        publish(engine, f"kind: parties\nversion: '{year}-b'\neffective_from: '{year}-01'\n"
+                f"customers:\n  acme: {{name: ACME, billable: {billable}}}\n", "parties.yaml")
+    policies = policies_for(engine, settings, period)
+    with engine.connect() as connection:
+        charges = customer_charges(connection, period, policies.registry)
+    out = {}
+    for customer, charge in charges.items():
+        invoice = build_invoice(customer, charge, number="T-1", period=period,
+                                registry=policies.registry, issued_on=date(year, 11, 2))
+        out[customer] = to_json(invoice)
+        if customer == "acme":
+            path = settings.registry.parent / f"acme-{bool(billable)}.pdf"
+            render_invoice(invoice, path)
+            out[customer]["pdf_path"] = str(path)
+    return out
