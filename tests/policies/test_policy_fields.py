@@ -210,3 +210,24 @@ def _invoice_totals(engine, settings, period, year, billable):  # noqa: ANN001, 
             render_invoice(invoice, path)
             out[customer]["pdf_path"] = str(path)
     return out
+
+
+def test_a_party_whose_declared_currency_is_not_its_cards_stops_the_close(
+        engine, close_settings, year):
+    from billing.close.period_close import CloseRefused
+    from billing.rating.card_registry import publish_shipped
+
+    publish_shipped(engine)
+    period = f"{year}-10"
+    ingest_lines(engine, generate(period, 200, 7), zone=ZoneInfo("UTC"), source="demo")
+    publish(engine, f"kind: parties\nversion: '{year}-c'\neffective_from: '{year}-01'\n"
+            "teams:\n  support: {currency: EUR}\n"
+            "customers:\n  acme: {name: ACME, currency: GBP}\n", "parties.yaml")
+    with pytest.raises(CloseRefused) as refused:
+        close_period(engine, close_settings, period, now=datetime(year, 11, 2, tzinfo=UTC))
+    message = str(refused.value)
+    assert "team support" in message and "currency EUR" in message
+    assert "customer acme" in message and "currency GBP" in message
+    with engine.connect() as connection:
+        assert not connection.execute(select(Document.__table__).where(
+            Document.__table__.c.period == period)).first()
