@@ -13,7 +13,12 @@ issuer:
   invoice_prefix: INV           # invoice numbers: INV-2026-00001, gapless per year
   credit_note_prefix: CN
 teams:
-  support: {locale: en_US, owner: Dana Lee}
+  support:
+    locale: en_US
+    currency: USD                # optional: the currency its statements must be in
+    owner: Dana Lee
+    raci: {accountable: dana.lee@example.com, responsible: engineering, informed: [finance]}
+    webhook: https://hooks.example.com/ai-spend/support   # alerts about the team go here too
 customers:
   acme:
     name: ACME GmbH
@@ -24,7 +29,12 @@ customers:
     payment_terms_days: 14
     tax_ids: ["eu_vat:DE123456789"]   # Stripe's tax id type, a colon, the id
     stripe_customer_id: cus_123   # optional: created on first push otherwise
+    currency: EUR                 # optional: the currency its invoices must be in
+    billable: {environments: [production], use_cases: [support-bot]}   # optional: all
+environments: {production: [production], non_production: [staging], default: non-production}
 ```
+Ownership (`raci`, `webhook`) is `billing.policies.ownership`, what is billable
+`billing.policies.billable`, the environment classes `billing.policies.environments`.
 """
 
 from __future__ import annotations
@@ -35,6 +45,15 @@ from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
+
+from billing.policies.billable import Billable, BillableError, load_billable
+from billing.policies.environments import (
+    EnvironmentClassError,
+    EnvironmentClasses,
+    load_environments,
+)
+from billing.policies.ownership import OwnershipError, Raci, load_raci, load_webhook, owner_of
+from ratecards import UnknownCurrency, currency_exponent
 
 
 class RegistryError(ValueError):
@@ -57,6 +76,15 @@ class TeamEntry:
     team: str
     locale: str = "en_US"
     owner: str | None = None
+    currency: str | None = None
+    """None: whatever its card prices in."""
+    raci: Raci | None = None
+    webhook: str | None = None
+
+    @property
+    def accountable(self) -> str | None:
+        """The owner statements name: the Accountable of its RACI, else `owner`."""
+        return owner_of(self.raci, self.owner)
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,9 @@ class CustomerEntry:
     payment_terms_days: int = 30
     tax_ids: tuple[str, ...] = ()
     stripe_customer_id: str | None = None
+    currency: str | None = None
+    """None: whatever its card prices in."""
+    billable: Billable = field(default_factory=Billable)
 
     @property
     def typed_tax_ids(self) -> tuple[tuple[str, str], ...]:
@@ -89,6 +120,7 @@ class Registry:
     issuer: Issuer = field(default_factory=Issuer)
     teams: dict[str, TeamEntry] = field(default_factory=dict)
     customers: dict[str, CustomerEntry] = field(default_factory=dict)
+    environments: EnvironmentClasses = field(default_factory=EnvironmentClasses)
 
     def team(self, team: str) -> TeamEntry:
         return self.teams.get(team) or TeamEntry(team)
@@ -104,6 +136,26 @@ def _locale(value: Any, where: str) -> str:
         raise RegistryError(
             f"{where}: locale {value!r} is not a locale like en_US or de_DE") from None
     return str(value)
+
+
+def _currency(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        currency_exponent(str(value))
+    except UnknownCurrency as exc:
+        raise RegistryError(f"{where}: currency: {exc}") from None
+    return str(value)
+
+
+def _team(key: str, entry: dict[str, Any], where: str) -> TeamEntry:
+    try:
+        return TeamEntry(key, _locale(entry.get("locale", "en_US"), where), entry.get("owner"),
+                         _currency(entry.get("currency"), where),
+                         load_raci(entry.get("raci"), where),
+                         load_webhook(entry.get("webhook"), where))
+    except OwnershipError as exc:
+        raise RegistryError(str(exc)) from None
 
 
 def _lines(value: Any) -> tuple[str, ...]:
@@ -125,11 +177,16 @@ def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
     terms = entry.get("payment_terms_days", 30)
     if not isinstance(terms, int) or terms < 0:
         raise RegistryError(f"{where}: payment_terms_days must be a whole number of days")
+    try:
+        billable = load_billable(entry.get("billable"), where)
+    except BillableError as exc:
+        raise RegistryError(str(exc)) from None
     return CustomerEntry(
         customer=key, name=str(entry.get("name", key)), address=_lines(entry.get("address")),
         email=entry.get("email"), locale=_locale(entry.get("locale", "en_US"), where),
         tax_rate=rate, tax_label=str(entry.get("tax_label", "Tax")), payment_terms_days=terms,
         tax_ids=_lines(entry.get("tax_ids")), stripe_customer_id=entry.get("stripe_customer_id"),
+        currency=_currency(entry.get("currency"), where), billable=billable,
     )
 
 
@@ -149,14 +206,15 @@ def load_registry(text: str, source: str = "registry") -> Registry:
         invoice_prefix=str(issuer_entry.get("invoice_prefix", "INV")),
         credit_note_prefix=str(issuer_entry.get("credit_note_prefix", "CN")),
     )
-    teams = {
-        str(key): TeamEntry(str(key), _locale((entry or {}).get("locale", "en_US"),
-                                              f"{source}: teams.{key}"), (entry or {}).get("owner"))
-        for key, entry in (document.get("teams") or {}).items()
-    }
+    teams = {str(key): _team(str(key), entry or {}, f"{source}: teams.{key}")
+             for key, entry in (document.get("teams") or {}).items()}
     customers = {
         str(key): _customer(str(key), entry or {}, f"{source}: customers.{key}")
         for key, entry in (document.get("customers") or {}).items()
     }
-    return Registry(issuer, teams, customers)
+    try:
+        environments = load_environments(document.get("environments"), source)
+    except EnvironmentClassError as exc:
+        raise RegistryError(str(exc)) from None
+    return Registry(issuer, teams, customers, environments)
 

@@ -21,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, func, select
 
 from billing.budgets.anomaly import check_anomalies
+from billing.budgets.owner_webhooks import routes_in_force
 from billing.budgets.webhooks import deliver_pending
 from billing.close.period_close import CloseRefused, CloseResult, close_period
 from billing.config import Settings, get_settings
@@ -89,8 +90,10 @@ def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = N
     yesterday = now.astimezone(config.zone).date() - timedelta(days=1)
     anomalies = check_anomalies(engine, yesterday)
     delivery = None
-    if config.webhook_urls:
-        delivery = deliver_pending(engine, list(config.webhook_urls), config.webhook_secret or "")
+    routes = routes_in_force(engine, config, now)
+    if config.webhook_urls or routes:
+        delivery = deliver_pending(engine, list(config.webhook_urls), config.webhook_secret or "",
+                                   routes=routes)
     log.info("rated %s events; %s anomalies on %s", rated.events, len(anomalies), yesterday)
     return {"rating": rated.to_dict(), "anomalies": len(anomalies),
             "delivery": delivery.to_dict() if delivery else None}

@@ -1,7 +1,9 @@
 """Use cases as their owners declare them: the team, the owner, and what counts as an outcome.
 
 Statements show this next to the cost per accepted outcome, so a reader knows what was
-counted: where an outcome starts and ends, and the quality rule that accepts it.
+counted: where an outcome starts and ends, the quality rule that accepts it (the acceptance
+rule), and the guardrail metric that must hold while cost per outcome falls. Every field
+but the name is optional; a statement prints "not defined" for what is missing.
 
 ```yaml
 use_cases:
@@ -14,7 +16,11 @@ use_cases:
       start: ticket assigned to an agent
       end: ticket closed
       quality_rule: not reopened within 7 days and CSAT >= 4
+    guardrail: {metric: escalation rate, limit: "<= 5% of tickets"}   # or one line of text
+    raci: {accountable: jane.doe@example.com, responsible: engineering, consulted: governance}
+    webhook: https://hooks.example.com/ai-spend/support-copilot
 ```
+`raci` and `webhook` are read by `billing.policies.ownership`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import yaml
+
+from billing.policies.ownership import OwnershipError, Raci, load_raci, load_webhook, owner_of
 
 
 class UseCaseError(ValueError):
@@ -38,12 +46,34 @@ class OutcomeDefinition:
 
 
 @dataclass(frozen=True)
+class Guardrail:
+    """A metric that must not degrade while the use case gets cheaper, and its limit."""
+
+    metric: str
+    limit: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.limit}" if self.limit else self.metric
+
+
+GUARDRAIL_KEYS = ("metric", "limit")
+
+
+@dataclass(frozen=True)
 class UseCase:
     name: str
     team: str | None
     owner: str | None
     description: str
     outcome: OutcomeDefinition | None
+    guardrail: Guardrail | None = None
+    raci: Raci | None = None
+    webhook: str | None = None
+
+    @property
+    def accountable(self) -> str | None:
+        """The owner statements name: the Accountable of its RACI, else `owner`."""
+        return owner_of(self.raci, self.owner)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,8 +108,39 @@ def _use_case(name: str, entry: Any, where: str) -> UseCase:
         definition = OutcomeDefinition(str(outcome.get("name") or "outcome"),
                                        str(outcome["start"]), str(outcome["end"]),
                                        str(outcome["quality_rule"]))
+    try:
+        raci, webhook = load_raci(entry.get("raci"), where), load_webhook(entry.get("webhook"),
+                                                                          where)
+    except OwnershipError as exc:
+        raise UseCaseError(str(exc)) from None
     return UseCase(name, _text(entry.get("team")), _text(entry.get("owner")),
-                   str(entry.get("description") or ""), definition)
+                   str(entry.get("description") or ""), definition,
+                   _guardrail(entry.get("guardrail"), where), raci, webhook)
+
+
+def guardrail_problem(value: Any) -> str | None:
+    """Why a guardrail cannot be read (None when it can)."""
+    if isinstance(value, str) and value.strip():
+        return None
+    if not isinstance(value, dict):
+        return "expected a metric: one line of text, or {metric: ..., limit: ...}"
+    unknown = [str(key) for key in value if key not in GUARDRAIL_KEYS]
+    if unknown:
+        return f"unknown key {unknown[0]}; use {', '.join(GUARDRAIL_KEYS)}"
+    if not isinstance(value.get("metric"), str) or not value["metric"].strip():
+        return "metric is required: what is measured, like \"escalation rate\""
+    return None
+
+
+def _guardrail(value: Any, where: str) -> Guardrail | None:
+    if value is None:
+        return None
+    message = guardrail_problem(value)
+    if message:
+        raise UseCaseError(f"{where}: guardrail: {message}")
+    if isinstance(value, str):
+        return Guardrail(value.strip())
+    return Guardrail(value["metric"].strip(), _text(value.get("limit")))
 
 
 def _text(value: Any) -> str | None:

@@ -79,7 +79,8 @@ class Party:
 class StatementLine:
     """One priced group of a team's usage: use case x model x tier x environment.
 
-    `use_case` None is usage no use case was attributed to (printed "unattributed").
+    `use_case` None is usage no use case was attributed to (printed "unattributed"). Whether
+    the environment is production is the statement's to say (`production_environments`).
     """
 
     use_case: str | None
@@ -92,9 +93,31 @@ class StatementLine:
     cached_input_tokens: int
     amount: Decimal
 
-    @property
-    def is_production(self) -> bool:
-        return self.environment == "production"
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who is Responsible, Accountable, Consulted and Informed: people or functions."""
+
+    responsible: tuple[str, ...] = ()
+    accountable: tuple[str, ...] = ()
+    consulted: tuple[str, ...] = ()
+    informed: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _freeze(self, "responsible", "accountable", "consulted", "informed")
+
+
+@dataclass(frozen=True)
+class UseCaseNote:
+    """What a use case on a statement is: its owner, what counts as an outcome, the rule that
+    accepts one and the guardrail that must hold. None is printed "not defined"."""
+
+    use_case: str
+    owner: str | None = None
+    outcome: str | None = None
+    acceptance_rule: str | None = None
+    guardrail: str | None = None
+    ownership: Ownership | None = None
 
 
 @dataclass(frozen=True)
@@ -179,11 +202,17 @@ class ShowbackStatement:
     volume_effect: Decimal | None = None
     price_effect: Decimal | None = None
     recommendation: Recommendation | None = None
+    owner: str | None = None
+    """Who is accountable for the team's spend, as the parties policy names them."""
+    ownership: Ownership | None = None
+    use_cases: tuple[UseCaseNote, ...] = ()
+    production_environments: tuple[str, ...] = ("production",)
+    """The environments of the lines that are production; every other one is not."""
 
     def __post_init__(self) -> None:
         where = f"statement {self.statement_number}"
         _freeze(self, "card_versions", "policy_versions", "lines", "overhead", "outcomes",
-                "changes")
+                "changes", "use_cases", "production_environments")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         if self.generated_at.tzinfo is None:
@@ -191,9 +220,9 @@ class ShowbackStatement:
         _canonical_money(self, self.currency, where, "budget", "last_month_total",
                          "volume_effect", "price_effect")
         for n, line in enumerate(self.lines, start=1):
-            if line.environment not in ENVIRONMENTS:
+            if not isinstance(line.environment, str) or not line.environment.strip():
                 raise ValueError(f"{where}: line {n}: environment {line.environment!r} is not "
-                                 f"one of {', '.join(ENVIRONMENTS)}")
+                                 "an environment name")
             for name in ("requests", "input_tokens", "output_tokens", "cached_input_tokens"):
                 _check_count(getattr(line, name), f"{where}: line {n}: {name}")
             _canonical_money(line, self.currency, f"{where}: line {n}", "amount")
@@ -220,11 +249,14 @@ class ShowbackStatement:
 
     @property
     def production_lines(self) -> tuple[StatementLine, ...]:
-        return tuple(line for line in self.lines if line.is_production)
+        return tuple(line for line in self.lines if self.is_production(line))
 
     @property
     def non_production_lines(self) -> tuple[StatementLine, ...]:
-        return tuple(line for line in self.lines if not line.is_production)
+        return tuple(line for line in self.lines if not self.is_production(line))
+
+    def is_production(self, line: StatementLine) -> bool:
+        return line.environment in self.production_environments
 
     @property
     def production_total(self) -> Decimal:
@@ -312,6 +344,20 @@ class InvoiceLine:
     service_period: str | None = None
 
 
+@dataclass(frozen=True)
+class NotBilledUsage:
+    """Usage of the customer the contract does not bill: shown apart, never in the total.
+
+    `amount` is what it would have cost on the customer's card, rounded like a line."""
+
+    use_case: str | None
+    environment: str
+    requests: int
+    tokens: int
+    amount: Decimal
+    reason: str
+
+
 def _check_invoice_lines(lines: tuple[InvoiceLine, ...], currency: str, where: str) -> None:
     for n, line in enumerate(lines, start=1):
         at = f"{where}: line {n}"
@@ -368,10 +414,11 @@ class ChargebackInvoice(_TaxedLines):
     card_versions: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     policy_versions: tuple[str, ...] = ()
+    not_billed: tuple[NotBilledUsage, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"invoice {self.invoice_number}"
-        _freeze(self, "lines", "card_versions", "notes", "policy_versions")
+        _freeze(self, "lines", "card_versions", "notes", "policy_versions", "not_billed")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         _check_tax_rate(self.tax_rate, where)
@@ -379,7 +426,16 @@ class ChargebackInvoice(_TaxedLines):
             raise ValueError(f"{where}: due date {self.due_date} is before issue date "
                              f"{self.issue_date}")
         _check_invoice_lines(self.lines, self.currency, where)
+        for n, usage in enumerate(self.not_billed, start=1):
+            at = f"{where}: not billed {n}"
+            _check_count(usage.requests, f"{at}: requests")
+            _check_count(usage.tokens, f"{at}: tokens")
+            _canonical_money(usage, self.currency, at, "amount")
 
+    @property
+    def not_billed_amount(self) -> Decimal:
+        """What the usage not billed would have cost: shown, never added to the total."""
+        return _sum(usage.amount for usage in self.not_billed)
 
 
 @dataclass(frozen=True)
@@ -420,6 +476,6 @@ Document = ShowbackStatement | ChargebackInvoice | CreditNote
 
 __all__ = [
     "ACTIONS", "ENVIRONMENTS", "LINE_KINDS", "TREATMENTS", "ChargebackInvoice", "CreditNote",
-    "Document", "InvoiceLine", "OutcomeSummary", "OverheadShare", "Party", "Recommendation",
-    "ShowbackStatement", "StatementLine",
+    "Document", "InvoiceLine", "NotBilledUsage", "OutcomeSummary", "OverheadShare",
+    "Ownership", "Party", "Recommendation", "ShowbackStatement", "StatementLine", "UseCaseNote",
 ]

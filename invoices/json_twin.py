@@ -18,12 +18,15 @@ from invoices.documents import (
     CreditNote,
     Document,
     InvoiceLine,
+    NotBilledUsage,
     OutcomeSummary,
     OverheadShare,
+    Ownership,
     Party,
     Recommendation,
     ShowbackStatement,
     StatementLine,
+    UseCaseNote,
 )
 from invoices.money import decimal_text
 
@@ -35,8 +38,10 @@ KINDS: dict[str, type] = {
 }
 _DECIMALS = {"amount", "budget", "last_month_total", "volume_effect", "price_effect", "cost",
              "quantity", "unit_price", "tax_rate", "unit_cost", "fx_rate", "source_amount"}
-_NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation}
-_NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary}
+_NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation,
+                            "ownership": Ownership}
+_NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
+                                  "use_cases": UseCaseNote, "not_billed": NotBilledUsage}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
@@ -73,8 +78,11 @@ def _derived(document: Document) -> dict[str, Any]:
             "change_vs_last_month": _money(document.change_vs_last_month),
             "other_effect": _money(document.other_effect),
         }
-    return {"subtotal": _money(document.subtotal), "tax": _money(document.tax),
-            "total": _money(document.total)}
+    derived = {"subtotal": _money(document.subtotal), "tax": _money(document.tax),
+               "total": _money(document.total)}
+    if isinstance(document, ChargebackInvoice) and document.not_billed:
+        derived["not_billed_amount"] = _money(document.not_billed_amount)
+    return derived
 
 
 def to_json(document: Document) -> dict[str, Any]:

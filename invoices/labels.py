@@ -127,6 +127,20 @@ class Labels:
     on_budget: str
     outcome_definition: str
     overhead_how: str
+    # ownership, use cases, environments, usage not billed
+    owner: str
+    not_defined: str
+    raci: str
+    use_cases: str
+    outcome: str
+    acceptance_rule: str
+    guardrail: str
+    production_environments: str
+    not_billed: str
+    not_billed_note: str
+    tokens: str
+    value_not_billed: str
+    not_billed_total: str
 
     def action(self, name: str) -> str:
         """The word for a recommendation's action: approve, adjust or stop."""
@@ -170,7 +184,7 @@ ENGLISH = Labels(
     of_unit_cost="  of which unit cost", of_other="  of which other",
     recommendation="Recommendation: {action}", rule="Rule: {rule}", approve="Approve",
     adjust="Adjust", stop="Stop",
-    non_production_heading="Non-production usage (staging, development, test)",
+    non_production_heading="Non-production usage",
     no_production="No production usage in this period.",
     no_non_production="No non-production usage in this period.",
     use_case="Use case", unattributed="unattributed", environment="Environment", model="Model",
@@ -191,6 +205,17 @@ ENGLISH = Labels(
                        "the use cases by that pool's driver; spend for even and fixed-share "
                        "pools), divided by the accepted outcomes of this team's use case.",
     overhead_how="How each share was derived",
+    owner="Owner", not_defined="not defined",
+    raci="Responsible: {responsible} · Accountable: {accountable} · Consulted: {consulted} · "
+         "Informed: {informed}",
+    use_cases="Use cases", outcome="Outcome", acceptance_rule="Acceptance rule",
+    guardrail="Guardrail metric",
+    production_environments="Production environments: {environments}; every other environment "
+                            "is non-production (parties policy).",
+    not_billed="Usage not billed",
+    not_billed_note="Usage outside what the agreement bills: listed for reference, not "
+                    "included in the total.",
+    tokens="Tokens", value_not_billed="Value (not billed)", not_billed_total="Total not billed",
 )
 
 GERMAN = Labels(
@@ -234,7 +259,7 @@ GERMAN = Labels(
     of_unit_cost="  davon Stückkosten", of_other="  davon Sonstiges",
     recommendation="Empfehlung: {action}", rule="Regel: {rule}", approve="Genehmigen",
     adjust="Anpassen", stop="Stoppen",
-    non_production_heading="Nicht-produktive Nutzung (staging, development, test)",
+    non_production_heading="Nicht-produktive Nutzung",
     no_production="Keine Produktivnutzung in diesem Zeitraum.",
     no_non_production="Keine nicht-produktive Nutzung in diesem Zeitraum.",
     use_case="Anwendungsfall", unattributed="nicht zugeordnet", environment="Umgebung",
@@ -259,6 +284,18 @@ GERMAN = Labels(
                        "Anteilen nach Ausgaben), geteilt durch die angenommenen Ergebnisse des "
                        "Anwendungsfalls dieses Teams.",
     overhead_how="Herleitung der Anteile",
+    owner="Verantwortlich", not_defined="nicht festgelegt",
+    raci="Durchführung: {responsible} · Verantwortung: {accountable} · Beratung: {consulted} · "
+         "Information: {informed}",
+    use_cases="Anwendungsfälle", outcome="Ergebnis", acceptance_rule="Abnahmeregel",
+    guardrail="Leitplanken-Kennzahl",
+    production_environments="Produktive Umgebungen: {environments}; alle anderen Umgebungen "
+                            "sind nicht produktiv (Parteien-Richtlinie).",
+    not_billed="Nicht berechnete Nutzung",
+    not_billed_note="Nutzung außerhalb des vertraglich Berechneten: zur Information aufgeführt, "
+                    "nicht im Gesamtbetrag enthalten.",
+    tokens="Anzahl Token", value_not_billed="Wert (nicht berechnet)",
+    not_billed_total="Summe nicht berechnet",
 )
 
 FRENCH = Labels(
@@ -302,7 +339,7 @@ FRENCH = Labels(
     of_volume="  dont volume", of_unit_cost="  dont coût unitaire", of_other="  dont autres",
     recommendation="Recommandation : {action}", rule="Règle : {rule}", approve="Approuver",
     adjust="Ajuster", stop="Arrêter",
-    non_production_heading="Usage hors production (staging, development, test)",
+    non_production_heading="Usage hors production",
     no_production="Aucun usage en production sur la période.",
     no_non_production="Aucun usage hors production sur la période.",
     use_case="Cas d'usage", unattributed="non attribué", environment="Environn.",
@@ -326,6 +363,18 @@ FRENCH = Labels(
                        "sa clé ; selon la dépense pour les parts égales ou fixes), divisé par "
                        "les résultats acceptés de ce cas d'usage de l'équipe.",
     overhead_how="Calcul de chaque part",
+    owner="Responsable", not_defined="non défini",
+    raci="Réalise : {responsible} · Approuve : {accountable} · Consulté : {consulted} · "
+         "Informé : {informed}",
+    use_cases="Cas d'usage", outcome="Résultat", acceptance_rule="Règle d'acceptation",
+    guardrail="Indicateur garde-fou",
+    production_environments="Environnements de production : {environments} ; tout autre "
+                            "environnement est hors production (politique des parties).",
+    not_billed="Usage non facturé",
+    not_billed_note="Usage hors du périmètre facturé par le contrat : indiqué pour information, "
+                    "non inclus dans le total.",
+    tokens="Jetons", value_not_billed="Valeur (non facturée)",
+    not_billed_total="Total non facturé",
 )
 
 CATALOGUE = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH}

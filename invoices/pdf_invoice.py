@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 
-from reportlab.platypus import Flowable, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
 from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine
 from invoices.formatting import (
@@ -30,6 +30,7 @@ from invoices.labels import Labels, labels
 from invoices.layout import (
     CONTENT_WIDTH,
     build,
+    grid,
     header,
     moment_of,
     party_block,
@@ -127,7 +128,23 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
         story.append(text(words.policy_versions.format(
             versions=", ".join(invoice.policy_versions)), "small"))
     story += [text(note) for note in invoice.notes]
-    return story
+    return story + _not_billed(invoice, money, words)
+
+
+def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> list[Flowable]:
+    """The customer's usage the agreement does not bill: listed, never in the total."""
+    if not invoice.not_billed:
+        return []
+    locale = invoice.locale
+    rows = [[words.use_case, words.environment, words.requests, words.tokens,
+             words.value_not_billed, words.reason.format(reason="").rstrip(": ")]]
+    rows += [[usage.use_case or words.unattributed, usage.environment,
+              format_integer(usage.requests, locale), format_integer(usage.tokens, locale),
+              money(usage.amount), usage.reason] for usage in invoice.not_billed]
+    rows.append([words.not_billed_total, "", "", "", money(invoice.not_billed_amount), ""])
+    return [KeepTogether([text(words.not_billed, "heading"), text(words.not_billed_note, "small"),
+                          grid(rows, [85, 65, 55, 75, 80, 155], right=[2, 3, 4],
+                               summary_rows=0)])]
 
 
 def credit_note_story(note: CreditNote) -> list[Flowable]:

@@ -36,6 +36,7 @@ from invoices.layout import (
     text,
     totals_table,
 )
+from invoices.pdf_use_cases import production_note, team_ownership, use_cases
 from invoices.running_table import Column, RunningTable
 
 
@@ -172,6 +173,7 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
     words = labels(locale)
     money = partial(format_money, currency=statement.currency, locale=locale)
     facts = [(words.statement_no, statement.statement_number), (words.team, statement.team),
+             (words.owner, statement.owner or words.not_defined),
              (words.period,
               period_text(format_period(statement.period, locale), statement.period)),
              (words.generated, plain(format_datetime(statement.generated_at, locale),
@@ -184,13 +186,14 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
         text(words.card_versions.format(versions=versions), "small"),
         *([text(words.policy_versions.format(versions=", ".join(statement.policy_versions)),
                 "small")] if statement.policy_versions else []),
+        *team_ownership(statement, words),
         text(words.summary, "heading"), _summary(statement, money, words),
     ]
     if statement.recommendation:
         action = words.action(statement.recommendation.action)
         story += [Spacer(1, 6), text(words.recommendation.format(action=action), "strong"),
                   text(words.rule.format(rule=statement.recommendation.rule), "small")]
-    story.append(text(words.production_usage, "heading"))
+    story += [text(words.production_usage, "heading"), production_note(statement, words)]
     if statement.production_lines:
         story.append(_lines_table(statement, statement.production_lines, True, money))
     else:
@@ -201,6 +204,7 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
     else:
         story.append(text(words.no_non_production))
     story += _overhead(statement, money, words) + _outcomes(statement, money, words)
+    story += use_cases(statement, words)
     if statement.changes:
         story.append(KeepTogether([text(words.changes, "heading"),
                                    *[text(f"• {change}") for change in statement.changes]]))

@@ -30,6 +30,7 @@ from sqlalchemy import Engine, and_, insert, or_, select, update
 
 from billing.budgets.alerts import alert_dict, list_alerts
 from billing.models import Alert, AlertDelivery
+from billing.policies.ownership import Routes
 
 alerts = Alert.__table__
 deliveries = AlertDelivery.__table__
@@ -103,8 +104,25 @@ def _due(url: str, now: datetime) -> Any:
     return alerts.c.id.not_in(settled)
 
 
-def _pending(engine: Engine, url: str, now: datetime, limit: int) -> list[dict[str, Any]]:
-    query = select(alerts).where(_due(url, now)).order_by(alerts.c.id).limit(limit)
+def _about(scopes: list[tuple[str | None, str | None]]) -> Any:
+    """The alerts about these (team, use case) scopes: an owner's webhook hears only those."""
+    wanted = []
+    for team, use_case in scopes:
+        if use_case is None:
+            wanted.append(alerts.c.team == team)
+            continue
+        key = (alerts.c.scope_key == f"{team}/{use_case}" if team
+               else alerts.c.scope_key.endswith(f"/{use_case}", autoescape=True))
+        wanted.append(and_(alerts.c.scope_kind == "use_case", key))
+    return or_(*wanted)
+
+
+def _pending(engine: Engine, url: str, now: datetime, limit: int,
+             scopes: list[tuple[str | None, str | None]] | None = None) -> list[dict[str, Any]]:
+    query = select(alerts).where(_due(url, now))
+    if scopes is not None:
+        query = query.where(_about(scopes))
+    query = query.order_by(alerts.c.id).limit(limit)
     with engine.connect() as connection:
         return [alert_dict(row) for row in connection.execute(query)]
 
@@ -162,8 +180,9 @@ def _send_one(client: httpx.Client, url: str, secret: str, body: bytes,
 
 def _deliver_to(engine: Engine, client: httpx.Client, url: str, secret: str, now: datetime,
                 policy: DeliveryPolicy, jitter: Callable[[], float], limit: int,
-                report: DeliveryReport) -> None:
-    pending = _pending(engine, url, now, limit)
+                report: DeliveryReport,
+                scopes: list[tuple[str | None, str | None]] | None = None) -> None:
+    pending = _pending(engine, url, now, limit, scopes)
     if not pending:
         return
     failures = _recent_failures(engine, url, policy)
@@ -194,13 +213,17 @@ def deliver_pending(
     engine: Engine, urls: list[str], secret: str, *, client: httpx.Client | None = None,
     policy: DeliveryPolicy | None = None, now: datetime | None = None,
     jitter: Callable[[], float] = random.random, limit: int = 500,
+    routes: Routes | None = None,
 ) -> DeliveryReport:
     """Try each due alert once on each URL; what fails waits for a later run.
 
+    `routes` are the owners' webhooks (`billing.policies.ownership.owner_routes`): each gets
+    only the alerts about the teams and use cases it owns, besides the configured `urls`.
     Run one deliverer at a time (the scheduler does); two at once could send an alert twice.
     """
     report = DeliveryReport()
-    if not urls:
+    owners = {url: scopes for url, scopes in (routes or {}).items() if url not in urls}
+    if not urls and not owners:
         report.nothing_to_do = True
         return report
     if not secret:
@@ -212,6 +235,8 @@ def deliver_pending(
     try:
         for url in urls:
             _deliver_to(engine, client, url, secret, now, policy, jitter, limit, report)
+        for url, scopes in owners.items():
+            _deliver_to(engine, client, url, secret, now, policy, jitter, limit, report, scopes)
     finally:
         if own_client:
             client.close()

@@ -28,6 +28,7 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
+from billing.budgets.owner_webhooks import routes_in_force
 from billing.budgets.webhooks import DeliveryReport, alerts_with_deliveries, deliver_pending
 from billing.cli.console import (
     JSON_OPTION,
@@ -444,7 +445,8 @@ def _delivery_state(delivery: dict) -> str:
 
 
 def _deliver(config: Settings, engine) -> DeliveryReport:  # noqa: ANN001
-    return deliver_pending(engine, list(config.webhook_urls), config.webhook_secret or "")
+    return deliver_pending(engine, list(config.webhook_urls), config.webhook_secret or "",
+                           routes=routes_in_force(engine, config))
 
 
 def alerts_check(

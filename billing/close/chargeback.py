@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, not_, or_, select
 
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.parties import Registry
 from billing.policies.in_force import document_versions
-from invoices.documents import ChargebackInvoice, InvoiceLine, Party
+from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage, Party
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
@@ -42,17 +42,70 @@ class CustomerCharges:
     currency: str
     lines: list[InvoiceLine] = field(default_factory=list)
     card_versions: set[str] = field(default_factory=set)
+    not_billed: list[NotBilledUsage] = field(default_factory=list)
 
 
-def customer_charges(connection: Connection, period: str) -> dict[str, CustomerCharges]:
-    """Invoice lines per customer of a period, from sums the database made."""
+Group = tuple[str, str | None, str]
+"""(customer, use case, environment) of chargeback usage."""
+
+
+def _not_billable(connection: Connection, period: str, registry: Registry
+                  ) -> dict[Group, str]:
+    """The groups of the period's usage the customer's `billable` leaves out, with why."""
+    query = (select(rated.c.customer, rated.c.use_case, rated.c.environment).distinct()
+             .where(rated.c.view == "chargeback", rated.c.period == period,
+                    rated.c.customer.is_not(None), rated.c.amount.is_not(None)))
+    groups = {}
+    for customer, use_case, environment in connection.execute(query):
+        reason = registry.customer(customer).billable.reason_not_billed(environment, use_case)
+        if reason:
+            groups[(customer, use_case, environment)] = reason
+    return groups
+
+
+def _in_group(group: Group):  # noqa: ANN202
+    customer, use_case, environment = group
+    return and_(rated.c.customer == customer, rated.c.environment == environment,
+                rated.c.use_case.is_(None) if use_case is None else rated.c.use_case == use_case)
+
+
+def _not_billed(connection: Connection, period: str, groups: dict[Group, str]
+                ) -> dict[str, list[NotBilledUsage]]:
+    """Each left-out group as the invoice lists it: counts and what it would have cost."""
+    found: dict[str, list[NotBilledUsage]] = {}
+    for group, reason in sorted(groups.items(), key=lambda item: (
+            item[0][0], item[0][1] or "", item[0][2])):
+        rows = connection.execute(select(
+            rated.c.requests, rated.c.amount, rated.c.currency,
+            *[rated.c[kind[0]] for kind in TOKEN_KINDS]).where(
+            rated.c.view == "chargeback", rated.c.period == period,
+            rated.c.amount.is_not(None), _in_group(group))).all()
+        currency = rows[0].currency
+        amount = sum((Decimal(row.amount) for row in rows), Decimal(0))
+        found.setdefault(group[0], []).append(NotBilledUsage(
+            use_case=group[1], environment=group[2],
+            requests=sum(int(row.requests) for row in rows),
+            tokens=sum(int(row[3 + n] or 0) for row in rows for n in range(len(TOKEN_KINDS))),
+            amount=round_line(amount, currency), reason=reason))
+    return found
+
+
+def customer_charges(connection: Connection, period: str, registry: Registry | None = None
+                     ) -> dict[str, CustomerCharges]:
+    """Invoice lines per customer of a period, from sums the database made.
+
+    With the parties policy's `registry`, usage a customer's `billable` leaves out makes no
+    line: it is listed apart on the invoice (`not_billed`), never in the total."""
+    left_out = _not_billable(connection, period, registry) if registry else {}
     keys = [rated.c.customer, rated.c.model, rated.c.tier, rated.c.adjusts_period,
             *[rated.c[name] for name in PRICE_KEYS]]
     sums = [func.sum(rated.c[name]).label(name)
             for name in ("requests", *[kind[0] for kind in TOKEN_KINDS])]
     query = (select(*keys, *sums)
              .where(rated.c.view == "chargeback", rated.c.period == period,
-                    rated.c.customer.is_not(None), rated.c.amount.is_not(None))
+                    rated.c.customer.is_not(None), rated.c.amount.is_not(None),
+                    *([not_(or_(*[_in_group(group) for group in left_out]))]
+                      if left_out else []))
              .group_by(*keys)
              .order_by(rated.c.customer, rated.c.adjusts_period.is_not(None),
                        rated.c.adjusts_period, rated.c.model, rated.c.tier,
@@ -88,6 +141,9 @@ def customer_charges(connection: Connection, period: str) -> dict[str, CustomerC
                 kind="fee" if not row.adjusts_period else kind, unit="requests",
                 service_period=row.adjusts_period,
             ))
+    for customer, usage in _not_billed(connection, period, left_out).items():
+        if customer in charges:
+            charges[customer].not_billed = usage
     return charges
 
 
@@ -112,4 +168,5 @@ def build_invoice(
         tax_rate=entry.tax_rate, tax_label=entry.tax_label,
         card_versions=sorted(charges.card_versions), notes=notes,
         policy_versions=document_versions(policy_versions or {}, INVOICE_POLICIES),
+        not_billed=charges.not_billed,
     )

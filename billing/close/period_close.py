@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from billing.close.chargeback import build_invoice, customer_charges
 from billing.close.document_files import render_missing
 from billing.close.numbering import invoice_number, next_number
+from billing.close.party_currency import currency_mismatches
 from billing.close.statements import build_statements
 from billing.close.stripe_billing import push_period
 from billing.config import Settings
@@ -203,7 +204,12 @@ def close_period(
             raise CloseRefused(f"{period} cannot close: {exc}",
                                "record the rate, then close again; nothing was written"
                                ) from None
-        charges = customer_charges(connection, period)
+        charges = customer_charges(connection, period, registry)
+    mismatches = currency_mismatches(registry, statements, charges)
+    if mismatches:
+        raise CloseRefused(f"{period} cannot close: " + "; ".join(mismatches),
+                           "price the party on a card in its currency, or publish a parties "
+                           "version with its currency, then close again; nothing was written")
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,
                          warnings=unregistered_customers(registry, charges,

@@ -151,7 +151,7 @@ def rebuild_documents(connection: Connection, engine: Engine, period: str, *,
     lines, so another line builder is swapped in here (or passed to `reconcile`)."""
     statements = build_statements(connection, engine, period, pools=pools, registry=registry,
                                   generated_at=now)
-    charges = customer_charges(connection, period)
+    charges = customer_charges(connection, period, registry)
     invoices = {customer: build_invoice(customer, charges[customer], number=REBUILT_NUMBER,
                                         period=period, registry=registry,
                                         issued_on=now.date())

@@ -17,6 +17,12 @@ from sqlalchemy import Connection, select
 
 from billing.close.lines import TeamLines, UsageLine, period_lines
 from billing.close.outcome_report import resolve_teams, team_economics
+from billing.close.policy_notes import (
+    ownership,
+    production_environments,
+    unclassified,
+    use_case_notes,
+)
 from billing.close.recommendation import Facts, recommend
 from billing.close.unit_economics import UnitEconomics
 from billing.ledger.outcomes import outcome_counts
@@ -117,8 +123,10 @@ def build_statements(
         last_total = (closed_totals or {}).get(team, last_usage)
         budget = budget_by_team.get(team)
         budget = round_line(budget, currency) if budget is not None else None
+        environments = {line.environment for line in data.lines}
+        production = production_environments(registry.environments, environments)
         non_production = sum((line.amount for line in data.lines
-                              if line.environment != "production"), Decimal(0))
+                              if line.environment not in production), Decimal(0))
         rates = [(s.use_case, s.pass_rate) for s in summaries if s.pass_rate is not None]
         action, rule = recommend(Facts(
             usage=data.usage_total, budget=budget, non_production=non_production,
@@ -135,6 +143,7 @@ def build_statements(
                 models - {line.model for line in previous.lines})]
         else:
             changes = ["first period with rated usage for this team"]
+        changes += unclassified(registry, environments)
         if data.unpriced_requests:
             changes.append(f"{data.unpriced_requests:,} requests on unpriced models "
                            "(not in the total)")
@@ -149,5 +158,8 @@ def build_statements(
             last_month_total=last_total, volume_effect=volume if last_total is not None
             else None, price_effect=price if last_total is not None else None,
             recommendation=Recommendation(action, rule),
+            owner=registry.team(team).accountable, ownership=ownership(registry.team(team).raci),
+            use_cases=use_case_notes((line.use_case for line in data.lines), use_cases or {}),
+            production_environments=production,
         ))
     return statements

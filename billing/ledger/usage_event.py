@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from billing.models import ENVIRONMENTS, TIERS
+from billing.models import TIERS
 from billing.period import Period
+from billing.policies.environments import NAME as ENVIRONMENT_NAME
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
 TEXT_FIELDS = ("team", "use_case", "customer", "provider", "prompt_version")
@@ -144,9 +145,11 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
     moment = parse_timestamp(data.get("occurred_at"))
     local = moment.astimezone(zone)
     environment = _text(data.get("environment"), "environment") or "production"
-    if environment not in ENVIRONMENTS:
+    if not ENVIRONMENT_NAME.match(environment):
         raise InvalidEvent(
-            "environment", f"environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}"
+            "environment", f"environment {environment!r} is not a name like production or "
+            "sandbox (lower case letters, digits, . _ -, up to 20 characters); the parties "
+            "policy says which names are production"
         )
     tier = _text(data.get("tier"), "tier")
     if tier is not None and tier not in TIERS:

@@ -25,6 +25,9 @@ from typing import Any
 import yaml
 
 from billing.parties import RegistryError, load_registry
+from billing.policies.field_checks import check_parties, check_use_cases
+from billing.policies.yaml_nodes import key_nodes as _key_nodes
+from billing.policies.yaml_nodes import line as _line
 from billing.rating.attribution import MATCH_KEYS, SET_KEYS, RuleError, load_rules
 from billing.rating.overhead import PoolError, load_pools
 from billing.use_cases import UseCaseError, load_use_cases
@@ -86,16 +89,6 @@ def content_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _key_nodes(node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(key.value): (key, value) for key, value in node.value}
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
 def parse(text: str, filename: str, *, known_teams: set[str] | None = None
           ) -> tuple[PolicyVersion | None, list[Problem]]:
     """A document and its problems; a document only when there are none."""
@@ -143,6 +136,10 @@ def parse(text: str, filename: str, *, known_teams: set[str] | None = None
         _check_rules(top["rules"][1], problem)
     if kind == "overhead" and "pools" in top:
         _check_pools(top["pools"][1], problem, known_teams)
+    if kind == "parties":
+        check_parties(top, problem)
+    if kind == "use_cases":
+        check_use_cases(top, problem)
     if not problems:
         loader, error = _LOADERS[kind]
         try:

@@ -49,7 +49,7 @@ def test_ndjson_with_bad_rows_lands_the_good_ones_and_lists_each_error(client, e
         json.dumps(_event(2, input_tokens="lots")),
         "{not json",
         json.dumps(_event(4, occurred_at="2026-13-45T00:00:00Z")),
-        json.dumps(_event(5, environment="prod")),
+        json.dumps(_event(5, environment="Prod Env")),
         json.dumps(_event(6)),
     ]
     response = client.post("/v1/usage", content="\n".join(lines),

@@ -55,7 +55,7 @@ def test_the_same_event_written_differently_has_the_same_content_hash():
         ({"model": 42}, "model", "string"),
         ({"event_id": ""}, "event_id", "required"),
         ({"event_id": "x" * 201}, "event_id", "at most 200"),
-        ({"environment": "prod"}, "environment", "production, staging"),
+        ({"environment": "Prod!"}, "environment", "lower case letters"),
         ({"tier": "platinum"}, "tier", "good, better, best"),
         ({"tags": ["a"]}, "tags", "object"),
         ({"tags": {"owner": 7}}, "tags.owner", "string"),

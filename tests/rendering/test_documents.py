@@ -95,7 +95,7 @@ def test_amounts_are_stored_in_canonical_form():
     ({"period": "２０２６-10"}, "YYYY-MM"),
     ({"currency": "XXX"}, "ISO 4217"),
     ({"generated_at": datetime(2026, 11, 1)}, "time zone"),
-    ({"lines": [line("1.00", "qa")]}, "environment 'qa'"),
+    ({"lines": [line("1.00", " ")]}, "environment ' ' is not an environment name"),
     ({"overhead": [OverheadShare("p", "spend", "shared", Decimal(1))]}, "charged or central"),
     ({"outcomes": [OutcomeSummary("u", 5, 4, Decimal(1))]}, "exceeds total"),
 ])
