@@ -206,7 +206,7 @@ def _invoice_totals(engine, settings, period, year, billable):  # noqa: ANN001, 
                                 registry=policies.registry, issued_on=date(year, 11, 2))
         out[customer] = to_json(invoice)
         if customer == "acme":
-            path = settings.registry.parent / f"acme-{bool(billable)}.pdf"
+            path = settings.documents_dir.parent / f"acme-{bool(billable)}.pdf"
             render_invoice(invoice, path)
             out[customer]["pdf_path"] = str(path)
     return out
