@@ -4,6 +4,7 @@ Prometheus and /healthz for a load balancer (database, migrations, scheduler).""
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -22,12 +23,21 @@ REQUEST_ID = "X-Request-ID"
 OVERDUE_SECONDS = 600
 
 
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def safe_request_id(sent: str) -> str:
+    """The caller's id when it is short and plain, else a fresh one: it is echoed in a header and
+    written to logs, so it must not carry newlines, escapes or markup."""
+    return sent if _SAFE_ID.fullmatch(sent) else uuid.uuid4().hex
+
+
 def install(app: FastAPI) -> None:
     app.state.request_stats = RequestStats()
 
     @app.middleware("http")
     async def request_log(request: Request, call_next):  # noqa: ANN001, ANN202
-        request_id = request.headers.get(REQUEST_ID, "")[:64] or uuid.uuid4().hex
+        request_id = safe_request_id(request.headers.get(REQUEST_ID, ""))
         request.state.request_id = request_id
         started = time.perf_counter()
         try:

@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from billing.api import deps
 from billing.api.deps import AppSettings
 from billing.api.problems import Problem
+from billing.ledger.formats import native
 from billing.ledger.formats.native import read as read_native
 from billing.ledger.metering import ingest_rows
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 
+_NOT_EVENTS = {native.NOT_AN_OBJECT, native.NOT_AN_ELEMENT, native.NOT_AN_ARRAY}
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
@@ -139,6 +141,9 @@ async def post_usage(request: Request, settings: AppSettings) -> UsageBatchResul
     rows = list(read_native(text.splitlines()))
     if len(rows) == 1 and rows[0].data is None and stripped[0] == "[":
         raise Problem(400, "Malformed JSON", rows[0].error or "the body is not valid JSON")
+    if rows and all(row.data is None and row.error in _NOT_EVENTS for row in rows):
+        raise Problem(400, "Not a batch", "the body holds no JSON object; send a JSON array of "
+                      "event objects or one event object per line")
     if not rows:
         raise Problem(400, "Empty batch", "the batch holds no events; send at least one")
     if len(rows) > settings.max_batch_events:

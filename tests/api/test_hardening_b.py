@@ -4,6 +4,7 @@ an oversized NDJSON body stops at the row limit."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -119,3 +120,55 @@ def test_an_ndjson_body_over_the_row_limit_is_a_413_naming_the_limit(client, eng
     assert response.status_code == 413
     assert f"{settings.max_batch_events:,}" in response.json()["detail"]
     assert _events(engine) == 0
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-Infinity", "1e309", '"\\ud800"'])
+def test_a_json_array_with_one_unparseable_value_rejects_only_that_row(client, engine, bad):
+    good = [json.dumps(_event(n)) for n in (1, 3)]
+    broken = json.dumps(_event(2)).replace('"input_tokens": 10', f'"input_tokens": {bad}')
+    body = f"[{good[0]}, {broken}, {good[1]}]"
+    response = client.post("/v1/usage", content=body, headers=JSON)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["accepted"], result["rejected"]) == (2, 1)
+    assert result["errors"][0]["index"] == 1
+    assert _events(engine) == 2
+
+
+@pytest.mark.parametrize("ndjson", [False, True])
+def test_a_duplicate_key_in_one_row_is_a_row_error_naming_the_field(client, engine, ndjson):
+    good = [json.dumps(_event(n)) for n in (1, 3)]
+    dup = json.dumps(_event(2)).replace('"team": "support"', '"team": "support", "team": "x"')
+    if ndjson:
+        body = "\n".join([good[0], dup, good[1]])
+        headers = {**AUTH, "Content-Type": "application/x-ndjson"}
+    else:
+        body, headers = f"[{good[0]}, {dup}, {good[1]}]", JSON
+    response = client.post("/v1/usage", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["accepted"], result["rejected"]) == (2, 1)
+    assert result["errors"][0]["field"] == "team"
+    assert _events(engine) == 2
+
+
+@pytest.mark.parametrize("body", ['"abc"', "null", "[1,2,3]", "{}", "42", "true"])
+def test_a_body_that_is_not_a_batch_is_a_400(client, engine, body):
+    response = client.post("/v1/usage", content=body, headers=JSON)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert _events(engine) == 0
+
+
+@pytest.mark.parametrize("sent", ["abc\r\nX-Evil: 1", "<script>", "a" * 200, "id\x1b[31m",
+                                  "caf\u00e9"])
+def test_a_request_id_is_sanitised_before_it_is_echoed(client, sent):
+    response = client.get("/healthz", headers={"X-Request-ID": sent.encode("utf-8")})
+    echoed = response.headers["X-Request-ID"]
+    assert echoed != sent
+    assert re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", echoed)
+
+
+def test_a_safe_request_id_is_echoed_as_sent(client):
+    response = client.get("/healthz", headers={"X-Request-ID": "gw-01:abc.def_9"})
+    assert response.headers["X-Request-ID"] == "gw-01:abc.def_9"

@@ -5,11 +5,17 @@ Lines are streamed, so a file of any size is read in constant memory.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import orjson
 
 from billing.ledger.formats.base import SourceRow
+
+NOT_AN_OBJECT = "each line must be a JSON object"
+NOT_AN_ELEMENT = "each array element must be a JSON object"
+NOT_AN_ARRAY = "the body must be a JSON array of events"
 
 
 def read(lines: Iterable[str]) -> Iterator[SourceRow]:
@@ -31,20 +37,106 @@ def read(lines: Iterable[str]) -> Iterator[SourceRow]:
             yield SourceRow(row, None, stripped, f"invalid JSON: {exc}")
             continue
         if not isinstance(data, dict):
-            yield SourceRow(row, None, stripped, "each line must be a JSON object")
+            yield SourceRow(row, None, stripped, NOT_AN_OBJECT)
             continue
-        yield SourceRow(row, data, stripped)
+        yield _checked(row, data, stripped)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _checked(row: int, data: dict[str, Any], raw: str) -> SourceRow:
+    """orjson keeps the last of two equal keys silently; a row that says `team` twice is
+    ambiguous, so it is refused naming that field."""
+    try:
+        json.loads(raw, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        return SourceRow(row, None, raw, f"the key {exc.key!r} appears more than once in this "
+                         "event; send each field once", field=exc.key[:100])
+    except (ValueError, RecursionError):
+        pass
+    return SourceRow(row, data, raw)
 
 
 def _read_array(text: str) -> Iterator[SourceRow]:
     try:
         items = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        yield SourceRow(1, None, text[:10_000], f"invalid JSON array: {exc}")
+        elements = _split_array(text)
+        if elements is None:
+            yield SourceRow(1, None, text[:10_000], f"invalid JSON array: {exc}")
+            return
+        yield from _read_elements(elements)
         return
+    if not isinstance(items, list):
+        yield SourceRow(1, None, text[:10_000], NOT_AN_ARRAY)
+        return
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey:
+        elements = _split_array(text)
+        if elements is not None:
+            yield from _read_elements(elements)
+            return
+    except (ValueError, RecursionError):
+        pass
     for index, item in enumerate(items, start=1):
         raw = orjson.dumps(item).decode()
         if isinstance(item, dict):
             yield SourceRow(index, item, raw)
         else:
-            yield SourceRow(index, None, raw, "each array element must be a JSON object")
+            yield SourceRow(index, None, raw, NOT_AN_ELEMENT)
+
+
+_LENIENT = json.JSONDecoder()
+
+
+def _split_array(text: str) -> list[str] | None:
+    """The array's elements as text, when it is a well-formed array whose elements only fail
+    the strict parser (NaN, Infinity, 1e309, a lone surrogate): so only those rows are refused,
+    as NDJSON does. None when the array itself is broken."""
+    end = len(text.rstrip())
+    position = 1
+    elements: list[str] = []
+    try:
+        while True:
+            while position < end and text[position] in " \t\r\n":
+                position += 1
+            if position < end and text[position] == "]" and not elements:
+                return elements if position == end - 1 else None
+            _, stop = _LENIENT.raw_decode(text, position)
+            elements.append(text[position:stop])
+            position = stop
+            while position < end and text[position] in " \t\r\n":
+                position += 1
+            if position < end and text[position] == ",":
+                position += 1
+                continue
+            return elements if position == end - 1 and text[position] == "]" else None
+    except (ValueError, RecursionError, IndexError):
+        return None
+
+
+def _read_elements(elements: list[str]) -> Iterator[SourceRow]:
+    for index, raw in enumerate(elements, start=1):
+        try:
+            item = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            yield SourceRow(index, None, raw[:10_000], f"invalid JSON: {exc}")
+            continue
+        if isinstance(item, dict):
+            yield _checked(index, item, raw)
+        else:
+            yield SourceRow(index, None, raw, NOT_AN_ELEMENT)
