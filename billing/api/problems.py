@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,17 @@ WRITTEN_AS = {PERIOD: period.WRITTEN_AS,
               DAY: "a date written YYYY-MM-DD, such as 2026-10-05"}
 LOCATIONS = ("body", "query", "path", "header")
 MAX_CURSOR = 2**63 - 1  # ids are 64-bit signed integers in every database
+
+
+def checked_day(name: str, value: str | None) -> str | None:
+    """A YYYY-MM-DD parameter that is also a real date: the pattern alone lets 2026-13-45 in."""
+    if value is not None:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise Problem(422, "Invalid request", f"{name} {value!r} is not a date; it must be "
+                          f"{WRITTEN_AS[DAY]}", field=name) from None
+    return value
 
 
 class Problem(Exception):

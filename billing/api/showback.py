@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
 from billing.api.deps import AppSettings
-from billing.api.problems import DAY, PERIOD, Problem
+from billing.api.problems import DAY, PERIOD, Problem, checked_day
 from billing.close.showback import (
     BadGrouping,
     NoUsage,
@@ -36,6 +36,7 @@ def get_showback(
     customer: str | None = None, environment: str | None = None,
     day: str | None = Query(None, pattern=DAY),
 ) -> dict:
+    day = checked_day("day", day)
     if not re.fullmatch(r"[\w .\-]{1,200}", team):
         raise Problem(404, "Not found", f"no showback for team {team!r} in {period}")
     filters = {name: value for name, value in (

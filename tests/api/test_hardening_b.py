@@ -172,3 +172,11 @@ def test_a_request_id_is_sanitised_before_it_is_echoed(client, sent):
 def test_a_safe_request_id_is_echoed_as_sent(client):
     response = client.get("/healthz", headers={"X-Request-ID": "gw-01:abc.def_9"})
     assert response.headers["X-Request-ID"] == "gw-01:abc.def_9"
+
+
+@pytest.mark.parametrize("day", ["2026-13-45", "2026-02-30", "0000-00-00"])
+def test_a_date_parameter_that_is_no_date_is_a_422_naming_it(client, day):
+    response = client.get("/v1/showback/support",
+                          params={"period": "2026-10", "day": day}, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "day"
