@@ -31,7 +31,18 @@ def _page(request: Request, kinds: str, subject: str, period: str | None, cursor
                           period=period, after_id=cursor, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"data": rows, "next_cursor": rows[-1]["id"] if more else None}
+    return {"data": [_public(row) for row in rows],
+            "next_cursor": rows[-1]["id"] if more else None}
+
+
+def _public(document: dict) -> dict:
+    """A document as served: where its PDF is on the server is no business of a caller, so the
+    file path gives way to the API address of the PDF."""
+    shown = {name: value for name, value in document.items() if name != "pdf_path"}
+    route = "statements" if document["kind"] == "statement" else "invoices"
+    shown["pdf_url"] = (f"/v1/{route}/{quote(document['number'], safe='')}.pdf"
+                        if document.get("pdf_path") else None)
+    return shown
 
 
 @router.get("/teams/{team}/statements", summary="A team's showback statements",
@@ -74,7 +85,7 @@ def _document(request: Request, document_id: str, kinds: tuple[str, ...]) -> dic
 
 def _respond(found: dict) -> object:
     if not found.pop("as_pdf"):
-        return found
+        return _public(found)
     try:
         data = verified_pdf(found)
     except DocumentFileError as exc:

@@ -188,3 +188,25 @@ def test_the_command_line_names_the_document_it_could_not_render(month, close_en
     blocked.unlink()
     last = runner.invoke(app, ["close", "--period", "2026-10"])
     assert last.exit_code == 0 and "1 PDFs written" in last.stdout
+
+
+def _no_server_path(value: object, root: str) -> None:
+    text = json.dumps(value)
+    assert root not in text and "pdf_path" not in text and "documents_dir" not in text, text
+
+
+def test_documents_served_as_json_name_no_server_file_path(month, close_settings):
+    _usage(month, "support.v2")
+    close_period(month, close_settings, "2026-10", now=NOW)
+    root = str(Path(close_settings.documents_dir).resolve())
+    invoice = _rows(month, "invoice")[0]
+    with TestClient(create_app(replace(close_settings))) as client:
+        for path in ["/v1/statements/ST-2026-10-support", "/v1/teams/support/statements",
+                     f"/v1/invoices/{invoice.number}", "/v1/customers/acme/invoices",
+                     f"/v1/statements/{_rows(month, 'statement')[0].id}"]:
+            response = client.get(path, headers=AUTH)
+            assert response.status_code == 200, (path, response.text)
+            _no_server_path(response.json(), root)
+        shown = client.get("/v1/statements/ST-2026-10-support", headers=AUTH).json()
+        assert shown["pdf_url"] == "/v1/statements/ST-2026-10-support.pdf"
+        assert client.get(shown["pdf_url"], headers=AUTH).status_code == 200
