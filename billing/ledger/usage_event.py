@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from billing import identifiers
 from billing.models import TIERS
 from billing.period import Period
 from billing.policies.environments import NAME as ENVIRONMENT_NAME
@@ -27,7 +28,9 @@ KNOWN_FIELDS = frozenset(
     + TOKEN_FIELDS
     + TEXT_FIELDS
 )
-MAX_TEXT = 200
+IDENTIFIER_FIELDS = frozenset(("team", "use_case", "customer"))
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+ -]*")
+MAX_TEXT = identifiers.MAX_LENGTH
 _LIMIT = 2**62
 _ASCII_INTEGER = re.compile(r"-?[0-9]+")
 _COUNTS = (
@@ -128,6 +131,9 @@ def _tags(value: Any) -> str | None:
     if not isinstance(value, dict):
         raise InvalidEvent("tags", f"tags must be an object of string to string, got {value!r}")
     for key, item in value.items():
+        found = identifiers.problem(key, "tag name")
+        if found:
+            raise InvalidEvent(f"tags.{key}", found)
         if not isinstance(item, str):
             raise InvalidEvent(f"tags.{key}", f"tag {key!r} must be a string, got {item!r}")
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
@@ -175,6 +181,10 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
         value = data.get(name)
         if type(value) is not str or not 0 < len(value) <= MAX_TEXT or value != value.strip():
             value = _text(value, name)
+        if value is not None and name in IDENTIFIER_FIELDS and not _PLAIN.fullmatch(value):
+            found = identifiers.problem(value, name)
+            if found:
+                raise InvalidEvent(name, found)
         row[name] = value
     row["content_hash"] = content_hash(row)
     return row
