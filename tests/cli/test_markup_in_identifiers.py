@@ -13,9 +13,11 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from billing.cli import app
+from billing.models import UsageEvent
 
 TEAM, USE_CASE, CUSTOMER, MODEL = "[/oops]", "[bold]copilot[/bold", "[red]acme", "[/]model"
 runner = CliRunner()
@@ -37,13 +39,22 @@ def marked_up(engine, database_url, tmp_path, monkeypatch):  # noqa: ANN001, ANN
         monkeypatch.setenv(name, value)
     usage = tmp_path / "usage.jsonl"
     usage.write_text("\n".join([
-        _event(1, team=TEAM, use_case=USE_CASE, customer=CUSTOMER),
-        _event(2, team=TEAM, use_case=USE_CASE, model=MODEL),
-        _event(3, team="support", use_case="[link=x]y"),
+        _event(1, team="oops", use_case="copilot", customer="acme"),
+        _event(2, team="oops", use_case="copilot", model=MODEL),
+        _event(3, team="support", use_case="linky"),
     ]) + "\n")
     assert _run(env, "init").returncode == 0
     ingested = _run(env, "ingest", str(usage))
     assert ingested.returncode == 0, ingested.stderr
+    # Ingest now refuses such names (billing/identifiers.py); rows from before that rule, or
+    # written by other tools, may still hold them, so they are put in place directly.
+    events = UsageEvent.__table__
+    with engine.begin() as connection:
+        for column, old, new in (("team", "oops", TEAM), ("use_case", "copilot", USE_CASE),
+                                 ("customer", "acme", CUSTOMER),
+                                 ("use_case", "linky", "[link=x]y")):
+            connection.execute(update(events).where(events.c[column] == old)
+                               .values({column: new}))
     return env
 
 
