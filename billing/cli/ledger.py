@@ -100,6 +100,9 @@ def ingest(
                                  "(.csv is csv, else native JSON lines)."),
     replay: bool = typer.Option(False, "--replay-quarantine",
                                 help="Retry the quarantined rows (after fixing their cause)."),
+    backfill: bool = typer.Option(False, "--allow-backfill",
+                                  help="Accept events dated before 2000-01-01 or more than a day "
+                                       "in the future (refused otherwise, as a likely bad clock)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Load usage events; idempotent on event_id. Rejected rows are quarantined, never lost."""
@@ -116,8 +119,9 @@ def ingest(
     results = []
     for path in files or []:
         chosen = fmt or guess_format(path.name)
-        results.append(_ingest_file(engine, config.zone, path, chosen, show=not as_json))
-    replayed = replay_quarantine(engine, zone=config.zone) if replay else None
+        results.append(_ingest_file(engine, config.zone, path, chosen, show=not as_json,
+                                    backfill=backfill))
+    replayed = replay_quarantine(engine, zone=config.zone, backfill=backfill) if replay else None
     if as_json:
         payload: dict = {"files": [r.to_dict() for r in results]}
         if replayed:
@@ -152,13 +156,15 @@ def print_replay(replayed: ReplayResult) -> None:
                   "it with `billing quarantine discard ID`.", highlight=False)
 
 
-def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestResult:  # noqa: ANN001
+def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool,  # noqa: ANN001
+                 backfill: bool = False) -> IngestResult:
     size = path.stat().st_size
     if fmt == "native" and can_split(path):
-        return _ingest_parallel(engine, zone, path, show=show)
+        return _ingest_parallel(engine, zone, path, show=show, backfill=backfill)
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         if not show or size < PROGRESS_MIN_BYTES:
-            return ingest_lines(engine, handle, zone=zone, fmt=fmt, source=str(path))
+            return ingest_lines(engine, handle, zone=zone, fmt=fmt, source=str(path),
+                                backfill=backfill)
         columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                    TextColumn("{task.fields[events]:,} events"), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as progress:
@@ -166,21 +172,23 @@ def _ingest_file(engine, zone, path: Path, fmt: str, *, show: bool) -> IngestRes
             lines = _CountingFile(handle, lambda n: progress.advance(task, n))
             return ingest_lines(
                 engine, lines, zone=zone, fmt=fmt, source=str(path),
-                on_chunk=lambda r: progress.update(task, events=r.rows),
+                on_chunk=lambda r: progress.update(task, events=r.rows), backfill=backfill,
             )
 
 
-def _ingest_parallel(engine, zone, path: Path, *, show: bool) -> IngestResult:  # noqa: ANN001
+def _ingest_parallel(engine, zone, path: Path, *, show: bool,  # noqa: ANN001
+                     backfill: bool = False) -> IngestResult:
     url = engine.url.render_as_string(hide_password=False)
     if not show:
-        return ingest_file_parallel(url, path, zone=zone)
+        return ingest_file_parallel(url, path, zone=zone, backfill=backfill)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(f"ingesting {user(path.name)} on all cores",
                                  total=path.stat().st_size)
         return ingest_file_parallel(
-            url, path, zone=zone, on_bytes=lambda done: progress.update(task, completed=done))
+            url, path, zone=zone, on_bytes=lambda done: progress.update(task, completed=done),
+            backfill=backfill)
 
 
 def _print_result(result: IngestResult) -> None:
@@ -319,6 +327,8 @@ def _parse_change(text: str) -> tuple[str, object]:
 def quarantine_fix(
     row_id: int = typer.Argument(..., help="The quarantined row's id (see `quarantine list`)."),
     changes: list[str] = typer.Option(..., "--set", help="FIELD=VALUE; repeat. FIELD= removes."),
+    backfill: bool = typer.Option(False, "--allow-backfill",
+                                  help="Accept a date before 2000-01-01 or more than a day ahead."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Correct fields of a quarantined JSON row, then replay it into the ledger."""
@@ -328,7 +338,7 @@ def quarantine_fix(
         raw = fix_row(engine, row_id, dict(_parse_change(change) for change in changes))
     except QuarantineError as exc:
         fail(str(exc), code=2)
-    result = replay_quarantine(engine, zone=config.zone, row_ids=[row_id])
+    result = replay_quarantine(engine, zone=config.zone, row_ids=[row_id], backfill=backfill)
     outcome = ("accepted" if result.replayed else "duplicate" if result.duplicates
                else "superseded" if result.superseded else "rejected")
     if as_json:

@@ -103,14 +103,15 @@ def _lines(path: Path, start: int, end: int) -> Iterator[str]:
 
 
 def _ingest_part(url: str, path: str, start: int, end: int, first_row: int, zone: str,
-                 source: str) -> IngestResult:
+                 source: str, backfill: bool = False) -> IngestResult:
     _exit_if_orphaned()
     engine = make_engine(url)
     try:
         offset = first_row - 1
         rows = (replace(row, row=row.row + offset)
                 for row in read_native(_lines(Path(path), start, end)))
-        return ingest_rows(engine, rows, zone=ZoneInfo(zone), fmt="native", source=source)
+        return ingest_rows(engine, rows, zone=ZoneInfo(zone), fmt="native", source=source,
+                           backfill=backfill)
     finally:
         engine.dispose()
 
@@ -126,7 +127,7 @@ def can_split(path: Path) -> bool:
 
 def ingest_file_parallel(
     url: str, path: Path, *, zone: ZoneInfo, workers: int | None = None,
-    on_bytes: Callable[[int], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None, backfill: bool = False,
 ) -> IngestResult:
     workers = workers or min(os.cpu_count() or 1, 4)
     pieces = split(path, workers)
@@ -137,7 +138,7 @@ def ingest_file_parallel(
                              initargs=(counter, os.getpid())) as pool:
         futures = [
             pool.submit(_ingest_part, url, str(path), start, end, row, str(zone),
-                        f"{path} (part {n} of {len(pieces)})")
+                        f"{path} (part {n} of {len(pieces)})", backfill)
             for n, (start, end, row) in enumerate(pieces, start=1)
         ]
         while on_bytes and not all(f.done() for f in futures):

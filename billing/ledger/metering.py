@@ -134,7 +134,8 @@ class _Prepared:
     repeats: list[tuple[int, dict[str, Any]]]
 
 
-def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None) -> _Prepared:
+def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
+             backfill: bool = False) -> _Prepared:
     outcomes: list[RowOutcome | None] = [None] * len(chunk)
     candidates: dict[str, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, dict[str, Any]]] = []
@@ -143,7 +144,7 @@ def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None) -> _P
             outcomes[index] = RowOutcome("rejected", None, source.field, source.error)
             continue
         try:
-            values = validate(source.data, zone)
+            values = validate(source.data, zone, backfill=backfill)
         except InvalidEvent as exc:
             event_id = source.data.get("event_id")
             outcomes[index] = RowOutcome(
@@ -185,9 +186,10 @@ def _write_prepared(
 
 
 def _store_chunk(
-    connection: Connection, chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None
+    connection: Connection, chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
+    backfill: bool = False,
 ) -> list[RowOutcome]:
-    return _write_prepared(connection, _prepare(chunk, zone, batch_id), batch_id)
+    return _write_prepared(connection, _prepare(chunk, zone, batch_id, backfill), batch_id)
 
 
 def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
@@ -349,13 +351,15 @@ def ingest_rows(
     source: str = "",
     chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[IngestResult], None] | None = None,
+    backfill: bool = False,
 ) -> IngestResult:
-    """Ingest rows chunk by chunk; each chunk commits on its own, so a kill loses nothing."""
+    """Ingest rows chunk by chunk; each chunk commits on its own, so a kill loses nothing.
+    `backfill` admits events dated before 2000 or more than a day ahead."""
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
     for chunk in _chunks(rows, chunk_size):
         with write_transaction(engine) as connection:
-            outcomes = _store_chunk(connection, chunk, zone, result.batch_id)
+            outcomes = _store_chunk(connection, chunk, zone, result.batch_id, backfill)
             rejected = [
                 (row, outcome)
                 for row, outcome in zip(chunk, outcomes, strict=True)
@@ -378,10 +382,12 @@ def ingest_lines(
     fmt: str = "native",
     source: str = "",
     on_chunk: Callable[[IngestResult], None] | None = None,
+    backfill: bool = False,
 ) -> IngestResult:
     """Read lines in `fmt` and ingest them."""
     return ingest_rows(
-        engine, reader_for(fmt)(lines), zone=zone, fmt=fmt, source=source, on_chunk=on_chunk
+        engine, reader_for(fmt)(lines), zone=zone, fmt=fmt, source=source, on_chunk=on_chunk,
+        backfill=backfill,
     )
 
 
@@ -406,7 +412,7 @@ class ReplayResult:
 
 
 def replay_quarantine(
-    engine: Engine, *, zone: ZoneInfo, row_ids: list[int] | None = None
+    engine: Engine, *, zone: ZoneInfo, row_ids: list[int] | None = None, backfill: bool = False
 ) -> ReplayResult:
     """Retry every pending quarantined row through its own format's reader and the validator.
 
@@ -430,7 +436,7 @@ def replay_quarantine(
         result.examined += 1
         rows = list(reader_for(item["format"])(item["raw"].splitlines(keepends=True)))
         with write_transaction(engine) as connection:
-            outcomes = _store_chunk(connection, rows, zone, batch_id) if rows else []
+            outcomes = _store_chunk(connection, rows, zone, batch_id, backfill) if rows else []
             failure = next((o for o in outcomes if o.status == "rejected"), None)
             status = "replayed" if outcomes and failure is None else "pending"
             duplicate = status == "replayed" and all(o.status == "duplicate" for o in outcomes)

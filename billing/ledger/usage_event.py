@@ -32,6 +32,9 @@ IDENTIFIER_FIELDS = frozenset(("team", "use_case", "customer"))
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+ -]*")
 MAX_TEXT = identifiers.MAX_LENGTH
 _LIMIT = 2**62
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+BACKFILL_HINT = "if it is a real backfill, ingest the file with `billing ingest --allow-backfill`"
 _ASCII_INTEGER = re.compile(r"-?[0-9]+")
 _COUNTS = (
     ("input_tokens", None, 0),
@@ -125,6 +128,17 @@ def parse_timestamp(value: Any, name: str = "occurred_at") -> datetime:
     return moment
 
 
+def _in_window(moment: datetime, value: Any, now: datetime) -> None:
+    """A date before 2000 or beyond tomorrow is almost always a broken clock or a unit mix-up,
+    and it would bill a period nobody closes; refused unless the operator says it is a backfill."""
+    if moment < EARLIEST:
+        raise InvalidEvent("occurred_at", f"occurred_at {value!r} is before "
+                           f"{EARLIEST.date().isoformat()}; {BACKFILL_HINT}")
+    if moment > now + FUTURE_SLACK:
+        raise InvalidEvent("occurred_at", f"occurred_at {value!r} is more than a day after now "
+                           f"({now:%Y-%m-%dT%H:%M}Z); check the sender's clock, or {BACKFILL_HINT}")
+
+
 def _tags(value: Any) -> str | None:
     if value is None or value == {}:
         return None
@@ -139,8 +153,12 @@ def _tags(value: Any) -> str | None:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
-    """Turn one record into a ledger row (a dict of column values) or raise InvalidEvent."""
+def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
+             now: datetime | None = None) -> dict[str, Any]:
+    """Turn one record into a ledger row (a dict of column values) or raise InvalidEvent.
+
+    `backfill` lifts the 2000-to-tomorrow window on occurred_at; `now` is the clock it is
+    measured against (the current time unless given)."""
     if not isinstance(data, dict):
         raise InvalidEvent(None, f"an event must be a JSON object, got {type(data).__name__}")
     unknown = data.keys() - KNOWN_FIELDS
@@ -149,6 +167,8 @@ def validate(data: Any, zone: ZoneInfo) -> dict[str, Any]:
         raise InvalidEvent(name, f"unknown field {name!r}; put free-form labels in tags")
     event_id = _text(data.get("event_id"), "event_id", required=True)
     moment = parse_timestamp(data.get("occurred_at"))
+    if not backfill:
+        _in_window(moment, data.get("occurred_at"), now or datetime.now(UTC))
     local = moment.astimezone(zone)
     environment = _text(data.get("environment"), "environment") or "production"
     if not ENVIRONMENT_NAME.match(environment):
