@@ -39,7 +39,8 @@ def test_the_close_uses_and_records_the_published_version_in_force(engine, close
     year = random.randrange(3000, 9000)
     october, november = f"{year}-10", f"{year}-11"
     for period in (october, november):
-        ingest_lines(engine, generate(period, 300, 3), zone=ZoneInfo("UTC"), source="demo")
+        ingest_lines(engine, generate(period, 300, 3), zone=ZoneInfo("UTC"), source="demo",
+                     backfill=True)  # a far-future year keeps the real clock's policies out
     publish(engine, POOLS.format(year=year, month="10", amount="300.00"), "o.yaml")
     settings = close_settings
     closed = _close(engine, settings, october)

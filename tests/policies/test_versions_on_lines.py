@@ -72,7 +72,7 @@ def year(engine, close_settings):  # noqa: ANN001, ANN201
     year = 2031
     for month, seed in (("10", 3), ("11", 4)):
         ingest_lines(engine, generate(f"{year}-{month}", 600, seed), zone=ZoneInfo("UTC"),
-                     source="demo")
+                     source="demo", backfill=True)  # 2031 is ahead of the real clock
     publish(engine, RULES.format(version=f"{year}-a", start=f"{year}-01", team="alpha"),
             "rules-a.yaml")
     publish(engine, POOLS.format(year=year), "pools.yaml")
