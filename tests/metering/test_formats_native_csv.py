@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from billing.ledger.formats import csv as csv_format
 from billing.ledger.formats import native
 
@@ -35,3 +37,19 @@ def test_csv_columns_become_event_fields_and_tag_columns_become_tags():
     assert short.data is None and "columns" in short.error and short.row == 7
     replayed = list(csv_format.read(short.raw.splitlines(keepends=True)))
     assert replayed[0].error == short.error
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    ('{"event_id": "x", "team": "a", "team": "b"}', "team"),
+    ('{"event_id": "x", "tags": {"k": "1", "k" : "2"}}', "k"),
+    ('{"event_id": "x", "note": "\\":", "team": "a", "team": "b"}', "team"),
+    ('{"event_id": "x", "tags": [{"k": 1}, {"k": 1, "k": 2}]}', "k"),
+])
+def test_a_duplicate_key_is_caught_wherever_it_hides(line, field):
+    [row] = list(native.read([line]))
+    assert row.data is None and row.field == field and "more than once" in row.error
+
+
+def test_a_deep_object_without_duplicates_is_read_not_crashed():
+    [row] = list(native.read(['{"a":' * 1020 + "1" + "}" * 1020]))
+    assert row.error is None and row.data is not None
