@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.problems import MAX_CURSOR, PERIOD
 from billing.budgets.alerts import list_alerts
 
@@ -12,7 +12,8 @@ router = APIRouter(prefix="/v1", tags=["alerts"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
 
 
-@router.get("/alerts", summary="Alerts raised, newest first")
+@router.get("/alerts", summary="Alerts raised, newest first",
+            responses=problems.responses(401, 403, 404, 422))
 def get_alerts(request: Request,
                period: str | None = Query(None, pattern=PERIOD),
                team: str | None = None, kind: str | None = None,

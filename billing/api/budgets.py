@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import store as budget_store
@@ -41,7 +41,7 @@ def _check_name(value: str, what: str) -> None:
 
 
 @router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget",
-            dependencies=FINANCE)
+            dependencies=FINANCE, responses=problems.responses(400, 401, 403, 404, 422))
 def put_budget(team: str, body: BudgetBody, request: Request, settings: AppSettings,
                period: str = Path(pattern=PERIOD, examples=["2026-10"])) -> dict:
     _check_name(team, "team")
@@ -63,7 +63,7 @@ def put_budget(team: str, body: BudgetBody, request: Request, settings: AppSetti
 
 
 @router.get("/budgets", summary="Budgets of a period with spend, variance and projection",
-            dependencies=READERS)
+            dependencies=READERS, responses=problems.responses(401, 403, 404, 409, 422))
 def get_budgets(request: Request, settings: AppSettings, period: str = Query(..., pattern=PERIOD),
                 team: str | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
@@ -79,6 +79,7 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
 @router.get(
     "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
     dependencies=[Depends(deps.roles("gateway", "finance", "team")), Depends(deps.team_path)],
+    responses=problems.responses(401, 403, 404, 422),
     description="Answers from the running spend totals (one indexed read), never a ledger "
                 "scan. `decision` is the strictest of the team's budget and, when given, the "
                 "use case's and the customer's. No budget means allow.",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.budgets.budget import BudgetError, parse_amount
@@ -24,7 +24,8 @@ router = APIRouter(prefix="/v1", tags=["forecast"],
 
 
 @router.get("/forecast/{team}", summary="Projected month cost under named scenarios",
-            dependencies=[Depends(deps.team_path)])
+            dependencies=[Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 422))
 def get_forecast(
     team: str, request: Request, settings: AppSettings,
     use_case: str | None = None,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.close.outcome_report import unit_economics_for_period
@@ -22,6 +22,7 @@ MAX_OUTCOMES = 50_000
 @router.post(
     "/outcomes", summary="Ingest outcomes of use cases",
     dependencies=[Depends(deps.roles("ingest"))],
+    responses=problems.responses(400, 401, 403, 413),
     description="Body: a JSON array of `{outcome_id, use_case, occurred_at, accepted, team?, "
                 "quality_score?}`. Idempotent on `outcome_id`; bad rows are listed with the "
                 "field at fault, good rows are kept. A use case must be declared "
@@ -52,7 +53,8 @@ async def post_outcomes(request: Request, settings: AppSettings) -> dict:
 
 
 @router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case",
-            dependencies=[Depends(deps.roles("finance", "team"))])
+            dependencies=[Depends(deps.roles("finance", "team"))],
+            responses=problems.responses(401, 403, 404, 409, 422))
 def get_unit_economics(request: Request, settings: AppSettings,
                        period: str = Query(..., pattern=PERIOD),
                        team: str | None = None) -> list[dict]:

@@ -67,6 +67,8 @@ def problem_response(
 
 
 def install(app: FastAPI) -> None:
+    _document_only_problems(app)
+
     @app.exception_handler(Problem)
     async def _problem(_request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, field=exc.field,
@@ -96,6 +98,27 @@ def install(app: FastAPI) -> None:
                                 str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+def _document_only_problems(app: FastAPI) -> None:
+    """FastAPI documents its own 422 (an application/json HTTPValidationError) on every route
+    with parameters; ours is a problem, documented by the routes whose parameters can fail."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        for item in document["paths"].values():
+            for operation in item.values():
+                found = operation.get("responses", {}).get("422")
+                if found and PROBLEM_JSON not in found.get("content", {}):
+                    del operation["responses"]["422"]
+        for name in ("HTTPValidationError", "ValidationError"):
+            document.get("components", {}).get("schemas", {}).pop(name, None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _message(error: dict[str, Any], where: str) -> str:
     """A validation error in words: a shared pattern says what it expects, not its regex."""
     written_as = WRITTEN_AS.get((error.get("ctx") or {}).get("pattern", ""))
@@ -118,8 +141,18 @@ _DESCRIPTIONS = {
     403: "The key's role may not do this", 404: "Not found (or not yours to see)",
     409: "Money of two currencies met: record an FX rate (`billing fx set`)",
     413: "Batch too large", 415: "Unsupported media type", 422: "A parameter or field is invalid",
+    500: "A defect on the server, never the request's fault: quote the X-Request-ID to the "
+         "operator",
+    503: "Not configured on this server",
 }
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
-    for status, text in _DESCRIPTIONS.items()
-}
+
+
+def responses(*statuses: int, said: dict[int, str] | None = None
+              ) -> dict[int | str, dict[str, Any]]:
+    """The problem statuses one route can answer, for its `responses=`: the OpenAPI document
+    then promises only what the route does (checked by schemathesis). 500 is always there;
+    `said` words a status for this route when the shared description does not fit."""
+    words = _DESCRIPTIONS | (said or {})
+    return {status: {"description": words[status],
+                     "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+            for status in sorted({*statuses, 500})}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import DAY, PERIOD, Problem, checked_day
 from billing.close.showback import (
@@ -23,7 +23,8 @@ router = APIRouter(prefix="/v1", tags=["showback"],
 
 
 @router.get("/showback/{team}", summary="A team's showback for a period",
-            dependencies=[Depends(deps.team_path)])
+            dependencies=[Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 409, 422))
 def get_showback(
     team: str, request: Request, settings: AppSettings,
     period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.api_keys import Principal
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(deps.
 READERS = ("finance", "team")
 
 
-@router.get("/me", summary="The calling key: its role, the teams and periods it can read")
+@router.get("/me", summary="The calling key: its role, the teams and periods it can read",
+            responses=problems.responses(401))
 def get_me(request: Request, settings: AppSettings) -> dict:
     principal: Principal = deps.require_key(request)
     engine = request.app.state.engine
@@ -45,7 +46,8 @@ def get_me(request: Request, settings: AppSettings) -> dict:
 
 @router.get("/trends/{team}", summary="A team's spend by use case and model, and cost per "
             "accepted outcome, over the last months",
-            dependencies=[Depends(deps.roles(*READERS)), Depends(deps.team_path)])
+            dependencies=[Depends(deps.roles(*READERS)), Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 409, 422))
 def get_trends(
     team: str, request: Request, settings: AppSettings,
     until: str | None = Query(None, pattern=PERIOD, examples=["2026-10"],

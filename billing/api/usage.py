@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.ledger.formats import native
@@ -100,6 +100,7 @@ def _is_json_object(text: str) -> bool:
     "/usage",
     response_model=UsageBatchResult,
     dependencies=[Depends(deps.roles("ingest"))],
+    responses=problems.responses(400, 401, 403, 413, 415, 422),
     summary="Ingest a batch of usage events",
     description=(
         "Body: a JSON array of usage events (`application/json`) or one event per line "
