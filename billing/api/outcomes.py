@@ -36,9 +36,9 @@ MAX_OUTCOMES = 50_000
 async def post_outcomes(request: Request, settings: AppSettings) -> dict:
     try:
         rows = await request.json()
-    except ValueError:
-        raise Problem(400, "Malformed JSON", "the body is not valid JSON; send a JSON array "
-                                             "of outcomes") from None
+    except (ValueError, RecursionError):
+        raise Problem(400, "Malformed JSON", "the body is not valid JSON (or nested too deeply); "
+                                             "send a JSON array of outcomes") from None
     if not isinstance(rows, list):
         raise Problem(400, "Not a batch", "send a JSON array of outcomes: [ {...} ]")
     if len(rows) > MAX_OUTCOMES:

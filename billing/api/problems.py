@@ -20,6 +20,9 @@ DAY = r"^\d{4}-\d{2}-\d{2}$"
 WRITTEN_AS = {PERIOD: period.WRITTEN_AS,
               DAY: "a date written YYYY-MM-DD, such as 2026-10-05"}
 LOCATIONS = ("body", "query", "path", "header")
+_FASTAPI_UNREADABLE = "There was an error parsing the body"
+_UNREADABLE = ("the body could not be read as JSON (not UTF-8, or nested too deeply); send one "
+               "JSON object, as the example in /docs shows")
 MAX_CURSOR = 2**63 - 1  # ids are 64-bit signed integers in every database
 
 
@@ -93,9 +96,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
+        titles = {400: "Malformed request", 404: "Not found", 405: "Method not allowed",
+                  401: "Unauthorized"}
+        detail = _UNREADABLE if str(exc.detail) == _FASTAPI_UNREADABLE else str(exc.detail)
         return problem_response(exc.status_code, titles.get(exc.status_code, "Error"),
-                                str(exc.detail), headers=getattr(exc, "headers", None))
+                                detail, headers=getattr(exc, "headers", None))
 
 
 def _document_only_problems(app: FastAPI) -> None:
