@@ -131,3 +131,17 @@ def test_a_valid_non_ascii_name_works_and_an_unknown_one_is_404(client):
     unknown_kana = quote("\u30ce\u30fc")
     assert client.get(f"/v1/showback/{unknown_kana}?period=2026-10",
                       headers=ADMIN).status_code == 404
+
+
+@pytest.mark.parametrize("field", ["team", "use_case"])
+@pytest.mark.parametrize("bad", [BAD["bidi"], BAD["html"], BAD["not-nfc"]],
+                         ids=["bidi", "html", "not-nfc"])
+def test_a_bad_name_in_an_outcome_rejects_its_row_naming_the_field(client, field, bad):
+    rows = [{"outcome_id": f"o{n}", "use_case": "copilot", "team": "support",
+             "occurred_at": "2026-10-05T11:00:00Z", "accepted": True} for n in range(3)]
+    rows[1][field] = bad
+    result = client.post("/v1/outcomes", json=rows, headers=ADMIN).json()
+    assert (result["accepted"], result["rejected"]) == (2, 1), result
+    [error] = result["errors"]
+    assert (error["index"], error["field"]) == (1, field), error
+    assert error["message"].startswith(f"{field} "), error

@@ -66,3 +66,21 @@ def test_a_valid_name_of_any_script_is_taken(engine, database_url, monkeypatch):
     made = runner.invoke(app, ["keys", "create", "--role", "team", "--team", KANA, "--json"])
     assert made.exit_code == 0, made.output
     assert json.loads(made.output)["team"] == KANA
+
+
+@pytest.mark.parametrize("field", ["team", "use_case", "customer"])
+def test_budgets_load_refuses_a_bad_name_naming_budget_and_field(engine, database_url,
+                                                                 monkeypatch, tmp_path, field):
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    entry = {"team": "support", "period": "2026-11", "amount": "5.00", field: "sup<b>"}
+    if field == "customer":
+        entry.pop("team")
+    path = tmp_path / "budgets.yaml"
+    path.write_text(json.dumps({"budgets": [entry]}))
+    result = runner.invoke(app, ["budgets", "load", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"budget 1: {field}: {field} 'sup<b>' holds LESS-THAN SIGN" in " ".join(
+        result.output.split()), result.output
+    assert "Traceback" not in result.output
