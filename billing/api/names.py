@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from billing import identifiers
@@ -26,4 +26,7 @@ def _identifier(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_identifier)]
+SCHEMA = {"type": "string", "minLength": 1, "maxLength": identifiers.MAX_LENGTH,
+          "description": f"a name: {identifiers.CHARSET}; Unicode NFC, no leading or "
+                         "trailing space"}
+Name = Annotated[str, AfterValidator(_identifier), WithJsonSchema(SCHEMA)]
