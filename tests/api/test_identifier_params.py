@@ -68,36 +68,36 @@ def _call(client: TestClient, method: str, address: str, name: str, body: object
                           headers=headers)
 
 
-def _refused(response, field: str) -> None:  # noqa: ANN001
-    assert response.status_code == 422, (response.status_code, response.text)
-    assert response.headers["content-type"] == PROBLEM
+def _refused(response, field: str, case: str = "") -> None:  # noqa: ANN001
+    assert response.status_code == 422, (case, response.status_code, response.text)
+    assert response.headers["content-type"] == PROBLEM, case
     problem = response.json()
-    assert problem["field"] == field, problem
-    assert problem["detail"].startswith(f"{field} "), problem
+    assert problem["field"] == field, (case, problem)
+    assert problem["detail"].startswith(f"{field} "), (case, problem)
     assert "letters and marks of any script" in problem["detail"] or "NFC" in problem["detail"] \
-        or "at most 200" in problem["detail"], problem
+        or "at most 200" in problem["detail"], (case, problem)
 
 
-@pytest.mark.parametrize("bad", [name for key, name in BAD.items() if key != "slash"],
-                         ids=[key for key in BAD if key != "slash"])
 @pytest.mark.parametrize(("method", "address", "field", "body"), PATHS,
                          ids=[f"{m} {a}" for m, a, _, _ in PATHS])
-def test_a_bad_name_in_the_path_is_a_422_naming_it(client, method, address, field, body, bad):
-    _refused(_call(client, method, address, bad, body), field)
+def test_a_bad_name_in_the_path_is_a_422_naming_it(client, method, address, field, body):
+    for key, bad in BAD.items():
+        if key != "slash":
+            _refused(_call(client, method, address, bad, body), field, key)
 
 
-@pytest.mark.parametrize("bad", BAD.values(), ids=BAD.keys())
 @pytest.mark.parametrize(("method", "address", "field", "body"), QUERIES,
                          ids=[a.split("?")[0] + " " + f for _, a, f, _ in QUERIES])
-def test_a_bad_name_in_the_query_is_a_422_naming_it(client, method, address, field, body, bad):
-    _refused(_call(client, method, address, bad, body), field)
+def test_a_bad_name_in_the_query_is_a_422_naming_it(client, method, address, field, body):
+    for key, bad in BAD.items():
+        _refused(_call(client, method, address, bad, body), field, key)
 
 
-@pytest.mark.parametrize(("method", "address", "field", "body"), PATHS,
-                         ids=[f"{m} {a}" for m, a, _, _ in PATHS])
-def test_a_slash_in_a_path_name_is_a_problem_not_a_500(client, method, address, field, body):
-    response = _call(client, method, address, "a/b", body)
-    assert 400 <= response.status_code < 500 and response.headers["content-type"] == PROBLEM
+def test_a_slash_in_a_path_name_is_a_problem_not_a_500(client):
+    for method, address, _, body in PATHS:
+        response = _call(client, method, address, "a/b", body)
+        assert 400 <= response.status_code < 500, (address, response.text)
+        assert response.headers["content-type"] == PROBLEM, address
 
 
 @pytest.mark.parametrize("field", ["use_case", "customer"])
@@ -134,14 +134,13 @@ def test_a_valid_non_ascii_name_works_and_an_unknown_one_is_404(client):
 
 
 @pytest.mark.parametrize("field", ["team", "use_case"])
-@pytest.mark.parametrize("bad", [BAD["bidi"], BAD["html"], BAD["not-nfc"]],
-                         ids=["bidi", "html", "not-nfc"])
-def test_a_bad_name_in_an_outcome_rejects_its_row_naming_the_field(client, field, bad):
-    rows = [{"outcome_id": f"o{n}", "use_case": "copilot", "team": "support",
-             "occurred_at": "2026-10-05T11:00:00Z", "accepted": True} for n in range(3)]
-    rows[1][field] = bad
-    result = client.post("/v1/outcomes", json=rows, headers=ADMIN).json()
-    assert (result["accepted"], result["rejected"]) == (2, 1), result
-    [error] = result["errors"]
-    assert (error["index"], error["field"]) == (1, field), error
-    assert error["message"].startswith(f"{field} "), error
+def test_a_bad_name_in_an_outcome_rejects_its_row_naming_the_field(client, field):
+    for number, bad in enumerate([BAD["bidi"], BAD["html"], BAD["not-nfc"]]):
+        rows = [{"outcome_id": f"o{number}-{n}", "use_case": "copilot", "team": "support",
+                 "occurred_at": "2026-10-05T11:00:00Z", "accepted": True} for n in range(3)]
+        rows[1][field] = bad
+        result = client.post("/v1/outcomes", json=rows, headers=ADMIN).json()
+        assert (result["accepted"], result["rejected"]) == (2, 1), result
+        [error] = result["errors"]
+        assert (error["index"], error["field"]) == (1, field), error
+        assert error["message"].startswith(f"{field} "), error
