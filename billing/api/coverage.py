@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.rating.coverage import coverage, spend_coverage
 
@@ -24,7 +25,7 @@ def get_coverage(request: Request,
 @router.get("/coverage/{team}", summary="A team's own attribution coverage: the share of its "
             "spend that names a use case",
             dependencies=[Depends(deps.roles("finance", "team")), Depends(deps.team_path)])
-def get_team_coverage(team: str, request: Request,
+def get_team_coverage(team: Name, request: Request,
                       period: str = Query(..., pattern=PERIOD, examples=["2026-10"])) -> dict:
     found = spend_coverage(request.app.state.engine, period, team=team)
     if found is None:
