@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from billing.api import deps, problems
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.rating.coverage import coverage, spend_coverage
 
@@ -26,7 +27,7 @@ def get_coverage(request: Request,
             "spend that names a use case",
             dependencies=[Depends(deps.roles("finance", "team")), Depends(deps.team_path)],
             responses=problems.responses(401, 403, 404, 422))
-def get_team_coverage(team: str, request: Request,
+def get_team_coverage(team: Name, request: Request,
                       period: str = Query(..., pattern=PERIOD, examples=["2026-10"])) -> dict:
     found = spend_coverage(request.app.state.engine, period, team=team)
     if found is None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from billing.api import deps, problems
+from billing.api.names import Name
 from billing.api.problems import MAX_CURSOR, PERIOD, Problem
 from billing.close.document_files import DocumentFileError, file_stem, verified_pdf
 from billing.close.document_store import find_document, list_documents
@@ -50,7 +51,7 @@ def _public(document: dict) -> dict:
 @router.get("/teams/{team}/statements", summary="A team's showback statements",
             dependencies=[*READERS, Depends(deps.team_path)], responses=LISTED)
 def team_statements(
-    team: str, request: Request,
+    team: Name, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
     cursor: int | None = Query(None, ge=0, le=MAX_CURSOR,
                                 description="next_cursor of the previous page"),
@@ -62,7 +63,7 @@ def team_statements(
 @router.get("/customers/{customer}/invoices", summary="A customer's invoices and credit notes",
             dependencies=FINANCE, responses=LISTED)
 def customer_invoices(
-    customer: str, request: Request,
+    customer: Name, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
     cursor: int | None = Query(None, ge=0, le=MAX_CURSOR,
                                 description="next_cursor of the previous page"),

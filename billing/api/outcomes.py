@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps, problems
 from billing.api.deps import AppSettings
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.close.outcome_report import unit_economics_for_period
 from billing.ledger.outcomes import ingest_outcomes
@@ -57,7 +58,7 @@ async def post_outcomes(request: Request, settings: AppSettings) -> dict:
             responses=problems.responses(401, 403, 404, 409, 422))
 def get_unit_economics(request: Request, settings: AppSettings,
                        period: str = Query(..., pattern=PERIOD),
-                       team: str | None = None) -> list[dict]:
+                       team: Name | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
     policies = policies_for(request.app.state.engine, period)
     declared = policies.use_cases

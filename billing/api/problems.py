@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from billing import period
+from billing import identifiers, period
 from billing.money import CurrencyMismatch
 
 PROBLEM_JSON = "application/problem+json"
@@ -88,10 +88,12 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         first = errors[0] if errors else {}
         where = ".".join(str(part) for part in first.get("loc", ()) if part not in LOCATIONS)
+        listed = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
+                  for e in errors]
+        # a {team} is checked by the route and by its team_path dependency: say it once
         return problem_response(
             422, "Invalid request", _message(first, where), field=where or None,
-            errors=[{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
-                    for e in errors],
+            errors=[item for n, item in enumerate(listed) if item not in listed[:n]],
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -126,6 +128,10 @@ def _document_only_problems(app: FastAPI) -> None:
 
 def _message(error: dict[str, Any], where: str) -> str:
     """A validation error in words: a shared pattern says what it expects, not its regex."""
+    if error.get("type") == "identifier":  # billing.api.names: say it with the parameter
+        found = identifiers.problem(str(error.get("input", "")), where or "name")
+        if found:
+            return found
     written_as = WRITTEN_AS.get((error.get("ctx") or {}).get("pattern", ""))
     if error.get("type") == "string_pattern_mismatch" and written_as:
         return f"{where} must be {written_as}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -126,7 +126,13 @@ def _is_json_object(text: str) -> bool:
         }
     },
 )
-async def post_usage(request: Request, settings: AppSettings) -> UsageBatchResult:
+async def post_usage(
+    request: Request, settings: AppSettings,
+    allow_backfill: bool = Query(
+        False, description="accept events dated before 2000-01-01 or more than a day ahead "
+        "(a deliberate backfill, as `billing ingest --allow-backfill`); without it each such "
+        "event is rejected naming occurred_at"),
+) -> UsageBatchResult:
     content_type = request.headers.get("content-type", "")
     if content_type and "json" not in content_type:
         raise Problem(415, "Unsupported media type",
@@ -153,7 +159,7 @@ async def post_usage(request: Request, settings: AppSettings) -> UsageBatchResul
                       f"{settings.max_batch_events:,} per request")
     result = await run_in_threadpool(
         ingest_rows, request.app.state.engine, rows, zone=settings.zone, fmt="native",
-        source="api",
+        source="api", backfill=allow_backfill,
     )
     return UsageBatchResult(
         batch_id=result.batch_id,

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from billing.cli.console import (
     JSON_OPTION,
+    check_name,
     check_period,
     emit_json,
     err,
@@ -172,7 +173,7 @@ def print_documents(rows: list[dict]) -> None:
 def statements_list(
     period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM.",
                                callback=check_period),
-    team: str = typer.Option(None, "--team", "-t", help="Only this team."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team.", callback=check_name),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Showback statements, newest period first."""
@@ -183,7 +184,8 @@ def statements_list(
 def invoices_list(
     period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM.",
                                callback=check_period),
-    customer: str = typer.Option(None, "--customer", "-c", help="Only this customer."),
+    customer: str = typer.Option(None, "--customer", "-c", help="Only this customer.",
+                                 callback=check_name),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Invoices and credit notes, with their Stripe state."""
