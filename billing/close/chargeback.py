@@ -27,6 +27,8 @@ from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage, P
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
 INVOICE_POLICIES = ("attribution", "parties")
+CONTRACT_KINDS = ("discount", "true_up")
+"""Invoice lines the card's contract adds (billing.close.contract_terms), not priced usage."""
 TOKEN_KINDS = (
     ("input_tokens", "input_price", "input"),
     ("output_tokens", "output_price", "output"),

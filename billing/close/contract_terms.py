@@ -36,12 +36,12 @@ class TierUsage:
     amount: Decimal
 
 
-def _percent(rate: Decimal) -> str:
+def percent_text(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
 def _bands_text(card: CardVersion, tier: str) -> str:
-    return ", ".join(f"{_percent(band.discount)} above {band.above_tokens:,} tokens"
+    return ", ".join(f"{percent_text(band.discount)} above {band.above_tokens:,} tokens"
                      for band in sorted(card.volume_discounts[tier],
                                         key=lambda band: band.above_tokens))
 
@@ -82,7 +82,7 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
     base = billed + sum((line.amount for line in terms.lines), Decimal(0))
     result = committed_use(commitment, base)
     discount = round_line(base - result.discounted_usage, currency)
-    rate = _percent(commitment.discount)
+    rate = percent_text(commitment.discount)
     if discount:
         terms.lines.append(_line(f"Committed-use discount {rate}", -discount, "discount"))
     after = base - discount

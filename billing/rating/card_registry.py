@@ -189,4 +189,14 @@ def card_dict(card: CardVersion) -> dict:
             }
             for name, tier in card.tiers.items()
         },
+        "volume_discounts": {
+            tier: [{"above_tokens": band.above_tokens, "discount": str(band.discount)}
+                   for band in sorted(bands, key=lambda band: band.above_tokens)]
+            for tier, bands in card.volume_discounts.items()
+        },
+        "commitments": {
+            customer: {"monthly_amount": str(commitment.monthly_amount),
+                       "discount": str(commitment.discount)}
+            for customer, commitment in card.commitments.items()
+        },
     }
