@@ -9,7 +9,7 @@ issuer:
   name: Example Corp AI Platform
   address: ["1 Market St", "San Francisco, CA 94105", "USA"]
   email: ai-billing@example.com
-  tax_id: US-12-3456789
+  tax_id: us_ein:12-3456789     # Stripe's tax id type, a colon, the id (or just the id)
   invoice_prefix: INV           # invoice numbers: INV-2026-00001, gapless per year
   credit_note_prefix: CN
 teams:
@@ -53,6 +53,8 @@ from billing.policies.environments import (
     load_environments,
 )
 from billing.policies.ownership import OwnershipError, Raci, load_raci, load_webhook, owner_of
+from invoices.documents import Party
+from invoices.tax_ids import split_tax_id
 from ratecards import UnknownCurrency, currency_exponent
 
 
@@ -69,6 +71,12 @@ class Issuer:
     locale: str = "en_US"
     invoice_prefix: str = "INV"
     credit_note_prefix: str = "CN"
+
+    @property
+    def party(self) -> Party:
+        """The issuer as documents print it; `tax_id: us_ein:12-3456789` names its type."""
+        kind, value = split_tax_id(self.tax_id) if self.tax_id else (None, None)
+        return Party(self.name, self.address, self.email, value, self.locale, kind)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,12 @@ class CustomerEntry:
     def tax_id_values(self) -> tuple[str, ...]:
         """The ids as printed on documents, without their type."""
         return tuple(value for _, value in self.typed_tax_ids)
+
+    @property
+    def party(self) -> Party:
+        """The customer as documents print it, with its first tax id and that id's type."""
+        kind, value = self.typed_tax_ids[0] if self.tax_ids else (None, None)
+        return Party(self.name, self.address, self.email, value, self.locale, kind or None)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ class Party:
     email: str | None = None
     tax_id: str | None = None
     locale: str = "en_US"
+    tax_id_type: str | None = None
+    """Stripe's type of `tax_id` (`eu_vat`, `us_ein`): it names the id on the document."""
 
     def __post_init__(self) -> None:
         _freeze(self, "address")

@@ -81,14 +81,15 @@ def format_integer(value: int, locale: str) -> str:
 format_tokens = format_integer
 
 
-def format_quantity(value: Decimal, locale: str, *, digits: int = 6) -> str:
-    """A quantity such as million tokens with at least `digits` places: ``3.500000``.
+def format_quantity(value: Decimal, locale: str, *, digits: int = 0) -> str:
+    """A quantity such as million tokens, with the places it has and no trailing zeros
+    (``3.5``, ``13.657``, ``0.000125``: million tokens to the token), at least `digits`.
 
-    Six places show a million tokens to the token, and keep a column of quantities aligned;
-    a value with more places than that shows them all rather than hide any.
+    Nothing is rounded away: a value with more places shows them all.
     """
     number = _number(value, "quantity")
-    places = max(digits, -int(number.as_tuple().exponent))
+    exponent = number.normalize().as_tuple().exponent
+    places = max(digits, -int(exponent) if isinstance(exponent, int) else 0)
     return _pattern(locale, "decimal", digits, places).apply(number, _locale(locale))
 
 

@@ -386,9 +386,15 @@ def language(locale: str) -> str:
     return locale.replace("-", "_").split("_")[0].lower()
 
 
+def language_of(words: Labels) -> str:
+    """The language a catalogue is in (English for any other)."""
+    return next((name for name, found in CATALOGUE.items() if found is words), "en")
+
+
 def labels(locale: str) -> Labels:
     """The labels for a document in locale: its language's, or English when not catalogued."""
     return CATALOGUE.get(language(locale), ENGLISH)
 
 
-__all__ = ["CATALOGUE", "ENGLISH", "FRENCH", "GERMAN", "KEYS", "Labels", "labels", "language"]
+__all__ = ["CATALOGUE", "ENGLISH", "FRENCH", "GERMAN", "KEYS", "Labels", "labels", "language",
+           "language_of"]

@@ -35,7 +35,8 @@ from reportlab.platypus import (
 
 from invoices.documents import Party
 from invoices.fonts import fit, fonts, printable, renderable
-from invoices.labels import ENGLISH, Labels
+from invoices.labels import ENGLISH, Labels, language_of
+from invoices.tax_ids import tax_id_text
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 40.0
@@ -83,7 +84,7 @@ def party_lines(party: Party, words: Labels = ENGLISH) -> list[str]:
     if party.email:
         lines.append(party.email)
     if party.tax_id:
-        lines.append(words.tax_id.format(tax_id=party.tax_id))
+        lines.append(tax_id_text(party.tax_id_type, party.tax_id, language_of(words)))
     return lines
 
 

@@ -35,11 +35,13 @@ from invoices.pdf import render_credit_note, render_invoice, render_statement
 MILLION = Decimal(1_000_000)
 ISSUER = Party("Acme Platform GmbH", ("Finance, AI Platform", "Friedrichstraße 123",
                                       "10117 Berlin", "Germany"),
-               email="billing@acme.example", tax_id="DE123456789", locale="de_DE")
+               email="billing@acme.example", tax_id="DE123456789", locale="de_DE",
+               tax_id_type="eu_vat")
 CUSTOMER = Party("Société Générale d'Électronique SA", ("Service comptabilité",
                                                          "12 rue de l'École", "75005 Paris",
                                                          "France"),
-                 email="factures@sge.example", tax_id="FR40303265045", locale="fr_FR")
+                 email="factures@sge.example", tax_id="FR40303265045", locale="fr_FR",
+                 tax_id_type="eu_vat")
 MODELS = (("gpt-4o-mini", "good", "0.165", "0.66", "0.0825"),
           ("claude-3-5-haiku", "good", "0.88", "4.40", "0.088"),
           ("gpt-4o", "better", "2.75", "11.00", "1.375"),

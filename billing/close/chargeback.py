@@ -22,7 +22,7 @@ from billing.money import round_line
 from billing.parties import Registry
 from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
-from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage, Party
+from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
@@ -126,7 +126,7 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                              f"and {currency} in {period}; bill each customer on one card")
         charge.card_versions.add(f"{row.card}@{row.card_version}")
         kind = "prior_period_adjustment" if row.adjusts_period else "usage"
-        what = f"{row.model} ({row.tier}, {row.card_version})"
+        what = f"{row.model} ({row.tier} tier, card {row.card_version})"
         if row.adjusts_period:
             what = f"{row.adjusts_period} usage: {what}"
         if not row.adjusts_period:
@@ -187,10 +187,7 @@ def build_invoice(
         notes.append("Customer tax ids: " + ", ".join(entry.tax_id_values))
     return ChargebackInvoice(
         invoice_number=number,
-        issuer=Party(issuer.name, issuer.address, issuer.email, issuer.tax_id, issuer.locale),
-        bill_to=Party(entry.name, entry.address, entry.email,
-                      entry.tax_id_values[0] if entry.tax_ids else None,
-                      entry.locale),
+        issuer=issuer.party, bill_to=entry.party,
         period=period, issue_date=issued_on,
         due_date=issued_on + timedelta(days=entry.payment_terms_days),
         currency=charges.currency, locale=entry.locale, lines=charges.lines,

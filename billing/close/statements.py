@@ -36,7 +36,6 @@ from billing.use_cases import UseCase
 from invoices.documents import (
     OutcomeSummary,
     OverheadShare,
-    Party,
     Recommendation,
     ShowbackStatement,
     StatementLine,
@@ -110,8 +109,7 @@ def build_statements(
     budget_by_team = _budgets(connection, period)
     counts = resolve_teams(outcome_counts(engine, period), use_cases or {}, usage)
     issuer = registry.issuer
-    issuer_party = Party(issuer.name, issuer.address, issuer.email, issuer.tax_id,
-                         issuer.locale)
+    issuer_party = issuer.party
     statements = []
     for team in sorted(usage):
         data = usage[team]

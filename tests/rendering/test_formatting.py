@@ -69,7 +69,10 @@ def test_percent_rounds_half_up():
 
 def test_quantities_and_unit_prices_keep_their_digits():
     assert format_quantity(Decimal("12.345678"), "de_DE") == "12,345678"
-    assert format_quantity(Decimal("3.5"), "en_US") == "3.500000"
+    assert format_quantity(Decimal("3.5"), "en_US") == "3.5"
+    assert format_quantity(Decimal("13.657000"), "de_DE") == "13,657"  # no trailing zeros
+    assert format_quantity(Decimal("2.000000"), "fr_FR") == "2"
+    assert format_quantity(Decimal("3.5"), "en_US", digits=2) == "3.50"
     assert format_quantity(Decimal("0.12345678"), "en_US") == "0.12345678"
     assert format_quantity(Decimal("48210"), "fr_FR", digits=0) == "48\u202f210"
     assert format_unit_price(Decimal("0.165"), "USD", "en_US") == "$0.165"
