@@ -71,6 +71,10 @@ class Issuer:
     locale: str = "en_US"
     invoice_prefix: str = "INV"
     credit_note_prefix: str = "CN"
+    country: str | None = None
+    """ISO 3166 code of where the issuer is established (billing.close.tax_treatment)."""
+    registrations: dict[str, str] = field(default_factory=dict)
+    """Country -> the issuer's typed tax id there, where it is registered to charge tax."""
 
     @property
     def party(self) -> Party:
@@ -110,6 +114,8 @@ class CustomerEntry:
     currency: str | None = None
     """None: whatever its card prices in."""
     billable: Billable = field(default_factory=Billable)
+    country: str | None = None
+    """ISO 3166 code of where the customer is: with the issuer's, it decides the tax."""
 
     @property
     def typed_tax_ids(self) -> tuple[tuple[str, str], ...]:
@@ -178,6 +184,26 @@ def _lines(value: Any) -> tuple[str, ...]:
     return (str(value),) if isinstance(value, str) else tuple(str(item) for item in value)
 
 
+def _country(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if text not in Locale("en").territories or not (len(text) == 2 and text.isupper()):
+        raise RegistryError(f"{where}: country {text!r} is not an ISO 3166 code such as DE, "
+                            "FR or US")
+    return text
+
+
+def _registrations(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RegistryError(f"{where}: registrations: a map of country to tax id, such as "
+                            "{DE: 'eu_vat:DE123456789'}")
+    return {_country(country, f"{where}.registrations"): str(tax_id)
+            for country, tax_id in value.items()}
+
+
 def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
     rate_text = entry.get("tax_rate", "0")
     if not isinstance(rate_text, str):
@@ -201,6 +227,7 @@ def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
         tax_rate=rate, tax_label=str(entry.get("tax_label", "Tax")), payment_terms_days=terms,
         tax_ids=_lines(entry.get("tax_ids")), stripe_customer_id=entry.get("stripe_customer_id"),
         currency=_currency(entry.get("currency"), where), billable=billable,
+        country=_country(entry.get("country"), where),
     )
 
 
@@ -219,6 +246,8 @@ def load_registry(text: str, source: str = "registry") -> Registry:
         locale=_locale(issuer_entry.get("locale", "en_US"), f"{source}: issuer"),
         invoice_prefix=str(issuer_entry.get("invoice_prefix", "INV")),
         credit_note_prefix=str(issuer_entry.get("credit_note_prefix", "CN")),
+        country=_country(issuer_entry.get("country"), f"{source}: issuer"),
+        registrations=_registrations(issuer_entry.get("registrations"), f"{source}: issuer"),
     )
     teams = {str(key): _team(str(key), entry or {}, f"{source}: teams.{key}")
              for key, entry in (document.get("teams") or {}).items()}

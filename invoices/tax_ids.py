@@ -11,11 +11,12 @@ from __future__ import annotations
 NEUTRAL = ""
 NAMES: dict[str, dict[str, str]] = {
     "en": {"eu_vat": "VAT no.", "gb_vat": "VAT no.", "ch_vat": "VAT no.", "us_ein": "EIN",
-           "ca_bn": "BN", "au_abn": "ABN", NEUTRAL: "Tax ID"},
+           "ca_bn": "BN", "au_abn": "ABN", "jp_trn": "Registration no.", NEUTRAL: "Tax ID"},
     "de": {"eu_vat": "USt-IdNr.", "gb_vat": "USt-IdNr.", "ch_vat": "MWST-Nr.", "us_ein": "EIN",
-           "ca_bn": "BN", "au_abn": "ABN", NEUTRAL: "Steuernummer"},
+           "ca_bn": "BN", "au_abn": "ABN", "jp_trn": "Registrierungsnr.", NEUTRAL: "Steuernummer"},
     "fr": {"eu_vat": "N° TVA", "gb_vat": "N° TVA", "ch_vat": "N° TVA", "us_ein": "EIN",
-           "ca_bn": "NE", "au_abn": "ABN", NEUTRAL: "Identifiant fiscal"},
+           "ca_bn": "NE", "au_abn": "ABN", "jp_trn": "N° d'enregistrement",
+           NEUTRAL: "Identifiant fiscal"},
 }
 
 

@@ -10,19 +10,21 @@ rounded once, and the invoice adds its rounded lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, not_, or_, select
 
 from billing.close.contract_terms import TierUsage, contract_lines
+from billing.close.tax_treatment import treatment
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.parties import Registry
 from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
+from invoices.tax_ids import split_tax_id
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
@@ -182,16 +184,23 @@ def build_invoice(
 ) -> ChargebackInvoice:
     entry = registry.customer(customer)
     issuer = registry.issuer
+    tax = treatment(issuer, entry)
     notes = [f"Customer reference: {customer}", *charges.notes]
     if len(entry.tax_ids) > 1:  # the first is printed with the bill-to address
         notes.append("Customer tax ids: " + ", ".join(entry.tax_id_values))
+    if tax.note:
+        notes.append(tax.note)
+    issuer_party = issuer.party
+    if tax.issuer_tax_id:
+        kind, value = split_tax_id(tax.issuer_tax_id)
+        issuer_party = replace(issuer_party, tax_id=value, tax_id_type=kind)
     return ChargebackInvoice(
         invoice_number=number,
-        issuer=issuer.party, bill_to=entry.party,
+        issuer=issuer_party, bill_to=entry.party,
         period=period, issue_date=issued_on,
         due_date=issued_on + timedelta(days=entry.payment_terms_days),
         currency=charges.currency, locale=entry.locale, lines=charges.lines,
-        tax_rate=entry.tax_rate, tax_label=entry.tax_label,
+        tax_rate=tax.rate, tax_label=tax.label,
         card_versions=sorted(charges.card_versions), notes=notes,
         policy_versions=document_versions(policy_versions or {}, INVOICE_POLICIES),
         not_billed=charges.not_billed,

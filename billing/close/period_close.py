@@ -31,6 +31,7 @@ from billing.close.numbering import invoice_number, next_number
 from billing.close.party_currency import currency_mismatches
 from billing.close.statements import build_statements
 from billing.close.stripe_billing import push_period
+from billing.close.tax_treatment import treatment
 from billing.config import Settings
 from billing.db import lock_closes, write_transaction
 from billing.fx import rates_for
@@ -212,8 +213,9 @@ def close_period(
                            "version with its currency, then close again; nothing was written")
     result = CloseResult(period, "dry_run" if dry_run else "closed", "", rating=rating,
                          unrated_events=unrated,
-                         warnings=unregistered_customers(registry, charges,
-                                                         policies.versions["parties"]),
+                         warnings=[*unregistered_customers(registry, charges,
+                                                           policies.versions["parties"]),
+                                   *untaxed_customers(registry, charges)],
                          fx=fx_used(statements, period), policies=policies.versions)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
@@ -278,6 +280,20 @@ def unregistered_customers(registry: Registry, customers: Iterable[str],
             "address or tax; add it under `customers:` of the parties policy and publish it "
             "(`billing policy publish FILE`) before the next close"
             for customer in sorted(customers) if customer not in registry.customers]
+
+
+def untaxed_customers(registry: Registry, customers: Iterable[str]) -> list[str]:
+    """Customers charged no tax because the issuer is not registered in their country and
+    they gave no VAT id (billing.close.tax_treatment): a warning for finance to look at."""
+    found = []
+    for customer in sorted(customers):
+        entry = registry.customer(customer)
+        if treatment(registry.issuer, entry).kind == "outside_scope":
+            found.append(f"customer {customer!r} in {entry.country} is charged no tax: the "
+                         f"issuer is not registered there and the customer has no VAT id; add "
+                         f"its VAT id under `tax_ids:`, or the issuer's registration under "
+                         f"`issuer.registrations.{entry.country}`, to the parties policy")
+    return found
 
 
 def closed_periods_summary(engine: Engine) -> list[dict[str, Any]]:
