@@ -53,7 +53,7 @@ from billing.policies.environments import (
     load_environments,
 )
 from billing.policies.ownership import OwnershipError, Raci, load_raci, load_webhook, owner_of
-from invoices.documents import Party
+from invoices.documents import Party, PaymentDetails
 from invoices.tax_ids import split_tax_id
 from ratecards import UnknownCurrency, currency_exponent
 
@@ -75,6 +75,8 @@ class Issuer:
     """ISO 3166 code of where the issuer is established (billing.close.tax_treatment)."""
     registrations: dict[str, str] = field(default_factory=dict)
     """Country -> the issuer's typed tax id there, where it is registered to charge tax."""
+    payment: PaymentDetails | None = None
+    """Bank details printed on every invoice."""
 
     @property
     def party(self) -> Party:
@@ -116,6 +118,9 @@ class CustomerEntry:
     billable: Billable = field(default_factory=Billable)
     country: str | None = None
     """ISO 3166 code of where the customer is: with the issuer's, it decides the tax."""
+    purchase_order: str | None = None
+    reference: str | None = None
+    """The customer's own reference for us (a vendor or contract number), printed on invoices."""
 
     @property
     def typed_tax_ids(self) -> tuple[tuple[str, str], ...]:
@@ -204,6 +209,22 @@ def _registrations(value: Any, where: str) -> dict[str, str]:
             for country, tax_id in value.items()}
 
 
+PAYMENT_KEYS = ("bank", "account_name", "iban", "bic", "account_number", "routing_number",
+                "instructions")
+
+
+def _payment(value: Any, where: str) -> PaymentDetails | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - set(PAYMENT_KEYS):
+        raise RegistryError(f"{where}: payment: a map with any of {', '.join(PAYMENT_KEYS)}")
+    return PaymentDetails(**{key: str(item) for key, item in value.items() if item is not None})
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
     rate_text = entry.get("tax_rate", "0")
     if not isinstance(rate_text, str):
@@ -228,6 +249,7 @@ def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
         tax_ids=_lines(entry.get("tax_ids")), stripe_customer_id=entry.get("stripe_customer_id"),
         currency=_currency(entry.get("currency"), where), billable=billable,
         country=_country(entry.get("country"), where),
+        purchase_order=_text(entry.get("purchase_order")), reference=_text(entry.get("reference")),
     )
 
 
@@ -248,6 +270,7 @@ def load_registry(text: str, source: str = "registry") -> Registry:
         credit_note_prefix=str(issuer_entry.get("credit_note_prefix", "CN")),
         country=_country(issuer_entry.get("country"), f"{source}: issuer"),
         registrations=_registrations(issuer_entry.get("registrations"), f"{source}: issuer"),
+        payment=_payment(issuer_entry.get("payment"), f"{source}: issuer"),
     )
     teams = {str(key): _team(str(key), entry or {}, f"{source}: teams.{key}")
              for key, entry in (document.get("teams") or {}).items()}

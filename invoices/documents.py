@@ -73,6 +73,19 @@ class Party:
         _freeze(self, "address")
 
 
+@dataclass(frozen=True)
+class PaymentDetails:
+    """How to pay the issuer: printed under an invoice's lines."""
+
+    bank: str | None = None
+    account_name: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    account_number: str | None = None
+    routing_number: str | None = None
+    instructions: str | None = None
+
+
 # ---------------------------------------------------------------------------------------------
 # Showback statement
 
@@ -417,6 +430,9 @@ class ChargebackInvoice(_TaxedLines):
     notes: tuple[str, ...] = ()
     policy_versions: tuple[str, ...] = ()
     not_billed: tuple[NotBilledUsage, ...] = ()
+    payment: PaymentDetails | None = None
+    purchase_order: str | None = None
+    customer_reference: str | None = None
 
     def __post_init__(self) -> None:
         where = f"invoice {self.invoice_number}"
@@ -479,5 +495,6 @@ Document = ShowbackStatement | ChargebackInvoice | CreditNote
 __all__ = [
     "ACTIONS", "ENVIRONMENTS", "LINE_KINDS", "TREATMENTS", "ChargebackInvoice", "CreditNote",
     "Document", "InvoiceLine", "NotBilledUsage", "OutcomeSummary", "OverheadShare",
-    "Ownership", "Party", "Recommendation", "ShowbackStatement", "StatementLine", "UseCaseNote",
+    "Ownership", "Party", "PaymentDetails", "Recommendation", "ShowbackStatement", "StatementLine",
+    "UseCaseNote",
 ]

@@ -23,6 +23,7 @@ from invoices.documents import (
     OverheadShare,
     Ownership,
     Party,
+    PaymentDetails,
     Recommendation,
     ShowbackStatement,
     StatementLine,
@@ -39,7 +40,7 @@ KINDS: dict[str, type] = {
 _DECIMALS = {"amount", "budget", "last_month_total", "volume_effect", "price_effect", "cost",
              "quantity", "unit_price", "tax_rate", "unit_cost", "fx_rate", "source_amount"}
 _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation,
-                            "ownership": Ownership}
+                            "ownership": Ownership, "payment": PaymentDetails}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,

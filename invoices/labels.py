@@ -47,6 +47,13 @@ class Labels:
     no_card_versions: str
     policy_versions: str
     invoice_subject: str
+    purchase_order: str
+    your_reference: str
+    payment_details: str
+    bank: str
+    account_name: str
+    account_number: str
+    routing_number: str
     # credit note
     credit_note: str
     credit_note_no: str
@@ -151,6 +158,9 @@ ENGLISH = Labels(
     page_of="Page {page} of {count}", continued="(continued)", tax_id="Tax ID: {tax_id}",
     currency="Currency", amount="Amount",
     invoice="Invoice", invoice_no="Invoice no.", service_period="Service period",
+    purchase_order="PO number", your_reference="Your reference",
+    payment_details="Payment details", bank="Bank", account_name="Account name",
+    account_number="Account no.", routing_number="Routing no.",
     invoice_date="Issue date", due_date="Due date", amount_due="Amount due", due_on="due {date}",
     bill_to="Bill to", description="Description", quantity="Quantity", unit="Unit",
     unit_price="Unit price", line_amount="Amount", prior_period="Prior period: {description}",
@@ -223,6 +233,9 @@ GERMAN = Labels(
     tax_id="USt-IdNr.: {tax_id}", currency="Währung", amount="Betrag",
     invoice="Rechnung", invoice_no="Rechnungsnr.", service_period="Leistungszeitraum",
     invoice_date="Rechnungsdatum", due_date="Fällig am", amount_due="Zahlbetrag",
+    purchase_order="Bestellnummer", your_reference="Ihre Referenz",
+    payment_details="Bankverbindung", bank="Bank", account_name="Kontoinhaber",
+    account_number="Kontonr.", routing_number="Bankleitzahl",
     due_on="fällig am {date}", bill_to="Rechnungsempfänger", description="Beschreibung",
     quantity="Menge", unit="Einheit", unit_price="Einzelpreis", line_amount="Betrag",
     prior_period="Vorperiode: {description}",
@@ -303,6 +316,9 @@ FRENCH = Labels(
     currency="Devise", amount="Montant",
     invoice="Facture", invoice_no="N° de facture", service_period="Période de prestation",
     invoice_date="Date d'émission", due_date="Échéance", amount_due="Montant à payer",
+    purchase_order="N° de commande", your_reference="Votre référence",
+    payment_details="Coordonnées bancaires", bank="Banque", account_name="Titulaire du compte",
+    account_number="N° de compte", routing_number="Code banque",
     due_on="à régler avant le {date}", bill_to="Facturé à", description="Désignation",
     quantity="Quantité", unit="Unité", unit_price="Prix unit. HT", line_amount="Montant HT",
     prior_period="Période antérieure : {description}",

@@ -109,6 +109,9 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
              (words.invoice_date, format_date(invoice.issue_date, locale)),
              (words.due_date, due),
              (words.currency, currency)]
+    facts += [(label, value) for label, value in (
+        (words.purchase_order, invoice.purchase_order),
+        (words.your_reference, invoice.customer_reference)) if value]
     terms = [text(words.amount_due, "small_right"), text(money(invoice.total), "title"),
              text(words.due_on.format(date=due), "right")]
     story: list[Flowable] = [
@@ -128,7 +131,23 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
         story.append(text(words.policy_versions.format(
             versions=", ".join(invoice.policy_versions)), "small"))
     story += [text(note) for note in invoice.notes]
-    return story + _not_billed(invoice, money, words)
+    return story + _payment(invoice, words) + _not_billed(invoice, money, words)
+
+
+def _payment(invoice: ChargebackInvoice, words: Labels) -> list[Flowable]:
+    """Where to pay, quoting the invoice number: what a customer's payables team needs."""
+    details = invoice.payment
+    if details is None:
+        return []
+    rows = [(words.bank, details.bank), (words.account_name, details.account_name),
+            ("IBAN", details.iban), ("BIC", details.bic),
+            (words.account_number, details.account_number),
+            (words.routing_number, details.routing_number)]
+    block = [text(words.payment_details, "heading")]
+    block += [text(f"{label}: {value}") for label, value in rows if value]
+    if details.instructions:
+        block.append(text(details.instructions))
+    return [Spacer(1, 8), KeepTogether(block)]
 
 
 def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> list[Flowable]:

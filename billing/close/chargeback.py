@@ -185,7 +185,7 @@ def build_invoice(
     entry = registry.customer(customer)
     issuer = registry.issuer
     tax = treatment(issuer, entry)
-    notes = [f"Customer reference: {customer}", *charges.notes]
+    notes = list(charges.notes)
     if len(entry.tax_ids) > 1:  # the first is printed with the bill-to address
         notes.append("Customer tax ids: " + ", ".join(entry.tax_id_values))
     if tax.note:
@@ -203,5 +203,6 @@ def build_invoice(
         tax_rate=tax.rate, tax_label=tax.label,
         card_versions=sorted(charges.card_versions), notes=notes,
         policy_versions=document_versions(policy_versions or {}, INVOICE_POLICIES),
-        not_billed=charges.not_billed,
+        not_billed=charges.not_billed, payment=issuer.payment,
+        purchase_order=entry.purchase_order, customer_reference=entry.reference,
     )

@@ -21,10 +21,11 @@ from ratecards import is_currency
 
 Report = Callable[[yaml.Node, str, str], None]
 ISSUER_KEYS = ("name", "address", "email", "tax_id", "locale", "invoice_prefix",
-               "credit_note_prefix", "country", "registrations")
+               "credit_note_prefix", "country", "registrations", "payment")
 TEAM_KEYS = ("locale", "currency", "owner", "raci", "webhook")
 CUSTOMER_KEYS = ("name", "address", "email", "locale", "currency", "tax_rate", "tax_label",
-                 "payment_terms_days", "tax_ids", "stripe_customer_id", "billable", "country")
+                 "payment_terms_days", "tax_ids", "stripe_customer_id", "billable", "country",
+                 "purchase_order", "reference")
 USE_CASE_KEYS = ("team", "owner", "description", "outcome", "guardrail", "raci", "webhook")
 OUTCOME_KEYS = ("name", "start", "end", "quality_rule")
 
