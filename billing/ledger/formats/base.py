@@ -22,6 +22,9 @@ class SourceRow:
     """The original text of the record, kept for quarantine and replay."""
     error: str | None = None
     field: str | None = None
+    bucket: tuple[str, int, int] | None = None
+    """For a provider's usage bucket (a snapshot that can be restated): the report it belongs
+    to and its start and end in Unix seconds; None for a usage event."""
 
 
 class Reader(Protocol):
