@@ -4,16 +4,18 @@ embeddings pages, cache-write input, batch and service tiers priced, and buckets
 from __future__ import annotations
 
 import json
+from datetime import UTC as UTC_TZ
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from billing.ledger.formats import openai
 from billing.ledger.metering import ingest_lines
 from billing.ledger.restatement import history
-from billing.models import RatedLine, UsageEvent
+from billing.models import PeriodClose, RatedLine, UsageEvent
 from billing.rating.rate import Cards, rate
 from ratecards import load_card
 
@@ -172,3 +174,25 @@ def test_buckets_of_another_width_over_the_same_time_are_refused(engine):
     assert error.field == "start_time"
     assert "(1h) overlaps the 1d bucket" in error.message and "bucket_width=1d" in error.message
     assert _ledger_input(engine) == 200
+
+
+def test_a_restatement_after_the_close_is_a_prior_period_adjustment(engine):
+    _ingest(engine, GROUPED)
+    rate(engine, CARDS, zone=UTC)
+    with engine.begin() as connection:
+        connection.execute(insert(PeriodClose.__table__).values(
+            period="2026-10", closed_at=datetime.now(UTC_TZ), closed_by="test"))
+    grown = _page(GROUPED, output_tokens=900)
+    assert _ingest(engine, GROUPED, grown).restated == 1
+    rate(engine, CARDS, zone=UTC)
+    [adjustment] = [line for line in _lines(engine) if line["adjusts_period"]]
+    assert (adjustment["period"], adjustment["adjusts_period"]) == ("2026-11", "2026-10")
+    assert (adjustment["output_tokens"], adjustment["input_tokens"]) == (400, 0)
+
+
+def test_a_bucket_that_shrank_is_restated_down(engine):
+    _ingest(engine, COMPLETIONS)
+    result = _ingest(engine, COMPLETIONS, _page(COMPLETIONS, output_tokens=450))
+    assert result.restated == 1
+    rate(engine, CARDS, zone=UTC)
+    assert sum(line["output_tokens"] for line in _lines(engine)) == 450
