@@ -213,8 +213,12 @@ def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
             if found:
                 raise InvalidEvent(name, found)
         row[name] = value
-    row.update(_billing(data))
-    row["content_hash"] = content_hash(row)
+    if "call_status" in data or "service_tier" in data or "reported_cost" in data:
+        row.update(_billing(data))
+        row["content_hash"] = content_hash(row)
+    else:
+        row.update(BILLING_DEFAULTS)
+        row["content_hash"] = hashlib.sha256(orjson.dumps(_HASHED(row))).hexdigest()
     return row
 
 
@@ -257,8 +261,9 @@ _HASHED = itemgetter(
 )
 
 
-_DEFAULT_BILLING = ("ok", "standard", 0)
 _BILLING_FIELDS = ("call_status", "service_tier", "reported_cost_nanos")
+BILLING_DEFAULTS = {"call_status": "ok", "service_tier": "standard", "reported_cost_nanos": 0}
+_DEFAULT_BILLING = tuple(BILLING_DEFAULTS.values())
 
 
 def content_hash(row: dict[str, Any]) -> str:
