@@ -3,6 +3,8 @@
 internal = (input x input price + output x output price + cached x cached price
             + cache write x cache-write price) / 1,000,000 x (1 + tier markup)
            + requests x per-request fee
+A call in a provider service tier (batch, flex, priority) is priced with the model's prices for
+that tier where the card lists them, else at its standard prices.
 Token counts are totals over all the requests unless `tokens="per_call"` says they describe
 one call, then each is multiplied by the requests before pricing. Rounding happens once, at
 the document line, outside this package.

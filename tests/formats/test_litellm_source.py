@@ -120,3 +120,11 @@ def test_spend_only_row_on_a_priced_model_carries_markup_and_fee(engine):
         line = connection.execute(select(RatedLine.__table__)).mappings().one()
     # good tier of internal@2026-10: markup 5%, fee 0.0001 per request
     assert line["amount"] == Decimal("0.04") * Decimal("1.05") + Decimal("0.0001")
+
+
+def test_a_failed_call_without_counts_is_kept_not_refused():
+    row = {"request_id": "fail-1", "startTime": "2026-10-08 10:00:00", "model": "gpt-4o",
+           "status": "failure", "spend": 0.0, "metadata": "{}"}
+    [read] = litellm.read([json.dumps(row)])
+    assert (read.data["call_status"], read.data["input_tokens"], read.data["output_tokens"]) == (
+        "failed", 0, 0)

@@ -136,6 +136,9 @@ def _event(record: dict[str, Any]) -> dict[str, Any]:
         model = rest
     prompt = record.get("prompt_tokens")
     output = record.get("completion_tokens")
+    status = _status(record)
+    if status != "ok":  # nothing billed: a failure log often has no counts at all
+        prompt, output = prompt or 0, output or 0
     event: dict[str, Any] = {
         "event_id": record.get("request_id"),
         "occurred_at": _timestamp(record.get("startTime")),
@@ -148,7 +151,7 @@ def _event(record: dict[str, Any]) -> dict[str, Any]:
         "cached_input_tokens": cached,
         "cache_write_input_tokens": cache_write,
         "requests": 1,
-        "call_status": _status(record),
+        "call_status": status,
     }
     spend = record.get("spend")
     if not (prompt or output or cached or cache_write) and isinstance(spend, int | float) \
