@@ -4,6 +4,7 @@ service-tier prices: checked per field, and invisible to what was stored before 
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import orjson
 import pytest
 
 from billing.ledger.usage_event import _HASHED, InvalidEvent, validate
-from ratecards import CardValidationError, load_card, quote
+from ratecards import CardValidationError, diff_versions, load_card, quote
 
 UTC = ZoneInfo("UTC")
 EVENT = {"event_id": "e1", "occurred_at": "2026-10-05T12:00:00Z", "model": "gpt-4o-mini",
@@ -70,3 +71,18 @@ def test_a_card_prices_batch_per_model_and_names_a_bad_key():
     with pytest.raises(CardValidationError, match="batch.outputs"):
         load_card(text.replace('batch: {input: "0.075", output:', 'batch: {input: "0.075", '
                                'outputs:'), "bad.yaml")
+
+
+def test_a_diff_shows_service_tier_prices():
+    plain = load_card((CARDS / "internal-2026-11.yaml").read_text(), "a.yaml")
+    text = (CARDS / "internal-2026-11.yaml").read_text().replace(
+        'gpt-4o-mini: {provider: openai, input: "0.15", output: "0.60", cached_input: "0.075"}',
+        'gpt-4o-mini: {provider: openai, input: "0.15", output: "0.60", cached_input: "0.075",'
+        ' batch: {input: "0.075", output: "0.30", cached_input: "0.0375"}}', 1)
+    changes = diff_versions(plain, load_card(text, "b.yaml"))
+    assert {(c.kind, c.model, c.field, c.new) for c in changes} == {
+        ("added", "gpt-4o-mini", "batch.input", Decimal("0.075")),
+        ("added", "gpt-4o-mini", "batch.output", Decimal("0.30")),
+        ("added", "gpt-4o-mini", "batch.cached_input", Decimal("0.0375")),
+        ("added", "gpt-4o-mini", "batch.cache_write_input", Decimal("0.075")),
+    }
