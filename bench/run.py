@@ -1,8 +1,8 @@
 """`make bench`: ingest and rating throughput and memory, on SQLite and PostgreSQL.
 
 Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, default 1,000,000),
-BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest or rating
-runs one part.
+BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating or
+parse (the duplicate-key check's cost on 50,000 events) runs one part.
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -25,12 +25,13 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench import parse
 from billing.demo_data import generate
 
 HERE = Path(__file__).parent
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 RATING_EVENTS = int(os.environ.get("BENCH_RATING_EVENTS", "10000000"))
-PARTS = os.environ.get("BENCH_ONLY", "ingest,rating").split(",")
+PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse").split(",")
 HTTP_BATCH = 10_000
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -149,6 +150,7 @@ def main() -> None:
         "events": EVENTS,
         "ingest": [],
         "rating": [],
+        "parse": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -158,7 +160,12 @@ def main() -> None:
             for kind in ("sqlite", "postgresql"):
                 print(f"{kind}: rating {RATING_EVENTS:,} events ...", flush=True)
                 results["rating"].append({"database": kind, **bench_rating(kind, workdir)})
+        if "parse" in PARTS:
+            print("parse: duplicate-key check ...", flush=True)
+            results["parse"] = parse.measure()
     _print(results)
+    if results["parse"]:
+        parse.print_table(results["parse"])
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {HERE / 'results.json'}")
 

@@ -22,7 +22,7 @@ from ratecards import currency_exponent
 ENVIRONMENTS = ("production", "staging", "development", "test")
 TREATMENTS = ("charged", "central")
 ACTIONS = ("approve", "adjust", "stop")
-LINE_KINDS = ("usage", "fee", "discount", "prior_period_adjustment")
+LINE_KINDS = ("usage", "fee", "discount", "true_up", "prior_period_adjustment")
 UNIT_COST = Decimal("0.0001")
 # A billing month as billing.period.PATTERN writes it; this package imports nothing of billing,
 # so it checks the form of its own data (ASCII digits, nothing before or after).

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from billing.api import deps
+from billing.api import deps, problems
+from billing.api.names import Name
 from billing.api.problems import MAX_CURSOR, PERIOD
 from billing.budgets.alerts import list_alerts
 
@@ -12,10 +13,11 @@ router = APIRouter(prefix="/v1", tags=["alerts"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
 
 
-@router.get("/alerts", summary="Alerts raised, newest first")
+@router.get("/alerts", summary="Alerts raised, newest first",
+            responses=problems.responses(401, 403, 404, 422))
 def get_alerts(request: Request,
                period: str | None = Query(None, pattern=PERIOD),
-               team: str | None = None, kind: str | None = None,
+               team: Name | None = None, kind: str | None = None,
                limit: int = Query(500, ge=1, le=5000),
                cursor: int | None = Query(None, ge=1, le=MAX_CURSOR,
                                           description="the X-Next-Cursor header "

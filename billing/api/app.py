@@ -36,7 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Metered AI token usage in; showback, chargeback and budgets out. "
                     "Send `Authorization: Bearer <key>` (`billing keys create`); errors are "
                     "`application/problem+json` (RFC 9457).",
-        responses=problems.PROBLEM_RESPONSES,
     )
     if given is not None:
         app.dependency_overrides[get_settings] = lambda: given

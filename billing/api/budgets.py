@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.budgets import store as budget_store
 from billing.budgets.budget import BudgetError, budget_from_mapping
@@ -21,7 +21,6 @@ from billing.teams import UnknownTeam, check_team
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
 FINANCE = [Depends(deps.roles("finance"))]
 READERS = [Depends(deps.roles("finance", "team"))]
-NAME = re.compile(r"[\w .\-@]{1,200}")
 
 
 class BudgetBody(BaseModel):
@@ -31,20 +30,14 @@ class BudgetBody(BaseModel):
     thresholds: list[int | str] | None = Field(default=None, examples=[[50, 80, 100]],
                                                description="alert points, percent of amount")
     warn_percent: int | str = Field(default=80, description="status is warn from this percent")
-    use_case: str | None = Field(default=None, description="budget one use case of the team")
-    customer: str | None = Field(default=None, description="budget a customer instead")
-
-
-def _check_name(value: str, what: str) -> None:
-    if not NAME.fullmatch(value):
-        raise Problem(404, "Not found", f"no {what} named {value!r}")
+    use_case: Name | None = Field(default=None, description="budget one use case of the team")
+    customer: Name | None = Field(default=None, description="budget a customer instead")
 
 
 @router.put("/budgets/{team}/{period}", summary="Set a team's (or use case's) budget",
-            dependencies=FINANCE)
-def put_budget(team: str, body: BudgetBody, request: Request, settings: AppSettings,
+            dependencies=FINANCE, responses=problems.responses(400, 401, 403, 404, 422))
+def put_budget(team: Name, body: BudgetBody, request: Request, settings: AppSettings,
                period: str = Path(pattern=PERIOD, examples=["2026-10"])) -> dict:
-    _check_name(team, "team")
     engine = request.app.state.engine
     defaults = budget_store.default_currencies(engine, settings.team_card, settings.customer_card)
     try:
@@ -63,9 +56,9 @@ def put_budget(team: str, body: BudgetBody, request: Request, settings: AppSetti
 
 
 @router.get("/budgets", summary="Budgets of a period with spend, variance and projection",
-            dependencies=READERS)
+            dependencies=READERS, responses=problems.responses(401, 403, 404, 409, 422))
 def get_budgets(request: Request, settings: AppSettings, period: str = Query(..., pattern=PERIOD),
-                team: str | None = None) -> list[dict]:
+                team: Name | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
     reports = budget_variances(request.app.state.engine, period,
                                pools=policies_for(request.app.state.engine, period).pools,
@@ -79,14 +72,14 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
 @router.get(
     "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
     dependencies=[Depends(deps.roles("gateway", "finance", "team")), Depends(deps.team_path)],
+    responses=problems.responses(401, 403, 404, 422),
     description="Answers from the running spend totals (one indexed read), never a ledger "
                 "scan. `decision` is the strictest of the team's budget and, when given, the "
                 "use case's and the customer's. No budget means allow.",
 )
-def get_status(team: str, request: Request, settings: AppSettings,
+def get_status(team: Name, request: Request, settings: AppSettings,
                period: str | None = Query(None, pattern=PERIOD),
-               use_case: str | None = None, customer: str | None = None) -> dict:
-    _check_name(team, "team")
+               use_case: Name | None = None, customer: Name | None = None) -> dict:
     if customer is not None and deps.require_key(request).role == "team":
         # a customer's spend totals are every team's: not for one team's key to read
         deps.deny_scope(request, "customer", customer)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.rating.coverage import coverage, spend_coverage
 
@@ -12,7 +13,8 @@ router = APIRouter(prefix="/v1", tags=["coverage"], dependencies=[Depends(deps.r
 
 
 @router.get("/coverage", dependencies=[Depends(deps.roles("finance"))],
-            summary="Attribution coverage of a period, and its largest unattributed sources")
+            summary="Attribution coverage of a period, and its largest unattributed sources",
+            responses=problems.responses(401, 403, 422))
 def get_coverage(request: Request,
                  period: str = Query(..., pattern=PERIOD, examples=["2026-10"])) -> dict:
     engine = request.app.state.engine
@@ -23,8 +25,9 @@ def get_coverage(request: Request,
 
 @router.get("/coverage/{team}", summary="A team's own attribution coverage: the share of its "
             "spend that names a use case",
-            dependencies=[Depends(deps.roles("finance", "team")), Depends(deps.team_path)])
-def get_team_coverage(team: str, request: Request,
+            dependencies=[Depends(deps.roles("finance", "team")), Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 422))
+def get_team_coverage(team: Name, request: Request,
                       period: str = Query(..., pattern=PERIOD, examples=["2026-10"])) -> dict:
     found = spend_coverage(request.app.state.engine, period, team=team)
     if found is None:

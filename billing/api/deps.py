@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from billing.api.names import Name
 from billing.api.problems import Problem
 from billing.api_keys import Principal, authenticate
 from billing.config import Settings, get_settings
@@ -92,8 +93,9 @@ def deny_scope(request: Request, name: str, value: str) -> None:
     raise Problem(404, "Not found", f"nothing found for {name} {value!r}", field=name)
 
 
-def team_path(team: str, request: Request) -> None:
-    """For routes with a {team} in the path."""
+def team_path(team: Name, request: Request) -> None:
+    """For routes with a {team} in the path (a name that breaks the identifier rule is a 422
+    before it is compared with the key's team)."""
     readable_team(request, require_key(request), team)
 
 

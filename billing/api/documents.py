@@ -13,16 +13,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from billing.api import deps
-from billing.api.problems import MAX_CURSOR, PERIOD, PROBLEM_RESPONSES, Problem
+from billing.api import deps, problems
+from billing.api.names import Name
+from billing.api.problems import MAX_CURSOR, PERIOD, Problem
 from billing.close.document_files import DocumentFileError, file_stem, verified_pdf
 from billing.close.document_store import find_document, list_documents
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Depends(deps.require_key)])
 READERS = [Depends(deps.roles("finance", "team"))]
 FINANCE = [Depends(deps.roles("finance"))]
-ALTERED = {409: {**PROBLEM_RESPONSES[409], "description": "The PDF on disk is not the one issued "
-                 "at the close (its sha256 differs), so it is not served"}}
+LISTED = problems.responses(401, 403, 404, 422)
+ONE = problems.responses(401, 403, 404, 409, said={
+    409: "The PDF on disk is not the one issued at the close (its sha256 differs), so it is "
+         "not served"})
 
 
 def _page(request: Request, kinds: str, subject: str, period: str | None, cursor: int | None,
@@ -46,9 +49,9 @@ def _public(document: dict) -> dict:
 
 
 @router.get("/teams/{team}/statements", summary="A team's showback statements",
-            dependencies=[*READERS, Depends(deps.team_path)])
+            dependencies=[*READERS, Depends(deps.team_path)], responses=LISTED)
 def team_statements(
-    team: str, request: Request,
+    team: Name, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
     cursor: int | None = Query(None, ge=0, le=MAX_CURSOR,
                                 description="next_cursor of the previous page"),
@@ -58,9 +61,9 @@ def team_statements(
 
 
 @router.get("/customers/{customer}/invoices", summary="A customer's invoices and credit notes",
-            dependencies=FINANCE)
+            dependencies=FINANCE, responses=LISTED)
 def customer_invoices(
-    customer: str, request: Request,
+    customer: Name, request: Request,
     period: str | None = Query(None, pattern=PERIOD, examples=["2026-10"]),
     cursor: int | None = Query(None, ge=0, le=MAX_CURSOR,
                                 description="next_cursor of the previous page"),
@@ -102,7 +105,7 @@ def _respond(found: dict) -> object:
             description="`statement_id` is the statement's id or its number, such as "
             "`ST-2026-10-support`; add `.pdf` for the PDF (`ST-2026-10-support.pdf`). A team "
             "key sees only its own team's statements (another's is a 404).",
-            dependencies=READERS, responses=ALTERED)
+            dependencies=READERS, responses=ONE)
 def statement(statement_id: str, request: Request) -> object:
     return _respond(_document(request, statement_id, ("statement",)))
 
@@ -110,6 +113,6 @@ def statement(statement_id: str, request: Request) -> object:
 @router.get("/invoices/{invoice_id}", summary="An invoice or credit note (JSON), or .pdf",
             description="`invoice_id` is the document's id or its number, such as "
             "`INV-2026-00001`; add `.pdf` for the PDF (`INV-2026-00001.pdf`).",
-            dependencies=FINANCE, responses=ALTERED)
+            dependencies=FINANCE, responses=ONE)
 def invoice(invoice_id: str, request: Request) -> object:
     return _respond(_document(request, invoice_id, ("invoice", "credit_note")))

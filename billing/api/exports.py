@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import PERIOD, Problem
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
@@ -21,7 +21,8 @@ CSV_RESPONSE = {200: {"description": "FOCUS 1.2 cost and usage rows, one per rat
 
 
 @router.get("/export/focus", summary="A period's rated usage as a FOCUS 1.2 CSV",
-            response_class=StreamingResponse, responses=CSV_RESPONSE)
+            response_class=StreamingResponse,
+            responses=CSV_RESPONSE | problems.responses(401, 403, 404, 409, 422))
 def export_focus(
     request: Request, settings: AppSettings,
     period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.budgets.budget import BudgetError, parse_amount
 from billing.budgets.forecast import (
@@ -24,10 +25,11 @@ router = APIRouter(prefix="/v1", tags=["forecast"],
 
 
 @router.get("/forecast/{team}", summary="Projected month cost under named scenarios",
-            dependencies=[Depends(deps.team_path)])
+            dependencies=[Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 422))
 def get_forecast(
-    team: str, request: Request, settings: AppSettings,
-    use_case: str | None = None,
+    team: Name, request: Request, settings: AppSettings,
+    use_case: Name | None = None,
     period: str | None = Query(None, pattern=PERIOD,
                                description="where today's drivers come from; default last "
                                "month; the month in progress is projected from the days "

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
+from billing.api import problems
 from billing.api.problems import problem_response
 from billing.db import current_revision, head_revision
 from billing.metrics import RequestStats, ledger_metrics, request_metrics
@@ -21,6 +22,9 @@ from billing.models import SCHEDULER_JOBS
 log = logging.getLogger("billing.api.request")
 REQUEST_ID = "X-Request-ID"
 OVERDUE_SECONDS = 600
+UNHEALTHY = {503: {"description": "Unhealthy: the database is unreachable or its migrations "
+                                  "are not current; `checks` says which",
+                   "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -67,14 +71,16 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
-             summary="Prometheus metrics: ingest, rejects, rating lag, close, Stripe, requests")
+             summary="Prometheus metrics: ingest, rejects, rating lag, close, Stripe, requests",
+             responses=problems.responses())
     def metrics() -> PlainTextResponse:
         lines = ledger_metrics(app.state.engine) + request_metrics(app.state.request_stats)
         return PlainTextResponse("\n".join(lines) + "\n",
                                  media_type="text/plain; version=0.0.4")
 
     @app.get("/healthz", tags=["operations"],
-             summary="Database reachable, migrations current, scheduler running")
+             summary="Database reachable, migrations current, scheduler running",
+             responses=problems.responses() | UNHEALTHY)
     def healthz() -> JSONResponse:
         checks: dict[str, str] = {}
         try:

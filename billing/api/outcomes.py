@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
+from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
 from billing.close.outcome_report import unit_economics_for_period
 from billing.ledger.outcomes import ingest_outcomes
@@ -22,6 +23,7 @@ MAX_OUTCOMES = 50_000
 @router.post(
     "/outcomes", summary="Ingest outcomes of use cases",
     dependencies=[Depends(deps.roles("ingest"))],
+    responses=problems.responses(400, 401, 403, 413),
     description="Body: a JSON array of `{outcome_id, use_case, occurred_at, accepted, team?, "
                 "quality_score?}`. Idempotent on `outcome_id`; bad rows are listed with the "
                 "field at fault, good rows are kept. A use case must be declared "
@@ -35,9 +37,9 @@ MAX_OUTCOMES = 50_000
 async def post_outcomes(request: Request, settings: AppSettings) -> dict:
     try:
         rows = await request.json()
-    except ValueError:
-        raise Problem(400, "Malformed JSON", "the body is not valid JSON; send a JSON array "
-                                             "of outcomes") from None
+    except (ValueError, RecursionError):
+        raise Problem(400, "Malformed JSON", "the body is not valid JSON (or nested too deeply); "
+                                             "send a JSON array of outcomes") from None
     if not isinstance(rows, list):
         raise Problem(400, "Not a batch", "send a JSON array of outcomes: [ {...} ]")
     if len(rows) > MAX_OUTCOMES:
@@ -52,10 +54,11 @@ async def post_outcomes(request: Request, settings: AppSettings) -> dict:
 
 
 @router.get("/outcomes/unit-economics", summary="Cost per accepted outcome per use case",
-            dependencies=[Depends(deps.roles("finance", "team"))])
+            dependencies=[Depends(deps.roles("finance", "team"))],
+            responses=problems.responses(401, 403, 404, 409, 422))
 def get_unit_economics(request: Request, settings: AppSettings,
                        period: str = Query(..., pattern=PERIOD),
-                       team: str | None = None) -> list[dict]:
+                       team: Name | None = None) -> list[dict]:
     team = deps.team_filter(request, team)
     policies = policies_for(request.app.state.engine, period)
     declared = policies.use_cases

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.problems import Problem
 from billing.api_keys import Principal
 from billing.policies.document import PolicyValidationError
@@ -35,12 +35,14 @@ class PublishRequest(BaseModel):
     change_note: str = Field(default="", max_length=10_000, description="why this version")
 
 
-@router.get("", summary="Published policy versions, as `billing policy list`")
+@router.get("", summary="Published policy versions, as `billing policy list`",
+            responses=problems.responses(401, 403))
 def list_policies(engine: Engine_, _: Reader) -> list[dict]:
     return listing(engine)
 
 
-@router.get("/{kind}/{version}", summary="One policy version, as `billing policy show`")
+@router.get("/{kind}/{version}", summary="One policy version, as `billing policy show`",
+            responses=problems.responses(401, 403, 404))
 def get_policy(kind: str, version: str, engine: Engine_, _: Reader) -> dict:
     try:
         return policy_dict(get_version(engine, kind, version))
@@ -48,7 +50,8 @@ def get_policy(kind: str, version: str, engine: Engine_, _: Reader) -> dict:
         raise Problem(404, "Not found", str(exc)) from None
 
 
-@router.get("/{kind}/{old}/diff/{new}", summary="What changed, as `billing policy diff`")
+@router.get("/{kind}/{old}/diff/{new}", summary="What changed, as `billing policy diff`",
+            responses=problems.responses(401, 403, 404))
 def diff_policies(kind: str, old: str, new: str, engine: Engine_, _: Reader) -> list[dict]:
     try:
         return diff(get_version(engine, kind, old), get_version(engine, kind, new))
@@ -56,7 +59,10 @@ def diff_policies(kind: str, old: str, new: str, engine: Engine_, _: Reader) -> 
         raise Problem(404, "Not found", str(exc)) from None
 
 
-@router.post("", summary="Publish a policy version (admin), as `billing policy publish`")
+@router.post("", summary="Publish a policy version (admin), as `billing policy publish`",
+             responses=problems.responses(400, 401, 403, 409, 422, said={
+                 409: "That version is published with other content: publish a new "
+                      "version"}))
 def publish_policy(body: PublishRequest, engine: Engine_, caller: Admin) -> dict:
     try:
         result = publish(engine, body.source, body.filename,

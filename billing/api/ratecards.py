@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, Field
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.rating.card_registry import (
@@ -50,7 +50,8 @@ class QuoteRequest(BaseModel):
         "without one is in the billing time zone; default now")
 
 
-@router.get("/ratecards", summary="Published rate card versions")
+@router.get("/ratecards", summary="Published rate card versions",
+            responses=problems.responses(401))
 def list_cards(request: Request) -> list[dict]:
     engine = request.app.state.engine
     result = []
@@ -65,7 +66,8 @@ def list_cards(request: Request) -> list[dict]:
     return result
 
 
-@router.get("/ratecards/{card}/{version}", summary="One card version with all its prices")
+@router.get("/ratecards/{card}/{version}", summary="One card version with all its prices",
+            responses=problems.responses(401, 404))
 def get_card(card: str, version: str, request: Request) -> dict:
     try:
         return card_dict(get_version(request.app.state.engine, card, version))
@@ -73,7 +75,8 @@ def get_card(card: str, version: str, request: Request) -> dict:
         raise Problem(404, "Not found", str(exc)) from None
 
 
-@router.post("/quote", summary="Price hypothetical usage, as `billing quote`")
+@router.post("/quote", summary="Price hypothetical usage, as `billing quote`",
+             responses=problems.responses(400, 401, 404, 422))
 def post_quote(body: QuoteRequest, request: Request, settings: AppSettings) -> dict:
     at = datetime.now(UTC) if body.at is None else in_billing_zone(body.at, settings.zone)
     try:

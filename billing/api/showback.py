@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
+from billing.api.names import Name
 from billing.api.problems import DAY, PERIOD, Problem, checked_day
 from billing.close.showback import (
     BadGrouping,
@@ -23,22 +23,21 @@ router = APIRouter(prefix="/v1", tags=["showback"],
 
 
 @router.get("/showback/{team}", summary="A team's showback for a period",
-            dependencies=[Depends(deps.team_path)])
+            dependencies=[Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 409, 422))
 def get_showback(
-    team: str, request: Request, settings: AppSettings,
+    team: Name, request: Request, settings: AppSettings,
     period: str = Query(..., pattern=PERIOD, examples=["2026-10"]),
     group_by: str | None = Query(
         None, examples=["use_case,model"],
         description="comma-separated: use_case, model, tier, customer, environment, day. "
                     "Without it: lines by use case, model, tier and environment (as on "
                     "the statement), with overhead and total"),
-    use_case: str | None = None, model: str | None = None, tier: str | None = None,
-    customer: str | None = None, environment: str | None = None,
+    use_case: Name | None = None, model: str | None = None, tier: str | None = None,
+    customer: Name | None = None, environment: Name | None = None,
     day: str | None = Query(None, pattern=DAY),
 ) -> dict:
     day = checked_day("day", day)
-    if not re.fullmatch(r"[\w .\-]{1,200}", team):
-        raise Problem(404, "Not found", f"no showback for team {team!r} in {period}")
     filters = {name: value for name, value in (
         ("use_case", use_case), ("model", model), ("tier", tier), ("customer", customer),
         ("environment", environment), ("day", day)) if value is not None}

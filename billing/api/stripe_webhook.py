@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from billing.api import problems
 from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.close.stripe_billing import apply_event
@@ -18,7 +19,10 @@ from invoices.stripe_sync import WebhookEventRefused, WebhookVerificationError, 
 router = APIRouter(prefix="/v1", tags=["stripe"])
 
 
-@router.post("/stripe/webhook", summary="Stripe webhook (authenticated by its signature)")
+@router.post("/stripe/webhook", summary="Stripe webhook (authenticated by its signature)",
+             responses=problems.responses(400, 503, said={
+                 400: "The signature does not verify, or the signed event is refused",
+                 503: "STRIPE_WEBHOOK_SECRET is not set on this server"}))
 async def stripe_webhook(request: Request, settings: AppSettings) -> dict:
     secret = settings.stripe_webhook_secret
     if not secret:

@@ -6,14 +6,14 @@ gives spend by use case and by model and cost per accepted outcome over the last
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
-from billing.api.problems import PERIOD, Problem
+from billing.api.names import Name
+from billing.api.problems import PERIOD
 from billing.api_keys import Principal
 from billing.budgets import store as budget_store
 from billing.close.showback import periods_with_spend, teams_with_spend
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/v1", tags=["dashboard"], dependencies=[Depends(deps.
 READERS = ("finance", "team")
 
 
-@router.get("/me", summary="The calling key: its role, the teams and periods it can read")
+@router.get("/me", summary="The calling key: its role, the teams and periods it can read",
+            responses=problems.responses(401))
 def get_me(request: Request, settings: AppSettings) -> dict:
     principal: Principal = deps.require_key(request)
     engine = request.app.state.engine
@@ -45,15 +46,14 @@ def get_me(request: Request, settings: AppSettings) -> dict:
 
 @router.get("/trends/{team}", summary="A team's spend by use case and model, and cost per "
             "accepted outcome, over the last months",
-            dependencies=[Depends(deps.roles(*READERS)), Depends(deps.team_path)])
+            dependencies=[Depends(deps.roles(*READERS)), Depends(deps.team_path)],
+            responses=problems.responses(401, 403, 404, 409, 422))
 def get_trends(
-    team: str, request: Request, settings: AppSettings,
+    team: Name, request: Request, settings: AppSettings,
     until: str | None = Query(None, pattern=PERIOD, examples=["2026-10"],
                               description="the last period shown; default the current one"),
     months: int = Query(6, ge=1, le=MAX_MONTHS),
 ) -> dict:
-    if not re.fullmatch(r"[\w .\-]{1,200}", team):
-        raise Problem(404, "Not found", f"nothing found for team {team!r}")
     until = until or str(Period.of(datetime.now(UTC), settings.zone))
     engine = request.app.state.engine
     return team_trends(engine, team, until, months,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from billing.api import deps
+from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.ledger.formats import native
@@ -100,6 +100,7 @@ def _is_json_object(text: str) -> bool:
     "/usage",
     response_model=UsageBatchResult,
     dependencies=[Depends(deps.roles("ingest"))],
+    responses=problems.responses(400, 401, 403, 413, 415, 422),
     summary="Ingest a batch of usage events",
     description=(
         "Body: a JSON array of usage events (`application/json`) or one event per line "
@@ -125,7 +126,13 @@ def _is_json_object(text: str) -> bool:
         }
     },
 )
-async def post_usage(request: Request, settings: AppSettings) -> UsageBatchResult:
+async def post_usage(
+    request: Request, settings: AppSettings,
+    allow_backfill: bool = Query(
+        False, description="accept events dated before 2000-01-01 or more than a day ahead "
+        "(a deliberate backfill, as `billing ingest --allow-backfill`); without it each such "
+        "event is rejected naming occurred_at"),
+) -> UsageBatchResult:
     content_type = request.headers.get("content-type", "")
     if content_type and "json" not in content_type:
         raise Problem(415, "Unsupported media type",
@@ -152,7 +159,7 @@ async def post_usage(request: Request, settings: AppSettings) -> UsageBatchResul
                       f"{settings.max_batch_events:,} per request")
     result = await run_in_threadpool(
         ingest_rows, request.app.state.engine, rows, zone=settings.zone, fmt="native",
-        source="api",
+        source="api", backfill=allow_backfill,
     )
     return UsageBatchResult(
         batch_id=result.batch_id,

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from billing import identifiers
 from billing.money import round_line
 from billing.period import Period, PeriodError
 
@@ -280,6 +281,11 @@ def budget_from_mapping(entry: Any, where: str,
     if not isinstance(entry, dict):
         raise BudgetError(f"{where}: each budget is a mapping with team, period and amount")
     try:
+        for name in ("team", "use_case", "customer"):
+            given = entry.get(name)
+            found = None if given is None else identifiers.problem(str(given), name)
+            if found:
+                raise BudgetError(f"{name}: {found}")
         scope = Scope.of(entry.get("team"), entry.get("use_case"), entry.get("customer"))
         period = check_period(str(entry.get("period", "")))
         amount = parse_amount(entry.get("amount"))

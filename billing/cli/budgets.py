@@ -33,6 +33,7 @@ from billing.budgets.webhooks import DeliveryReport, alerts_with_deliveries, del
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
+    check_name,
     check_period,
     emit_json,
     fail,
@@ -58,7 +59,8 @@ from billing.rating.overhead import PoolError
 from billing.teams import UnknownTeam, check_team
 from billing.use_cases import UseCaseError
 
-TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False)
+TEAM = typer.Option(..., "--team", "-t", help="The team.", show_default=False,
+                    callback=check_name)
 PERIOD_NOW = typer.Option(None, "--period", "-p", help="Billing month, YYYY-MM; default: the "
                           "current one.", callback=check_period)
 
@@ -107,9 +109,9 @@ def budgets_set(
     hard_cap: bool = typer.Option(False, "--hard-cap", help="Block calls once spend reaches "
                                   "the amount (default: soft budget, warn only)."),
     use_case: str = typer.Option(None, "--use-case", "-u", help="Budget one use case of the "
-                                 "team instead of the whole team."),
+                                 "team instead of the whole team.", callback=check_name),
     customer: str = typer.Option(None, "--customer", "-c", help="Budget a customer's "
-                                 "chargeback spend instead."),
+                                 "chargeback spend instead.", callback=check_name),
     currency: str = typer.Option(None, "--currency", help="ISO 4217 code; default: the card's."),
     thresholds: str = typer.Option("50,80,100", "--thresholds",
                                    help="Alert thresholds in percent, comma separated."),
@@ -174,7 +176,8 @@ def budgets_load(
 
 def budgets_list(
     period: str = PERIOD_NOW,
-    team: str = typer.Option(None, "--team", "-t", help="Only this team's budgets."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team's budgets.",
+                             callback=check_name),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Budgets of a period with spend so far, variance and the run-rate month-end projection."""
@@ -227,8 +230,10 @@ def _variance(variance: Variance, currency: str) -> str:
 def budgets_status(
     team: str = TEAM,
     period: str = PERIOD_NOW,
-    use_case: str = typer.Option(None, "--use-case", "-u", help="Also check this use case."),
-    customer: str = typer.Option(None, "--customer", "-c", help="Also check this customer."),
+    use_case: str = typer.Option(None, "--use-case", "-u", help="Also check this use case.",
+                                 callback=check_name),
+    customer: str = typer.Option(None, "--customer", "-c", help="Also check this customer.",
+                                 callback=check_name),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """What the gateway is told: allow, warn or block, with spend and remaining budget."""
@@ -298,7 +303,8 @@ def outcomes_ingest(
 
 def outcomes_report(
     period: str = PERIOD_OPTION,
-    team: str = typer.Option(None, "--team", "-t", help="Only this team's use cases."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team's use cases.",
+                             callback=check_name),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Cost per accepted outcome, pass rate and cost per outcome, per use case."""
@@ -348,7 +354,8 @@ def _unit_cost(value: Decimal | None) -> str:
 
 def forecast_command(
     team: str = TEAM,
-    use_case: str = typer.Option(None, "--use-case", "-u", help="Forecast one use case."),
+    use_case: str = typer.Option(None, "--use-case", "-u", help="Forecast one use case.",
+                                 callback=check_name),
     scenario: list[str] = typer.Option(None, "--scenario", "-s", help="NAME=calls:+40%,tokens:"
                                        "9100,rate:0.0042 (repeat for more; drivers left out "
                                        "stay as today).", show_default=False),
@@ -410,7 +417,7 @@ def print_forecast(result: Forecast, who: str) -> None:
 def alerts_list(
     period: str = typer.Option(None, "--period", "-p", help="Only this billing month.",
                                callback=check_period),
-    team: str = typer.Option(None, "--team", "-t", help="Only this team."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team.", callback=check_name),
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
     as_json: bool = JSON_OPTION,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from billing.cli.console import (
     JSON_OPTION,
+    check_name,
     check_period,
     emit_json,
     err,
@@ -78,7 +80,8 @@ def close_command(
     if result.statements or result.invoices:
         table = Table(title=f"Documents, {period}", title_justify="left")
         for name in ("document", "for", "total", "note"):
-            table.add_column(name, justify="right" if name == "total" else "left")
+            table.add_column(name, justify="right" if name in ("total", "paid", "balance")
+                         else "left")
         for item in result.statements:
             table.add_row(item["number"], item["team"],
                           money(item["total"], item["currency"], code=True),
@@ -116,14 +119,17 @@ def _exit_if_unrendered(rendering: dict | None, period: str, *, show: bool) -> N
          "what is missing")
 
 
-def _list(kind: str, period: str | None, subject: str | None, as_json: bool) -> None:
+def _list(kind: str, period: str | None, subject: str | None, as_json: bool,
+          overdue: bool = False) -> None:
     config = settings()
-    rows = list_documents(ready_engine(config), kinds=kind, period=period, subject=subject)
+    rows = list_documents(ready_engine(config), kinds=kind, period=period, subject=subject,
+                          today=datetime.now(config.zone).date(), overdue=overdue)
     if as_json:
         emit_json(rows)
         return
     if not rows:
-        out.print("No documents yet: close a period with `billing close --period YYYY-MM`.")
+        out.print("No overdue invoices." if overdue else
+                  "No documents yet: close a period with `billing close --period YYYY-MM`.")
         return
     print_documents(rows)
 
@@ -136,7 +142,11 @@ def print_documents(rows: list[dict]) -> None:
     folders = sorted({os.path.dirname(row["pdf_path"]) for row in rows if row["pdf_path"]})
     named = all(row["pdf_path"] and os.path.basename(row["pdf_path"]) == f"{row['number']}.pdf"
                 for row in rows)
-    columns = ["number", "kind", "period", "for", "total", "issued", "stripe", "pdf"]
+    columns = ["number", "kind", "period", "for", "total", "paid", "balance", "due", "status",
+               "issued", "stripe", "pdf"]
+    if "invoice" not in kinds:
+        for name in ("paid", "balance", "due", "status"):
+            columns.remove(name)
     if len(kinds) == 1:
         columns.remove("kind")
     if len(periods) == 1:
@@ -150,7 +160,8 @@ def print_documents(rows: list[dict]) -> None:
     table = Table(title=what + (f", {periods[0]}" if len(periods) == 1 else ""),
                   title_justify="left")
     for name in columns:
-        table.add_column(name, justify="right" if name == "total" else "left")
+        table.add_column(name, justify="right" if name in ("total", "paid", "balance")
+                         else "left")
     for row in rows:
         stripe = row["stripe_status"] or ""
         if row["stripe_error"]:
@@ -158,6 +169,8 @@ def print_documents(rows: list[dict]) -> None:
         cells = {"number": row["number"], "kind": row["kind"], "period": row["period"],
                  "for": row["subject"], "total": money(row["total"], row["currency"], code=True),
                  "issued": str(row["issued_on"]), "stripe": stripe,
+                 "paid": _owed(row, "paid"), "balance": _owed(row, "balance"),
+                 "due": str(row["due_on"] or ""), "status": row.get("status", ""),
                  "pdf": os.path.basename(row["pdf_path"]) if row["pdf_path"]
                  else "(not rendered)"}
         table.add_row(*(cells[name] for name in columns))
@@ -168,11 +181,15 @@ def print_documents(rows: list[dict]) -> None:
                   soft_wrap=True)
 
 
+def _owed(row: dict, name: str) -> str:
+    return money(row[name], row["currency"], code=True) if name in row else ""
+
+
 @statements_app.command("list")
 def statements_list(
     period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM.",
                                callback=check_period),
-    team: str = typer.Option(None, "--team", "-t", help="Only this team."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team.", callback=check_name),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Showback statements, newest period first."""
@@ -183,11 +200,16 @@ def statements_list(
 def invoices_list(
     period: str = typer.Option(None, "--period", "-p", help="Only this month, YYYY-MM.",
                                callback=check_period),
-    customer: str = typer.Option(None, "--customer", "-c", help="Only this customer."),
+    customer: str = typer.Option(None, "--customer", "-c", help="Only this customer.",
+                                 callback=check_name),
+    overdue: bool = typer.Option(False, "--overdue", help="Only invoices whose balance is past "
+                                 "its due date."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Invoices and credit notes, with their Stripe state."""
-    _list("invoice,credit_note", period, customer, as_json)
+    """Invoices and credit notes: total, paid, balance, due date and status (paid, credited,
+    open, overdue, void, uncollectible; paid/void from Stripe's events), with their Stripe
+    state."""
+    _list("invoice" if overdue else "invoice,credit_note", period, customer, as_json, overdue)
 
 
 @invoices_app.command("credit")

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
 
+from billing import identifiers
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
 from billing.money import minor_unit, round_line
@@ -79,6 +80,21 @@ def check_period(value: str | list[str] | None) -> str | list[str] | None:
             Period.parse(text)
         except PeriodError as exc:
             fail(str(exc), code=2)
+    return value
+
+
+def check_name(param: typer.CallbackParam, value: str | None) -> str | None:
+    """The callback of every option naming a team, use case, customer or environment."""
+    return value if value is None else checked_name(value, max(param.opts, key=len))
+
+
+def checked_name(value: str, option: str) -> str:
+    """`value` if it keeps the identifier rule; else exit 2 with one line (never wrapped)
+    saying what a name may hold, before any database or file is touched."""
+    found = identifiers.problem(value, option)
+    if found:
+        err.print(f"[bold red]error:[/] {user(found)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
     return value
 
 

@@ -11,6 +11,7 @@ import typer
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
+    check_name,
     emit_json,
     fail,
     out,
@@ -86,7 +87,8 @@ def focus_command(
 @export_app.command("showback")
 def showback_command(
     period: str = PERIOD_OPTION,
-    team: str = typer.Option(None, "--team", "-t", help="Only this team (default: all)."),
+    team: str = typer.Option(None, "--team", "-t", help="Only this team (default: all).",
+                             callback=check_name),
     fmt: str = FORMAT_OPTION,
     output: Path = OUTPUT_OPTION,
     as_json: bool = JSON_OPTION,

@@ -10,6 +10,7 @@ from rich.table import Table
 from billing.api_keys import ROLES, ApiKeyError, create_key, list_keys, revoke_key
 from billing.cli.console import (
     JSON_OPTION,
+    check_name,
     emit_json,
     fail,
     out,
@@ -31,7 +32,8 @@ def register(app: typer.Typer) -> None:
 def create_command(
     role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}.",
                              show_default=False),
-    team: str = typer.Option(None, "--team", help="The team a team key reads."),
+    team: str = typer.Option(None, "--team", help="The team a team key reads.",
+                             callback=check_name),
     label: str = typer.Option("", "--label", help="What the key is for."),
     expires_in_days: int = typer.Option(None, "--expires-in-days", min=1,
                                         help="Expire the key after this many days."),

@@ -20,6 +20,7 @@ from billing.budgets.store import card_currency
 from billing.cli.console import (
     JSON_OPTION,
     check_period,
+    checked_name,
     emit_json,
     fail,
     money,
@@ -136,7 +137,7 @@ def set_command(
         team, sep, weight = item.partition("=")
         if not sep or not team:
             fail(f"--share {item!r} is not TEAM=WEIGHT", "e.g. --share support=3", code=2)
-        shares[team] = weight
+        shares[checked_name(team, "--share team")] = weight
     try:
         pool = make_pool(name, amount, currency, driver, treatment, shares, tuple(period))
     except PoolError as exc:

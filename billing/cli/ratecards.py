@@ -20,6 +20,7 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.close.contract_terms import percent_text
 from billing.rating.card_registry import (
     PublishRefused,
     UnknownCard,
@@ -121,6 +122,22 @@ def show_command(
             table.add_row(model, price.provider, str(price.input), str(price.output),
                           str(price.cached_input))
         print_table(table)
+    _print_contracts(card)
+
+
+def _print_contracts(card: CardVersion) -> None:
+    """The contract terms the close puts on invoices (billing/close/contract_terms.py)."""
+    if card.volume_discounts:
+        out.print("\n[bold]Volume discounts[/] (graduated on the period's tokens per tier)")
+        for tier, bands in card.volume_discounts.items():
+            steps = ", ".join(f"{percent_text(band.discount)} above {band.above_tokens:,} tokens"
+                              for band in sorted(bands, key=lambda band: band.above_tokens))
+            out.print(f"  {tier}: {steps}", highlight=False)
+    if card.commitments:
+        out.print("\n[bold]Commitments[/] (monthly minimum; a month below it is trued up)")
+        for customer, commitment in card.commitments.items():
+            out.print(f"  {user(customer)}: {commitment.monthly_amount} {card.currency} a month "
+                      f"at {percent_text(commitment.discount)} off", highlight=False)
 
 
 @cards_app.command("validate")

@@ -10,6 +10,7 @@ from rich.table import Table
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
+    check_name,
     check_period,
     emit_json,
     fail,
@@ -78,7 +79,8 @@ def rate_command(
 
 
 def showback_command(
-    team: str = typer.Option(..., "--team", "-t", help="The team.", show_default=False),
+    team: str = typer.Option(..., "--team", "-t", help="The team.", show_default=False,
+                              callback=check_name),
     period: str = PERIOD_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:

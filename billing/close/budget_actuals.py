@@ -3,9 +3,10 @@ lines, so `billing budgets list`, the API, the dashboard and the statement print
 
 A team's usage is its statement's usage total; its total adds the charged overhead. A use case's
 usage is the sum of its statement lines, its total adds its share of overhead (as cost per
-accepted outcome counts it). A customer's is its invoice's lines (no overhead: that is the
-company's cost, not the customer's). The gateway's allow/warn/block check stays on the exact
-running totals, answered in one indexed read.
+accepted outcome counts it). A customer's usage is its invoice's usage lines, its total adds
+the contract's discounts and true-up (no overhead: that is the company's cost, not the
+customer's). The gateway's allow/warn/block check stays on the exact running totals, answered
+in one indexed read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 
 from billing.budgets.budget import use_case_key
 from billing.budgets.store import Actual, BudgetReport, budget_reports
-from billing.close.chargeback import customer_charges
+from billing.close.chargeback import CONTRACT_KINDS, customer_charges
 from billing.close.lines import period_lines, use_case_overhead
 from billing.rating.overhead import Pool
 
@@ -37,8 +38,10 @@ def document_actuals(engine: Engine, period: str, *, pools: list[Pool] | None,
                     usage, usage + overhead.get(use_case, Decimal(0)), lines.currency)
     with engine.connect() as connection:
         for customer, charges in customer_charges(connection, period).items():
-            amount = sum((line.amount for line in charges.lines), Decimal(0))
-            actuals[("customer", customer)] = Actual(amount, amount, charges.currency)
+            total = sum((line.amount for line in charges.lines), Decimal(0))
+            usage = sum((line.amount for line in charges.lines
+                         if line.kind not in CONTRACT_KINDS), Decimal(0))
+            actuals[("customer", customer)] = Actual(usage, total, charges.currency)
     return actuals
 
 

@@ -16,15 +16,19 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, and_, func, not_, or_, select
 
+from billing.close.contract_terms import TierUsage, contract_lines
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.parties import Registry
 from billing.policies.in_force import document_versions
+from billing.rating.card_registry import stored_version
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage, Party
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
 INVOICE_POLICIES = ("attribution", "parties")
+CONTRACT_KINDS = ("discount", "true_up")
+"""Invoice lines the card's contract adds (billing.close.contract_terms), not priced usage."""
 TOKEN_KINDS = (
     ("input_tokens", "input_price", "input"),
     ("output_tokens", "output_price", "output"),
@@ -43,6 +47,9 @@ class CustomerCharges:
     lines: list[InvoiceLine] = field(default_factory=list)
     card_versions: set[str] = field(default_factory=set)
     not_billed: list[NotBilledUsage] = field(default_factory=list)
+    tiers: dict[str, TierUsage] = field(default_factory=dict)
+    cards: set[tuple[str, str]] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
 
 
 Group = tuple[str, str | None, str]
@@ -122,17 +129,23 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
         what = f"{row.model} ({row.tier}, {row.card_version})"
         if row.adjusts_period:
             what = f"{row.adjusts_period} usage: {what}"
+        if not row.adjusts_period:
+            charge.cards.add((row.card, row.card_version))
         for count_name, price_name, label in TOKEN_KINDS:
             tokens = int(getattr(row, count_name) or 0)
             if not tokens:
                 continue
             unit_price = Decimal(getattr(row, price_name)) * (1 + markup)
             quantity = Decimal(tokens) / MILLION
+            amount = round_line(quantity * unit_price, currency)
             charge.lines.append(InvoiceLine(
                 description=f"{what} {label}", quantity=quantity,
-                unit_price=unit_price, amount=round_line(quantity * unit_price, currency),
+                unit_price=unit_price, amount=amount,
                 kind=kind, service_period=row.adjusts_period,
             ))
+            if not row.adjusts_period:
+                tier = charge.tiers.get(row.tier, TierUsage(0, Decimal(0)))
+                charge.tiers[row.tier] = TierUsage(tier.tokens + tokens, tier.amount + amount)
         fee = Decimal(row.per_request_fee)
         if fee and row.requests:
             charge.lines.append(InvoiceLine(
@@ -144,7 +157,23 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
     for customer, usage in _not_billed(connection, period, left_out).items():
         if customer in charges:
             charges[customer].not_billed = usage
+    for customer, charge in charges.items():
+        _apply_contract(connection, customer, charge)
     return charges
+
+
+def _apply_contract(connection: Connection, customer: str, charge: CustomerCharges) -> None:
+    """The contract of the card version in force at the end of the period (the newest the
+    customer's usage of the period was priced with), as lines after the usage."""
+    if not charge.cards:
+        return
+    versions = [stored_version(connection, card, version) for card, version in charge.cards]
+    card = max(versions, key=lambda found: (found.effective_from, found.version))
+    billed = sum((line.amount for line in charge.lines
+                  if line.kind in ("usage", "fee") and line.service_period is None), Decimal(0))
+    terms = contract_lines(card, customer, charge.tiers, billed, charge.currency)
+    charge.lines.extend(terms.lines)
+    charge.notes.extend(terms.notes)
 
 
 def build_invoice(
@@ -153,7 +182,7 @@ def build_invoice(
 ) -> ChargebackInvoice:
     entry = registry.customer(customer)
     issuer = registry.issuer
-    notes = [f"Customer reference: {customer}"]
+    notes = [f"Customer reference: {customer}", *charges.notes]
     if len(entry.tax_ids) > 1:  # the first is printed with the bill-to address
         notes.append("Customer tax ids: " + ", ".join(entry.tax_id_values))
     return ChargebackInvoice(

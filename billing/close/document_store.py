@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
+from billing.close.receivables import receivable
 from billing.models import Document
 
 documents = Document.__table__
@@ -21,12 +24,26 @@ def _row(row: Any) -> dict[str, Any]:
     return item
 
 
+def _credited(connection: Connection, invoice_ids: list[int]) -> dict[int, Decimal]:
+    """Credit notes' totals per invoice they correct."""
+    if not invoice_ids:
+        return {}
+    query = (select(documents.c.references_id, func.sum(documents.c.total))
+             .where(documents.c.kind == "credit_note",
+                    documents.c.references_id.in_(invoice_ids))
+             .group_by(documents.c.references_id))
+    return {row[0]: Decimal(row[1]) for row in connection.execute(query)}
+
+
 def list_documents(
     engine: Engine, *, kinds: str, period: str | None = None, subject: str | None = None,
-    after_id: int | None = None, limit: int | None = None,
+    after_id: int | None = None, limit: int | None = None, today: date | None = None,
+    overdue: bool = False,
 ) -> list[dict[str, Any]]:
     """Documents of the given kinds (comma separated): newest period first, by number; or,
-    with `limit`, a page in id order after `after_id` (a stable cursor)."""
+    with `limit`, a page in id order after `after_id` (a stable cursor). Invoices carry what
+    is still owed on them (billing.close.receivables) as of `today`; `overdue` keeps only
+    invoices with an overdue balance."""
     query = select(*[documents.c[name] for name in LISTED]).where(
         documents.c.kind.in_(kinds.split(",")))
     if period:
@@ -40,7 +57,15 @@ def list_documents(
     else:
         query = query.order_by(documents.c.period.desc(), documents.c.kind, documents.c.number)
     with engine.connect() as connection:
-        return [_row(row) for row in connection.execute(query)]
+        rows = [_row(row) for row in connection.execute(query)]
+        invoices = [row for row in rows if row["kind"] == "invoice"]
+        credited = _credited(connection, [row["id"] for row in invoices])
+    today = today or date.today()
+    for row in invoices:
+        row.update(receivable(row, credited.get(row["id"], Decimal(0)), today))
+    if overdue:
+        rows = [row for row in rows if row.get("status") == "overdue"]
+    return rows
 
 
 def find_document(engine: Engine, reference: str, kinds: tuple[str, ...]) -> dict[str, Any] | None:

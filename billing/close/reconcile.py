@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from billing.close.chargeback import build_invoice, customer_charges
+from billing.close.chargeback import CONTRACT_KINDS, build_invoice, customer_charges
 from billing.close.document_checks import added_amount, compare_twins, line_sum, total_problems
 from billing.close.grand_total import GrandTotal, grand_totals
 from billing.close.ledger_checks import RatedAmounts, check_ledger, rated_amounts
@@ -282,7 +282,8 @@ def _invoice_prices(result: ReconcileResult, rebuilt: Rebuilt, exact: RatedAmoun
                     numbers: dict[str, str]) -> None:
     """Invoice lines are tokens at unit prices; their exact sum must be the rated amount."""
     for customer, invoice in rebuilt.invoices.items():
-        priced = sum((line.quantity * line.unit_price for line in invoice.lines), Decimal(0))
+        priced = sum((line.quantity * line.unit_price for line in invoice.lines
+                      if line.kind not in CONTRACT_KINDS), Decimal(0))
         rated = exact.customers.get(customer)
         amount = rated.amount if rated else Decimal(0)
         if abs(priced - amount) <= Decimal("1e-9"):

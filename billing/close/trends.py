@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from billing.close.lines import TeamLines, period_lines
 from billing.close.outcome_report import unit_economics_for_period
-from billing.period import Period
+from billing.period import FIRST_YEAR, Period
 from billing.rating.overhead import Pool
 from billing.use_cases import UseCase
 
@@ -108,7 +108,8 @@ def team_trends(engine: Engine, team: str, until: str, months: int, *,
     total and the total with charged overhead, and cost per accepted outcome, for the `months`
     periods ending with `until`, each from that period's statement lines."""
     last = Period.parse(until)
-    periods = [str(period) for period in Period.range(last - (months - 1), last)]
+    back = min(months - 1, last - Period(FIRST_YEAR, 1))  # no month before the first year
+    periods = [str(period) for period in Period.range(last - back, last)]
     currency, grouped, found = spend_series(engine, team, periods, pools=pools, now=now,
                                             zone=zone)
     by_use_case, by_model = grouped["use_case"], grouped["model"]

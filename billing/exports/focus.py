@@ -123,6 +123,18 @@ class OverheadCharge:
 
 
 @dataclass(frozen=True)
+class ContractCharge:
+    """A line a customer's contract adds to its invoice: a discount (negative) or a true-up."""
+
+    customer: str
+    kind: str  # discount | true_up
+    description: str
+    amount: Decimal
+    currency: str
+    invoice_id: str | None = None
+
+
+@dataclass(frozen=True)
 class FocusContext:
     """What every row of one export shares: the period, its time zone, who issues, the view."""
 
@@ -297,12 +309,37 @@ def overhead_row(charge: OverheadCharge, ctx: FocusContext) -> dict[str, Any]:
     return row
 
 
+def contract_row(charge: ContractCharge, ctx: FocusContext) -> dict[str, Any]:
+    """A contract line of a customer's invoice: a discount is a Credit (it lowers the bill
+    without being a price of any one usage row), a commitment true-up an Adjustment. Neither
+    consumes anything, so the quantities are null, as FOCUS requires of non-usage rows."""
+    start, end = Period.parse(ctx.period).bounds(ctx.zone)
+    row = _base(ctx, charge.currency)
+    row.update(_account(ctx, None, charge.customer, charge.invoice_id))
+    amount = charge.amount
+    row.update({
+        "ChargeCategory": "Credit" if charge.kind == "discount" else "Adjustment",
+        "ChargeFrequency": "Recurring", "ChargeDescription": charge.description,
+        "ChargePeriodStart": utc_text(start), "ChargePeriodEnd": utc_text(end),
+        "ListCost": amount, "ContractedCost": amount, "BilledCost": amount,
+        "EffectiveCost": amount, "PricingCurrencyEffectiveCost": amount,
+        "PublisherName": ctx.issuer, "ServiceName": "AI usage contract",
+        "ServiceSubcategory": "AI Platforms",
+        "Tags": _tags({"customer": charge.customer}),
+        "x_Customer": charge.customer, "x_Component": charge.kind,
+    })
+    return row
+
+
 def focus_rows(
-    groups: Iterable[UsageGroup], overhead: Iterable[OverheadCharge], ctx: FocusContext
+    groups: Iterable[UsageGroup], overhead: Iterable[OverheadCharge], ctx: FocusContext,
+    contracts: Iterable[ContractCharge] = (),
 ) -> list[dict[str, Any]]:
-    """All rows of an export: usage components first, then overhead shares."""
+    """All rows of an export: usage components first, then overhead shares, then the
+    customers' contract lines."""
     if ctx.view not in VIEWS:
         raise ValueError(f"view {ctx.view!r} is not showback or chargeback")
     rows = [row for group in groups for row in usage_rows(group, ctx)]
     rows.extend(overhead_row(charge, ctx) for charge in overhead)
+    rows.extend(contract_row(charge, ctx) for charge in contracts)
     return rows

@@ -19,12 +19,14 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from billing.close.chargeback import CONTRACT_KINDS, customer_charges
 from billing.close.lines import period_lines
 from billing.config import Settings
 from billing.exports.focus import (
     COLUMNS,
     DECIMAL_COLUMNS,
     TIMESTAMP_COLUMNS,
+    ContractCharge,
     FocusContext,
     OverheadCharge,
     UsageGroup,
@@ -126,6 +128,19 @@ def charged_overhead(engine: Engine, settings: Settings, period: str,
             for team, team_lines in sorted(lines.items()) for share in team_lines.overhead]
 
 
+def contract_charges(engine: Engine, period: str) -> list[ContractCharge]:
+    """The discount and true-up lines of the period's invoices, built as the close builds
+    them, so a customer's FOCUS rows add up to its invoice's subtotal."""
+    registry = policies_for(engine, period).registry
+    with engine.connect() as connection:
+        charges = customer_charges(connection, period, registry)
+        invoices = document_numbers(connection, period, "chargeback")
+    return [ContractCharge(customer, line.kind, line.description, line.amount, charge.currency,
+                           invoices.get(customer))
+            for customer, charge in sorted(charges.items())
+            for line in charge.lines if line.kind in CONTRACT_KINDS]
+
+
 SHOWBACK_LINE = ("x_Team", "x_AdjustsPeriod", "x_UseCase", "x_Model", "x_Tier",
                  "x_Environment")
 INVOICE_LINE = ("x_Customer", "x_AdjustsPeriod", "x_Model", "SkuPriceId", "ContractedUnitPrice")
@@ -137,7 +152,7 @@ def bill_as_documents(rows: list[dict[str, Any]], view: str) -> None:
     key_names = INVOICE_LINE if view == "chargeback" else SHOWBACK_LINE
     by_line: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        if not row["x_OverheadPool"]:
+        if not row["x_OverheadPool"] and row["ChargeCategory"] == "Usage":
             by_line[(row["BillingCurrency"], *(row[name] for name in key_names))].append(row)
     for (currency, *_), members in by_line.items():
         parts = apportion([row["ContractedCost"] for row in members], currency)
@@ -159,6 +174,7 @@ def focus_dataset(engine: Engine, settings: Settings, period: str,
                            "`billing rate`, or check the period with `billing coverage`")
     issuer = policies_for(engine, period).registry.issuer.name
     context = FocusContext(period=period, zone=settings.zone, issuer=issuer, view=view)
-    rows = focus_rows(groups, overhead, context)
+    contracts = contract_charges(engine, period) if view == "chargeback" else []
+    rows = focus_rows(groups, overhead, context, contracts)
     bill_as_documents(rows, view)
     return FocusDataset(period, view, rows, unpriced)

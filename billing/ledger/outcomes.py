@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from billing import identifiers
 from billing.db import write_transaction
 from billing.models import Outcome, UsageEvent
 from billing.period import Period
@@ -80,6 +81,15 @@ def _text(row: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     return value.strip()
 
 
+def _name(row: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+    """A use case or team, held to the identifier rule as usage events are."""
+    value = _text(row, name, required=required)
+    found = None if value is None else identifiers.problem(value, name)
+    if found:
+        raise _Invalid(name, found)
+    return value
+
+
 def _accepted(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -121,8 +131,8 @@ def validate(row: Any, zone: ZoneInfo) -> dict[str, Any]:
     occurred_at = _occurred_at(row.get("occurred_at"))
     return {
         "outcome_id": _text(row, "outcome_id", required=True),
-        "use_case": _text(row, "use_case", required=True),
-        "team": _text(row, "team", required=False),
+        "use_case": _name(row, "use_case", required=True),
+        "team": _name(row, "team", required=False),
         "occurred_at": occurred_at, "period": str(Period.of(occurred_at, zone)),
         "accepted": _accepted(row.get("accepted")), "quality_score": _score(
             row.get("quality_score")),

@@ -41,7 +41,8 @@ MAX_TEXT = identifiers.MAX_LENGTH
 _LIMIT = 2**62
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
-BACKFILL_HINT = "if it is a real backfill, ingest the file with `billing ingest --allow-backfill`"
+BACKFILL_HINT = ("if it is a real backfill, ingest it with `billing ingest --allow-backfill` "
+                 "(over HTTP: POST /v1/usage?allow_backfill=true with an ingest key)")
 _ASCII_INTEGER = re.compile(r"-?[0-9]+")
 _COUNTS = (
     ("input_tokens", None, 0),

@@ -17,7 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from billing import identifiers
+
 KEYS = ("environments", "use_cases")
+NAMED = {"environments": "environment", "use_cases": "use case"}
 
 
 class BillableError(ValueError):
@@ -58,6 +61,8 @@ def billable_problems(value: Any) -> list[tuple[str, str]]:
         for index, name in enumerate(names, start=1):
             if not isinstance(name, str) or not name.strip():
                 problems.append((f"{key}[{index}]", f"{name!r} is not a name"))
+            elif found := identifiers.problem(name, NAMED[key]):
+                problems.append((f"{key}[{index}]", found))
     return problems
 
 

@@ -26,6 +26,7 @@ import yaml
 
 from billing.parties import RegistryError, load_registry
 from billing.policies.field_checks import check_parties, check_use_cases
+from billing.policies.identifier_checks import check_names
 from billing.policies.yaml_nodes import key_nodes as _key_nodes
 from billing.policies.yaml_nodes import line as _line
 from billing.rating.attribution import MATCH_KEYS, SET_KEYS, RuleError, load_rules
@@ -140,6 +141,7 @@ def parse(text: str, filename: str, *, known_teams: set[str] | None = None
         check_parties(top, problem)
     if kind == "use_cases":
         check_use_cases(top, problem)
+    check_names(kind, top, problem)
     if not problems:
         loader, error = _LOADERS[kind]
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from billing.models import RateCardVersion
 from ratecards import (
@@ -84,6 +84,16 @@ def get_version(engine: Engine, card: str, version: str | None = None) -> CardVe
             return candidate
     known = ", ".join(v.version for v in versions)
     raise UnknownCard(f"card {card!r} has no version {version!r}; published: {known}")
+
+
+def stored_version(connection: Connection, card: str, version: str) -> CardVersion:
+    """A published version read inside the caller's transaction (the close's snapshot)."""
+    row = connection.execute(select(table.c.source, table.c.filename).where(
+        table.c.card == card, table.c.version == version)).first()
+    if row is None:
+        raise UnknownCard(f"card {card!r} has no version {version!r}; "
+                          "see `billing ratecards list`")
+    return load_card(row.source, row.filename)
 
 
 def version_at(engine: Engine, card: str, at: datetime, timezone: str) -> CardVersion:
@@ -178,5 +188,15 @@ def card_dict(card: CardVersion) -> dict:
                 },
             }
             for name, tier in card.tiers.items()
+        },
+        "volume_discounts": {
+            tier: [{"above_tokens": band.above_tokens, "discount": str(band.discount)}
+                   for band in sorted(bands, key=lambda band: band.above_tokens)]
+            for tier, bands in card.volume_discounts.items()
+        },
+        "commitments": {
+            customer: {"monthly_amount": str(commitment.monthly_amount),
+                       "discount": str(commitment.discount)}
+            for customer, commitment in card.commitments.items()
         },
     }

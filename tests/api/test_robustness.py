@@ -41,13 +41,20 @@ def test_wrong_content_type_is_refused_with_what_to_send(client, engine):
     assert _events(engine) == 0
 
 
-@pytest.mark.parametrize("team", ["\u00e9quipe-\u00fc", "\U0001f600", "a%2F..%2F..", "x" * 300])
-def test_odd_team_names_are_a_plain_404(client, team):
+@pytest.mark.parametrize("team", ["\u00e9quipe-\u00fc", "a%2F..%2F.."])
+def test_odd_team_names_without_data_are_a_plain_404(client, team):
     response = client.get(f"/v1/showback/{team}?period=2026-10", headers=AUTH)
     assert response.status_code == 404
     statements = client.get(f"/v1/teams/{team}/statements", headers=AUTH)
     assert statements.status_code in (200, 404)
     assert statements.status_code == 404 or statements.json()["data"] == []
+
+
+@pytest.mark.parametrize("team", ["\U0001f600", "x" * 300])
+def test_names_no_team_can_have_are_a_422_naming_the_team(client, team):
+    for address in (f"/v1/showback/{team}?period=2026-10", f"/v1/teams/{team}/statements"):
+        response = client.get(address, headers=AUTH)
+        assert (response.status_code, response.json()["field"]) == (422, "team")
 
 
 def test_a_huge_body_is_a_413_and_nothing_is_written(client, engine):

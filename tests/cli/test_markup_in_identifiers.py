@@ -84,9 +84,12 @@ def test_coverage_and_close_print_markup_like_names_as_text(marked_up):
 
 def test_listing_commands_print_markup_like_names_as_text(marked_up):
     assert _run(marked_up, "close", "--period", "2026-10", "--json").returncode == 0
-    showback = runner.invoke(app, ["showback", "--team", TEAM, "--period", "2026-10"])
+    showback = runner.invoke(app, ["showback", "--team", "support", "--period", "2026-10"])
     assert showback.exit_code == 0, showback.output
-    assert TEAM in showback.output and MODEL in showback.output
+    assert "[link=x]y" in _flat(showback.output)
+    # a name that breaks the identifier rule is refused as an option, and quoted as text
+    refused = runner.invoke(app, ["showback", "--team", TEAM, "--period", "2026-10"])
+    assert refused.exit_code == 2 and TEAM in refused.output, refused.output
     statements = runner.invoke(app, ["statements", "list"])
     assert statements.exit_code == 0, statements.output
     assert f"ST-2026-10-{TEAM}" in _flat(statements.output)

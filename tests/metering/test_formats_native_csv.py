@@ -44,10 +44,29 @@ def test_csv_columns_become_event_fields_and_tag_columns_become_tags():
     ('{"event_id": "x", "tags": {"k": "1", "k" : "2"}}', "k"),
     ('{"event_id": "x", "note": "\\":", "team": "a", "team": "b"}', "team"),
     ('{"event_id": "x", "tags": [{"k": 1}, {"k": 1, "k": 2}]}', "k"),
+    ('{"event_id":"x","team":"a","team":"b"}', "team"),
+    ('{"event_id":"x","team":"b","team":"b"}', "team"),
+    ('{"event_id": "x", "note": "a: b, c", "team": "a", "team": "a"}', "team"),
+    ('{"event_id": "x", "tags": [1, 2, {"k": "v", "k": "v"}]}', "k"),
 ])
 def test_a_duplicate_key_is_caught_wherever_it_hides(line, field):
     [row] = list(native.read([line]))
     assert row.data is None and row.field == field and "more than once" in row.error
+
+
+@pytest.mark.parametrize("team", ['"a"', '"b"'])
+def test_a_duplicate_key_in_a_compact_array_rejects_only_its_row(team):
+    text = f'[{{"event_id":"x","team":"a","team":{team}}},{{"event_id":"y","team":"a"}}]'
+    first, second = list(native.read([text]))
+    assert first.data is None and first.field == "team"
+    assert second.error is None and second.data == {"event_id": "y", "team": "a"}
+
+
+def test_compact_rows_without_duplicates_are_read_as_sent():
+    rows = list(native.read(['{"event_id":"x","tags":{"k":"1"}}', '{"event_id":"w"}']))
+    assert [row.data for row in rows] == [{"event_id": "x", "tags": {"k": "1"}}, {"event_id": "w"}]
+    rows = list(native.read(['[{"event_id":"y"},{"event_id":"z"}]']))
+    assert [row.data for row in rows] == [{"event_id": "y"}, {"event_id": "z"}]
 
 
 def test_a_deep_object_without_duplicates_is_read_not_crashed():

@@ -1,0 +1,96 @@
+"""A customer's contract on its card, as invoice lines: volume discounts and a commitment.
+
+The card declares them (`volume_discounts` per tier, `commitments` per customer); this turns
+them into lines of their own, each naming the rule behind it, so a customer can check every
+step from usage to total. The base of each discount is the rounded lines it discounts, and
+each discount is rounded once as a line, so the invoice still adds up its printed lines:
+
+1. per tier, a graduated volume discount on the amount of the tier's token lines, by the
+   period's tokens in the tier (`ratecards.discounts.graduated_discount`);
+2. then, with a commitment, its discount on everything billed so far this period, and a
+   true-up line when what is left is below the monthly commitment.
+
+Late usage of a closed period (prior-period adjustments) is outside both: it was, or would
+have been, discounted in its own period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing.money import round_line
+from invoices.documents import InvoiceLine
+from ratecards import CardVersion
+from ratecards.discounts import committed_use, graduated_discount
+
+ONE = Decimal(1)
+
+
+@dataclass(frozen=True)
+class TierUsage:
+    """A tier's usage of the period on one invoice: its tokens and its rounded token lines."""
+
+    tokens: int
+    amount: Decimal
+
+
+def percent_text(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
+def _bands_text(card: CardVersion, tier: str) -> str:
+    return ", ".join(f"{percent_text(band.discount)} above {band.above_tokens:,} tokens"
+                     for band in sorted(card.volume_discounts[tier],
+                                        key=lambda band: band.above_tokens))
+
+
+def _line(description: str, amount: Decimal, kind: str) -> InvoiceLine:
+    return InvoiceLine(description=description, quantity=ONE, unit_price=amount, amount=amount,
+                       kind=kind, unit="")
+
+
+@dataclass
+class ContractTerms:
+    """The lines a contract adds to an invoice, and the notes that state the rule of each."""
+
+    lines: list[InvoiceLine]
+    notes: list[str]
+
+
+def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsage],
+                   billed: Decimal, currency: str) -> ContractTerms:
+    """The discount and true-up lines `card` gives `customer` on a period whose current
+    usage and fee lines add up to `billed`; empty when the card declares neither."""
+    terms = ContractTerms([], [])
+    where = f"card {card.card}@{card.version}"
+    for tier in sorted(tiers):
+        usage = tiers[tier]
+        if tier not in card.volume_discounts or not usage.tokens:
+            continue
+        discount = round_line(graduated_discount(card.volume_discounts[tier], 0, usage.tokens,
+                                                 usage.amount), currency)
+        if discount:
+            terms.lines.append(_line(f"Volume discount, {tier} tier", -discount, "discount"))
+            terms.notes.append(f"Volume discount, {tier} tier ({where}): "
+                               f"{_bands_text(card, tier)}; {usage.tokens:,} tokens this "
+                               f"period, {usage.amount:f} {currency} of token lines.")
+    commitment = card.commitments.get(customer)
+    if commitment is None:
+        return terms
+    base = billed + sum((line.amount for line in terms.lines), Decimal(0))
+    result = committed_use(commitment, base)
+    discount = round_line(base - result.discounted_usage, currency)
+    rate = percent_text(commitment.discount)
+    if discount:
+        terms.lines.append(_line(f"Committed-use discount {rate}", -discount, "discount"))
+    after = base - discount
+    true_up = round_line(commitment.monthly_amount - after, currency)
+    note = (f"Commitment ({where}): {commitment.monthly_amount:f} {currency} a month at a "
+            f"{rate} discount; usage {base:f}, less {rate} = {after:f}")
+    if true_up > 0:
+        terms.lines.append(_line("Commitment true-up", true_up, "true_up"))
+        note += f", trued up by {true_up:f} to the commitment"
+    terms.notes.append(note + ".")
+    return terms
