@@ -309,9 +309,10 @@ class RatedLine(SQLModel, table=True):
     amount: Decimal | None = Field(default=None, sa_column=Column(Money()))
     unpriced_reason: str | None = Field(default=None, sa_column=Column(Text))
     service_tier: str | None = Field(default=None, max_length=20)
-    reported_cost: Decimal | None = Field(
-        default=None, sa_column=Column(Money()),
-        description="cost the source reported (USD), priced as is; spend-only usage",
+    reported_cost_nanos: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="cost the source reported, in 1e-9 USD (spend-only usage), a component "
+                    "of provider_cost",
     )
     adjusts_period: str | None = Field(
         default=None, max_length=7,

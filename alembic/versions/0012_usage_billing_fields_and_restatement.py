@@ -23,7 +23,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reported_cost_nanos', sa.BigInteger(), server_default='0', nullable=False))
     with op.batch_alter_table('rated_line', schema=None) as batch_op:
         batch_op.add_column(sa.Column('service_tier', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True))
-        batch_op.add_column(sa.Column('reported_cost', sa.String(length=80), nullable=True))
+        batch_op.add_column(sa.Column('reported_cost_nanos', sa.BigInteger(), server_default='0', nullable=False))
     op.create_table('usage_bucket',
     sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('series', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -60,7 +60,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_usage_bucket_series_start')
     op.drop_table('usage_bucket')
     with op.batch_alter_table('rated_line', schema=None) as batch_op:
-        batch_op.drop_column('reported_cost')
+        batch_op.drop_column('reported_cost_nanos')
         batch_op.drop_column('service_tier')
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
         batch_op.drop_column('reported_cost_nanos')

@@ -162,7 +162,7 @@ def price_line(
         "events": events, "requests": requests, "input_tokens": input_tokens,
         "output_tokens": output_tokens, "cached_input_tokens": cached,
         "cache_write_input_tokens": cache_write, "service_tier": service_tier,
-        "reported_cost": reported if nanos else None,
+        "reported_cost_nanos": nanos,
     }
     try:
         version = cache.get((view, usage_date))
@@ -182,7 +182,8 @@ def price_line(
     except UnpricedModel as exc:
         if nanos and not (input_tokens or output_tokens or cached or cache_write):
             line.update(card=version.card, card_version=version.version,
-                        currency=version.currency, provider_cost=reported, amount=reported)
+                        currency=version.currency, markup=Decimal(0),
+                        per_request_fee=Decimal(0), provider_cost=reported, amount=reported)
             return line
         line["unpriced_reason"] = str(exc)
         line["unpriced_card"] = exc.card  # for the alert; not stored

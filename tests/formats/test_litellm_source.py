@@ -106,8 +106,8 @@ def test_cache_hits_and_failures_counted_not_billed_spend_only_priced_as_reporte
     assert unbilled["amount"] == 0 and unbilled["unpriced_reason"] is None
     image = next(line for line in lines if line["model"] == "dall-e-3")
     assert image["unpriced_reason"] is None
-    assert (image["reported_cost"], image["provider_cost"], image["amount"]) == (
-        Decimal("0.04"), Decimal("0.04"), Decimal("0.04"))
+    assert (image["reported_cost_nanos"], image["provider_cost"], image["amount"]) == (
+        40_000_000, Decimal("0.04"), Decimal("0.04"))
 
 
 def test_spend_only_row_on_a_priced_model_carries_markup_and_fee(engine):
