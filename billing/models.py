@@ -63,6 +63,52 @@ class UsageEvent(SQLModel, table=True):
     tags: str | None = Field(default=None, sa_column=Column(Text), description="JSON object")
     content_hash: str = Field(max_length=64)
     batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
+    call_status: str = Field(
+        default="ok", sa_column=Column(String(20), nullable=False, server_default="ok"),
+        description="ok, cache_hit or failed: only ok calls carry token cost and fees",
+    )
+    service_tier: str = Field(
+        default="standard",
+        sa_column=Column(String(20), nullable=False, server_default="standard"),
+        description="standard, batch, flex or priority: picks the card's price",
+    )
+    reported_cost_nanos: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="cost the source reported, in 1e-9 USD (spend-only usage)",
+    )
+
+
+class UsageBucket(SQLModel, table=True):
+    """A provider usage bucket (a snapshot, not an event) and the numbers last read for it.
+
+    The same bucket read again with other numbers is a restatement: the difference enters the
+    ledger as its own event and `UsageRestatement` records old, new and when."""
+
+    __tablename__ = "usage_bucket"
+    __table_args__ = (Index("ix_usage_bucket_series_start", "series", "bucket_start"),)
+
+    event_id: str = Field(max_length=200, primary_key=True)
+    series: str = Field(max_length=100, description="the report the bucket belongs to")
+    bucket_start: datetime
+    bucket_end: datetime
+    counts: str = Field(sa_column=Column(Text, nullable=False), description="JSON object")
+    content_hash: str = Field(max_length=64)
+    restatements: int = 0
+    updated_at: datetime
+
+
+class UsageRestatement(SQLModel, table=True):
+    """One restatement of a usage bucket: the numbers before and after, and when."""
+
+    __tablename__ = "usage_restatement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=200, index=True)
+    delta_event_id: str = Field(max_length=200)
+    old: str = Field(sa_column=Column(Text, nullable=False), description="JSON object")
+    new: str = Field(sa_column=Column(Text, nullable=False), description="JSON object")
+    restated_at: datetime
+    batch_id: int | None = Field(default=None, foreign_key="ingest_batch.id")
 
 
 class IngestBatch(SQLModel, table=True):
@@ -262,6 +308,12 @@ class RatedLine(SQLModel, table=True):
     provider_cost: Decimal | None = Field(default=None, sa_column=Column(Money()))
     amount: Decimal | None = Field(default=None, sa_column=Column(Money()))
     unpriced_reason: str | None = Field(default=None, sa_column=Column(Text))
+    service_tier: str | None = Field(default=None, max_length=20)
+    reported_cost_nanos: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="cost the source reported, in 1e-9 USD (spend-only usage), a component "
+                    "of provider_cost",
+    )
     adjusts_period: str | None = Field(
         default=None, max_length=7,
         description="set on late usage of a closed period, rated into this open one",

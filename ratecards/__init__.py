@@ -23,13 +23,23 @@ from ratecards.pricing import (
     quote,
     tier_of,
 )
-from ratecards.schema import TIER_NAMES, CardVersion, Commitment, ModelPrice, Tier, VolumeBand
+from ratecards.schema import (
+    SERVICE_TIERS,
+    TIER_NAMES,
+    CardVersion,
+    Commitment,
+    ModelPrice,
+    Tier,
+    TokenPrices,
+    VolumeBand,
+)
 from ratecards.versions import NoVersionInForce, version_in_force, version_on
 
 __all__ = [
-    "PER_CALL", "TIER_NAMES", "TOKEN_BASES", "TOTAL", "CardValidationError", "CardVersion",
+    "PER_CALL", "SERVICE_TIERS", "TIER_NAMES", "TOKEN_BASES", "TOTAL", "CardValidationError",
+    "CardVersion",
     "Commitment", "CommitmentResult", "ModelPrice", "NoVersionInForce", "PriceChange", "Problem",
-    "Quote", "Tier",
+    "Quote", "Tier", "TokenPrices",
     "UnknownCurrency", "UnpricedModel", "VolumeBand", "committed_use", "currency_exponent",
     "diff_versions", "graduated_discount", "is_currency", "load_card", "price_band", "quote",
     "shipped_card_files", "tier_of", "validate_card", "version_in_force", "version_on",

@@ -5,9 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ratecards.schema import TIER_NAMES, CardVersion
+from ratecards.schema import SERVICE_TIERS, TIER_NAMES, CardVersion, ModelPrice
 
 PRICE_FIELDS = ("input", "output", "cached_input", "cache_write_input")
+SERVICE_PRICE_FIELDS = tuple(f"{tier}.{field}" for tier in SERVICE_TIERS
+                             for field in PRICE_FIELDS)
+
+
+def _price(model: ModelPrice | None, field: str) -> Decimal | None:
+    """A standard price (`input`) or a service tier's (`batch.input`), None where not set."""
+    if model is None:
+        return None
+    tier, _, name = field.rpartition(".")
+    if not tier:
+        return getattr(model, name)
+    prices = model.service_tiers.get(tier)
+    return getattr(prices, name) if prices is not None else None
 
 
 @dataclass(frozen=True)
@@ -38,11 +51,10 @@ def diff_versions(a: CardVersion, b: CardVersion) -> list[PriceChange]:
                                            getattr(new, name)))
         for model in sorted(set(old.models) | set(new.models)):
             before, after = old.models.get(model), new.models.get(model)
-            for field in PRICE_FIELDS:
-                was = getattr(before, field) if before else None
-                now = getattr(after, field) if after else None
+            for field in PRICE_FIELDS + SERVICE_PRICE_FIELDS:
+                was, now = _price(before, field), _price(after, field)
                 if was == now:
                     continue
-                kind = "added" if before is None else "removed" if after is None else "changed"
+                kind = "added" if was is None else "removed" if now is None else "changed"
                 changes.append(PriceChange(kind, tier, model, field, was, now))
     return changes

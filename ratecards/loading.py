@@ -19,11 +19,13 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ratecards.currency import is_currency
 from ratecards.schema import (
+    SERVICE_TIERS,
     TIER_NAMES,
     CardVersion,
     Commitment,
     ModelPrice,
     Tier,
+    TokenPrices,
     VolumeBand,
     content_hash,
 )
@@ -33,7 +35,9 @@ STR = "tag:yaml.org,2002:str"
 TOP_KEYS = ("card", "version", "effective_from", "currency", "tiers", "volume_discounts",
             "commitments")
 TIER_KEYS = ("description", "slo", "markup", "per_request_fee", "models")
-PRICE_KEYS = ("provider", "input", "output", "cached_input", "cache_write_input")
+PRICE_KEYS = ("provider", "input", "output", "cached_input", "cache_write_input",
+              *SERVICE_TIERS)
+TOKEN_PRICE_KEYS = ("input", "output", "cached_input", "cache_write_input")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 
@@ -142,6 +146,25 @@ def _effective_from(reader: _Reader, entries: dict) -> date | None:
         return None
 
 
+def _service_tiers(reader: _Reader, price: dict, field: str) -> dict[str, TokenPrices]:
+    """`batch: {input: "1.25", output: "5.00", cached_input: "0.625"}` and the like: what the
+    provider charges in that service tier; cache_write_input defaults to its input."""
+    tiers: dict[str, TokenPrices] = {}
+    for tier in SERVICE_TIERS:
+        if tier not in price:
+            continue
+        where = f"{field}.{tier}"
+        entries = reader.mapping(price[tier][1], where, TOKEN_PRICE_KEYS)
+        values = [reader.decimal(entries, key, where, required=key != "cache_write_input")
+                  for key in TOKEN_PRICE_KEYS]
+        if any(v is None for v in values[:3]):
+            continue
+        input_price, output, cached, cache_write = values
+        tiers[tier] = TokenPrices(input_price, output, cached,  # type: ignore[arg-type]
+                                  cache_write if cache_write is not None else input_price)  # type: ignore[arg-type]
+    return tiers
+
+
 def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier | None:
     where = f"tiers.{name}"
     entries = reader.mapping(node, where, TIER_KEYS)
@@ -174,7 +197,8 @@ def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier 
                 continue
             input_price, output, cached, cache_write = values
             models[model] = ModelPrice(provider, input_price, output, cached,  # type: ignore[arg-type]
-                                       cache_write if cache_write is not None else input_price)  # type: ignore[arg-type]
+                                       cache_write if cache_write is not None else input_price,  # type: ignore[arg-type]
+                                       _service_tiers(reader, price, field))
     if markup is None or fee is None:
         return None
     return Tier(name, description, slo, markup, fee, models)

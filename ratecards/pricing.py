@@ -3,6 +3,8 @@
 internal = (input x input price + output x output price + cached x cached price
             + cache write x cache-write price) / 1,000,000 x (1 + tier markup)
            + requests x per-request fee
+A call in a provider service tier (batch, flex, priority) is priced with the model's prices for
+that tier where the card lists them, else at its standard prices.
 Token counts are totals over all the requests unless `tokens="per_call"` says they describe
 one call, then each is multiplied by the requests before pricing. Rounding happens once, at
 the document line, outside this package.
@@ -38,6 +40,9 @@ class Quote:
     tier: str
     model: str
     provider: str
+    service_tier: str
+    """The provider service tier whose prices were used (standard unless the card prices the
+    call's own tier)."""
     tokens: str
     requests: int
     input_tokens: int
@@ -75,6 +80,7 @@ def quote(
     cache_write_input_tokens: int = 0,
     requests: int = 1,
     tokens: str = TOTAL,
+    service_tier: str = "standard",
 ) -> Quote:
     """Price usage of one model on one card version (in the model's tier unless given).
 
@@ -90,7 +96,8 @@ def quote(
             f"model {model!r} is in tier {home} of {card.card}@{card.version}, not {tier}",
         )
     band = card.tiers[home]
-    price = band.models[model]
+    model_price = band.models[model]
+    priced_tier, price = model_price.in_tier(service_tier)
     times = Decimal(requests if tokens == PER_CALL else 1)
     provider_cost = (
         Decimal(input_tokens) * price.input
@@ -102,7 +109,8 @@ def quote(
     request_fees = Decimal(requests) * band.per_request_fee
     return Quote(
         card=card.card, version=card.version, currency=card.currency, tier=home, model=model,
-        provider=price.provider, tokens=tokens, requests=requests, input_tokens=input_tokens,
+        provider=model_price.provider, service_tier=priced_tier, tokens=tokens,
+        requests=requests, input_tokens=input_tokens,
         output_tokens=output_tokens, cached_input_tokens=cached_input_tokens,
         cache_write_input_tokens=cache_write_input_tokens,
         input_price=price.input, output_price=price.output,

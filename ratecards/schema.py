@@ -16,6 +16,19 @@ from typing import Any
 TIER_NAMES = ("good", "better", "best")
 
 
+SERVICE_TIERS = ("batch", "flex", "priority")
+
+
+@dataclass(frozen=True)
+class TokenPrices:
+    """A model's prices in one provider service tier (batch, flex, priority)."""
+
+    input: Decimal
+    output: Decimal
+    cached_input: Decimal
+    cache_write_input: Decimal
+
+
 @dataclass(frozen=True)
 class ModelPrice:
     provider: str
@@ -23,6 +36,16 @@ class ModelPrice:
     output: Decimal
     cached_input: Decimal
     cache_write_input: Decimal
+    service_tiers: Mapping[str, TokenPrices] = field(default_factory=dict)
+    """Prices in the provider's other service tiers; a tier not named here is priced as
+    standard usage."""
+
+    def in_tier(self, service_tier: str) -> tuple[str, TokenPrices]:
+        """The service tier whose prices apply, and those prices."""
+        if service_tier in self.service_tiers:
+            return service_tier, self.service_tiers[service_tier]
+        return "standard", TokenPrices(self.input, self.output, self.cached_input,
+                                       self.cache_write_input)
 
 
 @dataclass(frozen=True)
@@ -78,8 +101,10 @@ def canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
+        # an empty service_tiers is left out so cards published before it keep their hash
         return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
-                if name != "content_hash"}
+                if name != "content_hash"
+                and not (name == "service_tiers" and not getattr(value, name))}
     return value
 
 

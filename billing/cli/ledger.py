@@ -197,6 +197,9 @@ def _print_result(result: IngestResult) -> None:
         f"{result.accepted:,} accepted, {result.duplicates:,} duplicates, "
         f"{result.rejected:,} rejected", highlight=False,
     )
+    if result.restated:
+        out.print(f"  {result.restated:,} usage buckets restated (the provider's numbers "
+                  "changed): the difference is new usage, each change recorded", highlight=False)
     if result.rejected:
         reasons = ", ".join(f"{field}: {count:,}" for field, count in result.reasons.most_common())
         out.print(f"  rejected by field: {reasons}", highlight=False)

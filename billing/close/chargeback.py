@@ -28,6 +28,7 @@ from invoices.tax_ids import split_tax_id
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
+NANOS = Decimal(1_000_000_000)
 INVOICE_POLICIES = ("attribution", "parties")
 CONTRACT_KINDS = ("discount", "true_up")
 """Invoice lines the card's contract adds (billing.close.contract_terms), not priced usage."""
@@ -109,7 +110,7 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
     keys = [rated.c.customer, rated.c.model, rated.c.tier, rated.c.adjusts_period,
             *[rated.c[name] for name in PRICE_KEYS]]
     sums = [func.sum(rated.c[name]).label(name)
-            for name in ("requests", *[kind[0] for kind in TOKEN_KINDS])]
+            for name in ("requests", *[kind[0] for kind in TOKEN_KINDS], "reported_cost_nanos")]
     query = (select(*keys, *sums)
              .where(rated.c.view == "chargeback", rated.c.period == period,
                     rated.c.customer.is_not(None), rated.c.amount.is_not(None),
@@ -155,6 +156,14 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                 unit_price=fee, amount=round_line(int(row.requests) * fee, currency),
                 kind="fee" if not row.adjusts_period else kind, unit="requests",
                 service_period=row.adjusts_period,
+            ))
+        reported = Decimal(int(row.reported_cost_nanos or 0)) / NANOS
+        if reported:
+            unit_price = reported * (1 + markup)
+            charge.lines.append(InvoiceLine(
+                description=f"{what} cost as reported by the source", quantity=Decimal(1),
+                unit_price=unit_price, amount=round_line(unit_price, currency), kind=kind,
+                unit="reported", service_period=row.adjusts_period,
             ))
     for customer, usage in _not_billed(connection, period, left_out).items():
         if customer in charges:

@@ -30,6 +30,7 @@ from billing.period import Period
 
 FOCUS_VERSION = "1.2"
 MILLION = Decimal(1_000_000)
+NANOS = Decimal(1_000_000_000)
 VIEWS = ("showback", "chargeback")
 TAG_PREFIX = "billing/"
 UNATTRIBUTED = "unattributed"
@@ -108,6 +109,8 @@ class UsageGroup:
     markup: Decimal
     per_request_fee: Decimal
     invoice_id: str | None = None
+    reported_cost_nanos: int = 0
+    """Cost the source reported (1e-9 USD) for usage priced per image or call."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,17 @@ def usage_rows(group: UsageGroup, ctx: FocusContext) -> list[dict[str, Any]]:
             list_price=Decimal(0), contracted_price=group.per_request_fee,
             sku=f"request-fee/{tier}", sku_price=f"{card_version}/{tier}/request-fee",
             details={"x_Card": group.card, "x_CardVersion": group.card_version},
+        ))
+    if group.reported_cost_nanos:
+        reported = Decimal(group.reported_cost_nanos) / NANOS
+        rows.append(_priced(
+            base, "reported_cost", "Reported cost", f"{what} cost as reported by the source",
+            quantity=Decimal(1), unit="Reported", consumed=Decimal(1), consumed_unit="Reported",
+            list_price=reported, contracted_price=reported * (1 + group.markup),
+            sku=f"{group.model}/{tier}/reported_cost",
+            sku_price=f"{card_version}/{tier}/{group.model}/reported_cost",
+            details={"x_Card": group.card, "x_CardVersion": group.card_version,
+                     "x_Markup": decimal_text(group.markup)},
         ))
     return rows
 

@@ -46,7 +46,7 @@ KEYS = ("usage_date", "team", "use_case", "customer", "environment", "provider",
 FOCUS_SCHEMA = TableSchema(COLUMNS, decimals=DECIMAL_COLUMNS, timestamps=TIMESTAMP_COLUMNS,
                            trim_zeros=True)
 COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
-          "cache_write_input_tokens")
+          "cache_write_input_tokens", "reported_cost_nanos")
 
 
 class NoRatedUsage(LookupError):

@@ -4,7 +4,8 @@ Each chunk of rows is validated in Python, then written in one transaction with
 `INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING`, so a resend is a duplicate, a changed
 resend is a conflict, and a process killed mid-file loses nothing: the next run skips what
 landed. Rejected rows go to the quarantine verbatim, keyed by their content, so a re-run does
-not quarantine them twice.
+not quarantine them twice. A provider's usage bucket (a snapshot, not an event) read again
+with other numbers is restated instead of refused (billing/ledger/restatement.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, func,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.db import write_transaction
+from billing.ledger import restatement
 from billing.ledger.formats import SourceRow, reader_for
 from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import IngestBatch, QuarantinedRow, UsageEvent
@@ -56,7 +58,7 @@ class RowError:
 
 @dataclass(frozen=True, slots=True)
 class RowOutcome:
-    status: str  # accepted | duplicate | rejected
+    status: str  # accepted | duplicate | restated | rejected
     event_id: str | None = None
     field: str | None = None
     message: str | None = None
@@ -74,6 +76,7 @@ class IngestResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
+    restated: int = 0
     errors: list[RowError] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
 
@@ -83,6 +86,7 @@ class IngestResult:
         self.accepted += counts["accepted"]
         self.duplicates += counts["duplicate"]
         self.rejected += counts["rejected"]
+        self.restated += counts["restated"]
         if counts["rejected"]:
             for row, outcome in zip(chunk, outcomes, strict=True):
                 if outcome.status == "rejected":
@@ -100,6 +104,7 @@ class IngestResult:
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "restated": self.restated,
             "rejected_by_field": dict(self.reasons.most_common()),
             "errors": [error.to_dict() for error in self.errors],
         }
@@ -132,6 +137,7 @@ class _Prepared:
     outcomes: list[RowOutcome | None]
     candidates: dict[str, tuple[int, dict[str, Any]]]
     repeats: list[tuple[int, dict[str, Any]]]
+    snapshots: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
@@ -139,6 +145,7 @@ def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
     outcomes: list[RowOutcome | None] = [None] * len(chunk)
     candidates: dict[str, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, dict[str, Any]]] = []
+    snapshots: list[tuple[int, dict[str, Any]]] = []
     for index, source in enumerate(chunk):
         if source.data is None:
             outcomes[index] = RowOutcome("rejected", None, source.field, source.error)
@@ -152,11 +159,13 @@ def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
             )
             continue
         values["batch_id"] = batch_id
-        if values["event_id"] in candidates:
+        if source.bucket is not None:
+            snapshots.append((index, values))
+        elif values["event_id"] in candidates:
             repeats.append((index, values))
         else:
             candidates[values["event_id"]] = (index, values)
-    return _Prepared(chunk, outcomes, candidates, repeats)
+    return _Prepared(chunk, outcomes, candidates, repeats, snapshots)
 
 
 def _write_prepared(
@@ -164,6 +173,11 @@ def _write_prepared(
 ) -> list[RowOutcome]:
     """Write a validated chunk; one outcome per row, in order."""
     candidates, outcomes = prepared.candidates, prepared.outcomes
+    for index, values in prepared.snapshots:
+        decision = restatement.store(connection, prepared.chunk[index], values,
+                                     lambda rows: _write_events(connection, rows), batch_id)
+        outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
+                                     decision.message)
     present = _stored(connection, list(candidates)) if candidates else {}
     new = [values for event_id, (_, values) in candidates.items() if event_id not in present]
     if _write_events(connection, new) != len(new):
@@ -219,7 +233,7 @@ _COLUMNS = (
     "event_id", "occurred_at", "period", "usage_date", "team", "use_case", "customer",
     "environment", "provider", "model", "tier", "input_tokens", "output_tokens",
     "cached_input_tokens", "cache_write_input_tokens", "requests", "prompt_version", "tags",
-    "content_hash", "batch_id",
+    "content_hash", "batch_id", "call_status", "service_tier", "reported_cost_nanos",
 )
 _values = itemgetter(*_COLUMNS)
 
@@ -363,7 +377,7 @@ def ingest_rows(
             rejected = [
                 (row, outcome)
                 for row, outcome in zip(chunk, outcomes, strict=True)
-                if outcome.status != "accepted" and outcome.status != "duplicate"
+                if outcome.status == "rejected"
             ]
             if rejected:
                 _quarantine(connection, rejected, fmt, source, result.batch_id)

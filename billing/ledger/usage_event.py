@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,11 +24,17 @@ from billing.policies.environments import NAME as ENVIRONMENT_NAME
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
 TEXT_FIELDS = ("team", "use_case", "customer", "provider", "prompt_version")
+CALL_STATUSES = ("ok", "cache_hit", "failed")
+SERVICE_TIERS = ("standard", "batch", "flex", "priority")
+BILLING_FIELDS = ("call_status", "service_tier", "reported_cost")
 KNOWN_FIELDS = frozenset(
     ("event_id", "occurred_at", "environment", "model", "tier", "requests", "tags")
     + TOKEN_FIELDS
     + TEXT_FIELDS
+    + BILLING_FIELDS
 )
+NANOS = Decimal(1_000_000_000)
+MAX_REPORTED_COST = Decimal(1_000_000)
 IDENTIFIER_FIELDS = frozenset(("team", "use_case", "customer"))
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+ -]*")
 MAX_TEXT = identifiers.MAX_LENGTH
@@ -207,8 +214,45 @@ def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
             if found:
                 raise InvalidEvent(name, found)
         row[name] = value
-    row["content_hash"] = content_hash(row)
+    if "call_status" in data or "service_tier" in data or "reported_cost" in data:
+        row.update(_billing(data))
+        row["content_hash"] = content_hash(row)
+    else:
+        row.update(BILLING_DEFAULTS)
+        row["content_hash"] = hashlib.sha256(orjson.dumps(_HASHED(row))).hexdigest()
     return row
+
+
+def _billing(data: dict[str, Any]) -> dict[str, Any]:
+    """What the provider charged for: a cache hit or a failed call is kept but not billed, a
+    service tier (batch, flex, priority) picks the card's price for it, and a reported cost
+    (USD, for usage priced per image or call rather than per token) is kept to the nano-dollar."""
+    status = _text(data.get("call_status"), "call_status") or "ok"
+    if status not in CALL_STATUSES:
+        raise InvalidEvent("call_status", f"call_status {status!r} is not one of "
+                           f"{', '.join(CALL_STATUSES)}")
+    tier = _text(data.get("service_tier"), "service_tier") or "standard"
+    if tier not in SERVICE_TIERS:
+        raise InvalidEvent("service_tier", f"service_tier {tier!r} is not one of "
+                           f"{', '.join(SERVICE_TIERS)}")
+    return {"call_status": status, "service_tier": tier,
+            "reported_cost_nanos": _nanos(data.get("reported_cost"))}
+
+
+def _nanos(value: Any) -> int:
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidEvent("reported_cost", "reported_cost must be a decimal string in USD "
+                           f"like \"0.04\", got {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0 or amount > MAX_REPORTED_COST:
+        raise InvalidEvent("reported_cost", f"reported_cost {value!r} must be a decimal amount "
+                           f"in USD from 0 to {MAX_REPORTED_COST}, like \"0.04\"")
+    return int((amount * NANOS).to_integral_value())
 
 
 _HASHED = itemgetter(
@@ -218,6 +262,19 @@ _HASHED = itemgetter(
 )
 
 
+_BILLING_FIELDS = ("call_status", "service_tier", "reported_cost_nanos")
+BILLING_DEFAULTS = {"call_status": "ok", "service_tier": "standard", "reported_cost_nanos": 0}
+_DEFAULT_BILLING = tuple(BILLING_DEFAULTS.values())
+
+
 def content_hash(row: dict[str, Any]) -> str:
-    """Fingerprint of what an event says, to tell a harmless resend from a conflicting one."""
-    return hashlib.sha256(orjson.dumps(_HASHED(row))).hexdigest()
+    """Fingerprint of what an event says, to tell a harmless resend from a conflicting one.
+
+    The billing fields join the fingerprint only when they differ from their defaults, so an
+    event stored before they existed still matches its resend."""
+    hashed = _HASHED(row)
+    billing = tuple(row.get(name, default)
+                    for name, default in zip(_BILLING_FIELDS, _DEFAULT_BILLING, strict=True))
+    if billing != _DEFAULT_BILLING:
+        hashed = (*hashed, *billing)
+    return hashlib.sha256(orjson.dumps(hashed)).hexdigest()

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,11 +38,14 @@ GROUP = ("period", "usage_date", "team", "use_case", "customer", "environment", 
          "model", "tier")
 # Sort order for the GROUP BY: the most selective columns first make SQLite's sorter faster.
 SORT = ("usage_date", "model", "use_case", "customer", "team", "environment", "tier", "provider",
-        "period")
+        "period", "service_tier", "call_status")
 SQLITE_SORT_THREADS = 4
 TOKENS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
 LOCK_KEY = 7_201_011
+BILLED = "ok"  # cache hits and failed calls are counted as events but carry no cost
+NANOS = Decimal(1_000_000_000)
+REPORTED_CURRENCY = "USD"
 
 
 class RatingRefused(RuntimeError):
@@ -95,7 +99,8 @@ def _aggregate(connection: Connection, low: int, high: int, period: str | None):
     group = [usage.c[name] for name in SORT]
     query = (
         select(*group, *extra_columns, func.count().label("events"),
-               *[func.sum(usage.c[name]).label(name) for name in TOKENS])
+               *[func.sum(usage.c[name]).label(name) for name in TOKENS],
+               func.sum(usage.c.reported_cost_nanos).label("reported_cost_nanos"))
         .where(usage.c.id > low, usage.c.id <= high)
         .group_by(*group, *extra_columns)
     )
@@ -110,7 +115,7 @@ RulesFor = Callable[[str], RuleSet]
 def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
     """Apply the rules in force for each aggregate's period and merge those that become the
     same line."""
-    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 1))
+    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 2))
     for row in rows:
         values = row._mapping
         team, use_case, rule = values["team"], values["use_case"], None
@@ -129,11 +134,15 @@ def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
         if isinstance(usage_date, str):
             usage_date = date.fromisoformat(usage_date)
         key = (values["period"], usage_date, team, use_case, values["customer"],
-               values["environment"], values["provider"], values["model"], values["tier"], rule)
+               values["environment"], values["provider"], values["model"], values["tier"], rule,
+               values["service_tier"])
         totals = merged[key]
         totals[0] += int(values["events"])
+        if values["call_status"] != BILLED:
+            continue
         for index, name in enumerate(TOKENS, start=1):
             totals[index] += int(values[name])
+        totals[-1] += int(values["reported_cost_nanos"])
     return merged
 
 
@@ -142,35 +151,57 @@ def price_line(
     cache: dict,
 ) -> dict[str, Any]:
     """One rated line: the aggregate priced on the version in force on its day."""
-    period, usage_date, team, use_case, customer, environment, provider, model, tier, rule = key
-    events, requests, input_tokens, output_tokens, cached, cache_write = totals
+    (period, usage_date, team, use_case, customer, environment, provider, model, tier, rule,
+     service_tier) = key
+    events, requests, input_tokens, output_tokens, cached, cache_write, nanos = totals
+    reported = Decimal(nanos) / NANOS
     line: dict[str, Any] = {
         "view": view, "period": period, "usage_date": usage_date, "team": team,
         "use_case": use_case, "customer": customer, "environment": environment,
         "provider": provider, "model": model, "tier": tier, "attributed_by": rule,
         "events": events, "requests": requests, "input_tokens": input_tokens,
         "output_tokens": output_tokens, "cached_input_tokens": cached,
-        "cache_write_input_tokens": cache_write,
+        "cache_write_input_tokens": cache_write, "service_tier": service_tier,
+        "reported_cost_nanos": nanos,
     }
     try:
         version = cache.get((view, usage_date))
         if version is None:
             version = version_in_force(versions, _day_start(usage_date, zone), str(zone))
             cache[(view, usage_date)] = version
+        if nanos and version.currency != REPORTED_CURRENCY:
+            line["unpriced_reason"] = (
+                f"the source reported a cost of {reported} {REPORTED_CURRENCY} but "
+                f"{version.card}@{version.version} is in {version.currency}; price the model on "
+                "the card or convert the reported cost before ingest")
+            return line
         priced = quote(version, model, tier=tier, input_tokens=input_tokens,
                        output_tokens=output_tokens, cached_input_tokens=cached,
-                       cache_write_input_tokens=cache_write, requests=requests)
-    except (UnpricedModel, NoVersionInForce) as exc:
+                       cache_write_input_tokens=cache_write, requests=requests,
+                       service_tier=service_tier)
+    except UnpricedModel as exc:
+        if nanos and not (input_tokens or output_tokens or cached or cache_write):
+            line.update(card=version.card, card_version=version.version,
+                        currency=version.currency, markup=Decimal(0),
+                        per_request_fee=Decimal(0), provider_cost=reported, amount=reported)
+            return line
+        line["unpriced_reason"] = str(exc)
+        line["unpriced_card"] = exc.card  # for the alert; not stored
+        return line
+    except NoVersionInForce as exc:
         line["unpriced_reason"] = str(exc)
         line["unpriced_card"] = getattr(exc, "card", None)  # for the alert; not stored
         return line
+    provider_cost, amount = priced.provider_cost, priced.internal_price
+    if nanos:
+        provider_cost, amount = provider_cost + reported, amount + reported * (1 + priced.markup)
     line.update(
         tier=priced.tier, card=priced.card, card_version=priced.version,
         currency=version.currency, input_price=priced.input_price,
         output_price=priced.output_price, cached_input_price=priced.cached_input_price,
         cache_write_input_price=priced.cache_write_input_price, markup=priced.markup,
-        per_request_fee=priced.per_request_fee, provider_cost=priced.provider_cost,
-        amount=priced.internal_price,
+        per_request_fee=priced.per_request_fee, provider_cost=provider_cost,
+        amount=amount,
     )
     return line
 

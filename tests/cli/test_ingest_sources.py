@@ -1,0 +1,49 @@
+"""`billing ingest --format openai|litellm` as a user runs it: a re-pulled usage bucket is
+reported as restated, in text and in --json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from billing.cli import app
+
+USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(engine, database_url, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return database_url
+
+
+def test_openai_repull_reports_the_restatement(env, tmp_path):  # noqa: ANN001
+    name = "openai_usage_completions_example.json"
+    first = runner.invoke(app, ["ingest", "--format", "openai", str(USAGE / name), "--json"])
+    assert first.exit_code == 0, first.output
+    page = json.loads((USAGE / name).read_text())
+    page["data"][0]["results"][0]["output_tokens"] = 650
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps(page))
+    result = runner.invoke(app, ["ingest", "--format", "openai", str(later), "--json"])
+    assert result.exit_code == 0, result.output
+    [ingested] = json.loads(result.stdout)["files"]
+    assert (ingested["accepted"], ingested["restated"], ingested["rejected"]) == (0, 1, 0)
+    again = runner.invoke(app, ["ingest", "--format", "openai", str(later)])
+    assert again.exit_code == 0 and "0 accepted, 1 duplicates" in again.output
+    page["data"][0]["results"][0]["output_tokens"] = 700
+    later.write_text(json.dumps(page))
+    text = runner.invoke(app, ["ingest", "--format", "openai", str(later)])
+    assert "1 usage buckets restated" in text.output
+
+
+def test_litellm_file_with_a_bad_row_lands_the_rest(env):  # noqa: ANN001
+    result = runner.invoke(app, ["ingest", "--format", "litellm",
+                                 str(USAGE / "litellm_edge_cases.jsonl"), "--json"])
+    [ingested] = json.loads(result.stdout)["files"]
+    assert (ingested["accepted"], ingested["rejected"]) == (6, 2)
+    assert ingested["rejected_by_field"] == {"metadata": 1, "record": 1}
