@@ -25,6 +25,7 @@ from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
 from invoices.tax_ids import split_tax_id
+from ratecards import CardVersion
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
@@ -52,6 +53,8 @@ class CustomerCharges:
     not_billed: list[NotBilledUsage] = field(default_factory=list)
     tiers: dict[str, TierUsage] = field(default_factory=dict)
     cards: set[tuple[str, str]] = field(default_factory=set)
+    late: dict[str, CustomerCharges] = field(default_factory=dict)
+    """Late usage of each closed period, as that period's own charges would count it."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -100,12 +103,14 @@ def _not_billed(connection: Connection, period: str, groups: dict[Group, str]
     return found
 
 
-def customer_charges(connection: Connection, period: str, registry: Registry | None = None
-                     ) -> dict[str, CustomerCharges]:
+def customer_charges(connection: Connection, period: str, registry: Registry | None = None,
+                     *, contracts: bool = True) -> dict[str, CustomerCharges]:
     """Invoice lines per customer of a period, from sums the database made.
 
     With the parties policy's `registry`, usage a customer's `billable` leaves out makes no
-    line: it is listed apart on the invoice (`not_billed`), never in the total."""
+    line: it is listed apart on the invoice (`not_billed`), never in the total. With
+    `contracts`, the card's contract terms follow (billing.close.contract_terms), for the
+    period and, for late usage of a closed one, as the change they make to that period's."""
     left_out = _not_billable(connection, period, registry) if registry else {}
     keys = [rated.c.customer, rated.c.model, rated.c.tier, rated.c.adjusts_period,
             *[rated.c[name] for name in PRICE_KEYS]]
@@ -134,6 +139,10 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
             what = f"{row.adjusts_period} usage: {what}"
         if not row.adjusts_period:
             charge.cards.add((row.card, row.card_version))
+        late = (charge.late.setdefault(row.adjusts_period, CustomerCharges(currency))
+                if row.adjusts_period else None)
+        if late is not None:
+            late.cards.add((row.card, row.card_version))
         for count_name, price_name, label in TOKEN_KINDS:
             tokens = int(getattr(row, count_name) or 0)
             if not tokens:
@@ -146,9 +155,9 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                 unit_price=unit_price, amount=amount,
                 kind=kind, service_period=row.adjusts_period,
             ))
-            if not row.adjusts_period:
-                tier = charge.tiers.get(row.tier, TierUsage(0, Decimal(0)))
-                charge.tiers[row.tier] = TierUsage(tier.tokens + tokens, tier.amount + amount)
+            counted = late if late is not None else charge
+            tier = counted.tiers.get(row.tier, TierUsage(0, Decimal(0)))
+            counted.tiers[row.tier] = TierUsage(tier.tokens + tokens, tier.amount + amount)
         fee = Decimal(row.per_request_fee)
         if fee and row.requests:
             charge.lines.append(InvoiceLine(
@@ -168,23 +177,66 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
     for customer, usage in _not_billed(connection, period, left_out).items():
         if customer in charges:
             charges[customer].not_billed = usage
-    for customer, charge in charges.items():
-        _apply_contract(connection, customer, charge)
+    for charge in charges.values():
+        for line in charge.lines:
+            if line.service_period is not None:
+                late = charge.late[line.service_period]
+                late.lines.append(replace(line, kind="usage", service_period=None))
+    if contracts:
+        for customer, charge in charges.items():
+            _apply_contract(connection, customer, charge)
+            for adjusted in sorted(charge.late):
+                _adjust_contract(connection, customer, charge, adjusted, registry)
     return charges
 
 
+def _card(connection: Connection, cards: set[tuple[str, str]]) -> CardVersion:
+    """The card version in force at the end of a period: the newest its usage was priced with."""
+    versions = [stored_version(connection, card, version) for card, version in cards]
+    return max(versions, key=lambda found: (found.effective_from, found.version))
+
+
+def _billed(charge: CustomerCharges) -> Decimal:
+    return sum((line.amount for line in charge.lines
+                if line.kind in ("usage", "fee") and line.service_period is None), Decimal(0))
+
+
 def _apply_contract(connection: Connection, customer: str, charge: CustomerCharges) -> None:
-    """The contract of the card version in force at the end of the period (the newest the
-    customer's usage of the period was priced with), as lines after the usage."""
+    """The contract of the period's card version, as lines after the usage."""
     if not charge.cards:
         return
-    versions = [stored_version(connection, card, version) for card, version in charge.cards]
-    card = max(versions, key=lambda found: (found.effective_from, found.version))
-    billed = sum((line.amount for line in charge.lines
-                  if line.kind in ("usage", "fee") and line.service_period is None), Decimal(0))
-    terms = contract_lines(card, customer, charge.tiers, billed, charge.currency)
+    terms = contract_lines(_card(connection, charge.cards), customer, charge.tiers,
+                           _billed(charge), charge.currency)
     charge.lines.extend(terms.lines)
     charge.notes.extend(terms.notes)
+
+
+def _adjust_contract(connection: Connection, customer: str, charge: CustomerCharges,
+                     adjusted: str, registry: Registry | None) -> None:
+    """Late usage of a closed period changes that period's contract lines (a month trued up
+    to its commitment absorbs late usage up to the minimum): the change is billed now, as
+    lines of that period, so the customer pays what the period would have cost in full."""
+    late = charge.late[adjusted]
+    own = customer_charges(connection, adjusted, registry, contracts=False).get(customer)
+    own = own or CustomerCharges(charge.currency)
+    card = _card(connection, own.cards | late.cards)
+    tiers = dict(own.tiers)
+    for tier, usage in late.tiers.items():
+        before = tiers.get(tier, TierUsage(0, Decimal(0)))
+        tiers[tier] = TierUsage(before.tokens + usage.tokens, before.amount + usage.amount)
+    was = contract_lines(card, customer, own.tiers, _billed(own), charge.currency)
+    now = contract_lines(card, customer, tiers, _billed(own) + _billed(late), charge.currency)
+    for kind, name in (("discount", "discounts"), ("true_up", "commitment true-up")):
+        change = (sum((line.amount for line in now.lines if line.kind == kind), Decimal(0))
+                  - sum((line.amount for line in was.lines if line.kind == kind), Decimal(0)))
+        if change:
+            charge.lines.append(InvoiceLine(
+                description=f"{adjusted} usage: contract {name} with its late usage",
+                quantity=Decimal(1), unit_price=change, amount=change, kind=kind, unit="",
+                service_period=adjusted))
+    if now.lines or was.lines:
+        charge.notes.append(f"Late usage of {adjusted} ({_billed(late):f} {charge.currency}) "
+                            f"is billed with {adjusted}'s contract: " + " ".join(now.notes))
 
 
 def build_invoice(

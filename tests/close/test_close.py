@@ -164,8 +164,24 @@ def test_late_usage_after_close_becomes_a_prior_period_adjustment(month, close_s
     november = [row for row in _stored(month, "invoice") if row.period == "2026-11"]
     assert len(november) == 1 and november[0].number == f"INV-2026-{len(closed) + 1:05d}"
     lines = json.loads(november[0].content)["lines"]
-    assert {line["kind"] for line in lines} == {"prior_period_adjustment"}
+    assert {line["kind"] for line in lines} == {"prior_period_adjustment", "discount", "true_up"}
     assert all(line["service_period"] == "2026-10" for line in lines)
+    # acme's October was trued up to its 2,500.00 commitment: the late usage is billed with
+    # October's contract, so the minimum it already paid absorbs it and November owes nothing
+    late_usage = sum(Decimal(line["amount"]) for line in lines
+                     if line["kind"] == "prior_period_adjustment")
+    assert late_usage > 0
+    october = json.loads(next(row.content for row in _stored(month, "invoice")
+                              if row.period == "2026-10" and row.subject == "acme"))
+    usage = sum(Decimal(line["amount"]) for line in october["lines"]
+                if line["kind"] in ("usage", "fee"))
+    discount_change = (round_line((usage + late_usage) * Decimal("0.15"), "USD")
+                       - round_line(usage * Decimal("0.15"), "USD"))
+    by_kind = {kind: sum(Decimal(line["amount"]) for line in lines if line["kind"] == kind)
+               for kind in ("discount", "true_up")}
+    assert by_kind == {"discount": -discount_change,
+                       "true_up": -(late_usage - discount_change)}
+    assert november[0].total == Decimal("0.00")
     statement = next(row for row in _stored(month, "statement") if row.period == "2026-11")
     assert "prior period 2026-10" in statement.content
     report = showback(month, "support", "2026-11",
