@@ -66,7 +66,7 @@ AREAS = (
                     "billing/ledger/metering.py": ("x__prepare", "x__write_prepared",
                                                    "x__compare", "x__stored")},
          ("tests/metering/test_usage_event.py", "tests/metering/test_metering.py",
-          "tests/metering/test_dedupe.py")),
+          "tests/metering/test_usage_event_edges.py")),
     Area("numbering", {"billing/close/numbering.py": None}, ("tests/close/test_numbering.py",)),
     # allocation; reading and writing pool files (policy authoring) is outside the money core
     Area("overhead", {"billing/rating/overhead.py": (
