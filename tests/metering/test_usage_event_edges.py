@@ -113,11 +113,15 @@ def test_ingest_reports_each_refused_row_with_its_id_field_and_message(engine):
     lines = [json.dumps({**EVENT, "event_id": "e-1"}),
              json.dumps({**EVENT, "event_id": 7, "model": ""}),
              json.dumps({**EVENT, "event_id": "e-old", "occurred_at": "1999-12-31T00:00:00Z"}),
-             json.dumps({**EVENT, "event_id": "e-tokyo", "occurred_at": "2026-10-31T20:00:00Z"})]
+             json.dumps({**EVENT, "event_id": "e-tokyo", "occurred_at": "2026-10-31T20:00:00Z"}),
+             '{"event_id": "e-keys", "model": "a", "model": "b", "input_tokens": 1}',
+             json.dumps({**EVENT, "event_id": "e-2"}),
+             json.dumps({**EVENT, "event_id": "e-2", "output_tokens": 6})]
     result = ingest_lines(engine, lines, zone=ZoneInfo("Asia/Tokyo"))
     # an event_id that is no string is not echoed as one
     assert [(error.event_id, error.field) for error in result.errors] == [
-        (None, "event_id"), ("e-old", "occurred_at")]
+        (None, "event_id"), ("e-old", "occurred_at"), (None, "model"), ("e-2", "event_id")]
+    assert result.errors[-1].message.startswith("event_id 'e-2' is already in the ledger")
     again = ingest_lines(engine, [json.dumps({**EVENT, "event_id": "e-1", "input_tokens": 11}),
                                   json.dumps({**EVENT, "event_id": "e-old",
                                               "occurred_at": "1999-12-31T00:00:00Z"})],
