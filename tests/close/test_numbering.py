@@ -18,7 +18,7 @@ def test_each_series_counts_from_one_without_gaps(engine):
     assert (taken, other) == ([1, 2, 3, 4], 1)
     with engine.connect() as connection:
         rows = connection.execute(select(sequences.c.series, sequences.c.next_value))
-        stored = dict(rows.tuples().all())
+        stored = {row.series: row.next_value for row in rows}
     assert stored == {"INV-2026": 5, "CN-2026": 2}
 
 

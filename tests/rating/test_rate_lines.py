@@ -9,7 +9,10 @@ from datetime import UTC, date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from billing.ledger.metering import ingest_lines
+from billing.models import UsageEvent
 from billing.rating.attribution import Rule, RuleSet
 from billing.rating.rate import (
     _aggregate,
@@ -73,7 +76,9 @@ def _lines(engine, low: int = 0, high: int = 10**9, period: str | None = None,  
         return RULES
 
     with engine.connect() as connection:
-        merged = _merge(_aggregate(connection, low, high, period), rules_for)
+        # the marks count from the ledger's first id (a sequence need not start at 1)
+        base = connection.execute(select(func.min(UsageEvent.__table__.c.id))).scalar_one() - 1
+        merged = _merge(_aggregate(connection, base + low, base + high, period), rules_for)
     assert set(asked) == {key[0] for key in merged}
     return {key[:1] + key[2:4] + key[7:8] + key[9:]: totals for key, totals in merged.items()} | {
         "keys": sorted(merged, key=str)}
