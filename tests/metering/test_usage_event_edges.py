@@ -137,3 +137,38 @@ def test_ingest_reports_each_refused_row_with_its_id_field_and_message(engine):
     assert stored["e-tokyo"].period == "2026-11"
     assert {row.batch_id for row in stored.values()} == {result.batch_id, again.batch_id}
     assert stored["e-old"].batch_id == again.batch_id and result.batch_id != again.batch_id
+
+
+def test_events_another_ingest_wrote_after_our_look_up_are_compared_not_counted(
+    engine, monkeypatch
+):
+    """Two ingests of the same events at once (PostgreSQL; SQLite takes its write lock before
+    the look-up): the other one commits between our look-up and our insert. Its events are
+    duplicates or conflicts of ours, never counted as accepted twice."""
+    from billing.ledger import metering
+
+    ingest_lines(engine, [json.dumps({**EVENT, "event_id": "e-old"})], zone=UTC)
+    other = ingest_lines(engine, [], zone=UTC).batch_id
+    looked_up = metering._stored
+
+    def look_up_then_lose_the_race(connection, event_ids):  # noqa: ANN001, ANN202
+        found = looked_up(connection, event_ids)
+        monkeypatch.setattr(metering, "_stored", looked_up)
+        theirs = [validate({**EVENT, "event_id": event_id, "input_tokens": tokens},
+                           ZoneInfo("UTC"), now=NOW) | {"batch_id": other}
+                  for event_id, tokens in (("e-same", 10), ("e-diff", 99))]
+        assert metering._write_events(connection, theirs) == 2
+        return found
+
+    monkeypatch.setattr(metering, "_stored", look_up_then_lose_the_race)
+    ours = [json.dumps({**EVENT, "event_id": event_id})
+            for event_id in ("e-old", "e-same", "e-diff", "e-new")]
+    result = ingest_lines(engine, ours, zone=UTC)
+    assert (result.accepted, result.duplicates, result.rejected) == (1, 2, 1)
+    assert [(error.event_id, error.field) for error in result.errors] == [("e-diff", "event_id")]
+    table = UsageEvent.__table__
+    with engine.connect() as connection:
+        stored = {row.event_id: (row.batch_id, row.input_tokens)
+                  for row in connection.execute(select(table))}
+    assert stored["e-same"] == (other, 10) and stored["e-diff"] == (other, 99)
+    assert stored["e-new"] == (result.batch_id, 10)
