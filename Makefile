@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench mutate lint venv clean
 
 venv: $(VENV)/.installed
 
@@ -22,8 +22,12 @@ test: venv
 bench: venv
 	$(BIN)/python -m bench.run
 
+# mutation testing of the money core (not part of `make test`); writes bench/mutation.json
+mutate: venv
+	$(BIN)/python -m bench.mutation
+
 lint: venv
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) billing.db billing.db-* demo documents .pytest_cache .hypothesis
+	rm -rf $(VENV) billing.db billing.db-* demo documents .pytest_cache .hypothesis mutants
