@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, select
 
 from billing.close.receivables import receivable
 from billing.models import Document
@@ -28,11 +28,12 @@ def _credited(connection: Connection, invoice_ids: list[int]) -> dict[int, Decim
     """Credit notes' totals per invoice they correct."""
     if not invoice_ids:
         return {}
-    query = (select(documents.c.references_id, func.sum(documents.c.total))
-             .where(documents.c.kind == "credit_note",
-                    documents.c.references_id.in_(invoice_ids))
-             .group_by(documents.c.references_id))
-    return {row[0]: Decimal(row[1]) for row in connection.execute(query)}
+    query = select(documents.c.references_id, documents.c.total).where(
+        documents.c.kind == "credit_note", documents.c.references_id.in_(invoice_ids))
+    credited: dict[int, Decimal] = {}
+    for invoice_id, total in connection.execute(query):  # totals are exact decimal text
+        credited[invoice_id] = credited.get(invoice_id, Decimal(0)) + Decimal(total)
+    return credited
 
 
 def list_documents(
