@@ -86,17 +86,23 @@ def _row(number: int, found: tuple[dict[str, Any], dict[str, Any]], raw: str) ->
 
 
 def _spans(record: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each span with its resource's attributes; parts of the wrong JSON type hold no span."""
     if "resourceSpans" in record:
-        for resource_spans in record["resourceSpans"] or []:
-            if not isinstance(resource_spans, dict):
-                continue
-            resource = _attributes((resource_spans.get("resource") or {}).get("attributes"))
-            for scope in resource_spans.get("scopeSpans") or []:
-                for span in (scope.get("spans") or []) if isinstance(scope, dict) else []:
-                    if isinstance(span, dict):
-                        yield span, resource
+        for resource_spans in _objects(record["resourceSpans"]):
+            resource = _attributes(_object(resource_spans.get("resource")).get("attributes"))
+            for scope in _objects(resource_spans.get("scopeSpans")):
+                for span in _objects(scope.get("spans")):
+                    yield span, resource
     else:
-        yield record, _attributes((record.get("resource") or {}).get("attributes"))
+        yield record, _attributes(_object(record.get("resource")).get("attributes"))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _value(value: Any) -> Any:
@@ -117,8 +123,8 @@ def _attributes(attributes: Any) -> dict[str, Any]:
     if isinstance(attributes, dict):
         return dict(attributes)
     if isinstance(attributes, list):
-        return {item.get("key"): _value(item.get("value")) for item in attributes
-                if isinstance(item, dict)}
+        return {item["key"]: _value(item.get("value")) for item in _objects(attributes)
+                if isinstance(item.get("key"), str)}
     return {}
 
 
