@@ -49,6 +49,15 @@ def test_failed_spans_are_kept_not_rejected_and_re_ingest_is_idempotent(engine):
                       "this-model-does-not-exist": "failed"}
 
 
+def test_every_otel_fixture_lands_whole_and_re_ingest_is_all_duplicates(engine):
+    for name in ("otel_openai_v2_spans.json", "otel_openllmetry_spans.json",
+                 "otel_console_exporter.txt"):
+        first = ingest_lines(engine, (USAGE / name).open(), zone=UTC, fmt="otel", source=name)
+        assert (first.accepted, first.rejected) == (3, 0), (name, first.errors)
+        again = ingest_lines(engine, (USAGE / name).open(), zone=UTC, fmt="otel", source=name)
+        assert (again.accepted, again.duplicates, again.rejected) == (0, 3, 0), name
+
+
 def test_openllmetry_older_names_cache_read_and_prompt_tokens():
     creation, read, embedding = (row.data for row in _rows("otel_openllmetry_spans.json"))
     assert (creation["input_tokens"], creation["cached_input_tokens"]) == (1149, 0)
