@@ -30,6 +30,7 @@ from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.api.usage import MAX_BODY_BYTES
 from billing.ledger.formats.otel import genai_rows
+from billing.ledger.formats.otlp import export_shape
 from billing.ledger.metering import IngestResult, ingest_rows
 
 router = APIRouter(prefix="/v1", tags=["usage"])
@@ -84,7 +85,7 @@ def _export(body: bytes, media: str) -> dict[str, Any]:
         except DecodeError as exc:
             raise Problem(400, "Malformed request", f"the body is not an OTLP "
                           f"ExportTraceServiceRequest in protobuf ({exc})") from None
-        return json_format.MessageToDict(message)
+        return export_shape(message)
     try:
         export = orjson.loads(body) if body.strip() else {}
     except orjson.JSONDecodeError as exc:
