@@ -1,5 +1,5 @@
-"""`billing ingest --format openai|litellm` as a user runs it: a re-pulled usage bucket is
-reported as restated, in text and in --json."""
+"""`billing ingest --format openai|litellm|otel` as a user runs it: a re-pulled usage bucket is
+reported as restated, in text and in --json; the SDK's console span output is read."""
 
 from __future__ import annotations
 
