@@ -143,8 +143,9 @@ def _start(span: dict[str, Any]) -> str | None:
 
 
 def normal_id(value: Any, kind: str) -> Any:
-    """A trace or span id as lower-case hex, from hex, `0x` hex or base64 of its bytes;
-    anything else is kept as it came (the id is then only as stable as its sender)."""
+    """A trace or span id as lower-case hex, from hex, `0x` hex or base64 (standard or URL-safe,
+    padded or not) of its bytes; anything else is kept as it came (the id is then only as
+    stable as its sender)."""
     if not isinstance(value, str):
         return value
     size = ID_BYTES[kind]
@@ -155,15 +156,11 @@ def normal_id(value: Any, kind: str) -> Any:
             return bytes.fromhex(digits).hex()
         except ValueError:
             pass
+    padded = text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4)
     try:
-        decoded = base64.b64decode(text, validate=True)
+        decoded = base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError):
-        decoded = b""
-    if len(decoded) != size:
-        try:
-            decoded = base64.urlsafe_b64decode(text)
-        except (binascii.Error, ValueError):
-            return value
+        return value
     return decoded.hex() if len(decoded) == size else value
 
 
