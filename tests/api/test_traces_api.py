@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from billing.api.app import create_app
 from billing.api_keys import create_key
+from billing.ledger.formats import otel
 
 AUTH = {"Authorization": "Bearer test-key"}
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
@@ -177,7 +178,10 @@ def test_a_refused_span_is_a_partial_success_naming_it(client, engine):
     assert "input_tokens" in partial["errorMessage"]
     assert len(_events(engine)) == 1
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM quarantined_row")).scalar() == 1
+        [(fmt, raw)] = connection.execute(text("SELECT format, raw FROM quarantined_row")).all()
+    replayed = next(otel.read([raw]))  # kept as one span the otel reader reads again
+    assert (fmt, replayed.data["event_id"], replayed.data["team"]) == (
+        "otel", f"otel:{TRACE}:{SPAN}", "support")
     message = json_format.ParseDict(export, ExportTraceServiceRequest())
     binary = client.post("/v1/traces", content=message.SerializeToString(),
                          headers=AUTH | {"Content-Type": "application/x-protobuf"})
