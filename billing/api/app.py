@@ -18,6 +18,7 @@ from billing.api import (
     ratecards,
     showback,
     stripe_webhook,
+    traces,
     trends,
     usage,
 )
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     operations.install(app)
     app.include_router(usage.router)
+    app.include_router(traces.router)
     app.include_router(ratecards.router)
     app.include_router(policies.router)
     app.include_router(showback.router)

@@ -4,9 +4,9 @@ schema it documents.
 
 On a fixed seed and budget (40 examples per operation as an admin key, about a minute; 10 more
 per operation as a team key, whose reads stop at its own team), every operation, both media
-types of POST /v1/usage, on SQLite with a closed month of data (authorization has its own matrix
-test). The schema is loaded when the module is collected, so the app and its database are made
-then, in a temp directory.
+types of POST /v1/usage and of POST /v1/traces, on SQLite with a closed month of data
+(authorization has its own matrix test). The schema is loaded when the module is collected, so
+the app and its database are made then, in a temp directory.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def _app():  # noqa: ANN202
 
 
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+schemathesis.serializer.alias("application/x-protobuf", "application/octet-stream")
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 schema.config.seed = SEED  # every phase draws the same cases run after run
 
@@ -95,3 +96,4 @@ def test_every_operation_of_the_document_was_called():
                   for method in item}
     assert not operations - set(SENT), "never called"
     assert {"application/json", "application/x-ndjson"} <= SENT["POST /v1/usage"]
+    assert {"application/json", "application/x-protobuf"} <= SENT["POST /v1/traces"]

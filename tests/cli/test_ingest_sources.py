@@ -1,5 +1,5 @@
-"""`billing ingest --format openai|litellm` as a user runs it: a re-pulled usage bucket is
-reported as restated, in text and in --json."""
+"""`billing ingest --format openai|litellm|otel` as a user runs it: a re-pulled usage bucket is
+reported as restated, in text and in --json; the SDK's console span output is read."""
 
 from __future__ import annotations
 
@@ -47,3 +47,13 @@ def test_litellm_file_with_a_bad_row_lands_the_rest(env):  # noqa: ANN001
     [ingested] = json.loads(result.stdout)["files"]
     assert (ingested["accepted"], ingested["rejected"]) == (6, 2)
     assert ingested["rejected_by_field"] == {"metadata": 1, "record": 1}
+
+
+def test_otel_console_exporter_output_lands_and_again_is_all_duplicates(env):  # noqa: ANN001
+    path = str(USAGE / "otel_console_exporter.txt")
+    first = runner.invoke(app, ["ingest", "--format", "otel", path, "--json"])
+    assert first.exit_code == 0, first.output
+    [ingested] = json.loads(first.stdout)["files"]
+    assert (ingested["accepted"], ingested["rejected"]) == (3, 0)
+    again = runner.invoke(app, ["ingest", "--format", "otel", path])
+    assert again.exit_code == 0 and "0 accepted, 3 duplicates, 0 rejected" in again.output
