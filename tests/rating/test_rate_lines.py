@@ -80,7 +80,8 @@ def _lines(engine, low: int = 0, high: int = 10**9, period: str | None = None,  
         base = connection.execute(select(func.min(UsageEvent.__table__.c.id))).scalar_one() - 1
         merged = _merge(_aggregate(connection, base + low, base + high, period), rules_for)
     assert set(asked) == {key[0] for key in merged}
-    return {key[:1] + key[2:4] + key[7:8] + key[9:]: totals for key, totals in merged.items()} | {
+    return {key[:1] + key[2:4] + key[7:8] + key[9:10]: totals
+            for key, totals in merged.items()} | {
         "keys": sorted(merged, key=str)}
 
 
@@ -88,20 +89,21 @@ def test_aggregates_are_attributed_by_the_rules_and_merged_per_line(engine):
     lines = _lines(engine)
     keys = lines.pop("keys")
     # (period, team, use case, model, rule) -> events, requests and input, output, cached and
-    # cache-write tokens
+    # cache-write tokens, and the reported cost in nano-dollars
     mini, october = "gpt-4o-mini", "2026-10"
     assert lines == {
-        (october, None, None, mini, None): [1, 1, 10, 5, 0, 0],
-        (october, "legal", "contract-extraction", mini, "by-key"): [2, 4, 20, 10, 7, 2],
-        (october, "support", "support-copilot", mini, "by-prompt"): [1, 1, 100, 5, 0, 0],
-        (october, "legal", "contract-extraction", mini, "by-cost-center"): [1, 1, 1000, 5, 0, 0],
-        (october, "search", "search-answers", mini, None): [1, 1, 10, 50, 0, 0],
-        (october, "search", "search-answers", "gpt-4o", None): [1, 1, 10, 5, 0, 0],
-        (october, "cx", "support-copilot", mini, "by-project"): [1, 1, 3, 5, 0, 0],
-        ("2026-09", "search", "search-answers", mini, None): [1, 1, 10, 5, 0, 0],
+        (october, None, None, mini, None): [1, 1, 10, 5, 0, 0, 0],
+        (october, "legal", "contract-extraction", mini, "by-key"): [2, 4, 20, 10, 7, 2, 0],
+        (october, "support", "support-copilot", mini, "by-prompt"): [1, 1, 100, 5, 0, 0, 0],
+        (october, "legal", "contract-extraction", mini, "by-cost-center"): [1, 1, 1000, 5, 0, 0, 0],
+        (october, "search", "search-answers", mini, None): [1, 1, 10, 50, 0, 0, 0],
+        (october, "search", "search-answers", "gpt-4o", None): [1, 1, 10, 5, 0, 0, 0],
+        (october, "cx", "support-copilot", mini, "by-project"): [1, 1, 3, 5, 0, 0, 0],
+        ("2026-09", "search", "search-answers", mini, None): [1, 1, 10, 5, 0, 0, 0],
     }
     assert {key[:2] for key in keys} == {("2026-10", DAY), ("2026-09", date(2026, 9, 20))}
-    assert {key[4:7] + key[8:9] for key in keys} == {(None, "production", "openai", None)}
+    assert {key[4:7] + key[8:9] + key[10:] for key in keys} == {
+        (None, "production", "openai", None, "standard")}
 
 
 def test_only_the_events_between_the_marks_and_of_the_period_are_aggregated(engine):
@@ -121,11 +123,12 @@ def _key(**changes) -> tuple:  # noqa: ANN003
     fields = {"period": "2026-10", "usage_date": DAY, "team": "support",
               "use_case": "support-copilot", "customer": "acme", "environment": "production",
               "provider": "anthropic", "model": "claude-sonnet-4", "tier": None,
-              "rule": "by-prompt", **changes}
+              "rule": "by-prompt", "service_tier": "standard", **changes}
     return tuple(fields.values())
 
 
-TOTALS = [2, 3, 1_000, 2_000, 300, 400]  # events, requests, input, output, cached, cache-write
+# events, requests, input, output, cached, cache-write tokens, reported cost (nano-dollars)
+TOTALS = [2, 3, 1_000, 2_000, 300, 400, 0]
 
 
 def test_a_line_is_priced_on_the_version_in_force_on_its_day():
@@ -140,7 +143,7 @@ def test_a_line_is_priced_on_the_version_in_force_on_its_day():
         "provider": "anthropic", "model": "claude-sonnet-4", "tier": "better",
         "attributed_by": "by-prompt", "events": 2, "requests": 3, "input_tokens": 1_000,
         "output_tokens": 2_000, "cached_input_tokens": 300, "cache_write_input_tokens": 400,
-        "card": "internal", "card_version": "2026-10", "currency": "USD",
+        "service_tier": "standard", "reported_cost_nanos": 0, "card": "internal", "card_version": "2026-10", "currency": "USD",
         "input_price": Decimal("3.00"), "output_price": Decimal("15.00"),
         "cached_input_price": Decimal("0.30"), "cache_write_input_price": Decimal("3.75"),
         "markup": Decimal("0.08"), "per_request_fee": Decimal("0.0002"),
