@@ -47,3 +47,30 @@ def test_litellm_file_with_a_bad_row_lands_the_rest(env):  # noqa: ANN001
     [ingested] = json.loads(result.stdout)["files"]
     assert (ingested["accepted"], ingested["rejected"]) == (6, 2)
     assert ingested["rejected_by_field"] == {"metadata": 1, "record": 1}
+
+
+def test_a_format_that_recognises_nothing_exits_1_and_names_the_likely_one(env):  # noqa: ANN001
+    report = str(USAGE / "anthropic_usage_messages_example.json")
+    result = runner.invoke(app, ["ingest", "--format", "openai", report])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "--format openai found no usage records" in said
+    assert "it looks like anthropic: ingest it with --format anthropic" in said
+
+
+def test_format_auto_recognises_each_provider_file(env):  # noqa: ANN001
+    files = {"anthropic_usage_messages_example.json": "anthropic",
+             "bedrock_invocation_logs.jsonl": "bedrock",
+             "openai_usage_grouped.json": "openai", "litellm_spend_logs_payload.json": "litellm"}
+    result = runner.invoke(app, ["ingest", "--format", "auto", "--json",
+                                 *(str(USAGE / name) for name in files)])
+    assert result.exit_code == 0, result.output
+    assert [f["format"] for f in json.loads(result.stdout)["files"]] == list(files.values())
+
+
+def test_format_auto_on_a_file_no_format_knows_exits_1(env, tmp_path):  # noqa: ANN001
+    strange = tmp_path / "strange.json"
+    strange.write_text('{"hello": "world"}\n')
+    result = runner.invoke(app, ["ingest", "--format", "auto", str(strange)])
+    assert result.exit_code == 1
+    assert "recognises none of" in " ".join(result.output.split())
