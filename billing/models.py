@@ -314,6 +314,11 @@ class RatedLine(SQLModel, table=True):
         description="cost the source reported, in 1e-9 USD (spend-only usage), a component "
                     "of provider_cost",
     )
+    priced_model: str | None = Field(
+        default=None, max_length=200,
+        description="the card's model whose prices were used; `model` is as the source "
+                    "reported it (a dated snapshot, a Bedrock id) and may be its alias",
+    )
     adjusts_period: str | None = Field(
         default=None, max_length=7,
         description="set on late usage of a closed period, rated into this open one",

@@ -59,6 +59,9 @@ class Quote:
     markup_amount: Decimal
     request_fees: Decimal
     internal_price: Decimal
+    priced_model: str = ""
+    """The card's model whose prices were used: `model` itself, or the model it is an alias
+    of (a dated snapshot, a Bedrock id)."""
 
 
 def tier_of(card: CardVersion, model: str) -> str:
@@ -96,7 +99,8 @@ def quote(
             f"model {model!r} is in tier {home} of {card.card}@{card.version}, not {tier}",
         )
     band = card.tiers[home]
-    model_price = band.models[model]
+    priced_model = card.resolve(model) or model
+    model_price = band.models[priced_model]
     priced_tier, price = model_price.in_tier(service_tier)
     times = Decimal(requests if tokens == PER_CALL else 1)
     provider_cost = (
@@ -118,6 +122,7 @@ def quote(
         markup=band.markup, per_request_fee=band.per_request_fee,
         provider_cost=provider_cost, markup_amount=markup_amount, request_fees=request_fees,
         internal_price=provider_cost + markup_amount + request_fees,
+        priced_model=priced_model,
     )
 
 

@@ -197,6 +197,7 @@ def price_line(
         provider_cost, amount = provider_cost + reported, amount + reported * (1 + priced.markup)
     line.update(
         tier=priced.tier, card=priced.card, card_version=priced.version,
+        priced_model=priced.priced_model,
         currency=version.currency, input_price=priced.input_price,
         output_price=priced.output_price, cached_input_price=priced.cached_input_price,
         cache_write_input_price=priced.cache_write_input_price, markup=priced.markup,

@@ -5,13 +5,20 @@ kept and not billed, every file idempotent under re-ingest."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from billing.ledger.formats import anthropic, bedrock
 from billing.ledger.formats.recognise import recognise
 from billing.ledger.metering import ingest_lines
 from billing.ledger.restatement import history
+from billing.models import RatedLine
+from billing.rating.rate import Cards, rate
+from ratecards import load_card
+from tests.cards.test_model_aliases import CARD
 
 UTC = ZoneInfo("UTC")
 USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
@@ -136,3 +143,27 @@ def test_each_fixture_is_recognised_as_its_format():
         with (USAGE / name).open() as handle:
             found[name] = recognise(handle, name)
     assert found == expected
+
+
+def test_bedrock_and_anthropic_names_price_through_the_cards_aliases(engine):
+    card = load_card(CARD, "aliases.yaml")
+    assert _ingest(engine, LOGS, "bedrock").accepted == 4
+    assert _ingest(engine, REPORT, "anthropic").accepted == 1
+    rate(engine, Cards(team=[card], customer=[card]), zone=UTC)
+    table = RatedLine.__table__
+    with engine.connect() as connection:
+        lines = connection.execute(select(table).where(table.c.view == "showback")).mappings()
+        by_model = {}
+        for line in lines:
+            by_model.setdefault(line["model"], []).append(line)
+    assert set(by_model) == {"anthropic.claude-sonnet-4-20250514-v1:0",
+                             "us.anthropic.claude-sonnet-4-20250514-v1:0",
+                             "claude-sonnet-4-20250514"}
+    for model, found in by_model.items():
+        for line in found:
+            assert line["unpriced_reason"] is None, (model, line["unpriced_reason"])
+            assert line["priced_model"] == "claude-sonnet-4"
+    # the failed call is counted but costs nothing: the line holds only the 35 + 446 call
+    [direct] = by_model["anthropic.claude-sonnet-4-20250514-v1:0"]
+    assert (direct["events"], direct["input_tokens"], direct["output_tokens"]) == (2, 35, 446)
+    assert direct["provider_cost"] == (35 * Decimal("3.00") + 446 * Decimal("15.00")) / 10**6
