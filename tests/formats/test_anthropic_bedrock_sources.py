@@ -167,3 +167,17 @@ def test_bedrock_and_anthropic_names_price_through_the_cards_aliases(engine):
     [direct] = by_model["anthropic.claude-sonnet-4-20250514-v1:0"]
     assert (direct["events"], direct["input_tokens"], direct["output_tokens"]) == (2, 35, 446)
     assert direct["provider_cost"] == (35 * Decimal("3.00") + 446 * Decimal("15.00")) / 10**6
+
+
+def test_concatenated_console_spans_are_recognised_as_otel():
+    span = {"name": "chat gpt-4o-mini", "context": {"trace_id": "0x5b8e", "span_id": "0xeee1"},
+            "attributes": {"gen_ai.usage.input_tokens": 12}}
+    text = json.dumps(span, indent=4) + "\n" + json.dumps(span, indent=4) + "\n"
+    assert recognise(text.splitlines(keepends=True)) == "otel"
+
+
+def test_a_long_pretty_printed_report_is_recognised_whole():
+    page = json.loads((USAGE / REPORT).read_text())
+    page["data"] = page["data"] * 400
+    lines = json.dumps(page, indent=2).splitlines(keepends=True)
+    assert len(lines) > 2_000 and recognise(lines) == "anthropic"

@@ -3,6 +3,7 @@ file looks like when the format chosen for it recognised nothing in it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
@@ -15,10 +16,13 @@ CSV_HEADER = ("event_id", "occurred_at")
 
 def recognise(lines: Iterable[str], filename: str = "") -> str | None:
     """The format of the first record, or None when no format knows it."""
-    head = list(islice(iter(lines), PEEK_LINES))
+    iterator = iter(lines)
+    head = list(islice(iterator, PEEK_LINES))
     first = next((line.strip() for line in head if line.strip()), "")
     if not first:
         return None
+    if first.startswith(("{", "[")) and not _one_value(first):
+        head.extend(iterator)  # one document over many lines: read whole, as its reader does
     if not first.startswith(("{", "[")):
         return "csv" if filename.lower().endswith(".csv") or \
             all(name in first for name in CSV_HEADER) else None
@@ -26,7 +30,24 @@ def recognise(lines: Iterable[str], filename: str = "") -> str | None:
         if error is None:
             return _shape(record)
         break
-    return None
+    return _shape(_first_value("".join(head)))
+
+
+def _one_value(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_value(text: str) -> Any:
+    """The first JSON value of concatenated objects (as OpenTelemetry's ConsoleSpanExporter
+    prints them) or of a file cut off by the peek."""
+    try:
+        return json.JSONDecoder().raw_decode(text.lstrip())[0]
+    except ValueError:
+        return None
 
 
 def _shape(record: Any) -> str | None:
