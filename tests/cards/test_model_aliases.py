@@ -106,3 +106,25 @@ def test_a_card_without_aliases_keeps_its_hash():
     from ratecards.schema import canonical
     model = load_card(plain, "a.yaml").tiers["good"].models["gpt-4o-mini"]
     assert "aliases" not in canonical(model)
+
+
+def test_a_quote_of_an_alias_says_the_model_priced(engine, database_url, monkeypatch, tmp_path):  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from billing.cli import app
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    card = tmp_path / "aliases.yaml"
+    card.write_text(CARD)
+    runner = CliRunner()
+    published = runner.invoke(app, ["ratecards", "publish", str(card), "-m", "aliases"])
+    assert published.exit_code == 0, published.output
+    shown = runner.invoke(app, ["ratecards", "show", "aliases"])
+    assert "gpt-4o-mini is also reported as: gpt-4o-mini-2024-07-18" in shown.output
+    result = runner.invoke(app, ["quote", "--card", "aliases", "--model",
+                                 "us.anthropic.claude-sonnet-4-20250514-v1:0", "--input", "1000",
+                                 "--output", "0", "--at", "2026-10-15", "--json"])
+    assert result.exit_code == 0, result.output
+    answer = __import__("json").loads(result.stdout)
+    assert (answer["model"], answer["priced_model"]) == (
+        "us.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4")
