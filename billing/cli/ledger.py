@@ -122,6 +122,7 @@ def ingest(
     results = []
     for path in files or []:
         chosen = _recognised(path) if fmt == AUTO else fmt or guess_format(path.name)
+        _refuse_another_source(path, chosen)
         result = _ingest_file(engine, config.zone, path, chosen, show=not as_json,
                               backfill=backfill)
         if not result.rows:
@@ -153,6 +154,20 @@ def _recognised(path: Path) -> str:
         fail(f"{path}: --format auto recognises none of {', '.join(FORMATS)} in its first "
              "record", "name the format with --format, or check that this is a usage export")
     return found
+
+
+PROVIDER_FORMATS = ("openai", "anthropic", "litellm", "bedrock", "otel")
+
+
+def _refuse_another_source(path: Path, chosen: str) -> None:
+    """A provider's file read as another provider's would quarantine every row: refused
+    before anything is read, naming the format it is."""
+    if chosen not in PROVIDER_FORMATS:
+        return
+    found = _looks_like(path)
+    if found in PROVIDER_FORMATS and found != chosen:
+        fail(f"{path} looks like {found} usage, not {chosen}; nothing was read",
+             f"ingest it with --format {found} (or --format auto)")
 
 
 def _nothing_read(path: Path, chosen: str) -> None:
