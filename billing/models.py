@@ -58,6 +58,10 @@ class UsageEvent(SQLModel, table=True):
     cache_write_input_tokens: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False)
     )
+    cache_write_1h_input_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="the part of cache_write_input_tokens cached for 1 hour (priced apart)",
+    )
     requests: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
     prompt_version: str | None = Field(default=None, max_length=200)
     tags: str | None = Field(default=None, sa_column=Column(Text), description="JSON object")

@@ -12,7 +12,7 @@ the document line, outside this package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ratecards.schema import CardVersion
@@ -84,11 +84,13 @@ def quote(
     requests: int = 1,
     tokens: str = TOTAL,
     service_tier: str = "standard",
+    cache_ttl: str = "5m",
 ) -> Quote:
     """Price usage of one model on one card version (in the model's tier unless given).
 
     `tokens` is TOTAL (the counts are over all `requests`, as in a usage event) or PER_CALL
-    (the counts describe one call, made `requests` times).
+    (the counts describe one call, made `requests` times). `cache_ttl` "1h" prices the cache
+    writes at the model's 1-hour cache-write price, where the card gives one.
     """
     if tokens not in TOKEN_BASES:
         raise ValueError(f"tokens: {tokens!r} should be {TOTAL!r} or {PER_CALL!r}")
@@ -102,6 +104,8 @@ def quote(
     priced_model = card.resolve(model) or model
     model_price = band.models[priced_model]
     priced_tier, price = model_price.in_tier(service_tier)
+    if cache_ttl == "1h" and model_price.cache_write_1h_input is not None:
+        price = replace(price, cache_write_input=model_price.cache_write_1h_input)
     times = Decimal(requests if tokens == PER_CALL else 1)
     provider_cost = (
         Decimal(input_tokens) * price.input

@@ -41,6 +41,9 @@ class ModelPrice:
     standard usage."""
     aliases: tuple[str, ...] = ()
     """Other names sources report this model by (a dated snapshot, a Bedrock model id)."""
+    cache_write_1h_input: Decimal | None = None
+    """The price of cache writes kept for 1 hour (Anthropic), where it differs from
+    `cache_write_input`; None prices them as any cache write."""
 
     def in_tier(self, service_tier: str) -> tuple[str, TokenPrices]:
         """The service tier whose prices apply, and those prices."""
@@ -133,10 +136,11 @@ def canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        # empty service_tiers and aliases are left out so older cards keep their hash
+        # empty service_tiers, aliases and 1h prices are left out: older cards keep their hash
         return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
                 if name != "content_hash"
-                and not (name in ("service_tiers", "aliases") and not getattr(value, name))}
+                and not (name in ("service_tiers", "aliases") and not getattr(value, name))
+                and not (name == "cache_write_1h_input" and getattr(value, name) is None)}
     return value
 
 

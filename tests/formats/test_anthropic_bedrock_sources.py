@@ -9,12 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from billing.ledger.formats import anthropic, bedrock
 from billing.ledger.formats.recognise import recognise
 from billing.ledger.metering import ingest_lines
 from billing.ledger.restatement import history
+from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import RatedLine
 from billing.rating.rate import Cards, rate
 from ratecards import load_card
@@ -42,14 +44,15 @@ def test_reference_example_maps_every_count_and_fact():
     assert row.error is None, row.error
     event = row.data
     assert (event["input_tokens"], event["cached_input_tokens"],
-            event["cache_write_input_tokens"], event["output_tokens"]) == (1500, 200, 1500, 500)
+            event["cache_write_input_tokens"], event["cache_write_1h_input_tokens"],
+            event["output_tokens"]) == (1500, 200, 1500, 1000, 500)
     assert event["model"] == "claude-sonnet-4-20250514"
     assert event["service_tier"] == "standard" and event["provider"] == "anthropic"
     assert event["occurred_at"] == "2026-10-08T00:00:00Z"
     assert event["tags"] == {
         "provider_workspace": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ",
         "api_key": "apikey_01Rj2N8SVvo6BePZj99NhmiT", "context_window": "0-200k",
-        "cache_write_1h_tokens": "1000", "web_search_requests": "10"}
+        "web_search_requests": "10"}
     assert row.bucket[0] == "anthropic.usage_report.messages"
     assert row.bucket[2] - row.bucket[1] == 86_400
 
@@ -181,3 +184,48 @@ def test_a_long_pretty_printed_report_is_recognised_whole():
     page["data"] = page["data"] * 400
     lines = json.dumps(page, indent=2).splitlines(keepends=True)
     assert len(lines) > 2_000 and recognise(lines) == "anthropic"
+
+
+def _rated(engine, card_text: str) -> list:  # noqa: ANN001
+    card = load_card(card_text, "aliases.yaml")
+    rate(engine, Cards(team=[card], customer=[card]), zone=UTC)
+    table = RatedLine.__table__
+    with engine.connect() as connection:
+        return list(connection.execute(select(table).where(table.c.view == "showback")
+                                       .order_by(table.c.cache_write_input_price)).mappings())
+
+
+def test_one_hour_cache_writes_take_the_cards_one_hour_price(engine):
+    assert _ingest(engine, REPORT, "anthropic").accepted == 1
+    one_hour = CARD.replace('cache_write_input: "3.75"',
+                            'cache_write_input: "3.75"\n        cache_write_1h_input: "6.00"')
+    five, hour = _rated(engine, one_hour)
+    assert (five["cache_write_input_tokens"], five["cache_write_input_price"]) == (
+        500, Decimal("3.75"))
+    assert (hour["cache_write_input_tokens"], hour["cache_write_input_price"]) == (
+        1000, Decimal("6.00"))
+    assert (hour["events"], hour["requests"], hour["input_tokens"]) == (0, 0, 0)
+    assert (five["events"], five["input_tokens"], five["output_tokens"]) == (1, 1500, 500)
+    expected = (1500 * Decimal("3.00") + 200 * Decimal("0.30") + 500 * Decimal("3.75")
+                + 1000 * Decimal("6.00") + 500 * Decimal("15.00")) / 10**6
+    assert five["provider_cost"] + hour["provider_cost"] == expected
+
+
+def test_without_a_one_hour_price_every_cache_write_takes_the_cache_write_price(engine):
+    assert _ingest(engine, REPORT, "anthropic").accepted == 1
+    lines = _rated(engine, CARD)
+    assert sum(line["cache_write_input_tokens"] for line in lines) == 1500
+    assert {line["cache_write_input_price"] for line in lines} == {Decimal("3.75")}
+
+
+def test_more_one_hour_writes_than_cache_writes_is_refused_on_its_row():
+    event = {"event_id": "e1", "occurred_at": "2026-10-08T00:00:00Z", "model": "m",
+             "input_tokens": 1, "output_tokens": 1, "cache_write_input_tokens": 5,
+             "cache_write_1h_input_tokens": 10}
+    with pytest.raises(InvalidEvent) as raised:
+        validate(event, UTC)
+    assert raised.value.field == "cache_write_1h_input_tokens"
+    assert "cannot be more than cache_write_input_tokens (5)" in raised.value.message
+    plain = {key: value for key, value in event.items() if key != "cache_write_1h_input_tokens"}
+    assert validate({**event, "cache_write_1h_input_tokens": 0}, UTC)["content_hash"] == \
+        validate(plain, UTC)["content_hash"]

@@ -10,8 +10,8 @@ Reference: https://platform.claude.com/docs/en/api/admin-api/usage-cost/get-mess
 
 One event per bucket result. Anthropic's counts are disjoint already, as ours are: uncached
 input is input, cache reads are cached input, both cache-write lifetimes are cache-write input.
-The 1-hour part and the web searches are kept as tags (`cache_write_1h_tokens`,
-`web_search_requests`) so they stay visible; cards price cache writes at one price today. The
+The 1-hour part is also `cache_write_1h_input_tokens`, which a card's
+`cache_write_1h_input` prices apart; web searches are kept as tag `web_search_requests`. The
 workspace and API key go to tags `provider_workspace` and `api_key`, where attribution rules
 find them. The report counts no requests, so each result is one request. `model: null` is the
 model `ungrouped`, as with OpenAI. Buckets are snapshots with the OpenAI importer's
@@ -103,12 +103,11 @@ def _event(number: int, found: tuple[dict[str, Any], dict[str, Any]], raw: str) 
         "cached_input_tokens": _count(result.get("cache_read_input_tokens")),
         "cache_write_input_tokens": five + hour
         if isinstance(five, int) and isinstance(hour, int) else five,
+        "cache_write_1h_input_tokens": hour,
         "requests": 1,
         "service_tier": SERVICE_TIERS.get(tier, tier),
     }
     tags = {tag: result.get(name) for name, tag in TAGS.items()}
-    if hour:
-        tags["cache_write_1h_tokens"] = hour
     searches = (result.get("server_tool_use") or {}).get("web_search_requests") \
         if isinstance(result.get("server_tool_use"), dict) else None
     if searches:
