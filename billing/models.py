@@ -58,6 +58,10 @@ class UsageEvent(SQLModel, table=True):
     cache_write_input_tokens: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False)
     )
+    cache_write_1h_input_tokens: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="the part of cache_write_input_tokens cached for 1 hour (priced apart)",
+    )
     requests: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
     prompt_version: str | None = Field(default=None, max_length=200)
     tags: str | None = Field(default=None, sa_column=Column(Text), description="JSON object")
@@ -313,6 +317,11 @@ class RatedLine(SQLModel, table=True):
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
         description="cost the source reported, in 1e-9 USD (spend-only usage), a component "
                     "of provider_cost",
+    )
+    priced_model: str | None = Field(
+        default=None, max_length=200,
+        description="the card's model whose prices were used; `model` is as the source "
+                    "reported it (a dated snapshot, a Bedrock id) and may be its alias",
     )
     adjusts_period: str | None = Field(
         default=None, max_length=7,

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ratecards.currency import is_currency
 from ratecards.schema import (
@@ -36,9 +36,10 @@ TOP_KEYS = ("card", "version", "effective_from", "currency", "tiers", "volume_di
             "commitments")
 TIER_KEYS = ("description", "slo", "markup", "per_request_fee", "models")
 PRICE_KEYS = ("provider", "input", "output", "cached_input", "cache_write_input",
-              *SERVICE_TIERS)
+              *SERVICE_TIERS, "aliases", "cache_write_1h_input")
 TOKEN_PRICE_KEYS = ("input", "output", "cached_input", "cache_write_input")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
 VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 
 
@@ -165,6 +166,35 @@ def _service_tiers(reader: _Reader, price: dict, field: str) -> dict[str, TokenP
     return tiers
 
 
+def _aliases(reader: _Reader, price: dict, field: str, model: str, seen: dict[str, str]
+             ) -> tuple[str, ...]:
+    """`aliases: [gpt-4o-mini-2024-07-18, openai/gpt-4o-mini]`: names a source reports this
+    model by. A name can price only one model, so it may not be another model or alias."""
+    if "aliases" not in price:
+        return ()
+    node = price["aliases"][1]
+    where = f"{field}.aliases"
+    if not isinstance(node, SequenceNode):
+        reader.problem(node, where, "expected a list of model names, like "
+                                    "[gpt-4o-mini-2024-07-18]")
+        return ()
+    names: list[str] = []
+    for item in node.value:
+        name = str(getattr(item, "value", ""))
+        if not isinstance(item, ScalarNode) or not ALIAS.match(name):
+            reader.problem(item, where, f"{name!r} is not a model name (letters, digits and "
+                                        ". _ : / @ -, up to 200 characters)")
+            continue
+        owner = seen.get(f"alias:{name}") or seen.get(name) and f"model {name}"
+        if owner or name == model:
+            reader.problem(item, where, f"{name!r} already names {owner or 'this model'}; "
+                                        "an alias prices one model")
+            continue
+        seen[f"alias:{name}"] = f"an alias of {model}"
+        names.append(name)
+    return tuple(names)
+
+
 def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier | None:
     where = f"tiers.{name}"
     entries = reader.mapping(node, where, TIER_KEYS)
@@ -188,6 +218,10 @@ def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier 
                 reader.problem(key, field, f"model {model!r} is also in tier {seen[model]}; "
                                            "a model belongs to one tier")
                 continue
+            if f"alias:{model}" in seen:
+                reader.problem(key, field, f"model {model!r} is already {seen[f'alias:{model}']}"
+                                           "; an alias prices one model")
+                continue
             seen[model] = name
             price = reader.mapping(price_node, field, PRICE_KEYS)
             provider = reader.text(price, "provider", field)
@@ -198,7 +232,10 @@ def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier 
             input_price, output, cached, cache_write = values
             models[model] = ModelPrice(provider, input_price, output, cached,  # type: ignore[arg-type]
                                        cache_write if cache_write is not None else input_price,  # type: ignore[arg-type]
-                                       _service_tiers(reader, price, field))
+                                       _service_tiers(reader, price, field),
+                                       _aliases(reader, price, field, model, seen),
+                                       reader.decimal(price, "cache_write_1h_input", field,
+                                                      required=False))
     if markup is None or fee is None:
         return None
     return Tier(name, description, slo, markup, fee, models)

@@ -12,7 +12,7 @@ the document line, outside this package.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ratecards.schema import CardVersion
@@ -59,6 +59,9 @@ class Quote:
     markup_amount: Decimal
     request_fees: Decimal
     internal_price: Decimal
+    priced_model: str = ""
+    """The card's model whose prices were used: `model` itself, or the model it is an alias
+    of (a dated snapshot, a Bedrock id)."""
 
 
 def tier_of(card: CardVersion, model: str) -> str:
@@ -81,11 +84,13 @@ def quote(
     requests: int = 1,
     tokens: str = TOTAL,
     service_tier: str = "standard",
+    cache_ttl: str = "5m",
 ) -> Quote:
     """Price usage of one model on one card version (in the model's tier unless given).
 
     `tokens` is TOTAL (the counts are over all `requests`, as in a usage event) or PER_CALL
-    (the counts describe one call, made `requests` times).
+    (the counts describe one call, made `requests` times). `cache_ttl` "1h" prices the cache
+    writes at the model's 1-hour cache-write price, where the card gives one.
     """
     if tokens not in TOKEN_BASES:
         raise ValueError(f"tokens: {tokens!r} should be {TOTAL!r} or {PER_CALL!r}")
@@ -96,8 +101,11 @@ def quote(
             f"model {model!r} is in tier {home} of {card.card}@{card.version}, not {tier}",
         )
     band = card.tiers[home]
-    model_price = band.models[model]
+    priced_model = card.resolve(model) or model
+    model_price = band.models[priced_model]
     priced_tier, price = model_price.in_tier(service_tier)
+    if cache_ttl == "1h" and model_price.cache_write_1h_input is not None:
+        price = replace(price, cache_write_input=model_price.cache_write_1h_input)
     times = Decimal(requests if tokens == PER_CALL else 1)
     provider_cost = (
         Decimal(input_tokens) * price.input
@@ -118,6 +126,7 @@ def quote(
         markup=band.markup, per_request_fee=band.per_request_fee,
         provider_cost=provider_cost, markup_amount=markup_amount, request_fees=request_fees,
         internal_price=provider_cost + markup_amount + request_fees,
+        priced_model=priced_model,
     )
 
 

@@ -39,6 +39,11 @@ class ModelPrice:
     service_tiers: Mapping[str, TokenPrices] = field(default_factory=dict)
     """Prices in the provider's other service tiers; a tier not named here is priced as
     standard usage."""
+    aliases: tuple[str, ...] = ()
+    """Other names sources report this model by (a dated snapshot, a Bedrock model id)."""
+    cache_write_1h_input: Decimal | None = None
+    """The price of cache writes kept for 1 hour (Anthropic), where it differs from
+    `cache_write_input`; None prices them as any cache write."""
 
     def in_tier(self, service_tier: str) -> tuple[str, TokenPrices]:
         """The service tier whose prices apply, and those prices."""
@@ -84,10 +89,40 @@ class CardVersion:
     content_hash: str = ""
 
     def tier_of(self, model: str) -> str | None:
+        priced = self.resolve(model)
         for name, tier in self.tiers.items():
-            if model in tier.models:
+            if priced in tier.models:
                 return name
         return None
+
+    def resolve(self, model: str) -> str | None:
+        """The card's model a reported name prices as: the name itself, a model's alias, or
+        either once a provider prefix (`openai/`), an ARN's path or a Bedrock cross-region
+        prefix (`us.`) is taken off; None when the card prices no such model."""
+        for name in _candidates(model):
+            for tier in self.tiers.values():
+                if name in tier.models:
+                    return name
+            for tier in self.tiers.values():
+                for priced, price in tier.models.items():
+                    if name in price.aliases:
+                        return priced
+        return None
+
+
+GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
+
+
+def _candidates(model: str) -> list[str]:
+    names = [model]
+    bare = model.rsplit("/", 1)[1] if "/" in model else model
+    if bare != model:
+        names.append(bare)
+    for prefix in GEO_PREFIXES:
+        if bare.startswith(prefix) and "." in bare[len(prefix):]:
+            names.append(bare[len(prefix):])
+            break
+    return names
 
 
 def canonical(value: Any) -> Any:
@@ -101,10 +136,11 @@ def canonical(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [canonical(v) for v in value]
     if hasattr(value, "__dataclass_fields__"):
-        # an empty service_tiers is left out so cards published before it keep their hash
+        # empty service_tiers, aliases and 1h prices are left out: older cards keep their hash
         return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
                 if name != "content_hash"
-                and not (name == "service_tiers" and not getattr(value, name))}
+                and not (name in ("service_tiers", "aliases") and not getattr(value, name))
+                and not (name == "cache_write_1h_input" and getattr(value, name) is None)}
     return value
 
 

@@ -27,7 +27,8 @@ from billing.cli.console import (
 )
 from billing.db import engine_for, migrate
 from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
-from billing.ledger.formats import FORMATS, guess_format
+from billing.ledger.formats import AUTO, FORMATS, guess_format
+from billing.ledger.formats.recognise import recognise
 from billing.ledger.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
 from billing.ledger.quarantine import QuarantineError, discard_row, fix_row, list_rows
 from billing.rating.card_registry import PublishRefused, publish_shipped
@@ -96,8 +97,9 @@ class _CountingFile:
 def ingest(
     files: list[Path] = typer.Argument(None, help="Usage files to load.", show_default=False),
     fmt: str = typer.Option(None, "--format", "-f",
-                            help=f"Input format: {', '.join(FORMATS)}. Default: by extension "
-                                 "(.csv is csv, else native JSON lines)."),
+                            help=f"Input format: {', '.join(FORMATS)}, or {AUTO} (recognised from "
+                                 "the first record). Default: by extension (.csv is csv, "
+                                 "else native JSON lines)."),
     replay: bool = typer.Option(False, "--replay-quarantine",
                                 help="Retry the quarantined rows (after fixing their cause)."),
     backfill: bool = typer.Option(False, "--allow-backfill",
@@ -110,17 +112,22 @@ def ingest(
     if not files and not replay:
         fail("no input: name one or more files, or pass --replay-quarantine",
              "see `billing ingest --help`", code=2)
-    if fmt and fmt not in FORMATS:
-        fail(f"unknown format {fmt!r}", f"choose one of: {', '.join(FORMATS)}", code=2)
+    if fmt and fmt not in (*FORMATS, AUTO):
+        fail(f"unknown format {fmt!r}", f"choose one of: {', '.join(FORMATS)}, {AUTO}",
+             code=2)
     for path in files or []:
         if not path.is_file():
             fail(f"{path}: no such file", "check the path", code=2)
     engine = ready_engine(config)
     results = []
     for path in files or []:
-        chosen = fmt or guess_format(path.name)
-        results.append(_ingest_file(engine, config.zone, path, chosen, show=not as_json,
-                                    backfill=backfill))
+        chosen = _recognised(path) if fmt == AUTO else fmt or guess_format(path.name)
+        _refuse_another_source(path, chosen)
+        result = _ingest_file(engine, config.zone, path, chosen, show=not as_json,
+                              backfill=backfill)
+        if not result.rows:
+            _nothing_read(path, chosen)
+        results.append(result)
     replayed = replay_quarantine(engine, zone=config.zone, backfill=backfill) if replay else None
     if as_json:
         payload: dict = {"files": [r.to_dict() for r in results]}
@@ -134,6 +141,44 @@ def ingest(
         print_replay(replayed)
     elif replay:
         out.print("Replay: no pending rows in the quarantine.")
+
+
+def _looks_like(path: Path) -> str | None:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return recognise(handle, path.name)
+
+
+def _recognised(path: Path) -> str:
+    found = _looks_like(path)
+    if found is None:
+        fail(f"{path}: --format auto recognises none of {', '.join(FORMATS)} in its first "
+             "record", "name the format with --format, or check that this is a usage export")
+    return found
+
+
+PROVIDER_FORMATS = ("openai", "anthropic", "litellm", "bedrock", "otel")
+
+
+def _refuse_another_source(path: Path, chosen: str) -> None:
+    """A provider's file read as another provider's would quarantine every row: refused
+    before anything is read, naming the format it is."""
+    if chosen not in PROVIDER_FORMATS:
+        return
+    found = _looks_like(path)
+    if found in PROVIDER_FORMATS and found != chosen:
+        fail(f"{path} looks like {found} usage, not {chosen}; nothing was read",
+             f"ingest it with --format {found} (or --format auto)")
+
+
+def _nothing_read(path: Path, chosen: str) -> None:
+    """A file the chosen format reads nothing from is almost always the wrong format: said,
+    and exit 1, rather than a quiet success that loaded nothing."""
+    if not path.stat().st_size or not path.read_bytes().strip():
+        return
+    found = _looks_like(path)
+    hint = (f"it looks like {found}: ingest it with --format {found}" if found and found != chosen
+            else "check that this is a usage export, or try --format auto")
+    fail(f"{path}: --format {chosen} found no usage records in this file", hint)
 
 
 def print_replay(replayed: ReplayResult) -> None:

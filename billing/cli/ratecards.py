@@ -122,6 +122,10 @@ def show_command(
             table.add_row(model, price.provider, str(price.input), str(price.output),
                           str(price.cached_input))
         print_table(table)
+        for model, price in tier.models.items():
+            if price.aliases:
+                out.print(f"  {model} is also reported as: {', '.join(price.aliases)}",
+                          highlight=False, markup=False)
     _print_contracts(card)
 
 

@@ -27,7 +27,7 @@ restatements = UsageRestatement.__table__
 usage = UsageEvent.__table__
 
 COUNTS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
-          "requests", "reported_cost_nanos")
+          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens")
 WIDTHS = {60: "1m", 3_600: "1h", 86_400: "1d"}
 
 
@@ -53,6 +53,11 @@ def _when(moment: datetime) -> str:
 
 def _counts(values: Any) -> dict[str, int]:
     return {name: int(values[name]) for name in COUNTS}
+
+
+def _old(counts: dict[str, int]) -> dict[str, int]:
+    """Counts recorded before a count existed read as 0."""
+    return {name: counts.get(name, 0) for name in COUNTS}
 
 
 def _overlap(connection: Connection, series: str, start: datetime, end: datetime) -> Any:
@@ -113,7 +118,7 @@ def store(connection: Connection, row: SourceRow, values: dict[str, Any],
         return Decision("accepted")
     if known.content_hash == values["content_hash"]:
         return Decision("duplicate")
-    old, new = orjson.loads(known.counts), _counts(values)
+    old, new = _old(orjson.loads(known.counts)), _counts(values)
     number = known.restatements + 1
     delta = {**values, **{name: new[name] - old.get(name, 0) for name in COUNTS},
              "event_id": f"{event_id}~r{number}"}

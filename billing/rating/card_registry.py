@@ -183,7 +183,10 @@ def card_dict(card: CardVersion) -> dict:
                 "models": {
                     model: {"provider": price.provider, "input": str(price.input),
                             "output": str(price.output), "cached_input": str(price.cached_input),
-                            "cache_write_input": str(price.cache_write_input)}
+                            "cache_write_input": str(price.cache_write_input),
+                            **({"aliases": list(price.aliases)} if price.aliases else {}),
+                            **({"cache_write_1h_input": str(price.cache_write_1h_input)}
+                               if price.cache_write_1h_input is not None else {})}
                     for model, price in tier.models.items()
                 },
             }

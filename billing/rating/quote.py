@@ -63,6 +63,7 @@ class QuoteResult:
         return {
             "card": p.card, "version": p.version, "effective_from": self.effective_from.isoformat(),
             "at": self.at.isoformat(), "currency": p.currency, "tier": p.tier, "model": p.model,
+            "priced_model": p.priced_model,
             "provider": p.provider, "tokens": p.tokens, "requests": p.requests,
             "input_tokens": p.input_tokens, "output_tokens": p.output_tokens,
             "cached_input_tokens": p.cached_input_tokens,

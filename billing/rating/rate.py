@@ -100,7 +100,8 @@ def _aggregate(connection: Connection, low: int, high: int, period: str | None):
     query = (
         select(*group, *extra_columns, func.count().label("events"),
                *[func.sum(usage.c[name]).label(name) for name in TOKENS],
-               func.sum(usage.c.reported_cost_nanos).label("reported_cost_nanos"))
+               func.sum(usage.c.reported_cost_nanos).label("reported_cost_nanos"),
+               func.sum(usage.c.cache_write_1h_input_tokens).label("cache_write_1h"))
         .where(usage.c.id > low, usage.c.id <= high)
         .group_by(*group, *extra_columns)
     )
@@ -115,7 +116,7 @@ RulesFor = Callable[[str], RuleSet]
 def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
     """Apply the rules in force for each aggregate's period and merge those that become the
     same line."""
-    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 2))
+    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 3))
     for row in rows:
         values = row._mapping
         team, use_case, rule = values["team"], values["use_case"], None
@@ -142,13 +143,30 @@ def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
             continue
         for index, name in enumerate(TOKENS, start=1):
             totals[index] += int(values[name])
-        totals[-1] += int(values["reported_cost_nanos"])
+        totals[-2] += int(values["reported_cost_nanos"])
+        totals[-1] += int(values["cache_write_1h"] or 0)
     return merged
+
+
+def price_lines(
+    view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
+    cache: dict,
+) -> list[dict[str, Any]]:
+    """The rated lines of one aggregate: cache writes kept for 1 hour, which the card may
+    price apart, are a line of their own (cache-write tokens only, no requests), so every
+    line stays tokens x its unit prices."""
+    *counts, nanos, hour = totals
+    if not hour:
+        return [price_line(view, key, [*counts, nanos], versions, zone, cache)]
+    counts[5] -= hour
+    return [price_line(view, key, [*counts, nanos], versions, zone, cache),
+            price_line(view, key, [0, 0, 0, 0, 0, hour, 0], versions, zone, cache,
+                       cache_ttl="1h")]
 
 
 def price_line(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
-    cache: dict,
+    cache: dict, *, cache_ttl: str = "5m",
 ) -> dict[str, Any]:
     """One rated line: the aggregate priced on the version in force on its day."""
     (period, usage_date, team, use_case, customer, environment, provider, model, tier, rule,
@@ -178,7 +196,7 @@ def price_line(
         priced = quote(version, model, tier=tier, input_tokens=input_tokens,
                        output_tokens=output_tokens, cached_input_tokens=cached,
                        cache_write_input_tokens=cache_write, requests=requests,
-                       service_tier=service_tier)
+                       service_tier=service_tier, cache_ttl=cache_ttl)
     except UnpricedModel as exc:
         if nanos and not (input_tokens or output_tokens or cached or cache_write):
             line.update(card=version.card, card_version=version.version,
@@ -197,6 +215,7 @@ def price_line(
         provider_cost, amount = provider_cost + reported, amount + reported * (1 + priced.markup)
     line.update(
         tier=priced.tier, card=priced.card, card_version=priced.version,
+        priced_model=priced.priced_model,
         currency=version.currency, input_price=priced.input_price,
         output_price=priced.output_price, cached_input_price=priced.cached_input_price,
         cache_write_input_price=priced.cache_write_input_price, markup=priced.markup,
@@ -288,10 +307,10 @@ def rate(
         cache: dict = {}
         new_lines = []
         for key, totals in merged.items():
-            new_lines.append(price_line("showback", key, totals, cards.team, zone, cache))
+            new_lines.extend(price_lines("showback", key, totals, cards.team, zone, cache))
             if key[4] is not None:
-                new_lines.append(price_line("chargeback", key, totals, cards.customer, zone,
-                                            cache))
+                new_lines.extend(price_lines("chargeback", key, totals, cards.customer, zone,
+                                             cache))
         for line in new_lines:
             line["run_id"] = run_id
             line["rules_version"] = rules_for(line["period"]).version or None

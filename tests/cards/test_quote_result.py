@@ -43,7 +43,8 @@ def test_a_quote_says_what_it_priced_field_by_field():
     assert QuoteResult(at, date(2026, 10, 1), price).to_dict() == {
         "card": "internal", "version": "2026-10", "effective_from": "2026-10-01",
         "at": "2026-10-05T10:00:00+00:00", "currency": "USD", "tier": "better",
-        "model": "claude-sonnet-4", "provider": "anthropic", "tokens": "total", "requests": 1,
+        "model": "claude-sonnet-4", "priced_model": "claude-sonnet-4", "provider": "anthropic",
+        "tokens": "total", "requests": 1,
         "input_tokens": 1, "output_tokens": 2, "cached_input_tokens": 3,
         "cache_write_input_tokens": 4,
         "unit_prices": {"input": "3.00", "output": "15.00", "cached_input": "0.30",

@@ -57,3 +57,46 @@ def test_otel_console_exporter_output_lands_and_again_is_all_duplicates(env):  #
     assert (ingested["accepted"], ingested["rejected"]) == (3, 0)
     again = runner.invoke(app, ["ingest", "--format", "otel", path])
     assert again.exit_code == 0 and "0 accepted, 3 duplicates, 0 rejected" in again.output
+def test_a_format_that_recognises_nothing_exits_1_and_names_the_likely_one(env, tmp_path):  # noqa: ANN001
+    report = str(USAGE / "anthropic_usage_messages_example.json")
+    result = runner.invoke(app, ["ingest", "--format", "openai", report])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "looks like anthropic usage, not openai" in said
+    assert "ingest it with --format anthropic" in said
+    strange = tmp_path / "strange.json"
+    strange.write_text('{"hello": "world"}\n')
+    result = runner.invoke(app, ["ingest", "--format", "openai", str(strange)])
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.output.split())
+    assert "--format openai found no usage records in this file" in said
+    assert "try --format auto" in said
+
+
+def test_format_auto_recognises_each_provider_file(env):  # noqa: ANN001
+    files = {"anthropic_usage_messages_example.json": "anthropic",
+             "bedrock_invocation_logs.jsonl": "bedrock",
+             "openai_usage_grouped.json": "openai", "litellm_spend_logs_payload.json": "litellm"}
+    result = runner.invoke(app, ["ingest", "--format", "auto", "--json",
+                                 *(str(USAGE / name) for name in files)])
+    assert result.exit_code == 0, result.output
+    assert [f["format"] for f in json.loads(result.stdout)["files"]] == list(files.values())
+
+
+def test_format_auto_on_a_file_no_format_knows_exits_1(env, tmp_path):  # noqa: ANN001
+    strange = tmp_path / "strange.json"
+    strange.write_text('{"hello": "world"}\n')
+    result = runner.invoke(app, ["ingest", "--format", "auto", str(strange)])
+    assert result.exit_code == 1
+    assert "recognises none of" in " ".join(result.output.split())
+
+
+def test_a_provider_file_read_as_another_provider_is_refused_before_reading(env):  # noqa: ANN001
+    result = runner.invoke(app, ["ingest", "--format", "anthropic",
+                                 str(USAGE / "openai_usage_grouped.json")])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "looks like openai usage, not anthropic; nothing was read" in said
+    assert "ingest it with --format openai" in said
+    listed = runner.invoke(app, ["quarantine", "list", "--json"])
+    assert listed.exit_code == 0 and "openai_usage_grouped" not in listed.output

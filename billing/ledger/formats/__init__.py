@@ -6,9 +6,10 @@ from importlib import import_module
 
 from billing.ledger.formats.base import Reader, SourceRow
 
-FORMATS = ("native", "csv", "openai", "litellm", "otel")
+FORMATS = ("native", "csv", "openai", "anthropic", "litellm", "bedrock", "otel")
+AUTO = "auto"
 
-__all__ = ["FORMATS", "Reader", "SourceRow", "guess_format", "reader_for"]
+__all__ = ["AUTO", "FORMATS", "Reader", "SourceRow", "guess_format", "reader_for"]
 
 
 class UnknownFormat(ValueError):
