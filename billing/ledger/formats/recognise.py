@@ -50,17 +50,24 @@ def _first_value(text: str) -> Any:
         return None
 
 
+def _cloudwatch_export(record: dict) -> bool:
+    """CloudWatch's export wrapper: {"events": [{"message": "<a log record>"}, ...]}."""
+    events = record.get("events")
+    return isinstance(events, list) and bool(events) and isinstance(events[0], dict) \
+        and "message" in events[0]
+
+
 def _shape(record: Any) -> str | None:
     if isinstance(record, list):
         record = record[0] if record else None
     if not isinstance(record, dict):
         return None
-    if record.get("schemaType") == "ModelInvocationLog" or "events" in record \
-            and isinstance(record["events"], list) or "modelId" in record:
-        return "bedrock"
     if "resourceSpans" in record or "attributes" in record and "traceId" in record \
             or "context" in record and "attributes" in record:
-        return "otel"
+        return "otel"  # before Bedrock: a console-exported span has `events` too
+    if record.get("schemaType") == "ModelInvocationLog" or "modelId" in record \
+            or _cloudwatch_export(record):
+        return "bedrock"
     data = record.get("data")
     if record.get("object") in ("page", "bucket"):
         return "openai"
