@@ -1,8 +1,9 @@
 """`make bench`: ingest and rating throughput and memory, on SQLite and PostgreSQL.
 
 Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, default 1,000,000),
-BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating or
-parse (the duplicate-key check's cost on 50,000 events) runs one part.
+BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating,
+parse (the duplicate-key check's cost on 50,000 events) or formats (reading each source
+format, in memory) runs one part.
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -25,13 +26,13 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import parse
+from bench import formats, parse
 from billing.demo_data import generate
 
 HERE = Path(__file__).parent
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 RATING_EVENTS = int(os.environ.get("BENCH_RATING_EVENTS", "10000000"))
-PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse").split(",")
+PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse,formats").split(",")
 HTTP_BATCH = 10_000
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -151,6 +152,7 @@ def main() -> None:
         "ingest": [],
         "rating": [],
         "parse": [],
+        "formats": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -163,9 +165,14 @@ def main() -> None:
         if "parse" in PARTS:
             print("parse: duplicate-key check ...", flush=True)
             results["parse"] = parse.measure()
+        if "formats" in PARTS:
+            print("formats: reading each source format ...", flush=True)
+            results["formats"] = formats.measure()
     _print(results)
     if results["parse"]:
         parse.print_table(results["parse"])
+    if results["formats"]:
+        formats.print_table(results["formats"])
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {HERE / 'results.json'}")
 
