@@ -15,9 +15,10 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(BIN)/billing demo
 
+# the suite runs on every core (pytest-xdist); each worker has its own databases
 test: venv
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 bench: venv
 	$(BIN)/python -m bench.run

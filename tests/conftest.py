@@ -54,6 +54,13 @@ BACKENDS = ["sqlite"] if SKIP_POSTGRES else ["sqlite", "postgresql"]
 
 
 @pytest.fixture(autouse=True)
+def fixed_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Command output wraps at the terminal's width: pinned, so a test reads the same lines
+    in a narrow terminal, a pipe or a pytest-xdist worker (a test about width sets its own)."""
+    monkeypatch.setenv("COLUMNS", "110")
+
+
+@pytest.fixture(autouse=True)
 def empty_working_directory(tmp_path_factory: pytest.TempPathFactory,
                             monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test runs in a folder of its own with nothing in it: a registry.yaml or
