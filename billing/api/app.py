@@ -11,6 +11,7 @@ from billing.api import (
     documents,
     exports,
     forecast,
+    levers,
     operations,
     outcomes,
     policies,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(exports.router)
     app.include_router(trends.router)
+    app.include_router(levers.router)
     install_dashboard(app)
 
     return app

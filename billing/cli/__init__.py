@@ -14,6 +14,7 @@ from billing.cli import (
     fx,
     keys,
     ledger,
+    levers,
     overhead,
     policy,
     ratecards,
@@ -60,6 +61,7 @@ serve.register(app)
 demo.register(app)
 budgets.register(app)
 export.register(app)
+levers.register(app)
 
 
 def main() -> None:
