@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, literal_column, select
 
 from billing.exact_sum import money_sum
 from billing.levers.simulate import Slice
@@ -48,11 +48,12 @@ def use_case_usage(engine: Engine, use_case: str, period: str,
     group = (rated.c.usage_date, rated.c.model, rated.c.service_tier, rated.c.card,
              rated.c.card_version, rated.c.currency)
     priced = rated.c.amount.is_not(None)
-    query = (select(*group, (rated.c.reported_cost_nanos > 0).label("reported"),
+    reported = rated.c.reported_cost_nanos > literal_column("0")  # one text in SELECT and GROUP BY
+    query = (select(*group, reported.label("reported"),
                     money_sum(rated.c.amount).label("amount"),
                     *[func.sum(rated.c[name]).label(name) for name in TOKENS])
              .where(*where, priced)
-             .group_by(*group, rated.c.reported_cost_nanos > 0)
+             .group_by(*group, reported)
              .order_by(*group))
     with engine.connect() as connection:
         rows = connection.execute(query).all()

@@ -25,7 +25,7 @@ from billing.rating.card_registry import publish, published_versions
 from billing.rating.rate import Cards, rate
 
 CARD = """
-card: internal
+card: levers-internal
 version: "2026-10"
 effective_from: 2026-10-01
 currency: USD
@@ -46,7 +46,8 @@ tiers:
       big: {provider: openai, input: "10.00", output: "40.00", cached_input: "2.50",
             batch: {input: "5.00", output: "20.00", cached_input: "1.25"}}
 """
-EXTERNAL = CARD.replace("card: internal", "card: external")
+EXTERNAL = CARD.replace("card: levers-internal", "card: levers-external")
+# card versions are immutable and outlive a test: these names are this module's own
 PRICES = {  # model: (input, output, cached, markup, fee), per 1M tokens / per request
     "mini": (Decimal("0.20"), Decimal("0.80"), Decimal("0.05"), Decimal("0.05"),
              Decimal("0.0001")),
@@ -93,8 +94,8 @@ def usage(engine):  # noqa: ANN001
                              "team": "search", "use_case": "ranker", "model": "big",
                              "input_tokens": 999_999, "output_tokens": 1}))
     ingest_lines(engine, lines, zone=ZoneInfo("UTC"))
-    rate(engine, Cards(published_versions(engine, "internal"),
-                       published_versions(engine, "external")), zone=ZoneInfo("UTC"))
+    rate(engine, Cards(published_versions(engine, "levers-internal"),
+                       published_versions(engine, "levers-external")), zone=ZoneInfo("UTC"))
     return engine
 
 
