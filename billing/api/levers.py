@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,8 +12,10 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps, problems
+from billing.api.deps import AppSettings
 from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
+from billing.levers.realised import realised
 from billing.levers.spec import LeverError
 from billing.levers.store import (
     LeverStoreError,
@@ -135,3 +138,17 @@ def get_gate(request: Request, use_case: Name,
         return run_gate(request.app.state.engine, use_case, tolerance_pp=tolerance).to_dict()
     except LeverStoreError as exc:
         raise Problem(409, "Cannot decide yet", str(exc)) from None
+
+
+@router.get("/levers/realised", summary="What a promoted candidate did once shipped",
+            dependencies=[Depends(deps.roles("finance", "team"))],
+            responses=problems.responses(401, 403, 404, 409, 422))
+def get_realised(request: Request, settings: AppSettings, use_case: Name, name: Name,
+                 until: date | None = None) -> dict:
+    _readable(request, use_case)
+    last = until or datetime.now(UTC).astimezone(settings.zone).date()
+    try:
+        return realised(request.app.state.engine, use_case, name, until=last,
+                        zone=settings.zone)
+    except LeverStoreError as exc:
+        raise Problem(409, "Cannot measure", str(exc)) from None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
@@ -20,6 +21,7 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.levers.realised import realised
 from billing.levers.spec import LeverError
 from billing.levers.store import (
     LeverStoreError,
@@ -31,6 +33,11 @@ from billing.levers.store import (
 )
 from billing.levers.usage import NoUsage
 from billing.levers.what_if import what_if
+
+def whole_cents(amount: str) -> str:
+    """A measured spend for reading: cents, half up (format's .2f would round half even)."""
+    return f"{Decimal(amount).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
 
 USE_CASE = typer.Option(..., "--use-case", "-u", help="The use case.", callback=check_name,
                         show_default=False)
@@ -44,6 +51,7 @@ def register(app: typer.Typer) -> None:
     levers.command("list")(list_command)
     levers.command("evaluations")(evaluations_command)
     levers.command("gate")(gate_command)
+    levers.command("realised")(realised_command)
     app.add_typer(levers, name="levers")
 
 
@@ -215,3 +223,49 @@ def gate_command(
                   highlight=False)
     if record:
         out.print("Decisions recorded.", highlight=False)
+
+
+def realised_command(
+    use_case: str = USE_CASE,
+    name: str = typer.Option(..., "--name", "-n", help="The promoted candidate.",
+                             callback=check_name, show_default=False),
+    until: str = typer.Option(None, "--until", help="Last day measured (YYYY-MM-DD); default "
+                                                    "today."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What a promoted candidate did once shipped: the days since it first appears in the
+    ledger against as many days before, in cost per call, pass rate and cost per accepted
+    outcome. Exit 2 if it cannot be measured."""
+    config = settings()
+    try:
+        last = date.fromisoformat(until) if until else datetime.now(UTC).astimezone(
+            config.zone).date()
+    except ValueError:
+        fail(f"--until {until!r} is not a date like 2026-10-31", code=2)
+    try:
+        result = realised(ready_engine(config), use_case, name, until=last, zone=config.zone)
+    except LeverStoreError as exc:
+        fail(str(exc), code=2)
+    if as_json:
+        emit_json(result)
+        return
+    if result["status"] != "measured":
+        out.print(f"{user(name)} of {user(use_case)} has not shipped yet: the ledger shows no "
+                  f"usage with {user(result['config'])} up to {last}.", highlight=False)
+        return
+    table = Table(title=f"Realised: {name} of {use_case}, shipped {result['shipped_on']}",
+                  title_justify="left")
+    for column in ("", "days", "spend", "calls", "per call", "pass rate", "per accepted"):
+        table.add_column(column, justify="left" if not column else "right")
+    for label in ("before", "after"):
+        row = result[label]
+        days = (date.fromisoformat(row["to"]) - date.fromisoformat(row["from"])).days + 1
+        table.add_row(f"{label} ({row['from']} to {row['to']})", str(days),
+                      whole_cents(row["spend"]), f"{row['calls']:,}",
+                      row["cost_per_call"] or "", f"{row['pass_rate']}%" if row["pass_rate"]
+                      else "no outcomes", row["cost_per_accepted_outcome"] or "")
+    print_table(table)
+    change = result["change"]
+    out.print(f"Change: cost per call {change['cost_per_call_percent'] or 'n/a'}%, cost per "
+              f"accepted outcome {change['cost_per_accepted_outcome_percent'] or 'n/a'}%, pass "
+              f"rate {change['pass_rate_points'] or 'n/a'} points.", highlight=False)
