@@ -34,6 +34,7 @@ from billing.levers.store import (
 from billing.levers.usage import NoUsage
 from billing.levers.what_if import what_if
 
+
 def whole_cents(amount: str) -> str:
     """A measured spend for reading: cents, half up (format's .2f would round half even)."""
     return f"{Decimal(amount).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
