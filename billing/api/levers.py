@@ -15,17 +15,17 @@ from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
-from billing.levers.realised import realised
-from billing.levers.spec import LeverError
-from billing.levers.store import (
+from billing.budgets.levers.realised import realised
+from billing.budgets.levers.spec import LeverError
+from billing.budgets.levers.store import (
     LeverStoreError,
     ingest_evaluations,
     list_candidates,
     propose,
     run_gate,
 )
-from billing.levers.usage import NoUsage
-from billing.levers.what_if import what_if
+from billing.budgets.levers.usage import NoUsage
+from billing.budgets.levers.what_if import what_if
 from billing.models import RatedLine
 
 router = APIRouter(prefix="/v1", tags=["levers"], dependencies=[Depends(deps.require_key)])

@@ -9,6 +9,18 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from billing.budgets.levers.realised import realised
+from billing.budgets.levers.spec import LeverError
+from billing.budgets.levers.store import (
+    LeverStoreError,
+    ingest_evaluations,
+    list_candidates,
+    propose,
+    read_rows,
+    run_gate,
+)
+from billing.budgets.levers.usage import NoUsage
+from billing.budgets.levers.what_if import what_if
 from billing.cli.console import (
     JSON_OPTION,
     PERIOD_OPTION,
@@ -21,18 +33,6 @@ from billing.cli.console import (
     settings,
     user,
 )
-from billing.levers.realised import realised
-from billing.levers.spec import LeverError
-from billing.levers.store import (
-    LeverStoreError,
-    ingest_evaluations,
-    list_candidates,
-    propose,
-    read_rows,
-    run_gate,
-)
-from billing.levers.usage import NoUsage
-from billing.levers.what_if import what_if
 
 
 def whole_cents(amount: str) -> str:

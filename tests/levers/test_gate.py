@@ -17,8 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from typer.testing import CliRunner
 
+from billing.budgets.levers.gate import PROMOTE, REJECT, Evaluation, gate
 from billing.cli import app
-from billing.levers.gate import PROMOTE, REJECT, Evaluation, gate
 
 CALLS = 1000
 SEED = {  # name: (cost per call, passes of 1,000)

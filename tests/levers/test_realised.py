@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from billing.api.app import create_app
+from billing.budgets.levers.store import LeverStoreError, ingest_evaluations, propose, run_gate
 from billing.cli import app
 from billing.ledger.metering import ingest_lines
 from billing.ledger.outcomes import ingest_outcomes
-from billing.levers.store import LeverStoreError, ingest_evaluations, propose, run_gate
 from billing.rating.card_registry import publish, published_versions
 from billing.rating.rate import Cards, rate
 from tests.levers.test_simulate import CARD, EXTERNAL, _cost
@@ -63,7 +63,7 @@ def _four(value: Decimal) -> str:
 
 
 def test_before_and_after_the_ship_date(shipped, settings, monkeypatch):
-    from billing.levers.realised import realised
+    from billing.budgets.levers.realised import realised
 
     with pytest.raises(LeverStoreError, match="levers gate"):
         realised(shipped, "copilot", "v2-small", until=_day(20), zone=UTC)

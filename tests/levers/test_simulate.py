@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from billing.api.app import create_app
+from billing.budgets.levers.spec import LeverError, parse_lever
+from billing.budgets.levers.what_if import what_if
 from billing.cli import app
 from billing.ledger.metering import ingest_lines
-from billing.levers.spec import LeverError, parse_lever
-from billing.levers.what_if import what_if
 from billing.rating.card_registry import publish, published_versions
 from billing.rating.rate import Cards, rate
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from billing.levers.simulate import Outcome, simulate
-from billing.levers.spec import parse_levers
-from billing.levers.usage import use_case_usage
+from billing.budgets.levers.simulate import Outcome, simulate
+from billing.budgets.levers.spec import parse_levers
+from billing.budgets.levers.usage import use_case_usage
 from billing.money import round_line
 
 SHOWN = Decimal("0.0001")

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, literal_column, select
 
+from billing.budgets.levers.simulate import Slice
 from billing.exact_sum import money_sum
-from billing.levers.simulate import Slice
 from billing.models import RatedLine
 from billing.rating.card_registry import get_version
 

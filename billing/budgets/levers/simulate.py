@@ -5,7 +5,7 @@ tier) is transformed by each lever and priced again with the same `quote` rating
 "before" is the ledger's own amount. Levers apply in a fixed order, tokens first and prices
 last: the input cap, compression, caching, then routing and batch. Combined is therefore
 computed, not the sum of the parts: routing prices the tokens compression has already
-removed. Pure: the slices and card versions come from `billing.levers.usage`.
+removed. Pure: the slices and card versions come from `billing.budgets.levers.usage`.
 
 Token counts are kept as exact fractions (35% of 1,001 tokens is 350.35 tokens): a what-if is
 an estimate of money, and rounding tokens would move it by more than the card's precision.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from billing.levers.spec import Lever
+from billing.budgets.levers.spec import Lever
 from ratecards.pricing import TYPICAL_REQUEST, UnpricedModel, quote
 from ratecards.schema import CardVersion
 

@@ -24,8 +24,8 @@ import orjson
 from sqlalchemy import Engine, insert, select, update
 
 from billing import identifiers
+from billing.budgets.levers.gate import Evaluation, Verdict, gate
 from billing.db import write_transaction
-from billing.levers.gate import Evaluation, Verdict, gate
 from billing.models import Evaluation as EvaluationRow
 from billing.models import LeverCandidate
 from ratecards.currency import is_currency

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, case, func, select
 
+from billing.budgets.levers.store import LeverStoreError, list_candidates
 from billing.exact_sum import money_sum
-from billing.levers.store import LeverStoreError, list_candidates
 from billing.models import Outcome, RatedLine, UsageEvent
 
 rated = RatedLine.__table__
