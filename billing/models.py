@@ -611,3 +611,25 @@ class Evaluation(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     source: str = Field(default="", max_length=500)
     ingested_at: datetime
+
+
+class ForecastSnapshot(SQLModel, table=True):
+    """What the close of `closed_period` expected of a later month for one team: kept so the
+    next close can score the forecast against what happened."""
+
+    __tablename__ = "forecast_snapshot"
+    __table_args__ = (UniqueConstraint("closed_period", "team", "period",
+                                       name="uq_forecast_snapshot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    closed_period: str = Field(max_length=7)
+    period: str = Field(max_length=7, index=True)
+    team: str = Field(max_length=200)
+    months_ahead: int
+    currency: str = Field(max_length=3)
+    calls: str = Field(max_length=40)
+    tokens_per_call: str = Field(max_length=60)
+    rate_per_1k: str = Field(max_length=60)
+    growth: str = Field(max_length=60)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    taken_at: datetime

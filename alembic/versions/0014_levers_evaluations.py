@@ -1,5 +1,6 @@
 """reduction levers: proposed candidates (and baselines) per use case with the gate's
-decision, and their evaluation results on a held-out set
+decision, and their evaluation results on a held-out set; each close's forecast of the
+months after it, kept to be scored
 
 Revision ID: 0014_levers
 Revises: 0013
@@ -52,6 +53,28 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        'forecast_snapshot',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('closed_period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column('team', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('months_ahead', sa.Integer(), nullable=False),
+        sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+        sa.Column('calls', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column('tokens_per_call', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column('rate_per_1k', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column('growth', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column('amount', sa.String(length=80), nullable=False),
+        sa.Column('taken_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('closed_period', 'team', 'period', name='uq_forecast_snapshot'),
+    )
+    op.create_index('ix_forecast_snapshot_period', 'forecast_snapshot', ['period'])
+
+
 def downgrade() -> None:
+    op.drop_index('ix_forecast_snapshot_period', table_name='forecast_snapshot')
+    op.drop_table('forecast_snapshot')
     op.drop_table('evaluation')
     op.drop_table('lever_candidate')
