@@ -19,7 +19,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from billing.budgets.forecast import Drivers, drivers_from_usage, plain
+from billing.budgets.budget import use_case_key
+from billing.budgets.forecast import (
+    Drivers,
+    Forecast,
+    ScenarioError,
+    drivers_from_usage,
+    plain,
+)
+from billing.budgets.spend_totals import scope_total
 from billing.models import ForecastSnapshot, SpendTotal
 from billing.money import round_line
 from billing.period import Period
@@ -137,3 +145,37 @@ def stored_curve(engine: Engine, closed: str, team: str) -> list[dict[str, Any]]
                 for row in connection.execute(select(snapshots).where(
                     snapshots.c.closed_period == closed, snapshots.c.team == team)
                     .order_by(snapshots.c.months_ahead))]
+
+
+def forecast_curve(forecast: Forecast, growth: Decimal, months: int) -> dict[str, Any]:
+    """Each scenario of a month's forecast carried `months` ahead at steady adoption growth:
+    the curve `billing forecast --months` prints and the API returns."""
+    base = forecast.base_period or ""
+    by_scenario = {row.name: curve(row.drivers, growth, base, months, forecast.currency)
+                   for row in forecast.projections}
+    periods = [month.period for month in next(iter(by_scenario.values()))]
+    return {"growth_per_month": plain(growth), "months": periods,
+            "curves": {name: [month.to_dict() for month in rows]
+                       for name, rows in by_scenario.items()}}
+
+
+def measured_growth(engine: Engine, team: str, base_period: str,
+                    use_case: str | None = None) -> Decimal:
+    """Adoption as the base month's calls against the month before's, held within +-50 %."""
+    kind, key = ("use_case", use_case_key(team, use_case)) if use_case else ("team", team)
+    now = scope_total(engine, base_period, kind, key)
+    before = scope_total(engine, str(Period.parse(base_period).previous()), kind, key)
+    if now is None:
+        return Decimal(0)
+    return adoption_growth(Decimal(now[2]), Decimal(before[2]) if before else None)
+
+
+def parse_growth(text: str) -> Decimal:
+    """--growth 5% or -3.5 (percent a month), within +-50%."""
+    try:
+        value = Decimal(text.strip().rstrip("%")) / 100
+    except ArithmeticError:
+        raise ScenarioError(f"--growth {text!r} is not a percent, e.g. 5% or -3.5") from None
+    if not value.is_finite() or abs(value) > MAX_GROWTH:
+        raise ScenarioError(f"--growth {text!r}: give a percent a month from -50% to 50%")
+    return value

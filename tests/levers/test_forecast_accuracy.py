@@ -94,3 +94,50 @@ def test_growth_is_held_within_half_a_month_and_the_curve_within_a_year():
         assert "1 to 12" in str(exc)
     else:
         raise AssertionError("13 months were accepted")
+
+
+def test_forecast_months_ahead_cli_and_api_agree(engine, close_settings, monkeypatch):
+    import json as _json
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from billing.api.app import create_app
+    from billing.cli import app
+
+    publish_shipped(engine)
+    _ingest(engine, "2026-10")
+    _ingest(engine, "2026-11")
+    from billing.rating.card_registry import published_versions
+    from billing.rating.rate import Cards, rate
+
+    rate(engine, Cards(published_versions(engine, "internal"),
+                       published_versions(engine, "external")), zone=ZoneInfo("UTC"))
+    monkeypatch.setenv("DATABASE_URL", close_settings.database_url)
+    args = ["forecast", "--team", "support", "--period", "2026-11", "--months", "4", "-s",
+            "lean=tokens:-25%"]
+    done = CliRunner().invoke(app, [*args, "--json"])
+    assert done.exit_code == 0, done.output
+    cli = _json.loads(done.output)
+    assert cli["ahead"]["growth_per_month"] == "0.2"  # 1,200 calls after 1,000
+    assert cli["ahead"]["months"] == ["2026-12", "2027-01", "2027-02", "2027-03"]
+    today = cli["ahead"]["curves"]["today"]
+    lean = cli["ahead"]["curves"]["lean"]
+    assert [row["calls"] for row in today] == ["1440", "1728", "2074", "2488"]
+    for a, b in zip(today, lean, strict=True):  # a quarter fewer tokens, a quarter less cost
+        assert abs(Decimal(b["amount"]) - Decimal(a["amount"]) * Decimal("0.75")) <= Decimal(
+            "0.01")
+    with TestClient(create_app(close_settings)) as client:
+        got = client.get("/v1/forecast/support", params={
+            "period": "2026-11", "months": 4, "scenario": "lean=tokens:-25%"},
+            headers={"Authorization": "Bearer test-key"})
+        assert got.status_code == 200
+        assert got.json()["ahead"] == cli["ahead"]
+        bad = client.get("/v1/forecast/support", params={
+            "period": "2026-11", "months": 4, "growth": "80%"},
+            headers={"Authorization": "Bearer test-key"})
+        assert bad.status_code == 422 and bad.json()["field"] == "growth"
+    given = _json.loads(CliRunner().invoke(app, [*args, "--growth", "5%", "--json"]).output)
+    assert given["ahead"]["growth_per_month"] == "0.05"
+    table = CliRunner().invoke(app, args)
+    assert "Months ahead, calls 20.00% a month" in " ".join(table.output.split())
