@@ -67,7 +67,10 @@ def curve(today: Drivers, growth: Decimal, base_period: str, months: int,
         raise ValueError("months: forecast 1 to 12 months ahead")
     rows, period = [], Period.parse(base_period)
     for k in range(1, months + 1):
-        period = period.next()
+        try:
+            period = period.next()
+        except ValueError:  # past the last month a period can name
+            break
         calls = (today.calls * (1 + growth) ** k).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         drivers = Drivers(calls, today.tokens_per_call, today.rate_per_1k)
         rows.append(MonthAhead(str(period), k, drivers, round_line(drivers.cost, currency)))
@@ -86,6 +89,13 @@ def _team_totals(connection: Connection, period: str) -> dict[str, tuple[str, De
     return found
 
 
+def _previous(connection: Connection, period: str) -> dict[str, tuple[str, Decimal, int, int]]:
+    try:
+        return _team_totals(connection, str(Period.parse(period).previous()))
+    except ValueError:  # the first month a period can name has none before it
+        return {}
+
+
 def store_forecasts(connection: Connection, closed: str, now: datetime,
                     months: int = DEFAULT_MONTHS) -> int:
     """Record the close's forecast of the next `months` months per team; rows already taken
@@ -93,7 +103,7 @@ def store_forecasts(connection: Connection, closed: str, now: datetime,
     if connection.execute(select(snapshots.c.id).where(
             snapshots.c.closed_period == closed).limit(1)).first():
         return 0
-    previous = _team_totals(connection, str(Period.parse(closed).previous()))
+    previous = _previous(connection, closed)
     rows = []
     for team, (currency, spend, calls, tokens) in sorted(
             _team_totals(connection, closed).items()):
@@ -164,7 +174,10 @@ def measured_growth(engine: Engine, team: str, base_period: str,
     """Adoption as the base month's calls against the month before's, held within +-50 %."""
     kind, key = ("use_case", use_case_key(team, use_case)) if use_case else ("team", team)
     now = scope_total(engine, base_period, kind, key)
-    before = scope_total(engine, str(Period.parse(base_period).previous()), kind, key)
+    try:
+        before = scope_total(engine, str(Period.parse(base_period).previous()), kind, key)
+    except ValueError:  # no month before the first one
+        before = None
     if now is None:
         return Decimal(0)
     return adoption_growth(Decimal(now[2]), Decimal(before[2]) if before else None)

@@ -13,6 +13,7 @@ from billing.cli import (
     export,
     fx,
     keys,
+    kpis,
     ledger,
     levers,
     overhead,
@@ -62,6 +63,7 @@ demo.register(app)
 budgets.register(app)
 export.register(app)
 levers.register(app)
+kpis.register(app)
 
 
 def main() -> None:

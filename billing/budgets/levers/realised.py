@@ -91,6 +91,7 @@ def realised(engine: Engine, use_case: str, name: str, *, until: date,
         raise LeverStoreError(f"{name!r} was not promoted by the gate (decision: "
                               f"{candidate['decision'] or 'none yet'}); run `billing levers gate "
                               f"-u {use_case} --record` first")
+    until = min(until, date.max - timedelta(days=1))
     ship = shipped_on(engine, use_case, candidate["config"])
     base = {"use_case": use_case, "candidate": name, "config": candidate["config"],
             "shipped_on": ship.isoformat() if ship else None}
@@ -98,8 +99,11 @@ def realised(engine: Engine, use_case: str, name: str, *, until: date,
         return base | {"status": "not shipped yet", "before": None, "after": None,
                        "change": None}
     days = (until - ship).days + 1
-    before = _window(engine, use_case, ship - timedelta(days=days), ship - timedelta(days=1),
-                     zone)
+    try:
+        first_day = ship - timedelta(days=days)
+    except OverflowError:  # an `until` far in the future: the window before starts at day one
+        first_day = date.min
+    before = _window(engine, use_case, first_day, ship - timedelta(days=1), zone)
     after = _window(engine, use_case, ship, until, zone)
     first, second = before.to_dict(), after.to_dict()
 

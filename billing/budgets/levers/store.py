@@ -249,7 +249,8 @@ def list_candidates(engine: Engine, use_case: str | None = None) -> list[dict[st
         return [_candidate_dict(row) for row in connection.execute(query)]
 
 
-def _newest(engine: Engine, use_case: str) -> dict[str, Evaluation]:
+def newest_evaluations(engine: Engine, use_case: str) -> dict[str, Evaluation]:
+    """Each candidate's newest evaluation: the one the gate judges."""
     query = (select(evaluations).where(evaluations.c.use_case == use_case)
              .order_by(evaluations.c.evaluated_at, evaluations.c.id))
     newest: dict[str, Evaluation] = {}
@@ -293,7 +294,7 @@ def run_gate(engine: Engine, use_case: str, *, tolerance_pp: Decimal = Decimal(0
     if not base:
         raise LeverStoreError(f"use case {use_case!r} has no baseline; propose the configuration "
                               "in production with `billing levers propose --baseline`")
-    newest = _newest(engine, use_case)
+    newest = newest_evaluations(engine, use_case)
     if base[0] not in newest:
         raise LeverStoreError(f"the baseline {base[0]!r} has no evaluation; send its results "
                               "(`billing levers evaluations FILE` or POST /v1/evaluations)")
