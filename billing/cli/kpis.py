@@ -79,7 +79,8 @@ def print_review(review: dict) -> None:
                       cost["cost_per_accepted_outcome"] or "none accepted",
                       _cell(cost), _cell(kpis["input_share"]), _cell(kpis["cache_hit_rate"]),
                       _cell(kpis["eval_pass_rate_at_promotion"]))
-    print_table(table, optional=("owner",))
+    print_table(table, wrap=("use case",), optional=("owner", "pass rate at promotion",
+                                                      "vs last month"))
     teams = Table(title="Per team", title_justify="left")
     for name in ("team", "forecast error", "forecast", "budget variance", "budget"):
         teams.add_column(name)
