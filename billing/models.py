@@ -572,3 +572,64 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+class LeverCandidate(SQLModel, table=True):
+    """A configuration proposed to make a use case cheaper (model, prompt version, routing
+    rule), or the baseline it is judged against, and the gate's decision on it."""
+
+    __tablename__ = "lever_candidate"
+    __table_args__ = (UniqueConstraint("use_case", "name", name="uq_lever_candidate_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    use_case: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    baseline: bool = False
+    config: str = Field(sa_column=Column(Text, nullable=False), description="JSON object")
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    proposed_at: datetime
+    proposed_by: str = Field(max_length=200)
+    decision: str | None = Field(default=None, max_length=10, description="promote or reject")
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text))
+    decided_at: datetime | None = None
+
+
+class Evaluation(SQLModel, table=True):
+    """A candidate's result on a held-out evaluation set: calls, passes and their cost."""
+
+    __tablename__ = "evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    evaluation_id: str = Field(max_length=200, unique=True)
+    use_case: str = Field(max_length=200)
+    candidate: str = Field(max_length=200)
+    calls: int = Field(sa_column=Column(BigInteger, nullable=False))
+    passes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cost: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    currency: str = Field(max_length=3)
+    evaluated_at: datetime
+    content_hash: str = Field(max_length=64)
+    source: str = Field(default="", max_length=500)
+    ingested_at: datetime
+
+
+class ForecastSnapshot(SQLModel, table=True):
+    """What the close of `closed_period` expected of a later month for one team: kept so the
+    next close can score the forecast against what happened."""
+
+    __tablename__ = "forecast_snapshot"
+    __table_args__ = (UniqueConstraint("closed_period", "team", "period",
+                                       name="uq_forecast_snapshot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    closed_period: str = Field(max_length=7)
+    period: str = Field(max_length=7, index=True)
+    team: str = Field(max_length=200)
+    months_ahead: int
+    currency: str = Field(max_length=3)
+    calls: str = Field(max_length=40)
+    tokens_per_call: str = Field(max_length=60)
+    rate_per_1k: str = Field(max_length=60)
+    growth: str = Field(max_length=60)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    taken_at: datetime

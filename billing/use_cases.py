@@ -25,11 +25,12 @@ use_cases:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import yaml
 
+from billing.policies.kpi_targets import Targets
 from billing.policies.ownership import OwnershipError, Raci, load_raci, load_webhook, owner_of
 
 
@@ -69,6 +70,7 @@ class UseCase:
     guardrail: Guardrail | None = None
     raci: Raci | None = None
     webhook: str | None = None
+    kpi_targets: Targets = field(default_factory=Targets)
 
     @property
     def accountable(self) -> str | None:
@@ -76,7 +78,9 @@ class UseCase:
         return owner_of(self.raci, self.owner)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        found = asdict(self)
+        found["kpi_targets"] = self.kpi_targets.to_dict()
+        return found
 
 
 def load_use_cases(text: str, source: str = "use cases") -> dict[str, UseCase]:
@@ -113,9 +117,13 @@ def _use_case(name: str, entry: Any, where: str) -> UseCase:
                                                                           where)
     except OwnershipError as exc:
         raise UseCaseError(str(exc)) from None
+    try:
+        targets = Targets.of(entry.get("kpi_targets"))
+    except ValueError as exc:
+        raise UseCaseError(f"{where}: {exc}") from None
     return UseCase(name, _text(entry.get("team")), _text(entry.get("owner")),
                    str(entry.get("description") or ""), definition,
-                   _guardrail(entry.get("guardrail"), where), raci, webhook)
+                   _guardrail(entry.get("guardrail"), where), raci, webhook, targets)
 
 
 def guardrail_problem(value: Any) -> str | None:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES_CHILD_FIRST = (
+    "evaluation", "lever_candidate", "forecast_snapshot",
     "api_key", "fx_rate", "stripe_event", "document", "document_sequence", "period_close",
     "apscheduler_jobs",
     "alert_delivery", "alert", "outcome", "spend_total", "budget",

@@ -11,6 +11,8 @@ from billing.api import (
     documents,
     exports,
     forecast,
+    kpis,
+    levers,
     operations,
     outcomes,
     policies,
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(exports.router)
     app.include_router(trends.router)
+    app.include_router(levers.router)
+    app.include_router(kpis.router)
     install_dashboard(app)
 
     return app

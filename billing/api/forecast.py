@@ -19,6 +19,7 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
+from billing.budgets.forecast_snapshots import forecast_curve, measured_growth, parse_growth
 
 router = APIRouter(prefix="/v1", tags=["forecast"],
                    dependencies=[Depends(deps.roles("finance", "team"))])
@@ -37,6 +38,10 @@ def get_forecast(
     scenario: Annotated[list[str] | None, Query(
         description="NAME=calls:+40%,tokens:9100,rate:0.0042; repeat for more")] = None,
     calls: str | None = None, tokens: str | None = None, rate: str | None = None,
+    months: int | None = Query(None, ge=1, le=12, description="also carry each scenario this "
+                               "many months ahead at steady adoption growth"),
+    growth: str | None = Query(None, description="adoption growth a month, as a percent "
+                               "(default: measured, within +-50%)"),
 ) -> dict:
     try:
         scenarios = [parse_scenario(text) for text in scenario or []]
@@ -59,4 +64,13 @@ def get_forecast(
         raise Problem(422, "Invalid scenario", str(exc), field="scenario") from None
     except NoBaseUsage as exc:
         raise Problem(404, "Not found", f"{exc}; {exc.hint}", field="team") from None
-    return result.to_dict() | {"team": team, "use_case": use_case}
+    ahead = {}
+    if months:
+        try:
+            per_month = (measured_growth(request.app.state.engine, team, result.base_period,
+                                         use_case)
+                         if growth is None else parse_growth(growth))
+        except ScenarioError as exc:
+            raise Problem(422, "Invalid growth", str(exc), field="growth") from None
+        ahead = {"ahead": forecast_curve(result, per_month, months)}
+    return result.to_dict() | {"team": team, "use_case": use_case} | ahead

@@ -13,7 +13,9 @@ from billing.cli import (
     export,
     fx,
     keys,
+    kpis,
     ledger,
+    levers,
     overhead,
     policy,
     ratecards,
@@ -60,6 +62,8 @@ serve.register(app)
 demo.register(app)
 budgets.register(app)
 export.register(app)
+levers.register(app)
+kpis.register(app)
 
 
 def main() -> None:

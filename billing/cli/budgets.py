@@ -28,6 +28,7 @@ from billing.budgets.forecast import (
     ledger_forecast,
     parse_scenario,
 )
+from billing.budgets.forecast_snapshots import forecast_curve, measured_growth, parse_growth
 from billing.budgets.owner_webhooks import routes_in_force
 from billing.budgets.webhooks import DeliveryReport, alerts_with_deliveries, deliver_pending
 from billing.cli.console import (
@@ -365,9 +366,15 @@ def forecast_command(
     calls: str = typer.Option(None, "--calls", help="Override today's calls."),
     tokens: str = typer.Option(None, "--tokens", help="Override today's tokens per call."),
     rate: str = typer.Option(None, "--rate", help="Override today's rate per 1,000 tokens."),
+    months: int = typer.Option(None, "--months", "-m", min=1, max=12, help=(
+        "Also carry each scenario 1 to 12 months ahead at steady adoption growth.")),
+    growth: str = typer.Option(None, "--growth", help="Adoption growth a month for --months, "
+                               "as a percent (default: the base month's calls against the "
+                               "month before, within +-50%)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Project a month as calls x tokens per call x rate, under scenarios side by side."""
+    """Project a month as calls x tokens per call x rate, under scenarios side by side; with
+    --months, the curve of the months after it."""
     config = settings()
     engine = ready_engine(config)
     try:
@@ -381,10 +388,34 @@ def forecast_command(
         fail(str(exc), code=2)
     except NoBaseUsage as exc:
         fail(str(exc), exc.hint, code=2)
+    ahead = None
+    if months:
+        try:
+            per_month = (measured_growth(engine, team, result.base_period, use_case)
+                         if growth is None else parse_growth(growth))
+        except ScenarioError as exc:
+            fail(str(exc), code=2)
+        ahead = forecast_curve(result, per_month, months)
     if as_json:
-        emit_json(result.to_dict() | {"team": team, "use_case": use_case})
+        emit_json(result.to_dict() | {"team": team, "use_case": use_case}
+                  | ({"ahead": ahead} if ahead else {}))
         return
     print_forecast(result, team if not use_case else f"{team}/{use_case}")
+    if ahead:
+        print_curve(ahead, result.currency)
+
+
+def print_curve(ahead: dict, currency: str) -> None:
+    names = list(ahead["curves"])
+    growth = percent(Decimal(ahead["growth_per_month"]) * 100)
+    table = Table(title=f"Months ahead, calls {growth} a month", title_justify="left")
+    table.add_column("month")
+    for name in names:
+        table.add_column(name, justify="right")
+    for index, period in enumerate(ahead["months"]):
+        table.add_row(period, *[money(ahead["curves"][name][index]["amount"], currency)
+                                for name in names])
+    print_table(table)
 
 
 def print_forecast(result: Forecast, who: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
@@ -11,16 +12,21 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from billing.budgets.budget import Budget, Scope
+from billing.budgets.levers.realised import realised
 from billing.budgets.store import get_budget, set_budget
 from billing.cli.console import JSON_OPTION, check_period, emit_json, fail, out, settings
+from billing.cli.kpis import print_review
 from billing.cli.ledger import _ingest_file, _print_result, print_coverage
 from billing.cli.rating import cards_for
+from billing.close.kpi_review import kpi_review
 from billing.close.lines import period_lines
 from billing.close.period_close import close_period
 from billing.close.showback import Showback
 from billing.db import engine_for, migrate
 from billing.demo_data import BUDGET_FACTORS, generate, generate_outcomes
+from billing.demo_levers import USE_CASE, generate_rollout, stage_levers
 from billing.ledger.outcomes import ingest_outcomes_file
+from billing.period import Period
 from billing.policies.amend import FIRST_MONTH
 from billing.policies.document import PolicyValidationError
 from billing.policies.in_force import attribution_rules_for, policies_for
@@ -117,6 +123,8 @@ def demo(
     with usage_file.open("w", encoding="utf-8") as handle:
         for line in generate(period, events, seed):
             handle.write(line + "\n")
+        for line in generate_rollout(period, events, seed):  # support-copilot's v5 prompt
+            handle.write(line + "\n")
     say("[bold]3. Ingesting[/]")
     started = time.perf_counter()
     result = _ingest_file(engine, config.zone, usage_file, "native", show=not as_json)
@@ -151,13 +159,23 @@ def demo(
     say(f"  {len(budgets)} new team budgets: `billing budgets list --period {period}`")
     say(f"  {outcomes.accepted + outcomes.duplicates:,} outcomes from {outcomes_file}:")
     say(f"  `billing outcomes report --period {period}`")
+    gate = stage_levers(engine, period)
     closed = close_period(engine, config, period, closed_by="billing demo")
+    last_day = Period.parse(period).bounds(config.zone)[1].astimezone(config.zone).date() \
+        - timedelta(days=1)
+    shipped = realised(engine, USE_CASE, "gated-compression-routing", until=last_day,
+                       zone=config.zone)
+    period_policies = policies_for(engine, period)
+    review = kpi_review(engine, period, pools=period_policies.pools,
+                        use_cases=period_policies.use_cases, zone=config.zone,
+                        now=datetime.now(UTC))
     if as_json:
         emit_json({"ingest": result.to_dict() | {"seconds": round(seconds, 3)},
                    "rating": rated.to_dict(), "coverage": report.to_dict(),
                    "spend_coverage": spend.to_dict() if spend else None,
                    "showback": [s.to_dict() for s in statements],
-                   "close": closed.to_dict()})
+                   "close": closed.to_dict(), "gate": gate, "realised": shipped,
+                   "kpis": review})
         return
     say("[bold]6. Usage and attribution coverage[/]")
     print_coverage(report, spend)
@@ -181,6 +199,20 @@ def demo(
     folder = config.documents_dir / period
     say(f"  {len(list(folder.glob('*.pdf')))} PDFs in {folder}/")
     say(f"  e.g. ST-{period}-support.pdf")
+    say(f"[bold]9. Levers[/]: the evaluation gate for {USE_CASE}")
+    for row in gate["candidates"]:
+        say(f"  {row['candidate']}: {row['decision']} ({row['pass_rate']}% pass, "
+            f"{row['cost_per_success']} per successful task against "
+            f"{gate['baseline']['cost_per_success']}): {row['reason']}", highlight=False)
+    if shipped["status"] == "measured":
+        change = shipped["change"]
+        say(f"  shipped {shipped['shipped_on']} as prompt v5: cost per call "
+            f"{shipped['before']['cost_per_call']} -> {shipped['after']['cost_per_call']} "
+            f"({change['cost_per_call_percent']}%), pass rate {shipped['before']['pass_rate']}% "
+            f"-> {shipped['after']['pass_rate']}%", highlight=False)
+    say(f"  `billing levers simulate -u {USE_CASE} -p {period} -l compression:input-35%`")
+    say(f"[bold]10. KPI review {period}[/]")
+    print_review(review)
     say("Next:")
     say(f"  billing showback --team support --period {period}")
     say("  billing invoices list")

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
+from billing.budgets.forecast_snapshots import store_forecasts
 from billing.close.chargeback import build_invoice, customer_charges
 from billing.close.document_files import render_missing
 from billing.close.numbering import invoice_number, next_number
@@ -258,6 +259,7 @@ def close_period(
             invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000),
             fx_rates=json.dumps(result.fx, sort_keys=True),
             policy_versions=json.dumps(result.policies, sort_keys=True)))
+        store_forecasts(connection, period, now)
     result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
                       "invoices")
     result.rendering = render_missing(

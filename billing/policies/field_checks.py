@@ -14,6 +14,7 @@ from babel import Locale, UnknownLocaleError
 
 from billing.policies.billable import billable_problems
 from billing.policies.environments import section_problems
+from billing.policies.kpi_targets import target_problem
 from billing.policies.ownership import raci_problems, webhook_problem
 from billing.policies.yaml_nodes import key_nodes, locate, value
 from billing.use_cases import guardrail_problem
@@ -26,7 +27,8 @@ TEAM_KEYS = ("locale", "currency", "owner", "raci", "webhook")
 CUSTOMER_KEYS = ("name", "address", "email", "locale", "currency", "tax_rate", "tax_label",
                  "payment_terms_days", "tax_ids", "stripe_customer_id", "billable", "country",
                  "purchase_order", "reference")
-USE_CASE_KEYS = ("team", "owner", "description", "outcome", "guardrail", "raci", "webhook")
+USE_CASE_KEYS = ("team", "owner", "description", "outcome", "guardrail", "raci", "webhook",
+                 "kpi_targets")
 OUTCOME_KEYS = ("name", "start", "end", "quality_rule")
 
 
@@ -88,6 +90,11 @@ def check_parties(top: dict[str, tuple[yaml.Node, yaml.Node]], problem: Report) 
         _locale(fields, where, problem)
         _currency(fields, where, problem)
         _ownership(fields, where, problem)
+        if "kpi_targets" in fields:
+            node = fields["kpi_targets"][1]
+            message = target_problem(value(node))
+            if message:
+                problem(node, f"{where}.kpi_targets", message)
     customers = _entries(top["customers"][1], "customers", problem) if "customers" in top else []
     for name, entry in customers:
         where = f"customers.{name}"
