@@ -1,4 +1,5 @@
-"""Anomalies: a use case's daily spend far above its own recent history.
+"""Anomalies: a use case's daily spend far above its own recent history (and, through
+`anomaly_signals`, its tokens per request, cache misses and failed calls).
 
 The rule is robust to the spikes it looks for: a day is a spike when its spend exceeds the
 median of the previous 14 days by more than k scaled median absolute deviations (MAD x 1.4826
@@ -19,6 +20,7 @@ from statistics import median
 from sqlalchemy import Engine, select
 
 from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
+from billing.budgets.anomaly_signals import Surge, daily_signals, surges
 from billing.db import write_transaction
 from billing.models import RatedLine
 from billing.period import Period
@@ -28,6 +30,7 @@ DEFAULT_K = Decimal(3)
 DEFAULT_MIN_AMOUNT = Decimal("10")
 WINDOW_DAYS = 14
 MIN_HISTORY_DAYS = 7
+SAME_WEEKDAY_WEEKS = 6
 rated = RatedLine.__table__
 
 
@@ -88,9 +91,12 @@ def check_anomalies(engine: Engine, day: date, *, k: Decimal = DEFAULT_K,
     """
     found = []
     for (team, use_case), days in sorted(daily_spend(
-            engine, day - timedelta(days=WINDOW_DAYS), day).items()):
+            engine, day - timedelta(weeks=SAME_WEEKDAY_WEEKS), day).items()):
         amount = days.get(day, Decimal(0))
-        finding = detect(daily_history(days, day), amount, k=k, min_amount=min_amount)
+        same_weekday = weekday_history(days, day)
+        finding = (detect(same_weekday, amount, k=k, min_amount=min_amount, min_history=3)
+                   if same_weekday else
+                   detect(daily_history(days, day), amount, k=k, min_amount=min_amount))
         if finding is None or not finding.spike:
             continue
         who = f"{team}/{use_case or '(unattributed)'}"
@@ -106,7 +112,34 @@ def check_anomalies(engine: Engine, day: date, *, k: Decimal = DEFAULT_K,
                      "threshold": str(finding.threshold), "k": str(k),
                      "min_amount": str(min_amount)},
         ))
+    spiked = {(alert.team, alert.scope_key) for alert in found}
+    # a spend spike of the same day already pages for a jump in tokens per request
+    found.extend(_surge_alert(surge) for surge in surges(daily_signals(
+        engine, day - timedelta(weeks=SAME_WEEKDAY_WEEKS), day), day)
+        if not (surge.signal == "tokens_per_request"
+                and (surge.team, f"{surge.team}/{surge.use_case}") in spiked))
     if not found:
         return []
     with write_transaction(engine) as connection:
         return raise_alerts(connection, found)
+
+
+def _surge_alert(surge: Surge) -> Alert:
+    return Alert(
+        kind="anomaly",
+        dedupe_key=dedupe_key("anomaly", surge.team, surge.use_case, surge.day.isoformat(),
+                              surge.signal),
+        severity="warning", period=str(Period.of_day(surge.day)), team=surge.team,
+        scope_kind="use_case", scope_key=f"{surge.team}/{surge.use_case}",
+        message=surge.message(),
+        details={"day": surge.day.isoformat(), "signal": surge.signal,
+                 "value": round(surge.value, 6), "median": round(surge.median, 6),
+                 "threshold": round(surge.threshold, 6), "baseline": surge.baseline})
+
+
+def weekday_history(days: dict[date, Decimal], day: date) -> list[Decimal]:
+    """The same weekday's spend in the weeks before `day`, when at least three of the last
+    six had spend: traffic has a weekly shape, so Mondays are judged against Mondays."""
+    found = [days[day - timedelta(weeks=n)] for n in range(1, SAME_WEEKDAY_WEEKS + 1)
+             if day - timedelta(weeks=n) in days]
+    return found if len(found) >= 3 else []

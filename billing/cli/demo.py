@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import Engine
 
+from billing.budgets.anomaly import check_anomalies
 from billing.budgets.budget import Budget, Scope
 from billing.budgets.levers.realised import realised
 from billing.budgets.store import get_budget, set_budget
@@ -160,6 +161,9 @@ def demo(
     say(f"  {outcomes.accepted + outcomes.duplicates:,} outcomes from {outcomes_file}:")
     say(f"  `billing outcomes report --period {period}`")
     gate = stage_levers(engine, period)
+    first_day, after = Period.parse(period).bounds(config.zone)
+    anomalies = [alert for n in range((after - first_day).days)
+                 for alert in check_anomalies(engine, first_day.date() + timedelta(days=n))]
     closed = close_period(engine, config, period, closed_by="billing demo")
     last_day = Period.parse(period).bounds(config.zone)[1].astimezone(config.zone).date() \
         - timedelta(days=1)
@@ -175,6 +179,7 @@ def demo(
                    "spend_coverage": spend.to_dict() if spend else None,
                    "showback": [s.to_dict() for s in statements],
                    "close": closed.to_dict(), "gate": gate, "realised": shipped,
+                   "anomalies": [alert.message for alert in anomalies],
                    "kpis": review})
         return
     say("[bold]6. Usage and attribution coverage[/]")
@@ -211,7 +216,12 @@ def demo(
             f"({change['cost_per_call_percent']}%), pass rate {shipped['before']['pass_rate']}% "
             f"-> {shipped['after']['pass_rate']}%", highlight=False)
     say(f"  `billing levers simulate -u {USE_CASE} -p {period} -l compression:input-35%`")
-    say(f"[bold]10. KPI review {period}[/]")
+    say(f"[bold]10. Anomalies[/] found in {period}'s own data: {len(anomalies)}")
+    for alert in anomalies[:5]:
+        say(f"  {alert.message}", highlight=False, markup=False)
+    if len(anomalies) > 5:
+        say(f"  ... and {len(anomalies) - 5} more: `billing alerts list --kind anomaly`")
+    say(f"[bold]11. KPI review {period}[/]")
     print_review(review)
     say("Next:")
     say(f"  billing showback --team support --period {period}")
