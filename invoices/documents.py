@@ -22,7 +22,8 @@ from ratecards import currency_exponent
 ENVIRONMENTS = ("production", "staging", "development", "test")
 TREATMENTS = ("charged", "central")
 ACTIONS = ("approve", "adjust", "stop")
-LINE_KINDS = ("usage", "fee", "discount", "true_up", "prior_period_adjustment")
+LINE_KINDS = ("usage", "fee", "discount", "true_up", "carry_over", "credit",
+              "prior_period_adjustment")
 UNIT_COST = Decimal("0.0001")
 # A billing month as billing.period.PATTERN writes it; this package imports nothing of billing,
 # so it checks the form of its own data (ASCII digits, nothing before or after).
@@ -346,8 +347,9 @@ class InvoiceLine:
     """One billed line: quantity (million tokens, by default) x unit price = amount.
 
     `amount` is the engine's rounded line amount; it is printed as given and is what the
-    document sums. `kind` is usage, fee, discount or prior_period_adjustment (late usage of a
-    closed period, with `service_period` naming that period).
+    document sums. `kind` is usage, fee, discount, true_up, carry_over (unused commitment of
+    earlier months used), credit (prepaid credit drawn) or prior_period_adjustment (late usage
+    of a closed period, with `service_period` naming that period).
     """
 
     description: str
