@@ -48,7 +48,7 @@ def available(connection: Connection, customer: str, currency: str, period: str,
 
     Carry-over counts only drawdowns of earlier periods and grants of earlier months, so a
     closed period's contract lines compute the same again after later months used more."""
-    start = Period.parse(period).first_day()
+    start = Period.parse(period).first_day
     query = select(grants.c.id, grants.c.amount, grants.c.expires_on,
                    grants.c.origin_period).where(
         grants.c.customer == customer, grants.c.currency == currency,
@@ -119,7 +119,7 @@ def carry_over_grant(connection: Connection, customer: str, amount: Decimal, cur
     `months` months."""
     connection.execute(insert(grants).values(
         customer=customer, source="carry_over", amount=amount, currency=currency,
-        granted_at=now, expires_on=(Period.parse(period) + months).last_day(),
+        granted_at=now, expires_on=(Period.parse(period) + months).last_day,
         origin_period=period, reference=f"unused commitment of {period}"))
 
 
@@ -210,7 +210,7 @@ def expired_carry_over(connection: Connection, customer: str, currency: str, per
     last = Period.parse(period).previous()
     query = select(grants.c.id, grants.c.amount, grants.c.origin_period).where(
         grants.c.customer == customer, grants.c.currency == currency,
-        grants.c.source == "carry_over", grants.c.expires_on == last.last_day())
+        grants.c.source == "carry_over", grants.c.expires_on == last.last_day)
     notes = []
     for grant_id, amount, origin in connection.execute(query).all():
         used = sum((Decimal(value) for value in connection.execute(
@@ -220,7 +220,7 @@ def expired_carry_over(connection: Connection, customer: str, currency: str, per
         if Decimal(amount) - used > 0:
             notes.append(f"Unused commitment of {origin} carried over: "
                          f"{Decimal(amount) - used:f} {currency} of {Decimal(amount):f} expired "
-                         f"unused on {last.last_day()}.")
+                         f"unused on {last.last_day}.")
     return notes
 
 
