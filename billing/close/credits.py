@@ -129,9 +129,9 @@ def _parse_amount(amount: str, currency: str) -> Decimal:
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or value <= 0:
-        raise CreditRefused(f"--amount {amount!r} is not a positive amount like 500.00")
+        raise CreditRefused(f"amount {amount!r} is not a positive amount like 500.00")
     if round_line(value, currency) != value:
-        raise CreditRefused(f"--amount {amount} has more decimals than {currency} has (its "
+        raise CreditRefused(f"amount {amount} has more decimals than {currency} has (its "
                             f"smallest unit is {minor_unit(currency)})")
     return value
 
@@ -143,17 +143,17 @@ def grant_credit(engine: Engine, customer: str, amount: str, currency: str, expi
     now = now or datetime.now(UTC)
     currency = currency.upper()
     if not is_currency(currency):
-        raise CreditRefused(f"--currency {currency!r} is not an ISO 4217 code like EUR or USD")
+        raise CreditRefused(f"currency {currency!r} is not an ISO 4217 code like EUR or USD")
     value = _parse_amount(amount, currency)
     try:
         expires_on = date.fromisoformat(expires)
     except ValueError:
-        raise CreditRefused(f"--expires {expires!r} is not a date like 2027-06-30") from None
+        raise CreditRefused(f"expires {expires!r} is not a date like 2027-06-30") from None
     if expires_on < now.date():
-        raise CreditRefused(f"--expires {expires} is in the past; give the last day the "
+        raise CreditRefused(f"expires {expires} is in the past; give the last day the "
                             "credit may be used")
     if not customer.strip():
-        raise CreditRefused("name the customer (--customer)")
+        raise CreditRefused("name the customer")
     with write_transaction(engine) as connection:
         grant_id = connection.execute(insert(grants).values(
             customer=customer, source="prepaid", amount=value, currency=currency,
