@@ -99,9 +99,11 @@ def prepaid_lines(connection: Connection, customer: str, lines: list[InvoiceLine
     remaining = sum((grant.balance for grant in left), Decimal(0)) - used
     taken = {grant.grant_id: part for grant, part in parts}
     after = [f"#{grant.grant_id}: {grant.balance - taken.get(grant.grant_id, 0):f} until "
-             f"{grant.expires_on}" for grant in left]
-    note = (f"Prepaid credit: {used:f} {currency} drawn on this invoice; remaining balance "
-            f"{remaining:f} {currency} ({', '.join(after)}).")
+             f"{grant.expires_on}" for grant in left
+             if grant.balance > taken.get(grant.grant_id, 0)]
+    note = (f"Prepaid credit: {used:f} {currency} drawn on this invoice, before tax; "
+            f"remaining balance {remaining:f} {currency}"
+            + (f" ({', '.join(after)})." if after else "."))
     return credit_lines, [note], parts
 
 
