@@ -224,11 +224,17 @@ class ShowbackStatement:
     use_cases: tuple[UseCaseNote, ...] = ()
     production_environments: tuple[str, ...] = ("production",)
     """The environments of the lines that are production; every other one is not."""
+    contract: tuple[InvoiceLine, ...] = ()
+    """Discounts and true-up the team's card declares for it, each with its rule in
+    `contract_notes`; part of the total."""
+    contract_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"statement {self.statement_number}"
         _freeze(self, "card_versions", "policy_versions", "lines", "overhead", "outcomes",
-                "changes", "use_cases", "production_environments")
+                "changes", "use_cases", "production_environments", "contract",
+                "contract_notes")
+        _check_invoice_lines(self.contract, self.currency, f"{where}: contract")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         if self.generated_at.tzinfo is None:
@@ -295,8 +301,12 @@ class ShowbackStatement:
         return _sum(s.amount for s in self.overhead if s.treatment == "central")
 
     @property
+    def contract_total(self) -> Decimal:
+        return _sum(line.amount for line in self.contract)
+
+    @property
     def total(self) -> Decimal:
-        return self.usage_total + self.charged_overhead_total
+        return self.usage_total + self.contract_total + self.charged_overhead_total
 
     @property
     def variance(self) -> Decimal | None:

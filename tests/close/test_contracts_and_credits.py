@@ -270,3 +270,42 @@ def test_credits_from_the_command_line_and_the_api(engine, close_env):
         data = client.get("/v1/credits?customer=acme", headers=auth).json()["data"]
         assert sorted((item["currency"], item["balance"]) for item in data) == [
             ("EUR", "500.00"), ("USD", "25.00")]
+
+
+TEAM = _card("c2-team", 'volume_discounts:\n  better:\n'
+             '    - {above_tokens: 5000000, discount: "0.05"}\n'
+             'commitments:\n  support: {monthly_amount: "100.00", discount: "0.10"}\n')
+
+
+def test_a_team_card_s_contract_is_on_the_statement_and_every_surface(engine, close_settings):
+    from billing.close.lines import team_lines
+    from tests_support import pools_in_force
+
+    settings = _setup(engine, close_settings, TEAM, [_event(1, "2026-10-10", "gpt-4o", 10, 1)])
+    settings = replace(settings, team_card="c2-team", customer_card="external")
+    result = close_period(engine, settings, "2026-10", now=OCT)
+    assert result.status == "closed", result.message
+    table = Document.__table__
+    with engine.connect() as connection:
+        row = connection.execute(table.select().where(
+            table.c.kind == "statement", table.c.subject == "support")).one()
+    twin = json.loads(row.content)
+    usage = _usage("gpt-4o", 10, 1)
+    # 11M better tokens, 6M of them past the 5M band at 5%; then 10% committed-use off
+    volume = _cents(usage * Decimal(6) / Decimal(11) * Decimal("0.05"))
+    committed = _cents((usage - volume) * Decimal("0.10"))
+    true_up = Decimal("100.00") - (usage - volume - committed)
+    assert (usage, volume, committed) == (Decimal("38.50"), Decimal("1.05"), Decimal("3.75"))
+    assert [(line["kind"], Decimal(line["amount"])) for line in twin["contract"]] == [
+        ("discount", -volume), ("discount", -committed), ("true_up", true_up)]
+    charged = sum(Decimal(share["amount"]) for share in twin["overhead"]
+                  if share["treatment"] == "charged")
+    assert Decimal(twin["total"]) == Decimal("100.00") + charged == row.total
+    assert Decimal(twin["contract_total"]) == -volume - committed + true_up
+    showback = team_lines(engine, "support", "2026-10", pools=pools_in_force(engine))
+    assert showback.total == row.total and showback.contract_total == Decimal(
+        twin["contract_total"])
+    pdf = "\n".join(page.extract_text() for page in PdfReader(row.pdf_path).pages)
+    assert "Commitment true-up" in pdf and "Volume discount, better tier" in pdf
+    assert "5% above 5,000,000 tokens" in pdf.replace("\n", " ")
+    assert f"{true_up:,.2f}" in pdf or _german(true_up) in pdf
