@@ -219,8 +219,11 @@ def invoices_list(
 @invoices_app.command("credit")
 def invoices_credit(
     invoice: str = typer.Argument(..., help="The invoice number, e.g. INV-2026-00003."),
-    amount: str = typer.Option(..., "--amount", help="Net amount to credit (before tax), e.g. "
+    amount: str = typer.Option(None, "--amount", help="Net amount to credit (before tax), e.g. "
                                "25.00.", show_default=False),
+    line: int = typer.Option(None, "--line", help="Credit this line of the invoice (1 is the "
+                             "first) at what it cost under the contract: less its discounts, "
+                             "less what a commitment true-up grows by.", show_default=False),
     reason: str = typer.Option(..., "--reason", help="Why: printed on the credit note.",
                                show_default=False),
     as_json: bool = JSON_OPTION,
@@ -229,7 +232,7 @@ def invoices_credit(
     config = settings()
     engine = ready_engine(config)
     try:
-        note = issue_credit_note(engine, config, invoice, amount, reason)
+        note = issue_credit_note(engine, config, invoice, amount, reason, line=line)
     except CreditRefused as exc:
         fail(str(exc), "see `billing invoices list`", code=2)
     if as_json:

@@ -309,3 +309,62 @@ def test_a_team_card_s_contract_is_on_the_statement_and_every_surface(engine, cl
     assert "Commitment true-up" in pdf and "Volume discount, better tier" in pdf
     assert "5% above 5,000,000 tokens" in pdf.replace("\n", " ")
     assert f"{true_up:,.2f}" in pdf or _german(true_up) in pdf
+
+
+def test_a_credited_line_credits_what_it_cost_under_the_contract(engine, close_settings):
+    from billing.close.credit_notes import CreditRefused, issue_credit_note
+
+    settings = _setup(engine, close_settings, PLAIN, [
+        _event(1, "2026-10-05", "gpt-4o-mini", 80, 10), _event(2, "2026-10-20", "gpt-4o-mini", 60)])
+    invoice = _close(engine, settings, "2026-10", OCT)
+    number = invoice["row"].number
+    unit_in, unit_out = (price * (1 + MARKUP) for price in PRICES["gpt-4o-mini"])
+    usage_in, usage_out = _cents(140 * unit_in), _cents(10 * unit_out)
+
+    def discounted(amount: Decimal, tokens_m: int) -> Decimal:  # past the 100M band, 5%
+        return amount - _cents(amount * Decimal(tokens_m - 100) / Decimal(tokens_m)
+                               * Decimal("0.05"))
+
+    billed = discounted(usage_in + usage_out, 150)
+    assert Decimal(invoice["twin"]["subtotal"]) == billed == Decimal("194.70")
+    lines = [line["description"] for line in invoice["twin"]["lines"]]
+    output = lines.index(next(text for text in lines if text.endswith("output"))) + 1
+    note = issue_credit_note(engine, settings, number, None, "output not delivered",
+                             line=output, now=NOV)
+    expected = billed - discounted(usage_in, 140)
+    assert expected == Decimal("42.90") and expected != usage_out
+    assert Decimal(note["total"]) == expected + _cents(expected * VAT)
+    with pytest.raises(CreditRefused, match="credited already"):
+        issue_credit_note(engine, settings, number, None, "again", line=output, now=NOV)
+    discount = lines.index("Volume discount, good tier") + 1
+    with pytest.raises(CreditRefused, match="is a discount line"):
+        issue_credit_note(engine, settings, number, None, "no", line=discount, now=NOV)
+
+
+def test_a_credited_line_of_a_trued_up_month_moves_the_true_up(engine, close_env):
+    settings = _setup(engine, close_env, EXPIRE, [
+        _event(1, "2026-10-10", "gpt-4o", 10, 1), _event(2, "2026-11-10", "gpt-4o", 60, 2)])
+    october = _close(engine, settings, "2026-10", OCT)
+    november = _close(engine, settings, "2026-11", NOV)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["invoices", "credit", october["row"].number, "--line", "2",
+                                  "--reason", "test"])
+    assert refused.exit_code == 2 and "changes nothing" in refused.output, refused.output
+    assert "trued up to its commitment" in refused.output
+    monthly, rate = Decimal("100.00"), Decimal("0.10")
+    usage_in, usage_out = _usage("gpt-4o", 60), _usage("gpt-4o", 0, 2)
+
+    def billed(usage: Decimal) -> Decimal:
+        return max(monthly, usage - _cents(usage * rate))
+
+    credited = []
+    for line, still in ((2, usage_in), (1, Decimal(0))):
+        before = billed(usage_in + usage_out) - sum(credited)
+        done = runner.invoke(app, ["invoices", "credit", november["row"].number, "--line",
+                                   str(line), "--reason", "test", "--json"])
+        assert done.exit_code == 0, done.output
+        credited.append(before - billed(still))
+        assert Decimal(json.loads(done.output)["total"]) == credited[-1] + _cents(
+            credited[-1] * VAT)
+    assert credited == [Decimal("19.80"), Decimal("48.50")]
+    assert sum(credited) == billed(usage_in + usage_out) - monthly
