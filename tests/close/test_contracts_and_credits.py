@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from billing.cli import app
 from billing.close.credits import grant_credit, list_credits
+from billing.close.document_store import list_documents
 from billing.close.period_close import close_period
 from billing.close.stripe_billing import push_period
 from billing.ledger.metering import ingest_lines
@@ -162,6 +163,16 @@ def test_a_short_month_is_trued_up_and_its_unused_commitment_carries_over_or_exp
         assert Decimal(grant["balance"]) == 0
     else:
         assert "carry-over" not in november["pdf"] and list_credits(engine) == []
+    with stripe_server.FakeStripe() as fake:
+        pushed = replace(settings, stripe_api_key=fake.api_key, stripe_api_base=fake.url)
+        for period in ("2026-10", "2026-11", "2026-10", "2026-11"):
+            push_period(engine, pushed, period)
+        sent = sorted(item["amount"] for invoice in fake.of("invoice")
+                      for item in invoice["lines"]["data"])
+        ours = [Decimal(line["amount"]) for twin in (october["twin"], november["twin"])
+                for line in twin["lines"]]
+        ours += [Decimal(october["twin"]["tax"]), Decimal(november["twin"]["tax"])]
+        assert sent == sorted(int(amount * 100) for amount in ours)
 
 
 def test_a_graduated_discount_whose_band_is_crossed_mid_month(engine, close_settings):
@@ -207,6 +218,9 @@ def test_prepaid_credit_is_drawn_across_two_invoices_once_and_sent_to_stripe_onc
 
     again = close_period(engine, settings, "2026-10", now=OCT)
     assert again.status == "already_closed"
+    [listed] = list_documents(engine, kinds="invoice", today=OCT.date())
+    assert (listed["number"], Decimal(listed["credit_balance"])) == (
+        october["row"].number, left)
 
     november = _close(engine, settings, "2026-11", NOV)
     owed = _usage("gpt-4o-mini", 90)
