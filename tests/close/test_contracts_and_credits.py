@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from billing.cli import app
+from billing.close.chargeback import customer_charges
 from billing.close.credits import grant_credit, list_credits
 from billing.close.document_store import list_documents
 from billing.close.period_close import close_period
@@ -157,6 +158,9 @@ def test_a_short_month_is_trued_up_and_its_unused_commitment_carries_over_or_exp
         assert _german(carried) in november["pdf"]
         assert (f"{carried} of the {true_up} USD carried over" in " ".join(
             november["twin"]["notes"]))
+        with engine.connect() as connection:  # what exports and reconcile compute again
+            again = customer_charges(connection, "2026-11")["acme"]
+        assert [line.amount for line in again.lines if line.kind == "carry_over"] == [-carried]
         [grant] = list_credits(engine, customer="acme")
         assert (grant["source"], grant["origin_period"], grant["expires_on"]) == (
             "carry_over", "2026-10", "2026-12-31")
