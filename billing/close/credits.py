@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from billing.db import write_transaction
-from billing.models import CreditDrawdown, CreditGrant
+from billing.models import CreditDrawdown, CreditGrant, Document
 from billing.money import minor_unit, round_line
 from billing.period import Period
 from invoices.documents import InvoiceLine
@@ -80,6 +80,26 @@ def draw(grants_left: list[Available], amount: Decimal) -> list[tuple[Available,
     return parts
 
 
+def credit_description(grant_id: int, expires_on: date) -> str:
+    return f"Prepaid credit #{grant_id} (expires {expires_on})"
+
+
+def prepaid_drawn(connection: Connection, period: str) -> list[tuple[str, InvoiceLine, str]]:
+    """The prepaid credit lines the period's stored invoices drew: (customer, line, currency)."""
+    documents = Document.__table__
+    query = (select(documents.c.subject, grants.c.id, grants.c.expires_on, grants.c.currency,
+                    drawdowns.c.amount)
+             .join(grants, grants.c.id == drawdowns.c.grant_id)
+             .join(documents, documents.c.id == drawdowns.c.document_id)
+             .where(documents.c.period == period, documents.c.kind == "invoice",
+                    grants.c.source == "prepaid")
+             .order_by(documents.c.subject, grants.c.expires_on, grants.c.id))
+    return [(customer, InvoiceLine(description=credit_description(grant_id, expires_on),
+                                   quantity=ONE, unit_price=-Decimal(amount),
+                                   amount=-Decimal(amount), kind="credit", unit=""), currency)
+            for customer, grant_id, expires_on, currency, amount in connection.execute(query)]
+
+
 def prepaid_lines(connection: Connection, customer: str, lines: list[InvoiceLine],
                   period: str, currency: str) -> tuple[list[InvoiceLine], list[str],
                                                        list[tuple[Available, Decimal]]]:
@@ -92,7 +112,7 @@ def prepaid_lines(connection: Connection, customer: str, lines: list[InvoiceLine
         return [], [], []
     parts = draw(left, owed)
     credit_lines = [InvoiceLine(
-        description=f"Prepaid credit #{grant.grant_id} (expires {grant.expires_on})",
+        description=credit_description(grant.grant_id, grant.expires_on),
         quantity=ONE, unit_price=-part, amount=-part, kind="credit", unit="")
         for grant, part in parts]
     used = sum((part for _, part in parts), Decimal(0))

@@ -130,7 +130,7 @@ class ContractCharge:
     """A line a customer's contract adds to its invoice: a discount (negative) or a true-up."""
 
     customer: str
-    kind: str  # discount | true_up | carry_over
+    kind: str  # discount | true_up | carry_over | credit (prepaid credit drawn)
     description: str
     amount: Decimal
     currency: str

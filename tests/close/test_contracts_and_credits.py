@@ -28,6 +28,7 @@ from billing.close.credits import grant_credit, list_credits
 from billing.close.document_store import list_documents
 from billing.close.period_close import close_period
 from billing.close.stripe_billing import push_period
+from billing.exports.focus_data import focus_dataset
 from billing.ledger.metering import ingest_lines
 from billing.models import CreditDrawdown, Document
 from billing.rating.card_registry import publish, publish_shipped
@@ -234,6 +235,12 @@ def test_prepaid_credit_is_drawn_across_two_invoices_once_and_sent_to_stripe_onc
     assert Decimal(november["twin"]["subtotal"]) == subtotal
     assert november["row"].total == subtotal + _cents(subtotal * VAT)
     assert _german(left) in november["pdf"]
+
+    chargeback = focus_dataset(engine, settings, "2026-11", "chargeback")
+    rows = [row for row in chargeback.rows if row["x_Customer"] == "acme"]
+    assert [(row["ChargeCategory"], row["BilledCost"]) for row in rows
+            if row["x_Component"] == "credit"] == [("Credit", -left)]
+    assert sum(row["BilledCost"] for row in rows) == subtotal
 
     balances = {item["id"]: (Decimal(item["drawn"]), Decimal(item["balance"]))
                 for item in list_credits(engine, customer="acme")}
