@@ -393,3 +393,24 @@ def test_a_credited_line_of_a_trued_up_month_moves_the_true_up(engine, close_env
             credited[-1] * VAT)
     assert credited == [Decimal("19.80"), Decimal("48.50")]
     assert sum(credited) == billed(usage_in + usage_out) - monthly
+
+
+def test_carried_over_commitment_expires_after_its_months_and_the_invoice_says_so(
+        engine, close_settings):
+    card = CARRY.replace("c2-carry", "c2-carry1").replace("carry_over_months: 2",
+                                                          "carry_over_months: 1")
+    settings = _setup(engine, close_settings, card, [
+        _event(n, f"2026-{day}", "gpt-4o", 10, 1)  # usage from the future is refused
+        for n, day in enumerate(("10-10", "11-10", "12-01"))])
+    invoices = [_close(engine, settings, period, datetime(year, month, 2, tzinfo=UTC))
+                for period, year, month in (("2026-10", 2026, 11), ("2026-11", 2026, 12),
+                                            ("2026-12", 2027, 1))]
+    true_up = Decimal("100.00") - (_usage("gpt-4o", 10, 1) - _cents(
+        _usage("gpt-4o", 10, 1) * Decimal("0.10")))
+    assert [_kinds(invoice["twin"], "true_up", "carry_over") for invoice in invoices] == [
+        [true_up]] * 3  # below the commitment each month: nothing carried is used
+    expired = (f"Unused commitment of 2026-10 carried over: {true_up} USD of {true_up} "
+               "expired unused on 2026-11-30.")
+    assert expired not in " ".join(invoices[1]["twin"]["notes"])
+    assert expired in " ".join(invoices[2]["twin"]["notes"])
+    assert expired.split(" USD")[0] in invoices[2]["pdf"].replace("\n", " ")
