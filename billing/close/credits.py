@@ -155,7 +155,7 @@ def _parse_amount(amount: str, currency: str) -> Decimal:
     if round_line(value, currency) != value:
         raise CreditRefused(f"amount {amount} has more decimals than {currency} has (its "
                             f"smallest unit is {minor_unit(currency)})")
-    return value
+    return round_line(value, currency)  # 12.5 is kept as 12.50
 
 
 def grant_credit(engine: Engine, customer: str, amount: str, currency: str, expires: str,

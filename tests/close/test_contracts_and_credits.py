@@ -267,7 +267,7 @@ def test_credits_from_the_command_line_and_the_api(engine, close_env):
     from billing.api.app import create_app
 
     runner = CliRunner()
-    made = runner.invoke(app, ["credits", "grant", "--customer", "acme", "--amount", "500.00",
+    made = runner.invoke(app, ["credits", "grant", "--customer", "acme", "--amount", "500",
                                "--currency", "eur", "--expires", "2099-06-30", "--json"])
     assert made.exit_code == 0, made.output
     grant = json.loads(made.output)
