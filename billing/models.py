@@ -633,3 +633,37 @@ class ForecastSnapshot(SQLModel, table=True):
     growth: str = Field(max_length=60)
     amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
     taken_at: datetime
+
+
+class CreditGrant(SQLModel, table=True):
+    """Credit a customer holds: prepaid (granted by finance) or carried over from a month
+    below its commitment. Drawn down by invoices in order of expiry; the balance is the
+    amount less its drawdowns, never stored, so it cannot drift."""
+
+    __tablename__ = "credit_grant"
+    __table_args__ = (Index("ix_credit_grant_customer", "customer", "currency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer: str = Field(max_length=200)
+    source: str = Field(max_length=12, description="prepaid or carry_over")
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    currency: str = Field(max_length=3)
+    granted_at: datetime
+    expires_on: date = Field(description="last day an invoice's period may start and use it")
+    origin_period: str | None = Field(default=None, max_length=7,
+                                      description="carry_over: the month whose shortfall it is")
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class CreditDrawdown(SQLModel, table=True):
+    """Part of a grant an invoice used; one per grant and invoice, so a re-run draws nothing."""
+
+    __tablename__ = "credit_drawdown"
+    __table_args__ = (UniqueConstraint("grant_id", "document_id", name="uq_credit_drawdown"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="credit_grant.id")
+    document_id: int = Field(foreign_key="document.id")
+    period: str = Field(max_length=7)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    created_at: datetime

@@ -22,7 +22,8 @@ from ratecards import currency_exponent
 ENVIRONMENTS = ("production", "staging", "development", "test")
 TREATMENTS = ("charged", "central")
 ACTIONS = ("approve", "adjust", "stop")
-LINE_KINDS = ("usage", "fee", "discount", "true_up", "prior_period_adjustment")
+LINE_KINDS = ("usage", "fee", "discount", "true_up", "carry_over", "credit",
+              "prior_period_adjustment")
 UNIT_COST = Decimal("0.0001")
 # A billing month as billing.period.PATTERN writes it; this package imports nothing of billing,
 # so it checks the form of its own data (ASCII digits, nothing before or after).
@@ -223,11 +224,17 @@ class ShowbackStatement:
     use_cases: tuple[UseCaseNote, ...] = ()
     production_environments: tuple[str, ...] = ("production",)
     """The environments of the lines that are production; every other one is not."""
+    contract: tuple[InvoiceLine, ...] = ()
+    """Discounts and true-up the team's card declares for it, each with its rule in
+    `contract_notes`; part of the total."""
+    contract_notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"statement {self.statement_number}"
         _freeze(self, "card_versions", "policy_versions", "lines", "overhead", "outcomes",
-                "changes", "use_cases", "production_environments")
+                "changes", "use_cases", "production_environments", "contract",
+                "contract_notes")
+        _check_invoice_lines(self.contract, self.currency, f"{where}: contract")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         if self.generated_at.tzinfo is None:
@@ -294,8 +301,12 @@ class ShowbackStatement:
         return _sum(s.amount for s in self.overhead if s.treatment == "central")
 
     @property
+    def contract_total(self) -> Decimal:
+        return _sum(line.amount for line in self.contract)
+
+    @property
     def total(self) -> Decimal:
-        return self.usage_total + self.charged_overhead_total
+        return self.usage_total + self.contract_total + self.charged_overhead_total
 
     @property
     def variance(self) -> Decimal | None:
@@ -346,8 +357,9 @@ class InvoiceLine:
     """One billed line: quantity (million tokens, by default) x unit price = amount.
 
     `amount` is the engine's rounded line amount; it is printed as given and is what the
-    document sums. `kind` is usage, fee, discount or prior_period_adjustment (late usage of a
-    closed period, with `service_period` naming that period).
+    document sums. `kind` is usage, fee, discount, true_up, carry_over (unused commitment of
+    earlier months used), credit (prepaid credit drawn) or prior_period_adjustment (late usage
+    of a closed period, with `service_period` naming that period).
     """
 
     description: str

@@ -42,7 +42,8 @@ _DECIMALS = {"amount", "budget", "last_month_total", "volume_effect", "price_eff
 _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation,
                             "ownership": Ownership, "payment": PaymentDetails}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
-                                  "use_cases": UseCaseNote, "not_billed": NotBilledUsage}
+                                  "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
+                                  "contract": InvoiceLine}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
@@ -70,6 +71,7 @@ def _derived(document: Document) -> dict[str, Any]:
             "production_total": _money(document.production_total),
             "non_production_total": _money(document.non_production_total),
             "usage_total": _money(document.usage_total),
+            **({"contract_total": _money(document.contract_total)} if document.contract else {}),
             "charged_overhead_total": _money(document.charged_overhead_total),
             "central_overhead_total": _money(document.central_overhead_total),
             "total": _money(document.total),

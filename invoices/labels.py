@@ -126,6 +126,8 @@ class Labels:
     no_accepted_outcomes: str
     changes: str
     usage_total: str
+    contract_terms: str
+    contract_total: str
     total_in: str
     statement_subject: str
     variance_total: str
@@ -206,7 +208,8 @@ ENGLISH = Labels(
     central_overhead_total="Central overhead (shown, not charged)", outcomes="Outcomes",
     accepted="Accepted", outcome_count="Outcomes", pass_rate="Pass rate", cost="Cost",
     cost_per_accepted="Cost per accepted", no_accepted_outcomes="no accepted outcomes",
-    changes="Changes in the period", usage_total="Usage total", total_in="Total ({currency})",
+    changes="Changes in the period", usage_total="Usage total", contract_terms="Contract terms",
+    contract_total="Contract terms (discounts, true-up)", total_in="Total ({currency})",
     statement_subject="Showback for team {team}, {period}",
     variance_total="Total vs budget", over_budget="over budget",
     under_budget="under budget", on_budget="on budget",
@@ -287,7 +290,8 @@ GERMAN = Labels(
     outcomes="Ergebnisse", accepted="Akzeptiert", outcome_count="Gesamt",
     pass_rate="Quote", cost="Kosten", cost_per_accepted="Kosten je Annahme",
     no_accepted_outcomes="keine Annahmen", changes="Änderungen im Zeitraum",
-    usage_total="Nutzung gesamt", total_in="Gesamt ({currency})",
+    usage_total="Nutzung gesamt", contract_terms="Vertragskonditionen",
+    contract_total="Vertragskonditionen (Rabatte, Ausgleich)", total_in="Gesamt ({currency})",
     statement_subject="Showback für Team {team}, {period}",
     variance_total="Gesamt ggü. Budget", over_budget="über Budget",
     under_budget="unter Budget", on_budget="im Budget",
@@ -370,7 +374,8 @@ FRENCH = Labels(
     outcomes="Résultats", accepted="Acceptés", outcome_count="Résultats",
     pass_rate="% acceptés", cost="Coût", cost_per_accepted="Coût par accepté",
     no_accepted_outcomes="aucun résultat accepté", changes="Changements sur la période",
-    usage_total="Total des usages", total_in="Total ({currency})",
+    usage_total="Total des usages", contract_terms="Conditions contractuelles",
+    contract_total="Conditions contractuelles (remises, ajustement)", total_in="Total ({currency})",
     statement_subject="Showback de l'équipe {team}, {period}",
     variance_total="Total / budget", over_budget="au-dessus du budget",
     under_budget="sous le budget", on_budget="dans le budget",

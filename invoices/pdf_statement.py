@@ -80,6 +80,8 @@ def _summary(statement: ShowbackStatement, money: partial, words: Labels) -> Tab
     spend = [
         (words.production_usage, money(statement.production_total)),
         (words.non_production_usage, money(statement.non_production_total)),
+        *([(words.contract_total, money(statement.contract_total))]
+          if statement.contract else []),
         (words.charged_overhead, money(statement.charged_overhead_total)),
         (words.total, money(statement.total)),
     ]
@@ -118,6 +120,17 @@ def variance_text(amount: Decimal, share: Decimal | None, money: partial, words:
     if share is not None and amount != 0:
         text_ += f" ({format_percent(share, locale, signed=True)})"
     return text_
+
+
+def _contract(statement: ShowbackStatement, money: partial, words: Labels) -> list[Flowable]:
+    """The team card's discounts and true-up, each a line, then the rule behind each."""
+    if not statement.contract:
+        return []
+    rows = [(line.description, money(line.amount)) for line in statement.contract]
+    rows.append((words.contract_total, money(statement.contract_total)))
+    return [KeepTogether([text(words.contract_terms, "heading"),
+                          totals_table(rows, width=CONTENT_WIDTH, label_share=0.8),
+                          *[text(note, "small") for note in statement.contract_notes]])]
 
 
 def _overhead(statement: ShowbackStatement, money: partial, words: Labels) -> list[Flowable]:
@@ -162,6 +175,8 @@ def _closing(statement: ShowbackStatement, money: partial, words: Labels) -> lis
     rows = [(words.subtotal_production, money(statement.production_total)),
             (words.subtotal_non_production, money(statement.non_production_total)),
             (words.usage_total, money(statement.usage_total)),
+            *([(words.contract_total, money(statement.contract_total))]
+              if statement.contract else []),
             (words.charged_overhead, money(statement.charged_overhead_total)),
             (words.total_in.format(currency=statement.currency), money(statement.total))]
     return [Spacer(1, 10), totals_table(rows, width=280)]
@@ -203,6 +218,7 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
         story.append(_lines_table(statement, statement.non_production_lines, False, money))
     else:
         story.append(text(words.no_non_production))
+    story += _contract(statement, money, words)
     story += _overhead(statement, money, words) + _outcomes(statement, money, words)
     story += use_cases(statement, words)
     if statement.changes:

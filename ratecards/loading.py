@@ -21,6 +21,7 @@ from ratecards.currency import is_currency
 from ratecards.schema import (
     SERVICE_TIERS,
     TIER_NAMES,
+    UNUSED_COMMITMENT,
     CardVersion,
     Commitment,
     ModelPrice,
@@ -270,11 +271,30 @@ def _commitments(reader: _Reader, node: Node) -> dict[str, Commitment]:
     result = {}
     for customer, (_, value) in reader.mapping(node, "commitments").items():
         where = f"commitments.{customer}"
-        entries = reader.mapping(value, where, ("monthly_amount", "discount"))
+        entries = reader.mapping(value, where, ("monthly_amount", "discount", "unused",
+                                                "carry_over_months"))
         amount = reader.decimal(entries, "monthly_amount", where)
         discount = reader.decimal(entries, "discount", where)
+        unused, months = "expire", 0
+        if "unused" in entries:
+            unused = str(entries["unused"][1].value)
+            if unused not in UNUSED_COMMITMENT:
+                reader.problem(entries["unused"][1], f"{where}.unused",
+                               f"{unused!r} is not one of {', '.join(UNUSED_COMMITMENT)}")
+                continue
+        if "carry_over_months" in entries:
+            text = str(entries["carry_over_months"][1].value)
+            if not text.isdigit() or int(text) < 1:
+                reader.problem(entries["carry_over_months"][1], f"{where}.carry_over_months",
+                               "expected a whole number of months, 1 or more")
+                continue
+            months = int(text)
+        if (unused == "carry_over") != bool(months):
+            reader.problem(value, where, "unused: carry_over needs carry_over_months (how many "
+                           "months the unused commitment stays usable), and only it does")
+            continue
         if amount is not None and discount is not None:
-            result[customer] = Commitment(amount, discount)
+            result[customer] = Commitment(amount, discount, unused, months)
     return result
 
 

@@ -71,10 +71,19 @@ class VolumeBand:
     discount: Decimal
 
 
+UNUSED_COMMITMENT = ("expire", "carry_over")
+
+
 @dataclass(frozen=True)
 class Commitment:
+    """A monthly minimum at a discount. A month's shortfall (its true-up) is prepaid: with
+    `unused: carry_over` it is a credit for the next `carry_over_months` months' usage above
+    the commitment; with `expire` (the default) it is gone."""
+
     monthly_amount: Decimal
     discount: Decimal
+    unused: str = "expire"
+    carry_over_months: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,8 @@ def canonical(value: Any) -> Any:
         return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
                 if name != "content_hash"
                 and not (name in ("service_tiers", "aliases") and not getattr(value, name))
+                and not (name == "unused" and getattr(value, name) == "expire")
+                and not (name == "carry_over_months" and not getattr(value, name))
                 and not (name == "cache_write_1h_input" and getattr(value, name) is None)}
     return value
 

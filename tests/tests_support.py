@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES_CHILD_FIRST = (
     "evaluation", "lever_candidate", "forecast_snapshot",
-    "api_key", "fx_rate", "stripe_event", "document", "document_sequence", "period_close",
+    "api_key", "fx_rate", "stripe_event", "credit_drawdown", "credit_grant", "document",
+    "document_sequence", "period_close",
     "apscheduler_jobs",
     "alert_delivery", "alert", "outcome", "spend_total", "budget",
     "rated_line", "rating_run", "usage_restatement", "usage_bucket", "usage_event",

@@ -8,6 +8,7 @@ from billing.api import (
     alerts,
     budgets,
     coverage,
+    credits,
     documents,
     exports,
     forecast,
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(policies.router)
     app.include_router(showback.router)
     app.include_router(documents.router)
+    app.include_router(credits.router)
     app.include_router(stripe_webhook.router)
     app.include_router(budgets.router)
     app.include_router(outcomes.router)

@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 from billing.cli import (
     budgets,
     close,
+    credits,
     demo,
     export,
     fx,
@@ -55,6 +56,7 @@ overhead.register(app)
 policy.register(app)
 fx.register(app)
 close.register(app)
+credits.register(app)
 reconcile.register(app)
 stripe.register(app)
 keys.register(app)

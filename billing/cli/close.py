@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -80,7 +81,7 @@ def close_command(
     if result.statements or result.invoices:
         table = Table(title=f"Documents, {period}", title_justify="left")
         for name in ("document", "for", "total", "note"):
-            table.add_column(name, justify="right" if name in ("total", "paid", "balance")
+            table.add_column(name, justify="right" if name in ("total", "paid", "balance", "credit")
                          else "left")
         for item in result.statements:
             table.add_row(item["number"], item["team"],
@@ -143,10 +144,12 @@ def print_documents(rows: list[dict]) -> None:
     named = all(row["pdf_path"] and os.path.basename(row["pdf_path"]) == f"{row['number']}.pdf"
                 for row in rows)
     columns = ["number", "kind", "period", "for", "total", "paid", "balance", "due", "status",
-               "issued", "stripe", "pdf"]
+               "credit", "issued", "stripe", "pdf"]
     if "invoice" not in kinds:
         for name in ("paid", "balance", "due", "status"):
             columns.remove(name)
+    if not any(Decimal(row.get("credit_balance", 0)) for row in rows):
+        columns.remove("credit")
     if len(kinds) == 1:
         columns.remove("kind")
     if len(periods) == 1:
@@ -160,7 +163,7 @@ def print_documents(rows: list[dict]) -> None:
     table = Table(title=what + (f", {periods[0]}" if len(periods) == 1 else ""),
                   title_justify="left")
     for name in columns:
-        table.add_column(name, justify="right" if name in ("total", "paid", "balance")
+        table.add_column(name, justify="right" if name in ("total", "paid", "balance", "credit")
                          else "left")
     for row in rows:
         stripe = row["stripe_status"] or ""
@@ -170,6 +173,7 @@ def print_documents(rows: list[dict]) -> None:
                  "for": row["subject"], "total": money(row["total"], row["currency"], code=True),
                  "issued": str(row["issued_on"]), "stripe": stripe,
                  "paid": _owed(row, "paid"), "balance": _owed(row, "balance"),
+                 "credit": _owed(row, "credit_balance"),
                  "due": str(row["due_on"] or ""), "status": row.get("status", ""),
                  "pdf": os.path.basename(row["pdf_path"]) if row["pdf_path"]
                  else "(not rendered)"}
@@ -215,8 +219,11 @@ def invoices_list(
 @invoices_app.command("credit")
 def invoices_credit(
     invoice: str = typer.Argument(..., help="The invoice number, e.g. INV-2026-00003."),
-    amount: str = typer.Option(..., "--amount", help="Net amount to credit (before tax), e.g. "
+    amount: str = typer.Option(None, "--amount", help="Net amount to credit (before tax), e.g. "
                                "25.00.", show_default=False),
+    line: int = typer.Option(None, "--line", help="Credit this line of the invoice (1 is the "
+                             "first) at what it cost under the contract: less its discounts, "
+                             "less what a commitment true-up grows by.", show_default=False),
     reason: str = typer.Option(..., "--reason", help="Why: printed on the credit note.",
                                show_default=False),
     as_json: bool = JSON_OPTION,
@@ -225,7 +232,7 @@ def invoices_credit(
     config = settings()
     engine = ready_engine(config)
     try:
-        note = issue_credit_note(engine, config, invoice, amount, reason)
+        note = issue_credit_note(engine, config, invoice, amount, reason, line=line)
     except CreditRefused as exc:
         fail(str(exc), "see `billing invoices list`", code=2)
     if as_json:

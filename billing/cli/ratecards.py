@@ -141,7 +141,9 @@ def _print_contracts(card: CardVersion) -> None:
         out.print("\n[bold]Commitments[/] (monthly minimum; a month below it is trued up)")
         for customer, commitment in card.commitments.items():
             out.print(f"  {user(customer)}: {commitment.monthly_amount} {card.currency} a month "
-                      f"at {percent_text(commitment.discount)} off", highlight=False)
+                      f"at {percent_text(commitment.discount)} off; unused: "
+                      + (f"carried over {commitment.carry_over_months} months"
+                         if commitment.unused == "carry_over" else "expires"), highlight=False)
 
 
 @cards_app.command("validate")

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, and_, func, not_, or_, select
 
 from billing.close.contract_terms import TierUsage, contract_lines
+from billing.close.credits import available, expired_carry_over
 from billing.close.tax_treatment import treatment
 from billing.models import RatedLine
 from billing.money import round_line
@@ -25,13 +26,13 @@ from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
 from invoices.tax_ids import split_tax_id
-from ratecards import CardVersion
+from ratecards import CardVersion, Commitment
 
 rated = RatedLine.__table__
 MILLION = Decimal(1_000_000)
 NANOS = Decimal(1_000_000_000)
 INVOICE_POLICIES = ("attribution", "parties")
-CONTRACT_KINDS = ("discount", "true_up")
+CONTRACT_KINDS = ("discount", "true_up", "carry_over")
 """Invoice lines the card's contract adds (billing.close.contract_terms), not priced usage."""
 TOKEN_KINDS = (
     ("input_tokens", "input_price", "input"),
@@ -56,6 +57,8 @@ class CustomerCharges:
     late: dict[str, CustomerCharges] = field(default_factory=dict)
     """Late usage of each closed period, as that period's own charges would count it."""
     notes: list[str] = field(default_factory=list)
+    commitment: Commitment | None = None
+    """The period's commitment (its unused part may carry over), if the card has one."""
 
 
 Group = tuple[str, str | None, str]
@@ -184,7 +187,7 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                 late.lines.append(replace(line, kind="usage", service_period=None))
     if contracts:
         for customer, charge in charges.items():
-            _apply_contract(connection, customer, charge)
+            _apply_contract(connection, customer, charge, period)
             for adjusted in sorted(charge.late):
                 _adjust_contract(connection, customer, charge, adjusted, registry)
     return charges
@@ -201,14 +204,22 @@ def _billed(charge: CustomerCharges) -> Decimal:
                 if line.kind in ("usage", "fee") and line.service_period is None), Decimal(0))
 
 
-def _apply_contract(connection: Connection, customer: str, charge: CustomerCharges) -> None:
+def _apply_contract(connection: Connection, customer: str, charge: CustomerCharges,
+                    period: str) -> None:
     """The contract of the period's card version, as lines after the usage."""
     if not charge.cards:
         return
-    terms = contract_lines(_card(connection, charge.cards), customer, charge.tiers,
-                           _billed(charge), charge.currency)
+    card = _card(connection, charge.cards)
+    charge.commitment = card.commitments.get(customer)
+    carried = Decimal(0)
+    if charge.commitment is not None and charge.commitment.unused == "carry_over":
+        carried = sum((grant.balance for grant in available(
+            connection, customer, charge.currency, period, "carry_over")), Decimal(0))
+    terms = contract_lines(card, customer, charge.tiers, _billed(charge), charge.currency,
+                           carried)
     charge.lines.extend(terms.lines)
     charge.notes.extend(terms.notes)
+    charge.notes.extend(expired_carry_over(connection, customer, charge.currency, period))
 
 
 def _adjust_contract(connection: Connection, customer: str, charge: CustomerCharges,

@@ -8,7 +8,9 @@ each discount is rounded once as a line, so the invoice still adds up its printe
 1. per tier, a graduated volume discount on the amount of the tier's token lines, by the
    period's tokens in the tier (`ratecards.discounts.graduated_discount`);
 2. then, with a commitment, its discount on everything billed so far this period, and a
-   true-up line when what is left is below the monthly commitment.
+   true-up line when what is left is below the monthly commitment; the unused part expires
+   or, as the card says, carries over to pay usage above the commitment of later months
+   (a `carry_over` line, drawn from `billing.close.credits`).
 
 Late usage of a closed period (prior-period adjustments) is outside both: it was, or would
 have been, discounted in its own period.
@@ -60,9 +62,13 @@ class ContractTerms:
 
 
 def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsage],
-                   billed: Decimal, currency: str) -> ContractTerms:
+                   billed: Decimal, currency: str, carried: Decimal = Decimal(0)
+                   ) -> ContractTerms:
     """The discount and true-up lines `card` gives `customer` on a period whose current
-    usage and fee lines add up to `billed`; empty when the card declares neither."""
+    usage and fee lines add up to `billed`; empty when the card declares neither.
+
+    `carried` is unused commitment of earlier months still usable (`unused: carry_over`):
+    it pays for usage above this month's commitment, never below it."""
     terms = ContractTerms([], [])
     where = f"card {card.card}@{card.version}"
     for tier in sorted(tiers):
@@ -92,5 +98,16 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
     if true_up > 0:
         terms.lines.append(_line("Commitment true-up", true_up, "true_up"))
         note += f", trued up by {true_up:f} to the commitment"
+        if commitment.unused == "carry_over":
+            note += (f"; the unused {true_up:f} {currency} carries over as credit for usage "
+                     f"above the commitment in the next {commitment.carry_over_months} months")
+        else:
+            note += f"; the unused {true_up:f} {currency} expires (not carried over)"
+    elif carried > 0 and after > commitment.monthly_amount:
+        used = min(carried, after - commitment.monthly_amount)
+        terms.lines.append(_line("Commitment carry-over used", -used, "carry_over"))
+        note += (f"; {used:f} of the {carried:f} {currency} carried over from earlier months' "
+                 f"unused commitment pays usage above the commitment, "
+                 f"{carried - used:f} {currency} left")
     terms.notes.append(note + ".")
     return terms

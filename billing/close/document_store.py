@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
+from billing.close.credits import balances
 from billing.close.receivables import receivable
 from billing.models import Document
 
@@ -43,8 +44,9 @@ def list_documents(
 ) -> list[dict[str, Any]]:
     """Documents of the given kinds (comma separated): newest period first, by number; or,
     with `limit`, a page in id order after `after_id` (a stable cursor). Invoices carry what
-    is still owed on them (billing.close.receivables) as of `today`; `overdue` keeps only
-    invoices with an overdue balance."""
+    is still owed on them (billing.close.receivables) as of `today`, and the customer's
+    credit still usable in the invoice's currency (`credit_balance`, billing.close.credits);
+    `overdue` keeps only invoices with an overdue balance."""
     query = select(*[documents.c[name] for name in LISTED]).where(
         documents.c.kind.in_(kinds.split(",")))
     if period:
@@ -62,8 +64,10 @@ def list_documents(
         invoices = [row for row in rows if row["kind"] == "invoice"]
         credited = _credited(connection, [row["id"] for row in invoices])
     today = today or date.today()
+    credit = balances(engine, today) if invoices else {}
     for row in invoices:
         row.update(receivable(row, credited.get(row["id"], Decimal(0)), today))
+        row["credit_balance"] = str(credit.get((row["subject"], row["currency"]), Decimal(0)))
     if overdue:
         rows = [row for row in rows if row.get("status") == "overdue"]
     return rows

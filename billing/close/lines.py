@@ -16,25 +16,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, select
 
+from billing.close.contract_terms import TierUsage, contract_lines
 from billing.exact_sum import money_sum
 from billing.fx import convert, rates_for
-from billing.models import PeriodClose, RatedLine, SpendTotal
+from billing.models import PeriodClose, RateCardVersion, RatedLine, SpendTotal
 from billing.money import CurrencyMismatch, Money, round_line, split_largest_remainder
 from billing.money import total as money_total
 from billing.period import Period
 from billing.rating.overhead import Pool, TeamDrivers, allocate, missing_rate
+from invoices.documents import InvoiceLine
+from ratecards import CardVersion, load_card
 
 rated = RatedLine.__table__
 closes = PeriodClose.__table__
 totals = SpendTotal.__table__
+card_table = RateCardVersion.__table__
 COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
 UNATTRIBUTED = None
@@ -158,6 +163,9 @@ class TeamLines:
     overhead: tuple[OverheadLine, ...] = ()
     unpriced: tuple[UnpricedUsage, ...] = ()
     is_open: bool = False
+    contract: tuple[InvoiceLine, ...] = ()
+    """Discounts and true-up the team's card declares for it (billing.close.contract_terms)."""
+    contract_notes: tuple[str, ...] = ()
 
     def _money(self, amounts: Iterable[Decimal]) -> Money:
         return money_total((Money(amount, self.currency) for amount in amounts), self.currency)
@@ -179,8 +187,12 @@ class TeamLines:
         return self._money(s.amount for s in self.overhead if s.treatment == "central").amount
 
     @property
+    def contract_total(self) -> Decimal:
+        return self._money(line.amount for line in self.contract).amount
+
+    @property
     def total(self) -> Decimal:
-        return (Money(self.usage_total, self.currency)
+        return (Money(self.usage_total, self.currency) + Money(self.contract_total, self.currency)
                 + Money(self.charged_overhead, self.currency)).amount
 
     @property
@@ -210,6 +222,10 @@ class TeamLines:
                 for line in self.lines
             ],
             "usage_total": str(self.usage_total),
+            "contract": [{"description": line.description, "kind": line.kind,
+                          "amount": str(line.amount)} for line in self.contract],
+            "contract_total": str(self.contract_total),
+            "contract_notes": list(self.contract_notes),
             "overhead": [
                 {"pool": share.pool, "driver": share.driver, "treatment": share.treatment,
                  "amount": str(share.amount), "pool_amount": str(share.pool_amount),
@@ -435,12 +451,47 @@ def period_lines(
         line_currency, groups, unpriced_items = usage[team]
         line_currency = line_currency or currency or (in_force[0].currency if in_force
                                                       else "USD")
-        result[team] = TeamLines(
+        result[team] = _with_contract(connection, TeamLines(
             team, period, line_currency,
             tuple(_line(key, groups[key], line_currency) for key in sorted(groups)),
             tuple(shares.get(team, [])), tuple(_merge_unpriced(unpriced_items)),
-            is_open=accrued is not None)
+            is_open=accrued is not None))
     return result
+
+
+def _with_contract(connection: Connection, lines: TeamLines) -> TeamLines:
+    """The team's lines with the contract its card declares for it: volume discounts on
+    its tiers, a commitment named after the team; the same function as invoices use."""
+    current = [line for line in lines.lines if not line.adjusts_period]
+    versions = {tuple(version.split("@", 1)) for line in current
+                for version in line.card_versions}
+    if not versions:
+        return lines
+    found = [_card_version(connection, card, version) for card, version in versions]
+    card = max(found, key=lambda item: (item.effective_from, item.version))
+    if not card.volume_discounts and lines.team not in card.commitments:
+        return lines
+    tiers: dict[str, TierUsage] = {}
+    for line in current:
+        if line.tier:
+            before = tiers.get(line.tier, TierUsage(0, Decimal(0)))
+            tiers[line.tier] = TierUsage(before.tokens + line.tokens,
+                                         before.amount + line.amount)
+    billed = sum((line.amount for line in current), Decimal(0))
+    terms = contract_lines(card, lines.team, tiers, billed, lines.currency)
+    return replace(lines, contract=tuple(terms.lines), contract_notes=tuple(terms.notes))
+
+
+@lru_cache(maxsize=64)
+def _parsed_card(source: str, filename: str) -> CardVersion:
+    return load_card(source, filename)
+
+
+def _card_version(connection: Connection, card: str, version: str) -> CardVersion:
+    """A published card version; parsed once per process (published versions never change)."""
+    row = connection.execute(select(card_table.c.source, card_table.c.filename).where(
+        card_table.c.card == card, card_table.c.version == version)).one()
+    return _parsed_card(row.source, row.filename)
 
 
 def _merge_unpriced(items: list[UnpricedUsage]) -> list[UnpricedUsage]:

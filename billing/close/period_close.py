@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,7 +26,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from billing.budgets.forecast_snapshots import store_forecasts
-from billing.close.chargeback import build_invoice, customer_charges
+from billing.close.chargeback import CustomerCharges, build_invoice, customer_charges
+from billing.close.credits import Available, prepaid_lines, settle
 from billing.close.document_files import render_missing
 from billing.close.numbering import invoice_number, next_number
 from billing.close.party_currency import currency_mismatches
@@ -220,8 +221,11 @@ def close_period(
                          fx=fx_used(statements, period), policies=policies.versions)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
+        with engine.connect() as connection:
+            drawn = {customer: _with_credit(connection, customer, charges[customer], period)[0]
+                     for customer in charges}
         for customer in sorted(charges):
-            invoice = build_invoice(customer, charges[customer], number="(numbered at close)",
+            invoice = build_invoice(customer, drawn[customer], number="(numbered at close)",
                                     period=period, registry=registry,
                                     issued_on=local_now.date(),
                                     policy_versions=policies.versions)
@@ -248,10 +252,15 @@ def close_period(
         for customer in sorted(charges):
             number = invoice_number(prefix, local_now.year,
                                     next_number(connection, f"{prefix}-{local_now.year}"))
-            invoice = build_invoice(customer, charges[customer], number=number, period=period,
+            charge, prepaid = _with_credit(connection, customer, charges[customer], period)
+            invoice = build_invoice(customer, charge, number=number, period=period,
                                     registry=registry, issued_on=local_now.date(),
                                     policy_versions=policies.versions)
-            store_document(connection, "invoice", number, customer, invoice, now)
+            document_id = store_document(connection, "invoice", number, customer, invoice, now)
+            commitment = charge.commitment
+            settle(connection, customer, charge.lines, charge.currency,
+                   commitment.carry_over_months if commitment else 0, prepaid, document_id,
+                   period, now)
             result.invoices.append({**_summary(invoice, "invoice"), "customer": customer})
         connection.execute(insert(closes).values(
             period=period, closed_at=now, closed_by=closed_by,
@@ -268,6 +277,16 @@ def close_period(
     if config.stripe_api_key:
         result.stripe = push_period(engine, config, period).to_dict()
     return result
+
+
+def _with_credit(connection: Connection, customer: str, charge: CustomerCharges, period: str
+                 ) -> tuple[CustomerCharges, list[tuple[Available, Decimal]]]:
+    """The customer's charges with its prepaid credit drawn (billing.close.credits)."""
+    lines, notes, parts = prepaid_lines(connection, customer, charge.lines, period,
+                                        charge.currency)
+    if not lines:
+        return charge, []
+    return replace(charge, lines=[*charge.lines, *lines], notes=[*charge.notes, *notes]), parts
 
 
 def unregistered_customers(registry: Registry, customers: Iterable[str],

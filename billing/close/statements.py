@@ -159,5 +159,6 @@ def build_statements(
             owner=registry.team(team).accountable, ownership=ownership(registry.team(team).raci),
             use_cases=use_case_notes((line.use_case for line in data.lines), use_cases or {}),
             production_environments=production,
+            contract=data.contract, contract_notes=data.contract_notes,
         ))
     return statements

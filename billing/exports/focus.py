@@ -130,7 +130,7 @@ class ContractCharge:
     """A line a customer's contract adds to its invoice: a discount (negative) or a true-up."""
 
     customer: str
-    kind: str  # discount | true_up
+    kind: str  # discount | true_up | carry_over | credit (prepaid credit drawn)
     description: str
     amount: Decimal
     currency: str
@@ -332,7 +332,7 @@ def contract_row(charge: ContractCharge, ctx: FocusContext) -> dict[str, Any]:
     row.update(_account(ctx, None, charge.customer, charge.invoice_id))
     amount = charge.amount
     row.update({
-        "ChargeCategory": "Credit" if charge.kind == "discount" else "Adjustment",
+        "ChargeCategory": "Adjustment" if charge.kind == "true_up" else "Credit",
         "ChargeFrequency": "Recurring", "ChargeDescription": charge.description,
         "ChargePeriodStart": utc_text(start), "ChargePeriodEnd": utc_text(end),
         "ListCost": amount, "ContractedCost": amount, "BilledCost": amount,

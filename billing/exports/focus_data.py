@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from billing.close.chargeback import CONTRACT_KINDS, customer_charges
+from billing.close.credits import prepaid_drawn
 from billing.close.lines import period_lines
 from billing.config import Settings
 from billing.exports.focus import (
@@ -130,15 +131,19 @@ def charged_overhead(engine: Engine, settings: Settings, period: str,
 
 def contract_charges(engine: Engine, period: str) -> list[ContractCharge]:
     """The discount and true-up lines of the period's invoices, built as the close builds
-    them, so a customer's FOCUS rows add up to its invoice's subtotal."""
+    them, and the prepaid credit they drew, so a customer's FOCUS rows add up to its
+    invoice's subtotal."""
     registry = policies_for(engine, period).registry
     with engine.connect() as connection:
         charges = customer_charges(connection, period, registry)
         invoices = document_numbers(connection, period, "chargeback")
+        credits = prepaid_drawn(connection, period)
     return [ContractCharge(customer, line.kind, line.description, line.amount, charge.currency,
                            invoices.get(customer))
             for customer, charge in sorted(charges.items())
-            for line in charge.lines if line.kind in CONTRACT_KINDS]
+            for line in charge.lines if line.kind in CONTRACT_KINDS] + [
+        ContractCharge(customer, line.kind, line.description, line.amount, currency,
+                       invoices.get(customer)) for customer, line, currency in credits]
 
 
 SHOWBACK_LINE = ("x_Team", "x_AdjustsPeriod", "x_UseCase", "x_Model", "x_Tier",

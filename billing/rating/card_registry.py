@@ -199,7 +199,10 @@ def card_dict(card: CardVersion) -> dict:
         },
         "commitments": {
             customer: {"monthly_amount": str(commitment.monthly_amount),
-                       "discount": str(commitment.discount)}
+                       "discount": str(commitment.discount),
+                       **({"unused": "carry_over",
+                           "carry_over_months": commitment.carry_over_months}
+                          if commitment.unused == "carry_over" else {})}
             for customer, commitment in card.commitments.items()
         },
     }
