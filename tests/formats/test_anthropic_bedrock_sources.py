@@ -229,3 +229,30 @@ def test_more_one_hour_writes_than_cache_writes_is_refused_on_its_row():
     plain = {key: value for key, value in event.items() if key != "cache_write_1h_input_tokens"}
     assert validate({**event, "cache_write_1h_input_tokens": 0}, UTC)["content_hash"] == \
         validate(plain, UTC)["content_hash"]
+
+
+AWS_EXAMPLE = "bedrock_aws_samples_invocation_log.json"
+
+
+def test_aws_published_invocation_log_is_read_field_for_field(engine):
+    """AWS's own example record (aws-samples, see tests/fixtures/README.md), pretty-printed as
+    published: counts, model, time, caller, request id, metadata and operation; the prompt and
+    the generation never reach the ledger."""
+    with (USAGE / AWS_EXAMPLE).open() as handle:
+        assert recognise(handle, AWS_EXAMPLE) == "bedrock"
+    [row] = _read(bedrock.read, AWS_EXAMPLE)
+    assert row.error is None, row.error
+    event = validate(row.data, UTC)
+    assert (event["event_id"], event["model"], event["provider"]) == (
+        "3f1e2d4c-5b6a-4789-9abc-def012345678", "meta.llama3-70b-instruct-v1:0", "aws-bedrock")
+    assert (event["input_tokens"], event["output_tokens"], event["cached_input_tokens"],
+            event["cache_write_input_tokens"], event["requests"]) == (15, 12, 0, 0, 1)
+    assert event["occurred_at"].isoformat() == "2026-10-08T14:05:09+00:00"
+    assert row.data["tags"] == {
+        "aws_identity": "arn:aws:sts::123456789012:assumed-role/distillation-teacher/session-7",
+        "aws_account": "123456789012", "aws_region": "us-east-1",
+        "bedrock_operation": "InvokeModel", "team": "research", "use_case": "distillation"}
+    assert "Khartoum" not in json.dumps(row.data)
+    result = _ingest(engine, AWS_EXAMPLE, "bedrock")
+    assert (result.accepted, result.rejected) == (1, 0)
+    assert _ingest(engine, AWS_EXAMPLE, "bedrock").duplicates == 1
