@@ -16,6 +16,10 @@ import orjson
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from google.protobuf import json_format
+from google.rpc import code_pb2
+from google.rpc.error_details_pb2 import BadRequest
+from google.rpc.status_pb2 import Status as StatusMessage
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -27,10 +31,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from google.protobuf import json_format
-from google.rpc import code_pb2
-from google.rpc.error_details_pb2 import BadRequest
-from google.rpc.status_pb2 import Status as StatusMessage
 from sqlalchemy import text
 
 from billing.api.app import create_app
