@@ -113,6 +113,12 @@ class CardVersion:
 GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
 
 
+def candidates(model: str) -> list[str]:
+    """A reported name, then the same without a provider prefix, an ARN's path or a Bedrock
+    geography prefix: the names a card or an alias table may know it by."""
+    return _candidates(model)
+
+
 def _candidates(model: str) -> list[str]:
     names = [model]
     bare = model.rsplit("/", 1)[1] if "/" in model else model

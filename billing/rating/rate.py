@@ -27,6 +27,7 @@ from billing.period import Period
 from billing.rating.attribution import Rule, RuleSet, attribute
 from billing.rating.card_registry import UnknownCard, published_versions
 from billing.rating.coverage import tag_value
+from billing.rating.model_aliases import NO_ALIASES, AliasesFor, ModelAliases
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
 usage = UsageEvent.__table__
@@ -150,25 +151,27 @@ def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
 
 def price_lines(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
-    cache: dict,
+    cache: dict, aliases: ModelAliases = NO_ALIASES,
 ) -> list[dict[str, Any]]:
     """The rated lines of one aggregate: cache writes kept for 1 hour, which the card may
     price apart, are a line of their own (cache-write tokens only, no requests), so every
     line stays tokens x its unit prices."""
     *counts, nanos, hour = totals
     if not hour:
-        return [price_line(view, key, [*counts, nanos], versions, zone, cache)]
+        return [price_line(view, key, [*counts, nanos], versions, zone, cache, aliases=aliases)]
     counts[5] -= hour
-    return [price_line(view, key, [*counts, nanos], versions, zone, cache),
+    return [price_line(view, key, [*counts, nanos], versions, zone, cache, aliases=aliases),
             price_line(view, key, [0, 0, 0, 0, 0, hour, 0], versions, zone, cache,
-                       cache_ttl="1h")]
+                       cache_ttl="1h", aliases=aliases)]
 
 
 def price_line(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
-    cache: dict, *, cache_ttl: str = "5m",
+    cache: dict, *, cache_ttl: str = "5m", aliases: ModelAliases = NO_ALIASES,
 ) -> dict[str, Any]:
-    """One rated line: the aggregate priced on the version in force on its day."""
+    """One rated line: the aggregate priced on the version in force on its day, its model
+    resolved by the card and then by the shared alias table (billing/rating/model_aliases.py);
+    `model` stays as reported, `priced_model` is the card's model whose prices were used."""
     (period, usage_date, team, use_case, customer, environment, provider, model, tier, rule,
      service_tier) = key
     events, requests, input_tokens, output_tokens, cached, cache_write, nanos = totals
@@ -193,7 +196,8 @@ def price_line(
                 f"{version.card}@{version.version} is in {version.currency}; price the model on "
                 "the card or convert the reported cost before ingest")
             return line
-        priced = quote(version, model, tier=tier, input_tokens=input_tokens,
+        priced = quote(version, aliases.priced_name(version, model), tier=tier,
+                       input_tokens=input_tokens,
                        output_tokens=output_tokens, cached_input_tokens=cached,
                        cache_write_input_tokens=cache_write, requests=requests,
                        service_tier=service_tier, cache_ttl=cache_ttl)
@@ -261,6 +265,7 @@ def rate(
     rules: list[Rule] | None = None,
     rules_for: RulesFor | None = None,
     rerate_period: str | None = None,
+    aliases_for: AliasesFor | None = None,
 ) -> RatingResult:
     """Rate all new usage, or (rerate_period) recompute one open period from scratch.
 
@@ -268,9 +273,19 @@ def rate(
     line records that version. `rules` (unversioned, the line says so with no version) is for
     callers that hold rules outside the registry. Usage of a closed period (it arrived late) is
     rated into the next open period as a prior-period adjustment: a closed period's documents
-    never change.
+    never change. `aliases_for(period)` gives the shared model-alias table in force, used for
+    every card after the card's own names and aliases.
     """
     closed = closed_periods(engine)
+    aliases_seen: dict[str, ModelAliases] = {}
+
+    def aliases(period: str) -> ModelAliases:
+        if aliases_for is None:
+            return NO_ALIASES
+        if period not in aliases_seen:
+            aliases_seen[period] = aliases_for(period)
+        return aliases_seen[period]
+
     if rerate_period in closed:
         raise RatingRefused(
             f"period {rerate_period} is closed; its documents never change. Late or corrected "
@@ -307,10 +322,12 @@ def rate(
         cache: dict = {}
         new_lines = []
         for key, totals in merged.items():
-            new_lines.extend(price_lines("showback", key, totals, cards.team, zone, cache))
+            table = aliases(key[0])
+            new_lines.extend(price_lines("showback", key, totals, cards.team, zone, cache,
+                                         table))
             if key[4] is not None:
                 new_lines.extend(price_lines("chargeback", key, totals, cards.customer, zone,
-                                             cache))
+                                             cache, table))
         for line in new_lines:
             line["run_id"] = run_id
             line["rules_version"] = rules_for(line["period"]).version or None
