@@ -44,6 +44,9 @@ class ModelPrice:
     cache_write_1h_input: Decimal | None = None
     """The price of cache writes kept for 1 hour (Anthropic), where it differs from
     `cache_write_input`; None prices them as any cache write."""
+    web_search_per_1k: Decimal | None = None
+    """The price of 1,000 web-search tool requests (Anthropic's server tool, priced per
+    search, not per token); None: the card does not price web searches."""
 
     def in_tier(self, service_tier: str) -> tuple[str, TokenPrices]:
         """The service tier whose prices apply, and those prices."""
@@ -146,7 +149,8 @@ def canonical(value: Any) -> Any:
         return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
                 if name != "content_hash"
                 and not (name in ("service_tiers", "aliases") and not getattr(value, name))
-                and not (name == "cache_write_1h_input" and getattr(value, name) is None)}
+                and not (name in ("cache_write_1h_input", "web_search_per_1k")
+                         and getattr(value, name) is None)}
     return value
 
 

@@ -27,7 +27,7 @@ restatements = UsageRestatement.__table__
 usage = UsageEvent.__table__
 
 COUNTS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
-          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens")
+          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens", "web_search_requests")
 WIDTHS = {60: "1m", 3_600: "1h", 86_400: "1d"}
 
 
