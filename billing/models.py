@@ -62,6 +62,10 @@ class UsageEvent(SQLModel, table=True):
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
         description="the part of cache_write_input_tokens cached for 1 hour (priced apart)",
     )
+    web_search_requests: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="web-search tool requests the call made (priced per 1,000 by the card)",
+    )
     requests: int = Field(default=1, sa_column=Column(BigInteger, nullable=False))
     prompt_version: str | None = Field(default=None, max_length=200)
     tags: str | None = Field(default=None, sa_column=Column(Text), description="JSON object")
@@ -322,6 +326,14 @@ class RatedLine(SQLModel, table=True):
         default=None, max_length=200,
         description="the card's model whose prices were used; `model` is as the source "
                     "reported it (a dated snapshot, a Bedrock id) and may be its alias",
+    )
+    web_search_requests: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="web-search tool requests; a line of their own, no tokens",
+    )
+    web_search_price: Decimal | None = Field(
+        default=None, sa_column=Column(UnitPrice()),
+        description="the card's price of 1,000 web searches",
     )
     adjusts_period: str | None = Field(
         default=None, max_length=7,

@@ -28,7 +28,7 @@ from billing.config import Settings, get_settings
 from billing.db import engine_for
 from billing.models import PeriodClose, UsageEvent
 from billing.period import Period
-from billing.policies.in_force import attribution_rules_for
+from billing.policies.in_force import attribution_rules_for, model_aliases_for
 from billing.rating.card_registry import UnknownCard
 from billing.rating.rate import cards_in_use, rate
 
@@ -86,7 +86,8 @@ def rate_and_alert(engine: Engine, config: Settings, *, now: datetime | None = N
         log.error("scheduled rating refused: %s", exc)
         return {"rating": None, "refused": str(exc), "anomalies": 0, "delivery": None}
     rated = rate(engine, cards, zone=config.zone,
-                 rules_for=attribution_rules_for(engine))
+                 rules_for=attribution_rules_for(engine),
+                 aliases_for=model_aliases_for(engine))
     yesterday = now.astimezone(config.zone).date() - timedelta(days=1)
     anomalies = check_anomalies(engine, yesterday)
     delivery = None

@@ -37,7 +37,7 @@ TOP_KEYS = ("card", "version", "effective_from", "currency", "tiers", "volume_di
             "commitments")
 TIER_KEYS = ("description", "slo", "markup", "per_request_fee", "models")
 PRICE_KEYS = ("provider", "input", "output", "cached_input", "cache_write_input",
-              *SERVICE_TIERS, "aliases", "cache_write_1h_input")
+              *SERVICE_TIERS, "aliases", "cache_write_1h_input", "web_search_per_1k")
 TOKEN_PRICE_KEYS = ("input", "output", "cached_input", "cache_write_input")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
@@ -236,6 +236,8 @@ def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier 
                                        _service_tiers(reader, price, field),
                                        _aliases(reader, price, field, model, seen),
                                        reader.decimal(price, "cache_write_1h_input", field,
+                                                      required=False),
+                                       reader.decimal(price, "web_search_per_1k", field,
                                                       required=False))
     if markup is None or fee is None:
         return None

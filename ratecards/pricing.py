@@ -1,7 +1,8 @@
 """Price maths: the internal price of a call, exact in Decimal, never rounded here.
 
-internal = (input x input price + output x output price + cached x cached price
-            + cache write x cache-write price) / 1,000,000 x (1 + tier markup)
+internal = ((input x input price + output x output price + cached x cached price
+            + cache write x cache-write price) / 1,000,000
+            + web searches x web-search price / 1,000) x (1 + tier markup)
            + requests x per-request fee
 A call in a provider service tier (batch, flex, priority) is priced with the model's prices for
 that tier where the card lists them, else at its standard prices.
@@ -18,6 +19,7 @@ from decimal import Decimal
 from ratecards.schema import CardVersion
 
 MILLION = Decimal(1_000_000)
+THOUSAND = Decimal(1_000)
 TYPICAL_REQUEST = (1_000, 500)  # input, output tokens: the request a price band describes
 TOTAL, PER_CALL = "total", "per_call"  # how a quote reads its token counts
 TOKEN_BASES = (TOTAL, PER_CALL)
@@ -62,6 +64,11 @@ class Quote:
     priced_model: str = ""
     """The card's model whose prices were used: `model` itself, or the model it is an alias
     of (a dated snapshot, a Bedrock id)."""
+    web_search_requests: int = 0
+    web_search_price: Decimal | None = None
+    """per 1,000 web searches, as the card's `web_search_per_1k`"""
+    web_search_fees: Decimal = Decimal(0)
+    """web searches x their price / 1,000, a part of provider_cost"""
 
 
 def tier_of(card: CardVersion, model: str) -> str:
@@ -85,12 +92,14 @@ def quote(
     tokens: str = TOTAL,
     service_tier: str = "standard",
     cache_ttl: str = "5m",
+    web_search_requests: int = 0,
 ) -> Quote:
     """Price usage of one model on one card version (in the model's tier unless given).
 
     `tokens` is TOTAL (the counts are over all `requests`, as in a usage event) or PER_CALL
     (the counts describe one call, made `requests` times). `cache_ttl` "1h" prices the cache
-    writes at the model's 1-hour cache-write price, where the card gives one.
+    writes at the model's 1-hour cache-write price, where the card gives one. Web searches
+    (always a total) need the model's `web_search_per_1k`: a card without it cannot price them.
     """
     if tokens not in TOKEN_BASES:
         raise ValueError(f"tokens: {tokens!r} should be {TOTAL!r} or {PER_CALL!r}")
@@ -113,6 +122,14 @@ def quote(
         + Decimal(cached_input_tokens) * price.cached_input
         + Decimal(cache_write_input_tokens) * price.cache_write_input
     ) * times / MILLION
+    search_price = model_price.web_search_per_1k
+    if web_search_requests and search_price is None:
+        raise UnpricedModel(
+            card.card, card.version, model, home,
+            f"{card.card}@{card.version} prices no web searches for {priced_model}; give the "
+            "model a web_search_per_1k price (per 1,000 searches) on the card")
+    search_fees = Decimal(web_search_requests) * (search_price or 0) / THOUSAND
+    provider_cost += search_fees
     markup_amount = provider_cost * band.markup
     request_fees = Decimal(requests) * band.per_request_fee
     return Quote(
@@ -126,7 +143,8 @@ def quote(
         markup=band.markup, per_request_fee=band.per_request_fee,
         provider_cost=provider_cost, markup_amount=markup_amount, request_fees=request_fees,
         internal_price=provider_cost + markup_amount + request_fees,
-        priced_model=priced_model,
+        priced_model=priced_model, web_search_requests=web_search_requests,
+        web_search_price=search_price, web_search_fees=search_fees,
     )
 
 

@@ -44,6 +44,9 @@ class ModelPrice:
     cache_write_1h_input: Decimal | None = None
     """The price of cache writes kept for 1 hour (Anthropic), where it differs from
     `cache_write_input`; None prices them as any cache write."""
+    web_search_per_1k: Decimal | None = None
+    """The price of 1,000 web-search tool requests (Anthropic's server tool, priced per
+    search, not per token); None: the card does not price web searches."""
 
     def in_tier(self, service_tier: str) -> tuple[str, TokenPrices]:
         """The service tier whose prices apply, and those prices."""
@@ -122,6 +125,12 @@ class CardVersion:
 GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "jp.", "au.", "ca.")
 
 
+def candidates(model: str) -> list[str]:
+    """A reported name, then the same without a provider prefix, an ARN's path or a Bedrock
+    geography prefix: the names a card or an alias table may know it by."""
+    return _candidates(model)
+
+
 def _candidates(model: str) -> list[str]:
     names = [model]
     bare = model.rsplit("/", 1)[1] if "/" in model else model
@@ -151,7 +160,8 @@ def canonical(value: Any) -> Any:
                 and not (name in ("service_tiers", "aliases") and not getattr(value, name))
                 and not (name == "unused" and getattr(value, name) == "expire")
                 and not (name == "carry_over_months" and not getattr(value, name))
-                and not (name == "cache_write_1h_input" and getattr(value, name) is None)}
+                and not (name in ("cache_write_1h_input", "web_search_per_1k")
+                         and getattr(value, name) is None)}
     return value
 
 

@@ -6,6 +6,10 @@ an `ExportTraceServiceRequest` as binary protobuf (`application/x-protobuf`) or 
 (`application/json`: hex ids, lowerCamelCase fields), optionally gzip-compressed
 (`Content-Encoding: gzip`); the answer is an `ExportTraceServiceResponse` in the request's
 encoding, with `partial_success` (rejected spans and why) when some GenAI spans were refused.
+A failure (4xx, 5xx: a bad body, a missing key, too large) is a `google.rpc.Status`, as the
+specification requires of every OTLP/HTTP failure, in the request's encoding and Content-Type
+(binary protobuf for protobuf, JSON otherwise), with a `google.rpc.BadRequest` naming the field
+when there is one; never problem+json, which an exporter cannot read.
 Spans without GenAI usage are not usage and are neither stored nor rejected. A refused span is
 quarantined like any rejected row; a span sent again is a duplicate.
 """
@@ -13,31 +17,89 @@ quarantined like any rejected row; a span sent again is a duplicate.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
 from google.protobuf import json_format
+from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import DecodeError
+from google.rpc import code_pb2, error_details_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from billing.api import deps, problems
+from billing.api import deps
 from billing.api.deps import AppSettings
+from billing.api.operations import log
 from billing.api.problems import Problem
 from billing.api.usage import MAX_BODY_BYTES
 from billing.ledger.formats.otel import genai_rows
 from billing.ledger.formats.otlp import export_shape
 from billing.ledger.metering import IngestResult, ingest_rows
 
-router = APIRouter(prefix="/v1", tags=["usage"])
-
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 MAX_MESSAGES = 5  # rejected spans named in partial_success.error_message
+CODES = {400: code_pb2.INVALID_ARGUMENT, 401: code_pb2.UNAUTHENTICATED,
+         403: code_pb2.PERMISSION_DENIED, 404: code_pb2.NOT_FOUND,
+         413: code_pb2.INVALID_ARGUMENT, 415: code_pb2.INVALID_ARGUMENT,
+         429: code_pb2.RESOURCE_EXHAUSTED, 503: code_pb2.UNAVAILABLE}
+
+
+def _media(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def failure(request: Request, status: int, message: str, *, field: str | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """An OTLP/HTTP failure: a google.rpc.Status in the encoding the request was sent in."""
+    answer = status_pb2.Status(code=CODES.get(status, code_pb2.INTERNAL), message=message)
+    if field and status == 400:
+        detail = AnyMessage()
+        detail.Pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=field, description=message)]))
+        answer.details.append(detail)
+    if _media(request) == PROTOBUF:
+        return Response(answer.SerializeToString(), status_code=status, media_type=PROTOBUF,
+                        headers=headers)
+    return Response(orjson.dumps(json_format.MessageToDict(answer)), status_code=status,
+                    media_type=JSON, headers=headers)
+
+
+class OtlpRoute(APIRoute):
+    """A route whose every failure, its key checks included, is answered as OTLP/HTTP says."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answered(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Problem as exc:
+                return failure(request, exc.status, exc.detail, field=exc.field,
+                               headers=exc.headers)
+            except StarletteHTTPException as exc:
+                return failure(request, exc.status_code, str(exc.detail),
+                               headers=getattr(exc, "headers", None))
+            except Exception:
+                request_id = getattr(request.state, "request_id", "")
+                log.exception("server error", extra={
+                    "event": "server_error", "request_id": request_id,
+                    "method": request.method, "path": request.url.path})
+                request.app.state.request_stats.server_errors += 1
+                return failure(request, 500, "the server failed on this request; quote "
+                               f"request id {request_id} to the operator")
+
+        return answered
+
+
+router = APIRouter(prefix="/v1", tags=["usage"], route_class=OtlpRoute)
 
 
 async def _body(request: Request) -> bytes:
@@ -116,6 +178,22 @@ def _answer(result: IngestResult | None, media: str) -> Response:
     return Response(orjson.dumps(json_format.MessageToDict(answer)), media_type=JSON)
 
 
+_STATUS_JSON = {"type": "object", "title": "google.rpc.Status", "properties": {
+    "code": {"type": "integer"}, "message": {"type": "string"},
+    "details": {"type": "array", "items": {"type": "object"}}}}
+_STATUS_CONTENT = {PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
+                   JSON: {"schema": _STATUS_JSON}}
+_FAILURES = {
+    400: "The body is not an OTLP export (a google.rpc.Status, with a google.rpc.BadRequest "
+         "naming the field when there is one)",
+    401: "Missing, wrong, expired or revoked API key (a google.rpc.Status)",
+    403: "The key's role may not ingest (a google.rpc.Status)",
+    413: "Batch too large (a google.rpc.Status)",
+    415: "Unsupported media type or Content-Encoding (a google.rpc.Status, as JSON)",
+    500: "A defect on the server, never the request's fault (a google.rpc.Status)",
+}
+
+
 @router.post(
     "/traces",
     dependencies=[Depends(deps.roles("ingest"))],
@@ -127,7 +205,8 @@ def _answer(result: IngestResult | None, media: str) -> Response:
                               "partialSuccess": {"type": "object", "properties": {
                                   "rejectedSpans": {"type": ["string", "integer"]},
                                   "errorMessage": {"type": "string"}}}}}}}},
-        **problems.responses(400, 401, 403, 413, 415),
+        **{status: {"description": words, "content": _STATUS_CONTENT}
+           for status, words in _FAILURES.items()},
     },
     response_class=Response,
     summary="Receive OpenTelemetry GenAI spans (OTLP/HTTP)",
@@ -145,8 +224,7 @@ def _answer(result: IngestResult | None, media: str) -> Response:
     }}},
 )
 async def post_traces(request: Request, settings: AppSettings) -> Response:
-    content_type = request.headers.get("content-type", "")
-    media = content_type.split(";")[0].strip().lower()
+    media = _media(request)
     if media not in (PROTOBUF, JSON):
         raise Problem(415, "Unsupported media type",
                       f"the body is {media or 'of no declared type'}; send an OTLP export as "

@@ -30,7 +30,7 @@ from billing.ledger.outcomes import ingest_outcomes_file
 from billing.period import Period
 from billing.policies.amend import FIRST_MONTH
 from billing.policies.document import PolicyValidationError
-from billing.policies.in_force import attribution_rules_for, policies_for
+from billing.policies.in_force import attribution_rules_for, model_aliases_for, policies_for
 from billing.policies.registry import PublishRefused, publish
 from billing.rating.card_registry import publish_shipped
 from billing.rating.coverage import coverage, spend_coverage
@@ -137,7 +137,8 @@ def demo(
     say("[bold]4. Rating[/]")
     say(f"  attribution rules: {attribution_rules_for(engine)(period).version}")
     rated = rate(engine, cards_for(engine, config), zone=config.zone,
-                 rules_for=attribution_rules_for(engine))
+                 rules_for=attribution_rules_for(engine),
+                 aliases_for=model_aliases_for(engine))
     if rated.nothing_to_do:
         say("  nothing new to rate (already rated)")
     else:

@@ -24,7 +24,7 @@ from billing.cli.console import (
 from billing.close.showback import NoUsage, Showback, showback
 from billing.config import Settings
 from billing.money import CurrencyMismatch
-from billing.policies.in_force import attribution_rules_for, policies_for
+from billing.policies.in_force import attribution_rules_for, model_aliases_for, policies_for
 from billing.rating.attribution import RuleError
 from billing.rating.card_registry import UnknownCard
 from billing.rating.overhead import PoolError
@@ -56,6 +56,7 @@ def rate_command(
     try:
         result = rate(engine, cards_for(engine, config), zone=config.zone,
                       rules_for=attribution_rules_for(engine),
+                      aliases_for=model_aliases_for(engine),
                       rerate_period=period if rerate else None)
     except (RuleError, UnknownCard, RatingRefused) as exc:
         fail(str(exc), code=2)

@@ -41,7 +41,9 @@ TOKEN_KINDS = (
     ("cache_write_input_tokens", "cache_write_input_price", "cache write"),
 )
 PRICE_KEYS = ("card", "card_version", "currency", "input_price", "output_price",
-              "cached_input_price", "cache_write_input_price", "markup", "per_request_fee")
+              "cached_input_price", "cache_write_input_price", "markup", "per_request_fee",
+              "web_search_price")
+THOUSAND = Decimal(1_000)
 
 
 @dataclass
@@ -118,7 +120,8 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
     keys = [rated.c.customer, rated.c.model, rated.c.tier, rated.c.adjusts_period,
             *[rated.c[name] for name in PRICE_KEYS]]
     sums = [func.sum(rated.c[name]).label(name)
-            for name in ("requests", *[kind[0] for kind in TOKEN_KINDS], "reported_cost_nanos")]
+            for name in ("requests", *[kind[0] for kind in TOKEN_KINDS], "reported_cost_nanos",
+                         "web_search_requests")]
     query = (select(*keys, *sums)
              .where(rated.c.view == "chargeback", rated.c.period == period,
                     rated.c.customer.is_not(None), rated.c.amount.is_not(None),
@@ -169,6 +172,19 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                 kind="fee" if not row.adjusts_period else kind, unit="requests",
                 service_period=row.adjusts_period,
             ))
+        searches = int(row.web_search_requests or 0)
+        if searches and row.web_search_price is not None:
+            unit_price = Decimal(row.web_search_price) * (1 + markup)
+            quantity = Decimal(searches) / THOUSAND
+            amount = round_line(quantity * unit_price, currency)
+            charge.lines.append(InvoiceLine(
+                description=f"{what} web searches", quantity=quantity, unit_price=unit_price,
+                amount=amount, kind=kind, unit="k searches",
+                service_period=row.adjusts_period,
+            ))
+            counted = late if late is not None else charge
+            tier = counted.tiers.get(row.tier, TierUsage(0, Decimal(0)))
+            counted.tiers[row.tier] = TierUsage(tier.tokens, tier.amount + amount)
         reported = Decimal(int(row.reported_cost_nanos or 0)) / NANOS
         if reported:
             unit_price = reported * (1 + markup)

@@ -41,7 +41,7 @@ from billing.models import Document, PeriodClose, RatingRun, UsageEvent
 from billing.money import CurrencyMismatch
 from billing.parties import Registry
 from billing.period import Period
-from billing.policies.in_force import attribution_rules_for, policies_for
+from billing.policies.in_force import attribution_rules_for, model_aliases_for, policies_for
 from billing.rating.card_registry import UnknownCard
 from billing.rating.rate import cards_in_use, rate, stale_rules
 from invoices import to_json
@@ -184,13 +184,16 @@ def close_period(
                                "(or set BILLING_TEAM_CARD), then close again; nothing was "
                                "written") from None
         rules_for = attribution_rules_for(engine)
-        rating = rate(engine, cards, zone=zone, rules_for=rules_for).to_dict()
+        aliases_for = model_aliases_for(engine)
+        rating = rate(engine, cards, zone=zone, rules_for=rules_for,
+                      aliases_for=aliases_for).to_dict()
         stale = stale_rules(engine, period, rules_for)
         if stale:
             # lines rated before the rules in force were published: the close prices the
             # period with the versions in force, so it re-rates the (still open) period first
             rating["rerated"] = {"because": stale, **rate(
-                engine, cards, zone=zone, rules_for=rules_for, rerate_period=period).to_dict()}
+                engine, cards, zone=zone, rules_for=rules_for, rerate_period=period,
+                aliases_for=aliases_for).to_dict()}
     with engine.connect() as connection:
         unrated = _unrated_events(connection) if dry_run else 0
         prior = {row.subject: row.total for row in connection.execute(

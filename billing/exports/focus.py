@@ -111,6 +111,9 @@ class UsageGroup:
     invoice_id: str | None = None
     reported_cost_nanos: int = 0
     """Cost the source reported (1e-9 USD) for usage priced per image or call."""
+    web_search_requests: int = 0
+    web_search_price: Decimal | None = None
+    """The card's price of 1,000 web searches."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,18 @@ def usage_rows(group: UsageGroup, ctx: FocusContext) -> list[dict[str, Any]]:
             list_price=Decimal(0), contracted_price=group.per_request_fee,
             sku=f"request-fee/{tier}", sku_price=f"{card_version}/{tier}/request-fee",
             details={"x_Card": group.card, "x_CardVersion": group.card_version},
+        ))
+    if group.web_search_requests and group.web_search_price is not None:
+        searches = Decimal(group.web_search_requests)
+        rows.append(_priced(
+            base, "web_search", "Web searches", f"{what} web searches",
+            quantity=searches / 1000, unit="1000 Requests", consumed=searches,
+            consumed_unit="Requests", list_price=group.web_search_price,
+            contracted_price=group.web_search_price * (1 + group.markup),
+            sku=f"{group.model}/{tier}/web_search",
+            sku_price=f"{card_version}/{tier}/{group.model}/web_search",
+            details={"x_Card": group.card, "x_CardVersion": group.card_version,
+                     "x_Markup": decimal_text(group.markup)},
         ))
     if group.reported_cost_nanos:
         reported = Decimal(group.reported_cost_nanos) / NANOS

@@ -43,11 +43,11 @@ documents = Document.__table__
 KEYS = ("usage_date", "team", "use_case", "customer", "environment", "provider", "model", "tier",
         "card", "card_version", "currency", "adjusts_period", "attributed_by", "input_price",
         "output_price", "cached_input_price", "cache_write_input_price", "markup",
-        "per_request_fee")
+        "per_request_fee", "web_search_price")
 FOCUS_SCHEMA = TableSchema(COLUMNS, decimals=DECIMAL_COLUMNS, timestamps=TIMESTAMP_COLUMNS,
                            trim_zeros=True)
 COUNTS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
-          "cache_write_input_tokens", "reported_cost_nanos")
+          "cache_write_input_tokens", "reported_cost_nanos", "web_search_requests")
 
 
 class NoRatedUsage(LookupError):

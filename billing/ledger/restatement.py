@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
-from billing.ledger.formats.base import SourceRow
+from billing.ledger.formats.base import GROUPED_BY, SourceRow
 from billing.ledger.usage_event import content_hash
 from billing.models import UsageBucket, UsageEvent, UsageRestatement
 
@@ -27,7 +27,7 @@ restatements = UsageRestatement.__table__
 usage = UsageEvent.__table__
 
 COUNTS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
-          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens")
+          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens", "web_search_requests")
 WIDTHS = {60: "1m", 3_600: "1h", 86_400: "1d"}
 
 
@@ -60,15 +60,28 @@ def _old(counts: dict[str, int]) -> dict[str, int]:
     return {name: counts.get(name, 0) for name in COUNTS}
 
 
+def _report(series: str) -> str:
+    return series.split(GROUPED_BY, 1)[0]
+
+
+def _grouping(series: str) -> str:
+    return series.split(GROUPED_BY, 1)[1] if GROUPED_BY in series else "nothing"
+
+
 def _overlap(connection: Connection, series: str, start: datetime, end: datetime) -> Any:
-    """A bucket of the same report over part of this time but not exactly this time."""
+    """A bucket of the same report over part of this time but not exactly this time, or over
+    this time grouped by other fields."""
+    report = _report(series)
     found = connection.execute(
-        select(buckets.c.bucket_start, buckets.c.bucket_end).where(
-            buckets.c.series == series, buckets.c.bucket_start < end, buckets.c.bucket_end > start
+        select(buckets.c.series, buckets.c.bucket_start, buckets.c.bucket_end).where(
+            or_(buckets.c.series == report,
+                buckets.c.series.startswith(report + GROUPED_BY, autoescape=True)),
+            buckets.c.bucket_start < end, buckets.c.bucket_end > start,
         )
     ).all()
     return next((row for row in found
-                 if (_aware(row.bucket_start), _aware(row.bucket_end)) != (start, end)), None)
+                 if (_aware(row.bucket_start), _aware(row.bucket_end)) != (start, end)
+                 or row.series != series), None)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -103,13 +116,7 @@ def store(connection: Connection, row: SourceRow, values: dict[str, Any],
     if known is None:
         clash = _overlap(connection, series, start, end)
         if clash is not None:
-            other_start, other_end = _aware(clash.bucket_start), _aware(clash.bucket_end)
-            return Decision("rejected", "start_time", (
-                f"bucket {_when(start)}..{_when(end)} ({_width(start, end)}) overlaps the "
-                f"{_width(other_start, other_end)} bucket {_when(other_start)}.."
-                f"{_when(other_end)} already read from this report, so its usage would be "
-                f"counted twice; pull the report again with bucket_width="
-                f"{_width(other_start, other_end)} for this time"))
+            return _refused(series, start, end, clash)
         write([values])
         connection.execute(insert(buckets).values(
             event_id=event_id, series=series, bucket_start=start, bucket_end=end,
@@ -131,6 +138,23 @@ def store(connection: Connection, row: SourceRow, values: dict[str, Any],
         event_id=event_id, delta_event_id=delta["event_id"], old=orjson.dumps(old).decode(),
         new=orjson.dumps(new).decode(), restated_at=now, batch_id=batch_id))
     return Decision("restated")
+
+
+def _refused(series: str, start: datetime, end: datetime, clash: Any) -> Decision:
+    other_start, other_end = _aware(clash.bucket_start), _aware(clash.bucket_end)
+    if (other_start, other_end) != (start, end):
+        return Decision("rejected", "start_time", (
+            f"bucket {_when(start)}..{_when(end)} ({_width(start, end)}) overlaps the "
+            f"{_width(other_start, other_end)} bucket {_when(other_start)}.."
+            f"{_when(other_end)} already read from this report, so its usage would be "
+            f"counted twice; pull the report again with bucket_width="
+            f"{_width(other_start, other_end)} for this time"))
+    before, now = _grouping(clash.series), _grouping(series)
+    return Decision("rejected", "group_by", (
+        f"bucket {_when(start)}..{_when(end)} was already read from this report grouped by "
+        f"{before}; this row is grouped by {now}, the same usage cut another way, so reading "
+        f"both would count it twice; pull this time again grouped by {before} (a changed "
+        f"number is then restated), or keep the first pull"))
 
 
 def history(connection: Connection, event_id: str) -> list[dict[str, Any]]:

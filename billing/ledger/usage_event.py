@@ -26,7 +26,8 @@ TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_w
 TEXT_FIELDS = ("team", "use_case", "customer", "provider", "prompt_version")
 CALL_STATUSES = ("ok", "cache_hit", "failed")
 SERVICE_TIERS = ("standard", "batch", "flex", "priority")
-BILLING_FIELDS = ("call_status", "service_tier", "reported_cost", "cache_write_1h_input_tokens")
+BILLING_FIELDS = ("call_status", "service_tier", "reported_cost", "cache_write_1h_input_tokens",
+                  "web_search_requests")
 KNOWN_FIELDS = frozenset(
     ("event_id", "occurred_at", "environment", "model", "tier", "requests", "tags")
     + TOKEN_FIELDS
@@ -215,7 +216,7 @@ def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
                 raise InvalidEvent(name, found)
         row[name] = value
     if "call_status" in data or "service_tier" in data or "reported_cost" in data \
-            or "cache_write_1h_input_tokens" in data:
+            or "cache_write_1h_input_tokens" in data or "web_search_requests" in data:
         row.update(_billing(data))
         if row["cache_write_1h_input_tokens"] > row["cache_write_input_tokens"]:
             raise InvalidEvent("cache_write_1h_input_tokens", (
@@ -233,7 +234,8 @@ def _billing(data: dict[str, Any]) -> dict[str, Any]:
     """What the provider charged for: a cache hit or a failed call is kept but not billed, a
     service tier (batch, flex, priority) picks the card's price for it, a reported cost
     (USD, for usage priced per image or call rather than per token) is kept to the nano-dollar,
-    and the part of the cache writes kept for 1 hour (Anthropic) gets the card's 1-hour price."""
+    the part of the cache writes kept for 1 hour (Anthropic) gets the card's 1-hour price, and
+    web-search tool requests are priced per 1,000 by the card's `web_search_per_1k`."""
     status = _text(data.get("call_status"), "call_status") or "ok"
     if status not in CALL_STATUSES:
         raise InvalidEvent("call_status", f"call_status {status!r} is not one of "
@@ -246,7 +248,9 @@ def _billing(data: dict[str, Any]) -> dict[str, Any]:
             "reported_cost_nanos": _nanos(data.get("reported_cost")),
             "cache_write_1h_input_tokens": _count(data.get("cache_write_1h_input_tokens"),
                                                   "cache_write_1h_input_tokens", default=0,
-                                                  minimum=0)}
+                                                  minimum=0),
+            "web_search_requests": _count(data.get("web_search_requests"),
+                                          "web_search_requests", default=0, minimum=0)}
 
 
 def _nanos(value: Any) -> int:
@@ -273,9 +277,9 @@ _HASHED = itemgetter(
 
 
 _BILLING_FIELDS = ("call_status", "service_tier", "reported_cost_nanos",
-                   "cache_write_1h_input_tokens")
+                   "cache_write_1h_input_tokens", "web_search_requests")
 BILLING_DEFAULTS = {"call_status": "ok", "service_tier": "standard", "reported_cost_nanos": 0,
-                    "cache_write_1h_input_tokens": 0}
+                    "cache_write_1h_input_tokens": 0, "web_search_requests": 0}
 _DEFAULT_BILLING = tuple(BILLING_DEFAULTS.values())
 
 

@@ -5,7 +5,7 @@ body is then read by the loader of its kind (attribution rules, overhead pools, 
 cases), so a published document is exactly what rating and the close will use.
 
 ```yaml
-kind: overhead            # attribution | overhead | parties | use_cases
+kind: overhead            # attribution | overhead | parties | use_cases | model_aliases
 version: "2026-10"
 effective_from: 2026-10   # first month in force
 effective_to: 2026-12     # optional, last month in force
@@ -30,17 +30,19 @@ from billing.policies.identifier_checks import check_names
 from billing.policies.yaml_nodes import key_nodes as _key_nodes
 from billing.policies.yaml_nodes import line as _line
 from billing.rating.attribution import MATCH_KEYS, SET_KEYS, RuleError, load_rules
+from billing.rating.model_aliases import AliasError, load_aliases
 from billing.rating.overhead import PoolError, load_pools
 from billing.use_cases import UseCaseError, load_use_cases
 from ratecards.loading import Problem
 
-KINDS = ("attribution", "overhead", "parties", "use_cases")
+KINDS = ("attribution", "overhead", "parties", "use_cases", "model_aliases")
 HEADER_KEYS = ("kind", "version", "effective_from", "effective_to")
 BODY_KEYS = {
     "attribution": ("rules",),
     "overhead": ("pools",),
     "parties": ("issuer", "teams", "customers", "environments"),
     "use_cases": ("use_cases",),
+    "model_aliases": ("aliases",),
 }
 RULE_KEYS = ("name", "match", "set")
 POOL_KEYS = ("name", "amount", "currency", "driver", "treatment", "shares", "periods")
@@ -51,6 +53,7 @@ _LOADERS = {
     "overhead": (load_pools, PoolError),
     "parties": (load_registry, RegistryError),
     "use_cases": (load_use_cases, UseCaseError),
+    "model_aliases": (load_aliases, AliasError),
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from billing.parties import Registry, load_registry
 from billing.policies.registry import in_force, published_versions
 from billing.rating.attribution import RuleSet, load_rules
+from billing.rating.model_aliases import NO_ALIASES, AliasesFor, ModelAliases, load_aliases
 from billing.rating.overhead import Pool, load_pools
 from billing.use_cases import UseCase, load_use_cases
 
@@ -75,6 +76,20 @@ def attribution_rules_for(engine: Engine) -> Callable[[str], RuleSet]:
     the version every rated line records."""
     published = [v for v in published_versions(engine) if v.kind == "attribution"]
     return lambda period: _rules(published, period)
+
+
+def model_aliases_for(engine: Engine) -> AliasesFor:
+    """`period -> ModelAliases`: the shared model-alias table in force for each period rating
+    meets, for every card."""
+    published = [v for v in published_versions(engine) if v.kind == "model_aliases"]
+
+    def lookup(period: str) -> ModelAliases:
+        document = in_force(published, period)
+        if document is None:
+            return NO_ALIASES
+        return ModelAliases(document.ref, load_aliases(document.source, document.filename))
+
+    return lookup
 
 
 def _rules(published, period: str) -> RuleSet:  # noqa: ANN001

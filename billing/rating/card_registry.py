@@ -186,7 +186,9 @@ def card_dict(card: CardVersion) -> dict:
                             "cache_write_input": str(price.cache_write_input),
                             **({"aliases": list(price.aliases)} if price.aliases else {}),
                             **({"cache_write_1h_input": str(price.cache_write_1h_input)}
-                               if price.cache_write_1h_input is not None else {})}
+                               if price.cache_write_1h_input is not None else {}),
+                            **({"web_search_per_1k": str(price.web_search_per_1k)}
+                               if price.web_search_per_1k is not None else {})}
                     for model, price in tier.models.items()
                 },
             }

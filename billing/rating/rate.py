@@ -27,6 +27,7 @@ from billing.period import Period
 from billing.rating.attribution import Rule, RuleSet, attribute
 from billing.rating.card_registry import UnknownCard, published_versions
 from billing.rating.coverage import tag_value
+from billing.rating.model_aliases import NO_ALIASES, AliasesFor, ModelAliases
 from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
 
 usage = UsageEvent.__table__
@@ -101,7 +102,8 @@ def _aggregate(connection: Connection, low: int, high: int, period: str | None):
         select(*group, *extra_columns, func.count().label("events"),
                *[func.sum(usage.c[name]).label(name) for name in TOKENS],
                func.sum(usage.c.reported_cost_nanos).label("reported_cost_nanos"),
-               func.sum(usage.c.cache_write_1h_input_tokens).label("cache_write_1h"))
+               func.sum(usage.c.cache_write_1h_input_tokens).label("cache_write_1h"),
+               func.sum(usage.c.web_search_requests).label("web_search_requests"))
         .where(usage.c.id > low, usage.c.id <= high)
         .group_by(*group, *extra_columns)
     )
@@ -116,7 +118,7 @@ RulesFor = Callable[[str], RuleSet]
 def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
     """Apply the rules in force for each aggregate's period and merge those that become the
     same line."""
-    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 3))
+    merged: dict[tuple, list[int]] = defaultdict(lambda: [0] * (len(TOKENS) + 4))
     for row in rows:
         values = row._mapping
         team, use_case, rule = values["team"], values["use_case"], None
@@ -143,32 +145,40 @@ def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
             continue
         for index, name in enumerate(TOKENS, start=1):
             totals[index] += int(values[name])
-        totals[-2] += int(values["reported_cost_nanos"])
-        totals[-1] += int(values["cache_write_1h"] or 0)
+        totals[-3] += int(values["reported_cost_nanos"])
+        totals[-2] += int(values["cache_write_1h"] or 0)
+        totals[-1] += int(values["web_search_requests"] or 0)
     return merged
 
 
 def price_lines(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
-    cache: dict,
+    cache: dict, aliases: ModelAliases = NO_ALIASES,
 ) -> list[dict[str, Any]]:
     """The rated lines of one aggregate: cache writes kept for 1 hour, which the card may
-    price apart, are a line of their own (cache-write tokens only, no requests), so every
-    line stays tokens x its unit prices."""
-    *counts, nanos, hour = totals
-    if not hour:
-        return [price_line(view, key, [*counts, nanos], versions, zone, cache)]
+    price apart, are a line of their own (cache-write tokens only, no requests), and so are
+    web-search tool requests (priced per 1,000 searches), so every line stays counts x its
+    unit prices and each component keeps its own amount."""
+    *counts, nanos, hour, searches = totals
     counts[5] -= hour
-    return [price_line(view, key, [*counts, nanos], versions, zone, cache),
-            price_line(view, key, [0, 0, 0, 0, 0, hour, 0], versions, zone, cache,
-                       cache_ttl="1h")]
+    lines = [price_line(view, key, [*counts, nanos], versions, zone, cache, aliases=aliases)]
+    if hour:
+        lines.append(price_line(view, key, [0, 0, 0, 0, 0, hour, 0], versions, zone, cache,
+                                cache_ttl="1h", aliases=aliases))
+    if searches:
+        lines.append(price_line(view, key, [0, 0, 0, 0, 0, 0, 0], versions, zone, cache,
+                                aliases=aliases, web_search_requests=searches))
+    return lines
 
 
 def price_line(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
-    cache: dict, *, cache_ttl: str = "5m",
+    cache: dict, *, cache_ttl: str = "5m", aliases: ModelAliases = NO_ALIASES,
+    web_search_requests: int = 0,
 ) -> dict[str, Any]:
-    """One rated line: the aggregate priced on the version in force on its day."""
+    """One rated line: the aggregate priced on the version in force on its day, its model
+    resolved by the card and then by the shared alias table (billing/rating/model_aliases.py);
+    `model` stays as reported, `priced_model` is the card's model whose prices were used."""
     (period, usage_date, team, use_case, customer, environment, provider, model, tier, rule,
      service_tier) = key
     events, requests, input_tokens, output_tokens, cached, cache_write, nanos = totals
@@ -180,7 +190,7 @@ def price_line(
         "events": events, "requests": requests, "input_tokens": input_tokens,
         "output_tokens": output_tokens, "cached_input_tokens": cached,
         "cache_write_input_tokens": cache_write, "service_tier": service_tier,
-        "reported_cost_nanos": nanos,
+        "reported_cost_nanos": nanos, "web_search_requests": web_search_requests,
     }
     try:
         version = cache.get((view, usage_date))
@@ -193,12 +203,15 @@ def price_line(
                 f"{version.card}@{version.version} is in {version.currency}; price the model on "
                 "the card or convert the reported cost before ingest")
             return line
-        priced = quote(version, model, tier=tier, input_tokens=input_tokens,
+        priced = quote(version, aliases.priced_name(version, model), tier=tier,
+                       input_tokens=input_tokens,
                        output_tokens=output_tokens, cached_input_tokens=cached,
                        cache_write_input_tokens=cache_write, requests=requests,
-                       service_tier=service_tier, cache_ttl=cache_ttl)
+                       service_tier=service_tier, cache_ttl=cache_ttl,
+                       web_search_requests=web_search_requests)
     except UnpricedModel as exc:
-        if nanos and not (input_tokens or output_tokens or cached or cache_write):
+        if nanos and not (input_tokens or output_tokens or cached or cache_write
+                          or web_search_requests):
             line.update(card=version.card, card_version=version.version,
                         currency=version.currency, markup=Decimal(0),
                         per_request_fee=Decimal(0), provider_cost=reported, amount=reported)
@@ -215,7 +228,7 @@ def price_line(
         provider_cost, amount = provider_cost + reported, amount + reported * (1 + priced.markup)
     line.update(
         tier=priced.tier, card=priced.card, card_version=priced.version,
-        priced_model=priced.priced_model,
+        priced_model=priced.priced_model, web_search_price=priced.web_search_price,
         currency=version.currency, input_price=priced.input_price,
         output_price=priced.output_price, cached_input_price=priced.cached_input_price,
         cache_write_input_price=priced.cache_write_input_price, markup=priced.markup,
@@ -261,6 +274,7 @@ def rate(
     rules: list[Rule] | None = None,
     rules_for: RulesFor | None = None,
     rerate_period: str | None = None,
+    aliases_for: AliasesFor | None = None,
 ) -> RatingResult:
     """Rate all new usage, or (rerate_period) recompute one open period from scratch.
 
@@ -268,9 +282,19 @@ def rate(
     line records that version. `rules` (unversioned, the line says so with no version) is for
     callers that hold rules outside the registry. Usage of a closed period (it arrived late) is
     rated into the next open period as a prior-period adjustment: a closed period's documents
-    never change.
+    never change. `aliases_for(period)` gives the shared model-alias table in force, used for
+    every card after the card's own names and aliases.
     """
     closed = closed_periods(engine)
+    aliases_seen: dict[str, ModelAliases] = {}
+
+    def aliases(period: str) -> ModelAliases:
+        if aliases_for is None:
+            return NO_ALIASES
+        if period not in aliases_seen:
+            aliases_seen[period] = aliases_for(period)
+        return aliases_seen[period]
+
     if rerate_period in closed:
         raise RatingRefused(
             f"period {rerate_period} is closed; its documents never change. Late or corrected "
@@ -307,10 +331,12 @@ def rate(
         cache: dict = {}
         new_lines = []
         for key, totals in merged.items():
-            new_lines.extend(price_lines("showback", key, totals, cards.team, zone, cache))
+            table = aliases(key[0])
+            new_lines.extend(price_lines("showback", key, totals, cards.team, zone, cache,
+                                         table))
             if key[4] is not None:
                 new_lines.extend(price_lines("chargeback", key, totals, cards.customer, zone,
-                                             cache))
+                                             cache, table))
         for line in new_lines:
             line["run_id"] = run_id
             line["rules_version"] = rules_for(line["period"]).version or None

@@ -3,7 +3,8 @@
 Read from the document, then checked against the app over HTTP: a route that answers 401 without
 a key documents 401 (and one that never asks for a key does not); a route that refuses some
 role's key documents 403 (and one every key may call does not). A route without a body never
-documents 413 or 415; every route documents its 500 as a problem.
+documents 413 or 415; every route documents its 500 as a problem, except the OTLP receiver,
+whose failures are the google.rpc.Status the OTLP/HTTP specification requires.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from billing.api_keys import ROLES, create_key
 
 METHODS = ("get", "put", "post", "patch", "delete")
 SAMPLE = {"period": "2026-10"}
+OTLP = ("post", "/v1/traces")
+STATUS = ["application/x-protobuf", "application/json"]  # google.rpc.Status, both encodings
+
+
+def _error_media(method: str, path: str) -> list[str]:
+    return STATUS if (method, path) == OTLP else [PROBLEM_JSON]
 
 
 def _operations(document: dict) -> list[tuple[str, str, dict]]:
@@ -44,7 +51,8 @@ def test_every_route_documents_its_500_as_a_problem(document):
     for method, path, operation in _operations(document):
         documented = operation["responses"].get("500")
         assert documented, f"{method.upper()} {path} does not document its 500"
-        assert PROBLEM_JSON in documented["content"], f"{method.upper()} {path}"
+        assert list(documented["content"]) == _error_media(method, path), \
+            f"{method.upper()} {path}"
 
 
 def test_every_error_status_is_documented_as_a_problem(document):
@@ -54,7 +62,7 @@ def test_every_error_status_is_documented_as_a_problem(document):
             if (path, status) == ("/healthz", "503"):
                 continue  # the health report itself, for a load balancer
             if status.startswith(("4", "5")) and "content" in response:
-                assert list(response["content"]) == [PROBLEM_JSON], \
+                assert list(response["content"]) == _error_media(method, path), \
                     f"{method.upper()} {path} documents {status} as {list(response['content'])}"
     assert "HTTPValidationError" not in document.get("components", {}).get("schemas", {})
 

@@ -16,6 +16,10 @@ import orjson
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from google.protobuf import json_format
+from google.rpc import code_pb2
+from google.rpc.error_details_pb2 import BadRequest
+from google.rpc.status_pb2 import Status as StatusMessage
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -123,6 +127,19 @@ def test_the_sdk_exporter_sends_genai_spans_that_land_with_tokens_and_team(
     exporter.shutdown()
 
 
+def test_the_sdk_exporter_takes_a_refusal_as_final_and_does_not_retry(
+        served, engine, caplog):  # noqa: ANN001
+    team = create_key(engine, "team", team="support")[0]
+    exporter = OTLPSpanExporter(endpoint=f"{served}/v1/traces", timeout=10,
+                                headers={"Authorization": f"Bearer {team}"})
+    with caplog.at_level("WARNING"):
+        assert exporter.export(_genai_spans()) == SpanExportResult.FAILURE
+    [record] = [r for r in caplog.records if r.name.startswith("opentelemetry")]
+    assert "Failed to export spans batch code: 403" in record.getMessage()  # and no retry
+    assert _events(engine) == {}
+    exporter.shutdown()
+
+
 def test_otlp_json_export_of_the_official_instrumentation_is_received(client, engine):
     body = (USAGE / "otel_openai_v2_spans.json").read_bytes()
     first = client.post("/v1/traces", content=body,
@@ -147,7 +164,6 @@ def _export(trace_id: str, span_id: str, input_tokens: str = "10") -> dict:
 
 
 def test_one_span_as_protobuf_then_as_json_is_one_event(client, engine):
-    from google.protobuf import json_format
 
     message = json_format.ParseDict(
         _export(base64.b64encode(bytes.fromhex(TRACE)).decode(),
@@ -201,8 +217,33 @@ def test_a_refused_span_is_a_partial_success_naming_it(client, engine):
 def test_refusals_say_what_to_send(client, headers, body, status, words):  # noqa: ANN001
     answer = client.post("/v1/traces", content=body, headers=AUTH | headers)
     assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == "application/problem+json"
-    assert words in answer.json()["detail"]
+    assert words in _status(answer, headers["Content-Type"]).message
+
+
+def _status(answer, sent: str) -> StatusMessage:  # noqa: ANN001
+    """The google.rpc.Status of a failure, read in the encoding the request was sent in (the
+    OTLP/HTTP specification: same Content-Type as the request; JSON when that was neither)."""
+    media = sent if sent in ("application/x-protobuf", "application/json") \
+        else "application/json"
+    assert answer.headers["content-type"] == media
+    if media == "application/x-protobuf":
+        return StatusMessage.FromString(answer.content)
+    return json_format.ParseDict(answer.json(), StatusMessage())
+
+
+def test_bad_data_names_the_field_in_a_bad_request_detail(client):
+    for media, body in (("application/json", b'{"resourceSpans": 7}'),):
+        answer = client.post("/v1/traces", content=body, headers=AUTH | {"Content-Type": media})
+        status = _status(answer, media)
+        assert status.code == code_pb2.INVALID_ARGUMENT
+        [detail] = status.details
+        violation = BadRequest()
+        assert detail.Unpack(violation)
+        assert violation.field_violations[0].field == "resourceSpans"
+        assert "array" in violation.field_violations[0].description
+    raw = client.post("/v1/traces", content=b'{"resourceSpans": 7}',
+                      headers=AUTH | {"Content-Type": "application/json"}).json()
+    assert raw["details"][0]["@type"] == "type.googleapis.com/google.rpc.BadRequest"
 
 
 def test_a_gzip_bomb_is_refused_before_it_fills_memory(client):
@@ -210,17 +251,23 @@ def test_a_gzip_bomb_is_refused_before_it_fills_memory(client):
     answer = client.post("/v1/traces", content=bomb, headers=AUTH | {
         "Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"})
     assert answer.status_code == 413
-    assert "decompressed" in answer.json()["detail"]
+    assert "decompressed" in _status(answer, "application/x-protobuf").message
 
 
-def test_only_ingest_and_admin_keys_may_send(client, engine):
-    body = orjson.dumps(_export(TRACE, SPAN))
-    json_type = {"Content-Type": "application/json"}
-    assert client.post("/v1/traces", content=body, headers=json_type).status_code == 401
+@pytest.mark.parametrize("media", ["application/json", "application/x-protobuf"])
+def test_only_ingest_and_admin_keys_may_send(client, engine, media):  # noqa: ANN001
+    message = json_format.ParseDict(_export(TRACE, SPAN), ExportTraceServiceRequest())
+    body = orjson.dumps(_export(TRACE, SPAN)) if media == "application/json" \
+        else message.SerializeToString()
+    json_type = {"Content-Type": media}
+    missing = client.post("/v1/traces", content=body, headers=json_type)
+    assert missing.status_code == 401
+    assert _status(missing, media).code == code_pb2.UNAUTHENTICATED
     team = create_key(engine, "team", team="support")[0]
     refused = client.post("/v1/traces", content=body,
                           headers=json_type | {"Authorization": f"Bearer {team}"})
     assert refused.status_code == 403
+    assert "ingest" in _status(refused, media).message
     ingest = create_key(engine, "ingest")[0]
     sent = client.post("/v1/traces", content=body,
                        headers=json_type | {"Authorization": f"Bearer {ingest}"})

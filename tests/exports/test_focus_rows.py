@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -93,3 +94,14 @@ def test_decimals_never_have_an_exponent():
         decimal_text(0.1)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="view"):
         focus_rows([], [], FocusContext("2026-10", ZoneInfo("UTC"), "x", view="budget"))
+
+
+def test_web_searches_are_a_component_of_their_own_priced_per_1000():
+    searches = replace(GROUP, requests=0, input_tokens=0, output_tokens=0,
+                       web_search_requests=1234, web_search_price=Decimal("10.00"))
+    [row] = focus_rows([searches], [], CONTEXT)
+    assert (row["x_Component"], row["PricingUnit"], row["PricingQuantity"]) == (
+        "web_search", "1000 Requests", Decimal("1.234"))
+    assert (row["ConsumedQuantity"], row["ConsumedUnit"]) == (Decimal(1234), "Requests")
+    assert row["ListCost"] == Decimal("12.34")
+    assert row["BilledCost"] == Decimal("12.34") * Decimal("1.10")

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from billing.close.chargeback import customer_charges
 from billing.ledger.formats import anthropic, bedrock
 from billing.ledger.formats.recognise import recognise
 from billing.ledger.metering import ingest_lines
 from billing.ledger.restatement import history
 from billing.ledger.usage_event import InvalidEvent, validate
-from billing.models import RatedLine
+from billing.models import RatedLine, RatingRun
 from billing.rating.rate import Cards, rate
 from ratecards import load_card
 from tests.cards.test_model_aliases import CARD
@@ -27,6 +28,9 @@ USAGE = Path(__file__).parent.parent / "fixtures" / "usage"
 REPORT = "anthropic_usage_messages_example.json"
 EDGES = "anthropic_usage_edge_cases.jsonl"
 LOGS = "bedrock_invocation_logs.jsonl"
+# Anthropic's price of its web-search tool: $10 per 1,000 searches
+SEARCH_CARD = CARD.replace('cache_write_input: "3.75"',
+                           'cache_write_input: "3.75"\n        web_search_per_1k: "10.00"')
 
 
 def _read(reader, name: str) -> list:  # noqa: ANN001
@@ -51,8 +55,8 @@ def test_reference_example_maps_every_count_and_fact():
     assert event["occurred_at"] == "2026-10-08T00:00:00Z"
     assert event["tags"] == {
         "provider_workspace": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ",
-        "api_key": "apikey_01Rj2N8SVvo6BePZj99NhmiT", "context_window": "0-200k",
-        "web_search_requests": "10"}
+        "api_key": "apikey_01Rj2N8SVvo6BePZj99NhmiT", "context_window": "0-200k"}
+    assert event["web_search_requests"] == 10
     assert row.bucket[0] == "anthropic.usage_report.messages"
     assert row.bucket[2] - row.bucket[1] == 86_400
 
@@ -149,7 +153,7 @@ def test_each_fixture_is_recognised_as_its_format():
 
 
 def test_bedrock_and_anthropic_names_price_through_the_cards_aliases(engine):
-    card = load_card(CARD, "aliases.yaml")
+    card = load_card(SEARCH_CARD, "aliases.yaml")
     assert _ingest(engine, LOGS, "bedrock").accepted == 4
     assert _ingest(engine, REPORT, "anthropic").accepted == 1
     rate(engine, Cards(team=[card], customer=[card]), zone=UTC)
@@ -186,18 +190,20 @@ def test_a_long_pretty_printed_report_is_recognised_whole():
     assert len(lines) > 2_000 and recognise(lines) == "anthropic"
 
 
-def _rated(engine, card_text: str) -> list:  # noqa: ANN001
+def _rated(engine, card_text: str, *, searches: bool = False) -> list:  # noqa: ANN001
+    """The showback lines of tokens (or, with `searches`, of web searches)."""
     card = load_card(card_text, "aliases.yaml")
     rate(engine, Cards(team=[card], customer=[card]), zone=UTC)
     table = RatedLine.__table__
     with engine.connect() as connection:
-        return list(connection.execute(select(table).where(table.c.view == "showback")
-                                       .order_by(table.c.cache_write_input_price)).mappings())
+        lines = connection.execute(select(table).where(table.c.view == "showback")
+                                   .order_by(table.c.cache_write_input_price)).mappings()
+        return [line for line in lines if bool(line["web_search_requests"]) == searches]
 
 
 def test_one_hour_cache_writes_take_the_cards_one_hour_price(engine):
     assert _ingest(engine, REPORT, "anthropic").accepted == 1
-    one_hour = CARD.replace('cache_write_input: "3.75"',
+    one_hour = SEARCH_CARD.replace('cache_write_input: "3.75"',
                             'cache_write_input: "3.75"\n        cache_write_1h_input: "6.00"')
     five, hour = _rated(engine, one_hour)
     assert (five["cache_write_input_tokens"], five["cache_write_input_price"]) == (
@@ -213,7 +219,7 @@ def test_one_hour_cache_writes_take_the_cards_one_hour_price(engine):
 
 def test_without_a_one_hour_price_every_cache_write_takes_the_cache_write_price(engine):
     assert _ingest(engine, REPORT, "anthropic").accepted == 1
-    lines = _rated(engine, CARD)
+    lines = _rated(engine, SEARCH_CARD)
     assert sum(line["cache_write_input_tokens"] for line in lines) == 1500
     assert {line["cache_write_input_price"] for line in lines} == {Decimal("3.75")}
 
@@ -229,3 +235,68 @@ def test_more_one_hour_writes_than_cache_writes_is_refused_on_its_row():
     plain = {key: value for key, value in event.items() if key != "cache_write_1h_input_tokens"}
     assert validate({**event, "cache_write_1h_input_tokens": 0}, UTC)["content_hash"] == \
         validate(plain, UTC)["content_hash"]
+
+
+AWS_EXAMPLE = "bedrock_aws_samples_invocation_log.json"
+
+
+def test_aws_published_invocation_log_is_read_field_for_field(engine):
+    """AWS's own example record (aws-samples, see tests/fixtures/README.md), pretty-printed as
+    published: counts, model, time, caller, request id, metadata and operation; the prompt and
+    the generation never reach the ledger."""
+    with (USAGE / AWS_EXAMPLE).open() as handle:
+        assert recognise(handle, AWS_EXAMPLE) == "bedrock"
+    [row] = _read(bedrock.read, AWS_EXAMPLE)
+    assert row.error is None, row.error
+    event = validate(row.data, UTC)
+    assert (event["event_id"], event["model"], event["provider"]) == (
+        "3f1e2d4c-5b6a-4789-9abc-def012345678", "meta.llama3-70b-instruct-v1:0", "aws-bedrock")
+    assert (event["input_tokens"], event["output_tokens"], event["cached_input_tokens"],
+            event["cache_write_input_tokens"], event["requests"]) == (15, 12, 0, 0, 1)
+    assert event["occurred_at"].isoformat() == "2026-10-08T14:05:09+00:00"
+    assert row.data["tags"] == {
+        "aws_identity": "arn:aws:sts::123456789012:assumed-role/distillation-teacher/session-7",
+        "aws_account": "123456789012", "aws_region": "us-east-1",
+        "bedrock_operation": "InvokeModel", "team": "research", "use_case": "distillation"}
+    assert "Khartoum" not in json.dumps(row.data)
+    result = _ingest(engine, AWS_EXAMPLE, "bedrock")
+    assert (result.accepted, result.rejected) == (1, 0)
+    assert _ingest(engine, AWS_EXAMPLE, "bedrock").duplicates == 1
+
+
+def test_web_searches_of_anthropics_example_are_priced_per_1000_on_a_line_of_their_own(engine):
+    """Anthropic's own usage-report example (tests/fixtures/README.md) reports 10 web-search
+    requests, priced by Anthropic per 1,000 searches: a card's web_search_per_1k prices them
+    on a rated line of their own, no tokens; a card without the price leaves them unpriced,
+    saying what to add, never free."""
+    assert _ingest(engine, REPORT, "anthropic").accepted == 1
+    [line] = _rated(engine, SEARCH_CARD, searches=True)
+    assert (line["web_search_requests"], line["web_search_price"]) == (10, Decimal("10.00"))
+    assert (line["input_tokens"], line["output_tokens"], line["requests"], line["events"]) == (
+        0, 0, 0, 0)
+    assert line["provider_cost"] == line["amount"] == 10 * Decimal("10.00") / 1000
+    assert line["priced_model"] == "claude-sonnet-4"
+    with engine.begin() as connection:
+        connection.execute(RatedLine.__table__.delete())
+        connection.execute(RatingRun.__table__.delete())
+    [unpriced] = _rated(engine, CARD, searches=True)
+    assert unpriced["amount"] is None
+    assert "web_search_per_1k" in unpriced["unpriced_reason"]
+    tokens = _rated(engine, CARD)
+    assert all(line["amount"] is not None for line in tokens)
+
+
+def test_web_searches_are_their_own_invoice_line(engine):
+    event = {"event_id": "search-1", "occurred_at": "2026-10-08T10:00:00Z", "team": "support",
+             "customer": "acme", "provider": "anthropic", "model": "claude-sonnet-4",
+             "input_tokens": 1_000_000, "output_tokens": 0, "web_search_requests": 1234}
+    assert _ingest(engine, "e.jsonl", "native", [json.dumps(event)]).accepted == 1
+    card = load_card(SEARCH_CARD, "aliases.yaml")
+    rate(engine, Cards(team=[card], customer=[card]), zone=UTC)
+    with engine.connect() as connection:
+        lines = customer_charges(connection, "2026-10", contracts=False)["acme"].lines
+    searches = [line for line in lines if line.description.endswith("web searches")]
+    assert [(line.quantity, line.unit_price, line.amount, line.unit) for line in searches] == [
+        (Decimal("1.234"), Decimal("10.00"), Decimal("12.34"), "k searches")]
+    tokens = [line for line in lines if line.description.endswith(" input")]
+    assert [line.amount for line in tokens] == [Decimal("3.00")]

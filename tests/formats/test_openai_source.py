@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from billing.ledger.formats import openai
 from billing.ledger.metering import ingest_lines
 from billing.ledger.restatement import history
-from billing.models import PeriodClose, RatedLine, UsageEvent
+from billing.models import PeriodClose, RatedLine, UsageBucket, UsageEvent
 from billing.rating.rate import Cards, rate
 from ratecards import load_card
 
@@ -130,12 +130,23 @@ def test_batch_and_flex_reach_the_price(engine):
 
 
 def test_every_openai_fixture_reingests_idempotently(engine):
+    """GROUPED is the day of COMPLETIONS grouped by project, key, model and batch: after the
+    ungrouped pull its rows are that usage again, refused; alone it is read like the others."""
     for name in (COMPLETIONS, EMBEDDINGS, GROUPED):
         first = _ingest(engine, name)
-        assert first.rejected == 0, first.errors
         again = _ingest(engine, name)
-        assert (again.accepted, again.restated, again.rejected) == (0, 0, 0)
+        assert (again.accepted, again.restated) == (0, 0)
         assert again.duplicates == first.accepted
+        if name == GROUPED:
+            assert (first.accepted, first.rejected) == (0, 4)
+            assert {error.field for error in first.errors} == {"group_by"}
+            with engine.begin() as connection:
+                connection.execute(UsageBucket.__table__.delete())
+                connection.execute(UsageEvent.__table__.delete())
+            first = _ingest(engine, name)
+            assert (first.accepted, _ingest(engine, name).duplicates) == (4, 4)
+        else:
+            assert first.rejected == 0, first.errors
 
 
 def _ledger_input(engine) -> int:  # noqa: ANN001
@@ -196,3 +207,31 @@ def test_a_bucket_that_shrank_is_restated_down(engine):
     assert result.restated == 1
     rate(engine, CARDS, zone=UTC)
     assert sum(line["output_tokens"] for line in _lines(engine)) == 450
+
+
+def test_the_same_day_pulled_with_another_group_by_is_refused_per_row_not_counted_twice(engine):
+    by_model = _page(COMPLETIONS, model="gpt-4o-mini")
+    assert _ingest(engine, "by_model.json", by_model).accepted == 1
+    page = json.loads((USAGE / COMPLETIONS).read_text())
+    page["data"][0]["results"] = [
+        {**page["data"][0]["results"][0], "project_id": project, "input_tokens": tokens,
+         "input_cached_tokens": 0}
+        for project, tokens in (("proj_a", 600), ("proj_b", 400))]
+    result = _ingest(engine, "by_project.json", [json.dumps(page)])
+    assert (result.accepted, result.rejected) == (0, 2)
+    assert {error.field for error in result.errors} == {"group_by"}
+    message = result.errors[0].message
+    assert "grouped by model" in message and "grouped by project_id" in message
+    assert "counted twice" in message or "count it twice" in message
+    assert "pull this time again grouped by model" in message
+    assert _ledger_input(engine) == 1000 - 800
+    again = _ingest(engine, "by_model.json", _page(COMPLETIONS, model="gpt-4o-mini",
+                                                    input_tokens=1200))
+    assert (again.restated, again.rejected) == (1, 0)
+    assert _ledger_input(engine) == 1200 - 800
+
+
+def test_a_grouped_pull_keeps_one_grouping_across_its_rows():
+    rows = _read(GROUPED)
+    assert {row.bucket[0] for row in rows} == {
+        "organization.usage.completions.result|by=project_id,user_id,api_key_id,model,batch"}

@@ -89,18 +89,20 @@ def test_aggregates_are_attributed_by_the_rules_and_merged_per_line(engine):
     lines = _lines(engine)
     keys = lines.pop("keys")
     # (period, team, use case, model, rule) -> events, requests and input, output, cached and
-    # cache-write tokens, the reported cost in nano-dollars and the 1-hour cache-write tokens
+    # cache-write tokens, the reported cost in nano-dollars, the 1-hour cache-write tokens and
+    # the web-search requests
     mini, october = "gpt-4o-mini", "2026-10"
     assert lines == {
-        (october, None, None, mini, None): [1, 1, 10, 5, 0, 0, 0, 0],
-        (october, "legal", "contract-extraction", mini, "by-key"): [2, 4, 20, 10, 7, 2, 0, 0],
-        (october, "support", "support-copilot", mini, "by-prompt"): [1, 1, 100, 5, 0, 0, 0, 0],
+        (october, None, None, mini, None): [1, 1, 10, 5, 0, 0, 0, 0, 0],
+        (october, "legal", "contract-extraction", mini, "by-key"):
+            [2, 4, 20, 10, 7, 2, 0, 0, 0],
+        (october, "support", "support-copilot", mini, "by-prompt"): [1, 1, 100, 5, 0, 0, 0, 0, 0],
         (october, "legal", "contract-extraction", mini, "by-cost-center"):
-            [1, 1, 1000, 5, 0, 0, 0, 0],
-        (october, "search", "search-answers", mini, None): [1, 1, 10, 50, 0, 0, 0, 0],
-        (october, "search", "search-answers", "gpt-4o", None): [1, 1, 10, 5, 0, 0, 0, 0],
-        (october, "cx", "support-copilot", mini, "by-project"): [1, 1, 3, 5, 0, 0, 0, 0],
-        ("2026-09", "search", "search-answers", mini, None): [1, 1, 10, 5, 0, 0, 0, 0],
+            [1, 1, 1000, 5, 0, 0, 0, 0, 0],
+        (october, "search", "search-answers", mini, None): [1, 1, 10, 50, 0, 0, 0, 0, 0],
+        (october, "search", "search-answers", "gpt-4o", None): [1, 1, 10, 5, 0, 0, 0, 0, 0],
+        (october, "cx", "support-copilot", mini, "by-project"): [1, 1, 3, 5, 0, 0, 0, 0, 0],
+        ("2026-09", "search", "search-answers", mini, None): [1, 1, 10, 5, 0, 0, 0, 0, 0],
     }
     assert {key[:2] for key in keys} == {("2026-10", DAY), ("2026-09", date(2026, 9, 20))}
     assert {key[4:7] + key[8:9] + key[10:] for key in keys} == {
@@ -144,8 +146,10 @@ def test_a_line_is_priced_on_the_version_in_force_on_its_day():
         "provider": "anthropic", "model": "claude-sonnet-4", "tier": "better",
         "attributed_by": "by-prompt", "events": 2, "requests": 3, "input_tokens": 1_000,
         "output_tokens": 2_000, "cached_input_tokens": 300, "cache_write_input_tokens": 400,
-        "service_tier": "standard", "reported_cost_nanos": 0, "card": "internal",
+        "service_tier": "standard", "reported_cost_nanos": 0, "web_search_requests": 0,
+        "card": "internal",
         "card_version": "2026-10", "currency": "USD", "priced_model": "claude-sonnet-4",
+        "web_search_price": None,
         "input_price": Decimal("3.00"), "output_price": Decimal("15.00"),
         "cached_input_price": Decimal("0.30"), "cache_write_input_price": Decimal("3.75"),
         "markup": Decimal("0.08"), "per_request_fee": Decimal("0.0002"),

@@ -11,7 +11,8 @@ Reference: https://platform.claude.com/docs/en/api/admin-api/usage-cost/get-mess
 One event per bucket result. Anthropic's counts are disjoint already, as ours are: uncached
 input is input, cache reads are cached input, both cache-write lifetimes are cache-write input.
 The 1-hour part is also `cache_write_1h_input_tokens`, which a card's
-`cache_write_1h_input` prices apart; web searches are kept as tag `web_search_requests`. The
+`cache_write_1h_input` prices apart; web searches (`server_tool_use.web_search_requests`)
+are the event's `web_search_requests`, priced per 1,000 by a card's `web_search_per_1k`. The
 workspace and API key go to tags `provider_workspace` and `api_key`, where attribution rules
 find them. The report counts no requests, so each result is one request. `model: null` is the
 model `ungrouped`, as with OpenAI. Buckets are snapshots with the OpenAI importer's
@@ -111,7 +112,7 @@ def _event(number: int, found: tuple[dict[str, Any], dict[str, Any]], raw: str) 
     searches = (result.get("server_tool_use") or {}).get("web_search_requests") \
         if isinstance(result.get("server_tool_use"), dict) else None
     if searches:
-        tags["web_search_requests"] = searches
+        event["web_search_requests"] = searches
     event["tags"] = {k: str(v) for k, v in tags.items() if v is not None}
     if not event["tags"]:
         del event["tags"]

@@ -11,6 +11,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+GROUPED_BY = "|by="
+"""Separates a report from the fields its rows are grouped by in a bucket's series: two pulls
+of the same time grouped differently hold the same usage cut another way."""
+
 
 @dataclass(frozen=True, slots=True)
 class SourceRow:

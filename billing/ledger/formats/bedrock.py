@@ -11,11 +11,14 @@ Reference: https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation
 `anthropic.claude-sonnet-4-20250514-v1:0`, a cross-region inference profile
 `us.anthropic...`); an ARN (`arn:aws:bedrock:...:inference-profile/us.anthropic...`) keeps
 its resource id as the model and the whole ARN as tag `model_arn`. A card's model aliases
-price them. Counts are disjoint, as ours are. The caller's ARN, account and region are tags
-(`aws_identity`, `aws_account`, `aws_region`, `inference_region`), and each
+price them. Counts are disjoint, as ours are. The caller's ARN, account and region and the
+API operation are tags (`aws_identity`, `aws_account`, `aws_region`, `inference_region`,
+`bedrock_operation`), and each
 `requestMetadata` key is a tag of its own, where attribution rules find them. A record with
 an `errorCode` is a failed call: kept and counted, never billed. An export of
-`aws logs filter-log-events` (`{"events": [{"message": "<record>"}]}`) is read too.
+`aws logs filter-log-events` (`{"events": [{"message": "<record>"}]}`) is read too, and so
+is a record pretty-printed over many lines as AWS prints it in its examples. The request and
+response bodies (`inputBodyJson`, `outputBodyJson`) hold prompts and answers: never read.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ def _row(number: int, record: dict[str, Any], raw: str) -> SourceRow:
         "aws_identity": identity.get("arn") if isinstance(identity, dict) else None,
         "aws_account": record.get("accountId"), "aws_region": record.get("region"),
         "inference_region": record.get("inferenceRegion"),
+        "bedrock_operation": record.get("operation"),
         "model_arn": model_id if model_id != event["model"] else None,
         "error_code": record.get("errorCode"),
     }

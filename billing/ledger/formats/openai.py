@@ -19,7 +19,9 @@ blended price; pull with `group_by=model` to price each model.
 
 A bucket is a snapshot, not an event: its id is a hash of the report, the bucket and its
 grouping, never of its numbers, so the same bucket read again is a duplicate when unchanged
-and a restatement when the numbers moved (billing/ledger/restatement.py). A file may hold one
+and a restatement when the numbers moved (billing/ledger/restatement.py). The same time pulled
+with another `group_by` (once by model, once by project) is the same usage cut another way:
+its rows are refused, each saying which grouping was read first. A file may hold one
 page, an array of pages, or JSON lines of pages (as a paginating script writes them).
 """
 
@@ -32,13 +34,14 @@ from typing import Any
 
 import orjson
 
-from billing.ledger.formats.base import SourceRow, guarded
+from billing.ledger.formats.base import GROUPED_BY, SourceRow, guarded
 from billing.ledger.formats.jsonsource import records
 
 GROUPING = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
 COMPLETIONS = "organization.usage.completions.result"
 NO_OUTPUT = ("organization.usage.embeddings.result", "organization.usage.moderations.result")
 UNGROUPED = "ungrouped"
+GROUP_BY = ("project_id", "user_id", "api_key_id", "model", "batch")
 SERVICE_TIERS = {None: "standard", "default": "standard", "auto": "standard",
                  "standard": "standard", "flex": "flex", "priority": "priority",
                  "batch": "batch"}
@@ -105,4 +108,12 @@ def _event(number: int, found: tuple[dict[str, Any], dict[str, Any]], raw: str) 
     event["tags"] = {k: str(v) for k, v in tags.items() if v is not None}
     if not event["tags"]:
         del event["tags"]
-    return SourceRow(number, event, raw, bucket=(series[:100], start, end))
+    return SourceRow(number, event, raw, bucket=(_series(series, result), start, end))
+
+
+def _series(series: str, result: dict[str, Any]) -> str:
+    """The report and the fields its rows are grouped by (`group_by`), so the same time pulled
+    with another grouping is recognised as the same usage (billing/ledger/restatement.py).
+    `service_tier` is left out: a grouped pull gives it as null on batch rows."""
+    grouped = [name for name in GROUP_BY if result.get(name) is not None]
+    return (f"{series}{GROUPED_BY}{','.join(grouped)}" if grouped else series)[:100]
