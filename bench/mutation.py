@@ -68,7 +68,7 @@ AREAS = (
                                                    "x__compare", "x__stored")},
          ("tests/metering/test_usage_event.py", "tests/metering/test_metering.py",
           "tests/metering/test_usage_event_edges.py",
-          "tests/metering/test_usage_event_billing.py")),
+          "tests/metering/test_usage_event_billing.py", "tests/metering/test_ingest_buckets.py")),
     Area("numbering", {"billing/close/numbering.py": None}, ("tests/close/test_numbering.py",)),
     # allocation; reading and writing pool files (policy authoring) is outside the money core
     Area("overhead", {"billing/rating/overhead.py": (
