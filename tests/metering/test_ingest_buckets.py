@@ -1,6 +1,6 @@
 """Ingest of a provider's usage buckets (snapshots that can be restated) next to usage events:
 each row's outcome, in order, with the event, field and message of a refusal, and the batch
-that wrote each restatement. SQLite, a handful of rows."""
+that wrote each restatement; and the pure halves of the write path. SQLite, a handful of rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from billing.ledger.formats import openai
-from billing.ledger.metering import ingest_lines
+from billing.ledger.formats.base import SourceRow
+from billing.ledger.metering import RowOutcome, _compare, _prepare, ingest_lines
 from billing.models import UsageEvent, UsageRestatement
 
 UTC = ZoneInfo("UTC")
@@ -78,3 +79,22 @@ def test_a_bucket_repeated_in_one_file_is_a_duplicate_and_events_still_dedupe(en
     assert (native.accepted, native.duplicates, native.rejected) == (1, 1, 1)
     assert [(error.row, error.event_id, error.field) for error in native.errors] == [
         (3, "e-1", "event_id")]
+
+
+def test_a_resend_is_a_duplicate_of_its_event_and_a_conflict_says_what_to_do():
+    assert _compare("e-1", "h", "h") == RowOutcome("duplicate", "e-1")
+    assert _compare("e-1", "h", "other") == RowOutcome(
+        "rejected", "e-1", "event_id", "event_id 'e-1' is already in the ledger with different "
+        "content; usage is never overwritten: send a new event_id for new usage")
+
+
+def test_preparing_a_chunk_keeps_the_date_window_unless_told_it_is_a_backfill():
+    old = {"event_id": "e-old", "occurred_at": "1999-12-31T00:00:00Z", "model": "m",
+           "input_tokens": 1, "output_tokens": 1}
+    chunk = [SourceRow(1, old, json.dumps(old))]
+    [refused] = _prepare(chunk, UTC, 7).outcomes
+    assert (refused.status, refused.event_id, refused.field) == ("rejected", "e-old",
+                                                                 "occurred_at")
+    backfill = _prepare(chunk, UTC, 7, backfill=True)
+    assert backfill.outcomes == [None] and backfill.chunk == chunk
+    assert backfill.candidates["e-old"][1]["batch_id"] == 7
