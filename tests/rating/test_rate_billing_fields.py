@@ -182,3 +182,13 @@ def test_a_model_reported_by_an_alias_is_priced_as_the_cards_model():
     line = _line([1, 1, 1_000_000, 0, 0, 0, 0], model="gpt-4o-mini-2024-07-18")
     assert (line["model"], line["priced_model"], line["tier"], line["input_price"]) == (
         "gpt-4o-mini-2024-07-18", "gpt-4o-mini", "good", Decimal("0.15"))
+
+
+def test_aggregates_that_become_one_line_add_their_reported_cost_and_one_hour_writes(engine):
+    # unattributed usage is grouped by its prompt version (the rules may read it); with no
+    # rules both aggregates become one line
+    merged = _merged(engine, [
+        _event(f"p{n}", team=None, prompt_version=f"v{n}", reported_cost=cost,
+               cache_write_input_tokens=10, cache_write_1h_input_tokens=hour)
+        for n, cost, hour in ((1, "0.25", 4), (2, "0.5", 6))])
+    assert merged == {("claude-sonnet-4", "standard"): [2, 2, 20, 10, 0, 20, 750_000_000, 10]}
