@@ -51,6 +51,7 @@ AREAS = (
     Area("pricing", {"ratecards/pricing.py": None, "ratecards/discounts.py": None,
                      "ratecards/versions.py": None, "billing/rating/quote.py": None},
          ("tests/cards/test_pricing.py", "tests/cards/test_quote_result.py",
+          "tests/cards/test_pricing_real_sources.py",
           *(f"tests/cards/test_quote.py::{name}" for name in (
               "test_per_call_tokens_are_multiplied_by_the_requests",
               "test_at_is_a_date_or_an_rfc3339_timestamp",
@@ -61,12 +62,13 @@ AREAS = (
     Area("rating", {"billing/rating/rate.py": ("x__day_start", "x__aggregate", "x__merge",
                                                "x_price_line", "x_next_open_period",
                                                "x__unpriced_summary")},
-         ("tests/rating/test_rate_lines.py",)),
+         ("tests/rating/test_rate_lines.py", "tests/rating/test_rate_billing_fields.py")),
     Area("ingest", {"billing/ledger/usage_event.py": None,
                     "billing/ledger/metering.py": ("x__prepare", "x__write_prepared",
                                                    "x__compare", "x__stored")},
          ("tests/metering/test_usage_event.py", "tests/metering/test_metering.py",
-          "tests/metering/test_usage_event_edges.py")),
+          "tests/metering/test_usage_event_edges.py",
+          "tests/metering/test_usage_event_billing.py", "tests/metering/test_ingest_buckets.py")),
     Area("numbering", {"billing/close/numbering.py": None}, ("tests/close/test_numbering.py",)),
     # allocation; reading and writing pool files (policy authoring) is outside the money core
     Area("overhead", {"billing/rating/overhead.py": (
