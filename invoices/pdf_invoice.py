@@ -4,8 +4,8 @@ Both print the issuer and bill-to blocks, the lines (quantity in million tokens 
 per million = amount) running across pages with carried-forward totals, and a totals block:
 subtotal, tax at the document's rate (computed once on the subtotal), total. A credit note
 names the invoice it corrects and why; its amounts are positive and its title says "Credit
-note". Labels are in the document's language (`invoices.labels`); descriptions, the reason
-and notes are printed as given.
+note". Labels and units are in the document's language (`invoices.labels`); descriptions
+come written in it from the close; the reason and notes are printed as given.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _quantity(line: InvoiceLine, locale: str) -> str:
 def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> RunningTable:
     words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    rows = [[_description(line, words), _quantity(line, locale), line.unit,
+    rows = [[_description(line, words), _quantity(line, locale), words.unit_name(line.unit),
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
     return RunningTable(line_columns(words), rows, [line.amount for line in lines], money,

@@ -22,6 +22,8 @@ from decimal import Decimal
 
 from billing.money import round_line
 from invoices.documents import InvoiceLine
+from invoices.formatting import format_percent
+from invoices.labels import labels
 from ratecards import CardVersion
 from ratecards.discounts import committed_use, graduated_discount
 
@@ -59,11 +61,18 @@ class ContractTerms:
     notes: list[str]
 
 
+def _percent(rate: Decimal, locale: str) -> str:
+    digits = max(0, -int((rate * 100).normalize().as_tuple().exponent))
+    return format_percent(rate, locale, digits=digits)
+
+
 def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsage],
-                   billed: Decimal, currency: str) -> ContractTerms:
+                   billed: Decimal, currency: str, *, locale: str = "en_US") -> ContractTerms:
     """The discount and true-up lines `card` gives `customer` on a period whose current
-    usage and fee lines add up to `billed`; empty when the card declares neither."""
+    usage and fee lines add up to `billed`; empty when the card declares neither. Line
+    descriptions are in the language of `locale`, the customer's."""
     terms = ContractTerms([], [])
+    words = labels(locale)
     where = f"card {card.card}@{card.version}"
     for tier in sorted(tiers):
         usage = tiers[tier]
@@ -72,7 +81,8 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
         discount = round_line(graduated_discount(card.volume_discounts[tier], 0, usage.tokens,
                                                  usage.amount), currency)
         if discount:
-            terms.lines.append(_line(f"Volume discount, {tier} tier", -discount, "discount"))
+            terms.lines.append(_line(words.volume_discount.format(tier=tier), -discount,
+                                    "discount"))
             terms.notes.append(f"Volume discount, {tier} tier ({where}): "
                                f"{_bands_text(card, tier)}; {usage.tokens:,} tokens this "
                                f"period, {usage.amount:f} {currency} of token lines.")
@@ -84,13 +94,14 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
     discount = round_line(base - result.discounted_usage, currency)
     rate = percent_text(commitment.discount)
     if discount:
-        terms.lines.append(_line(f"Committed-use discount {rate}", -discount, "discount"))
+        terms.lines.append(_line(words.committed_discount.format(
+            rate=_percent(commitment.discount, locale)), -discount, "discount"))
     after = base - discount
     true_up = round_line(commitment.monthly_amount - after, currency)
     note = (f"Commitment ({where}): {commitment.monthly_amount:f} {currency} a month at a "
             f"{rate} discount; usage {base:f}, less {rate} = {after:f}")
     if true_up > 0:
-        terms.lines.append(_line("Commitment true-up", true_up, "true_up"))
+        terms.lines.append(_line(words.commitment_true_up, true_up, "true_up"))
         note += f", trued up by {true_up:f} to the commitment"
     terms.notes.append(note + ".")
     return terms

@@ -22,6 +22,7 @@ from billing.models import Document
 from billing.money import minor_unit, round_line
 from billing.policies.in_force import policies_for
 from invoices import CreditNote, InvoiceLine, from_json
+from invoices.labels import labels
 
 documents = Document.__table__
 
@@ -76,7 +77,8 @@ def issue_credit_note(
             credit_note_number=number, invoice_number=invoice_no, issuer=invoice.issuer,
             bill_to=invoice.bill_to, period=invoice.period, issue_date=local.date(),
             currency=invoice.currency, locale=invoice.locale, reason=reason,
-            lines=[InvoiceLine(description=f"Credit against {invoice_no}: {reason}",
+            lines=[InvoiceLine(description=labels(invoice.locale).credit_against.format(
+                                   invoice=invoice_no, reason=reason),
                                quantity=Decimal(1), unit_price=net, amount=net,
                                unit="credit")],
             tax_rate=invoice.tax_rate, tax_label=invoice.tax_label,
