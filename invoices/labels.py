@@ -190,6 +190,7 @@ class Labels:
     change_unlisted_env: str
     env_class_production: str
     env_class_non_production: str
+    prior_period_use_case: str
 
     def action(self, name: str) -> str:
         """The word for a recommendation's action: approve, adjust or stop."""
@@ -316,6 +317,7 @@ ENGLISH = Labels(
     change_unlisted_env="environment {environment} is not listed in the parties policy: shown "
                         "as {default} (its default)",
     env_class_production="production", env_class_non_production="non-production",
+    prior_period_use_case="{use_case} (prior period {period})",
 )
 
 GERMAN = Labels(
@@ -432,6 +434,7 @@ GERMAN = Labels(
     change_unlisted_env="Umgebung {environment} ist in der Parteien-Richtlinie nicht "
                         "aufgeführt: als {default} ausgewiesen (Standard)",
     env_class_production="produktiv", env_class_non_production="nicht produktiv",
+    prior_period_use_case="{use_case} (Vorperiode {period})",
 )
 
 FRENCH = Labels(
@@ -548,6 +551,7 @@ FRENCH = Labels(
     change_unlisted_env="l'environnement {environment} n'est pas listé dans la politique des "
                         "parties : indiqué comme {default} (par défaut)",
     env_class_production="production", env_class_non_production="hors production",
+    prior_period_use_case="{use_case} (période antérieure {period})",
 )
 
 CATALOGUE = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH}

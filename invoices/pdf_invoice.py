@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine
+from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine, PaymentDetails
 from invoices.formatting import (
     format_date,
     format_integer,
@@ -136,8 +136,8 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
 
 def _payment(invoice: ChargebackInvoice, words: Labels) -> list[Flowable]:
     """Where to pay, quoting the invoice number: what a customer's payables team needs."""
-    details = invoice.payment
-    if details is None:
+    details = invoice.payment or PaymentDetails()
+    if invoice.payment is None and not invoice.payment_url:
         return []
     rows = [(words.bank, details.bank), (words.account_name, details.account_name),
             ("IBAN", details.iban), ("BIC", details.bic),
@@ -147,6 +147,8 @@ def _payment(invoice: ChargebackInvoice, words: Labels) -> list[Flowable]:
     block += [text(f"{label}: {value}") for label, value in rows if value]
     if details.instructions:
         block.append(text(details.instructions))
+    if invoice.payment_url:
+        block.append(text(words.online_payment.format(url=invoice.payment_url)))
     return [Spacer(1, 8), KeepTogether(block)]
 
 
@@ -157,7 +159,7 @@ def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> li
     locale = invoice.locale
     rows = [[words.use_case, words.environment, words.requests, words.tokens,
              words.value_not_billed, words.reason.format(reason="").rstrip(": ")]]
-    rows += [[usage.use_case or words.unattributed, usage.environment,
+    rows += [[usage.use_case or words.unattributed, words.environment_name(usage.environment),
               format_integer(usage.requests, locale), format_integer(usage.tokens, locale),
               money(usage.amount), usage.reason] for usage in invoice.not_billed]
     rows.append([words.not_billed_total, "", "", "", money(invoice.not_billed_amount), ""])

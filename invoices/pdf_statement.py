@@ -59,7 +59,7 @@ def non_production_columns(words: Labels) -> tuple[Column, ...]:
 def _line_cells(line: StatementLine, locale: str, money: partial, with_env: bool) -> list[str]:
     cells = [line.use_case or labels(locale).unattributed]
     if with_env:
-        cells.append(line.environment)
+        cells.append(labels(locale).environment_name(line.environment))
     return [*cells, line.model, line.tier or "-", format_integer(line.requests, locale),
             format_integer(line.input_tokens, locale), format_integer(line.output_tokens, locale),
             format_integer(line.cached_input_tokens, locale), money(line.amount)]
