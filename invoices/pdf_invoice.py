@@ -45,9 +45,9 @@ TOKEN_UNIT = "M tokens"
 
 def line_columns(words: Labels) -> tuple[Column, ...]:
     """The invoice's line table columns, headed in the document's language."""
-    return (Column(words.description, 245), Column(words.quantity, 66, "RIGHT"),
-            Column(words.unit, 48), Column(words.unit_price, 72, "RIGHT"),
-            Column(words.line_amount, 84, "RIGHT"))
+    return (Column(words.description, 283), Column(words.quantity, 52, "RIGHT"),
+            Column(words.unit, 52), Column(words.unit_price, 60, "RIGHT"),
+            Column(words.line_amount, 68, "RIGHT"))
 
 
 def tax_label(label: str, rate: Decimal, locale: str) -> str:

@@ -50,7 +50,7 @@ def production_columns(words: Labels) -> tuple[Column, ...]:
 
 def non_production_columns(words: Labels) -> tuple[Column, ...]:
     """The non-production usage table's columns: the production ones and the environment."""
-    return (Column(words.use_case, 88), Column(words.environment, 64), Column(words.model, 72),
+    return (Column(words.use_case, 78), Column(words.environment, 74), Column(words.model, 72),
             Column(words.tier, 30), Column(words.requests, 46, "RIGHT"),
             Column(words.input_tokens, 50, "RIGHT"), Column(words.output_tokens, 50, "RIGHT"),
             Column(words.cached_tokens, 50, "RIGHT"), Column(words.amount, 65, "RIGHT"))
