@@ -191,6 +191,19 @@ class Labels:
     env_class_production: str
     env_class_non_production: str
     prior_period_use_case: str
+    overhead_accrued: str
+    overhead_converted: str
+    overhead_by: str
+    overhead_unpriced: str
+    driver_spend: str
+    driver_tokens: str
+    driver_requests: str
+    driver_even: str
+    driver_shares: str
+    driver_unit_tokens: str
+    driver_unit_requests: str
+    driver_unit_teams: str
+    driver_unit_weight: str
 
     def action(self, name: str) -> str:
         """The word for a recommendation's action: approve, adjust or stop."""
@@ -200,6 +213,12 @@ class Labels:
         """A standard environment's name in this language; any other is printed as given."""
         return {"production": self.env_production, "staging": self.env_staging,
                 "development": self.env_development, "test": self.env_test}.get(name, name)
+
+    def driver_name(self, driver: str) -> str:
+        """An overhead pool's driver (spend, tokens, requests, even, shares) in this language."""
+        return {"spend": self.driver_spend, "tokens": self.driver_tokens,
+                "requests": self.driver_requests, "even": self.driver_even,
+                "shares": self.driver_shares}.get(driver, driver)
 
     def unit_name(self, unit: str) -> str:
         """A line's unit as printed; a unit the engine does not know is printed as given."""
@@ -318,6 +337,13 @@ ENGLISH = Labels(
                         "as {default} (its default)",
     env_class_production="production", env_class_non_production="non-production",
     prior_period_use_case="{use_case} (prior period {period})",
+    overhead_accrued=" accrued for {days} of {period_days} days",
+    overhead_converted=" at {rate} = {amount} {currency}",
+    overhead_by="split by {driver}: {team} of {all}{unit}",
+    overhead_unpriced=" (counts unpriced usage the lines leave out)",
+    driver_spend="spend", driver_tokens="tokens", driver_requests="requests", driver_even="even",
+    driver_shares="shares", driver_unit_tokens=" tokens", driver_unit_requests=" requests",
+    driver_unit_teams=" teams", driver_unit_weight=" weight",
 )
 
 GERMAN = Labels(
@@ -435,6 +461,14 @@ GERMAN = Labels(
                         "aufgeführt: als {default} ausgewiesen (Standard)",
     env_class_production="produktiv", env_class_non_production="nicht produktiv",
     prior_period_use_case="{use_case} (Vorperiode {period})",
+    overhead_accrued=", abgegrenzt für {days} von {period_days} Tagen",
+    overhead_converted=" zum Kurs {rate} = {amount} {currency}",
+    overhead_by="verteilt nach Schlüssel {driver}: {team} von {all}{unit}",
+    overhead_unpriced=" (zählt Nutzung ohne Preis mit, die in den Positionen fehlt)",
+    driver_spend="Ausgaben", driver_tokens="Tokens", driver_requests="Anfragen",
+    driver_even="gleich verteilt", driver_shares="feste Anteile", driver_unit_tokens=" Tokens",
+    driver_unit_requests=" Anfragen", driver_unit_teams=" Teams",
+    driver_unit_weight=" Gewichtung",
 )
 
 FRENCH = Labels(
@@ -552,6 +586,14 @@ FRENCH = Labels(
                         "parties : indiqué comme {default} (par défaut)",
     env_class_production="production", env_class_non_production="hors production",
     prior_period_use_case="{use_case} (période antérieure {period})",
+    overhead_accrued=", provisionné pour {days} jours sur {period_days}",
+    overhead_converted=" au taux de {rate} = {amount} {currency}",
+    overhead_by="réparti selon la clé {driver} : {team} sur {all}{unit}",
+    overhead_unpriced=" (compte l'usage sans prix absent des lignes)",
+    driver_spend="dépense", driver_tokens="jetons", driver_requests="requêtes",
+    driver_even="parts égales", driver_shares="parts fixes", driver_unit_tokens=" jetons",
+    driver_unit_requests=" requêtes", driver_unit_teams=" équipes",
+    driver_unit_weight=" de pondération",
 )
 
 CATALOGUE = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH}

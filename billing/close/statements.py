@@ -91,9 +91,9 @@ def _summaries(economics: list[UnitEconomics]) -> list[OutcomeSummary]:
                            item.cost_per_accepted_outcome) for item in economics]
 
 
-def _shares(lines: TeamLines) -> list[OverheadShare]:
+def _shares(lines: TeamLines, locale: str) -> list[OverheadShare]:
     return [OverheadShare(share.pool, share.driver, share.treatment, share.amount,
-                          share.explanation(), share.fx_rate, share.source_amount,
+                          share.explanation(locale), share.fx_rate, share.source_amount,
                           share.source_currency) for share in lines.overhead]
 
 
@@ -162,7 +162,7 @@ def build_statements(
             policy_versions=document_versions(
                 policy_versions or {}, STATEMENT_POLICIES,
                 tuple({v for line in data.lines for v in line.rules_versions})),
-            overhead=_shares(data), outcomes=summaries, changes=changes, budget=budget,
+            overhead=_shares(data, locale), outcomes=summaries, changes=changes, budget=budget,
             last_month_total=last_total, volume_effect=volume if last_total is not None
             else None, price_effect=price if last_total is not None else None,
             recommendation=Recommendation(action, rule),
