@@ -140,9 +140,12 @@ def test_documents_read_in_their_language_and_carry_the_stripe_link(month, close
                  "en": {"development": "development", "staging": "staging"}}[language]
         for environment in environments - {"production", "test"}:
             assert named[environment] in text, (team, environment)
+        split = {"de": "verteilt nach Schlüssel", "fr": "réparti selon la clé",
+                 "en": "split by"}[language]
+        assert split in text, (team, split)
         if language != "en":
             english = ("over budget", "within budget", "no budget", "non-production is",
-                       "accepts only", "first period", "development")
+                       "accepts only", "first period", "development", "split by")
             assert not any(word in rule or word in text for word in english), (team, rule)
 
     with stripe_server.FakeStripe() as fake:
