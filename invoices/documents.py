@@ -445,6 +445,8 @@ class ChargebackInvoice(_TaxedLines):
     payment: PaymentDetails | None = None
     purchase_order: str | None = None
     customer_reference: str | None = None
+    payment_url: str | None = None
+    """Stripe's hosted-invoice page, where the customer can pay: set once it was pushed."""
 
     def __post_init__(self) -> None:
         where = f"invoice {self.invoice_number}"

@@ -3,7 +3,9 @@
 Numbers and dates follow the document's locale through babel; the labels follow its language
 (`de_CH` and `de_DE` read German, `fr_CA` French). English, German and French are catalogued;
 any other language reads English, since the fonts draw no CJK glyphs. Text that comes with the
-data (line descriptions, reasons, rules, notes) is printed as given. A template field such as
+data (reasons, notes, names) is printed as given; the engine writes a line's description, a
+statement's rule and change bullets in the document's language with the templates below, so
+the PDF, the JSON twin and Stripe read the same words. A template field such as
 ``{currency}`` is filled with `str.format`; every language has every label, with the same fields.
 """
 
@@ -150,10 +152,89 @@ class Labels:
     tokens: str
     value_not_billed: str
     not_billed_total: str
+    # invoice line descriptions and units (filled in the customer's language at the close)
+    line_tokens: str
+    line_requests: str
+    line_reported: str
+    late_usage: str
+    token_input: str
+    token_output: str
+    token_cached: str
+    token_cache_write: str
+    web_searches: str
+    unit_k_searches: str
+    volume_discount: str
+    committed_discount: str
+    commitment_true_up: str
+    late_contract: str
+    late_discounts: str
+    late_true_up: str
+    credit_against: str
+    unit_m_tokens: str
+    unit_requests: str
+    unit_reported: str
+    unit_credit: str
+    online_payment: str
+    # statement: environments, recommendation rules, change bullets
+    env_production: str
+    env_staging: str
+    env_development: str
+    env_test: str
+    rule_stop: str
+    rule_over: str
+    rule_pass_rate: str
+    rule_non_production: str
+    rule_unpriced: str
+    rule_no_budget: str
+    rule_within: str
+    change_card: str
+    change_model: str
+    change_first: str
+    change_unpriced: str
+    change_unlisted_env: str
+    env_class_production: str
+    env_class_non_production: str
+    prior_period_use_case: str
+    overhead_accrued: str
+    overhead_converted: str
+    overhead_by: str
+    overhead_unpriced: str
+    driver_spend: str
+    driver_tokens: str
+    driver_requests: str
+    driver_even: str
+    driver_shares: str
+    driver_unit_tokens: str
+    driver_unit_requests: str
+    driver_unit_teams: str
+    driver_unit_weight: str
 
     def action(self, name: str) -> str:
         """The word for a recommendation's action: approve, adjust or stop."""
         return {"approve": self.approve, "adjust": self.adjust, "stop": self.stop}[name]
+
+    def environment_name(self, name: str) -> str:
+        """A standard environment's name in this language; any other is printed as given."""
+        return {"production": self.env_production, "staging": self.env_staging,
+                "development": self.env_development, "test": self.env_test}.get(name, name)
+
+    def driver_name(self, driver: str) -> str:
+        """An overhead pool's driver (spend, tokens, requests, even, shares) in this language."""
+        return {"spend": self.driver_spend, "tokens": self.driver_tokens,
+                "requests": self.driver_requests, "even": self.driver_even,
+                "shares": self.driver_shares}.get(driver, driver)
+
+    def unit_name(self, unit: str) -> str:
+        """A line's unit as printed; a unit the engine does not know is printed as given."""
+        return {"M tokens": self.unit_m_tokens, "requests": self.unit_requests,
+                "reported": self.unit_reported, "credit": self.unit_credit,
+                "k searches": self.unit_k_searches}.get(unit, unit)
+
+    def token_kind(self, kind: str) -> str:
+        """input, output, cached input or cache write, as a line description names it."""
+        return {"input": self.token_input, "output": self.token_output,
+                "cached input": self.token_cached,
+                "cache write": self.token_cache_write}[kind]
 
 
 ENGLISH = Labels(
@@ -229,6 +310,47 @@ ENGLISH = Labels(
     not_billed_note="Usage outside what the agreement bills: listed for reference, not "
                     "included in the total.",
     tokens="Tokens", value_not_billed="Value (not billed)", not_billed_total="Total not billed",
+    line_tokens="{model} ({tier} tier, card {card_version}) {kind}",
+    line_requests="{model} ({tier} tier, card {card_version}) requests",
+    line_reported="{model} ({tier} tier, card {card_version}) cost as reported by the source",
+    late_usage="{period} usage: {description}",
+    token_input="input", token_output="output", token_cached="cached input",
+    token_cache_write="cache write", web_searches="web searches",
+    unit_k_searches="k searches",
+    volume_discount="Volume discount, {tier} tier",
+    committed_discount="Committed-use discount {rate}",
+    commitment_true_up="Commitment true-up",
+    late_contract="{period} usage: contract {terms} with its late usage",
+    late_discounts="discounts", late_true_up="commitment true-up",
+    credit_against="Credit against {invoice}: {reason}",
+    unit_m_tokens="M tokens", unit_requests="requests", unit_reported="reported",
+    unit_credit="credit", online_payment="Pay online: {url}",
+    env_production="production", env_staging="staging", env_development="development",
+    env_test="test",
+    rule_stop="usage is {over} over budget (more than {limit}): stop or re-approve before next "
+              "month",
+    rule_over="usage is {over} over budget: raise the budget or cut usage",
+    rule_pass_rate="use case {use_case} accepts only {rate} of its outcomes (under {limit}): "
+                   "review its model and prompt",
+    rule_non_production="non-production is {share} of spend (over {limit}): check test and "
+                        "staging traffic",
+    rule_unpriced="{requests} requests used models no card prices: add them to the rate card",
+    rule_no_budget="no budget is set for this period; spend has no flag raised",
+    rule_within="within budget, no flag raised",
+    change_card="new card version {version} in force", change_model="new model {model}",
+    change_first="first period with rated usage for this team",
+    change_unpriced="{requests} requests on unpriced models (not in the total)",
+    change_unlisted_env="environment {environment} is not listed in the parties policy: shown "
+                        "as {default} (its default)",
+    env_class_production="production", env_class_non_production="non-production",
+    prior_period_use_case="{use_case} (prior period {period})",
+    overhead_accrued=" accrued for {days} of {period_days} days",
+    overhead_converted=" at {rate} = {amount} {currency}",
+    overhead_by="split by {driver}: {team} of {all}{unit}",
+    overhead_unpriced=" (counts unpriced usage the lines leave out)",
+    driver_spend="spend", driver_tokens="tokens", driver_requests="requests", driver_even="even",
+    driver_shares="shares", driver_unit_tokens=" tokens", driver_unit_requests=" requests",
+    driver_unit_teams=" teams", driver_unit_weight=" weight",
 )
 
 GERMAN = Labels(
@@ -313,6 +435,49 @@ GERMAN = Labels(
                     "nicht im Gesamtbetrag enthalten.",
     tokens="Anzahl Token", value_not_billed="Wert (nicht berechnet)",
     not_billed_total="Summe nicht berechnet",
+    line_tokens="{model} ({tier}, Preisliste {card_version}): {kind}",
+    line_requests="{model} ({tier}, Preisliste {card_version}): Anfragen",
+    line_reported="{model} ({tier}, Preisliste {card_version}): Kosten laut Quelle",
+    late_usage="Nutzung {period}: {description}",
+    token_input="Eingabe-Tokens", token_output="Ausgabe-Tokens",
+    token_cached="Cache-Lese-Tokens", token_cache_write="Cache-Schreib-Tokens",
+    web_searches="Websuchen", unit_k_searches="Tsd. Suchen",
+    volume_discount="Mengenrabatt, Stufe {tier}",
+    committed_discount="Rabatt für Mindestabnahme {rate}",
+    commitment_true_up="Ausgleich auf Mindestabnahme",
+    late_contract="Nutzung {period}: {terms} mit nachgemeldeter Nutzung",
+    late_discounts="Vertragsrabatte", late_true_up="Ausgleich auf Mindestabnahme",
+    credit_against="Gutschrift zu {invoice}: {reason}",
+    unit_m_tokens="Mio. Tokens", unit_requests="Anfragen", unit_reported="gemeldet",
+    unit_credit="Gutschrift", online_payment="Online bezahlen: {url}",
+    env_production="Produktion", env_staging="Staging", env_development="Entwicklung",
+    env_test="Test",
+    rule_stop="Nutzung liegt {over} über Budget (mehr als {limit}): vor dem nächsten Monat "
+              "stoppen oder neu genehmigen",
+    rule_over="Nutzung liegt {over} über Budget: Budget erhöhen oder Nutzung senken",
+    rule_pass_rate="Anwendungsfall {use_case} nimmt nur {rate} seiner Ergebnisse an (unter "
+                   "{limit}): Modell und Prompt prüfen",
+    rule_non_production="Nicht-produktive Nutzung macht {share} der Ausgaben aus (über "
+                        "{limit}): Test- und Staging-Verkehr prüfen",
+    rule_unpriced="{requests} Anfragen an Modelle ohne Preis in einer Preisliste: in die "
+                  "Preisliste aufnehmen",
+    rule_no_budget="für diesen Zeitraum ist kein Budget festgelegt; keine Auffälligkeit",
+    rule_within="im Budget, keine Auffälligkeit",
+    change_card="neue Preislistenversion {version} in Kraft", change_model="neues Modell {model}",
+    change_first="erster Zeitraum mit bewerteter Nutzung für dieses Team",
+    change_unpriced="{requests} Anfragen an Modelle ohne Preis (nicht im Gesamtbetrag)",
+    change_unlisted_env="Umgebung {environment} ist in der Parteien-Richtlinie nicht "
+                        "aufgeführt: als {default} ausgewiesen (Standard)",
+    env_class_production="produktiv", env_class_non_production="nicht produktiv",
+    prior_period_use_case="{use_case} (Vorperiode {period})",
+    overhead_accrued=", abgegrenzt für {days} von {period_days} Tagen",
+    overhead_converted=" zum Kurs {rate} = {amount} {currency}",
+    overhead_by="verteilt nach Schlüssel {driver}: {team} von {all}{unit}",
+    overhead_unpriced=" (zählt Nutzung ohne Preis mit, die in den Positionen fehlt)",
+    driver_spend="Ausgaben", driver_tokens="Tokens", driver_requests="Anfragen",
+    driver_even="gleich verteilt", driver_shares="feste Anteile", driver_unit_tokens=" Tokens",
+    driver_unit_requests=" Anfragen", driver_unit_teams=" Teams",
+    driver_unit_weight=" Gewichtung",
 )
 
 FRENCH = Labels(
@@ -396,6 +561,50 @@ FRENCH = Labels(
                     "non inclus dans le total.",
     tokens="Jetons", value_not_billed="Valeur (non facturée)",
     not_billed_total="Total non facturé",
+    line_tokens="{model} ({tier}, grille {card_version}) : {kind}",
+    line_requests="{model} ({tier}, grille {card_version}) : requêtes",
+    line_reported="{model} ({tier}, grille {card_version}) : coût déclaré par la source",
+    late_usage="Usage de {period} : {description}",
+    token_input="jetons d'entrée", token_output="jetons de sortie",
+    token_cached="jetons d'entrée en cache", token_cache_write="jetons d'écriture en cache",
+    web_searches="recherches web", unit_k_searches="milliers de recherches",
+    volume_discount="Remise sur volume, niveau {tier}",
+    committed_discount="Remise d'engagement {rate}",
+    commitment_true_up="Complément au minimum d'engagement",
+    late_contract="Usage de {period} : {terms} avec l'usage transmis en retard",
+    late_discounts="remises contractuelles", late_true_up="complément au minimum d'engagement",
+    credit_against="Avoir sur {invoice} : {reason}",
+    unit_m_tokens="M jetons", unit_requests="requêtes", unit_reported="déclaré",
+    unit_credit="avoir", online_payment="Paiement en ligne : {url}",
+    env_production="production", env_staging="pré-production", env_development="développement",
+    env_test="test",
+    rule_stop="l'usage dépasse le budget de {over} (plus de {limit}) : arrêter ou faire "
+              "réapprouver avant le mois prochain",
+    rule_over="l'usage dépasse le budget de {over} : relever le budget ou réduire l'usage",
+    rule_pass_rate="le cas d'usage {use_case} n'accepte que {rate} de ses résultats (moins de "
+                   "{limit}) : revoir son modèle et son prompt",
+    rule_non_production="l'usage hors production représente {share} de la dépense (plus de "
+                        "{limit}) : vérifier le trafic de test et de pré-production",
+    rule_unpriced="{requests} requêtes vers des modèles sans prix dans une grille : les "
+                  "ajouter à la grille tarifaire",
+    rule_no_budget="aucun budget n'est fixé pour la période ; aucune alerte",
+    rule_within="dans le budget, aucune alerte",
+    change_card="nouvelle version de grille {version} en vigueur",
+    change_model="nouveau modèle {model}",
+    change_first="première période avec un usage valorisé pour cette équipe",
+    change_unpriced="{requests} requêtes vers des modèles sans prix (hors total)",
+    change_unlisted_env="l'environnement {environment} n'est pas listé dans la politique des "
+                        "parties : indiqué comme {default} (par défaut)",
+    env_class_production="production", env_class_non_production="hors production",
+    prior_period_use_case="{use_case} (période antérieure {period})",
+    overhead_accrued=", provisionné pour {days} jours sur {period_days}",
+    overhead_converted=" au taux de {rate} = {amount} {currency}",
+    overhead_by="réparti selon la clé {driver} : {team} sur {all}{unit}",
+    overhead_unpriced=" (compte l'usage sans prix absent des lignes)",
+    driver_spend="dépense", driver_tokens="jetons", driver_requests="requêtes",
+    driver_even="parts égales", driver_shares="parts fixes", driver_unit_tokens=" jetons",
+    driver_unit_requests=" requêtes", driver_unit_teams=" équipes",
+    driver_unit_weight=" de pondération",
 )
 
 CATALOGUE = {"en": ENGLISH, "de": GERMAN, "fr": FRENCH}

@@ -4,8 +4,8 @@ Both print the issuer and bill-to blocks, the lines (quantity in million tokens 
 per million = amount) running across pages with carried-forward totals, and a totals block:
 subtotal, tax at the document's rate (computed once on the subtotal), total. A credit note
 names the invoice it corrects and why; its amounts are positive and its title says "Credit
-note". Labels are in the document's language (`invoices.labels`); descriptions, the reason
-and notes are printed as given.
+note". Labels and units are in the document's language (`invoices.labels`); descriptions
+come written in it from the close; the reason and notes are printed as given.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine
+from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine, PaymentDetails
 from invoices.formatting import (
     format_date,
     format_integer,
@@ -45,9 +45,9 @@ TOKEN_UNIT = "M tokens"
 
 def line_columns(words: Labels) -> tuple[Column, ...]:
     """The invoice's line table columns, headed in the document's language."""
-    return (Column(words.description, 245), Column(words.quantity, 66, "RIGHT"),
-            Column(words.unit, 48), Column(words.unit_price, 72, "RIGHT"),
-            Column(words.line_amount, 84, "RIGHT"))
+    return (Column(words.description, 283), Column(words.quantity, 52, "RIGHT"),
+            Column(words.unit, 52), Column(words.unit_price, 60, "RIGHT"),
+            Column(words.line_amount, 68, "RIGHT"))
 
 
 def tax_label(label: str, rate: Decimal, locale: str) -> str:
@@ -80,7 +80,7 @@ def _quantity(line: InvoiceLine, locale: str) -> str:
 def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> RunningTable:
     words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    rows = [[_description(line, words), _quantity(line, locale), line.unit,
+    rows = [[_description(line, words), _quantity(line, locale), words.unit_name(line.unit),
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
     return RunningTable(line_columns(words), rows, [line.amount for line in lines], money,
@@ -136,8 +136,8 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
 
 def _payment(invoice: ChargebackInvoice, words: Labels) -> list[Flowable]:
     """Where to pay, quoting the invoice number: what a customer's payables team needs."""
-    details = invoice.payment
-    if details is None:
+    details = invoice.payment or PaymentDetails()
+    if invoice.payment is None and not invoice.payment_url:
         return []
     rows = [(words.bank, details.bank), (words.account_name, details.account_name),
             ("IBAN", details.iban), ("BIC", details.bic),
@@ -147,6 +147,8 @@ def _payment(invoice: ChargebackInvoice, words: Labels) -> list[Flowable]:
     block += [text(f"{label}: {value}") for label, value in rows if value]
     if details.instructions:
         block.append(text(details.instructions))
+    if invoice.payment_url:
+        block.append(text(words.online_payment.format(url=invoice.payment_url)))
     return [Spacer(1, 8), KeepTogether(block)]
 
 
@@ -157,7 +159,7 @@ def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> li
     locale = invoice.locale
     rows = [[words.use_case, words.environment, words.requests, words.tokens,
              words.value_not_billed, words.reason.format(reason="").rstrip(": ")]]
-    rows += [[usage.use_case or words.unattributed, usage.environment,
+    rows += [[usage.use_case or words.unattributed, words.environment_name(usage.environment),
               format_integer(usage.requests, locale), format_integer(usage.tokens, locale),
               money(usage.amount), usage.reason] for usage in invoice.not_billed]
     rows.append([words.not_billed_total, "", "", "", money(invoice.not_billed_amount), ""])

@@ -50,7 +50,7 @@ def production_columns(words: Labels) -> tuple[Column, ...]:
 
 def non_production_columns(words: Labels) -> tuple[Column, ...]:
     """The non-production usage table's columns: the production ones and the environment."""
-    return (Column(words.use_case, 88), Column(words.environment, 64), Column(words.model, 72),
+    return (Column(words.use_case, 84), Column(words.environment, 68), Column(words.model, 72),
             Column(words.tier, 30), Column(words.requests, 46, "RIGHT"),
             Column(words.input_tokens, 50, "RIGHT"), Column(words.output_tokens, 50, "RIGHT"),
             Column(words.cached_tokens, 50, "RIGHT"), Column(words.amount, 65, "RIGHT"))
@@ -59,7 +59,7 @@ def non_production_columns(words: Labels) -> tuple[Column, ...]:
 def _line_cells(line: StatementLine, locale: str, money: partial, with_env: bool) -> list[str]:
     cells = [line.use_case or labels(locale).unattributed]
     if with_env:
-        cells.append(line.environment)
+        cells.append(labels(locale).environment_name(line.environment))
     return [*cells, line.model, line.tier or "-", format_integer(line.requests, locale),
             format_integer(line.input_tokens, locale), format_integer(line.output_tokens, locale),
             format_integer(line.cached_input_tokens, locale), money(line.amount)]
@@ -137,7 +137,7 @@ def _overhead(statement: ShowbackStatement, money: partial, words: Labels) -> li
     if not statement.overhead:
         return []
     rows = [[words.pool, words.driver, words.treatment, words.amount]]
-    rows += [[share.pool, share.driver,
+    rows += [[share.pool, words.driver_name(share.driver),
               words.charged if share.treatment == "charged" else words.central,
               money(share.amount)] for share in statement.overhead]
     rows += [[words.charged_overhead_total, "", "", money(statement.charged_overhead_total)],

@@ -33,7 +33,9 @@ def team_ownership(statement: ShowbackStatement, words: Labels) -> list[Flowable
 
 def production_note(statement: ShowbackStatement, words: Labels) -> Flowable:
     return text(words.production_environments.format(
-        environments=", ".join(statement.production_environments) or words.not_defined), "small")
+        environments=", ".join(words.environment_name(name)
+                               for name in statement.production_environments)
+        or words.not_defined), "small")
 
 
 def _cell(value: str | None, words: Labels, bold: bool = False) -> Paragraph:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, not_, or_, select
 
@@ -25,6 +27,7 @@ from billing.parties import Registry
 from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
+from invoices.labels import Labels, labels
 from invoices.tax_ids import split_tax_id
 from ratecards import CardVersion, Commitment
 
@@ -115,7 +118,9 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
     With the parties policy's `registry`, usage a customer's `billable` leaves out makes no
     line: it is listed apart on the invoice (`not_billed`), never in the total. With
     `contracts`, the card's contract terms follow (billing.close.contract_terms), for the
-    period and, for late usage of a closed one, as the change they make to that period's."""
+    period and, for late usage of a closed one, as the change they make to that period's.
+    Line descriptions are in the customer's language (`invoices.labels`), English without
+    a registry."""
     left_out = _not_billable(connection, period, registry) if registry else {}
     keys = [rated.c.customer, rated.c.model, rated.c.tier, rated.c.adjusts_period,
             *[rated.c[name] for name in PRICE_KEYS]]
@@ -140,9 +145,8 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                              f"and {currency} in {period}; bill each customer on one card")
         charge.card_versions.add(f"{row.card}@{row.card_version}")
         kind = "prior_period_adjustment" if row.adjusts_period else "usage"
-        what = f"{row.model} ({row.tier} tier, card {row.card_version})"
-        if row.adjusts_period:
-            what = f"{row.adjusts_period} usage: {what}"
+        words = labels(_locale(registry, row.customer))
+        describe = partial(_describe, words, row)
         if not row.adjusts_period:
             charge.cards.add((row.card, row.card_version))
         late = (charge.late.setdefault(row.adjusts_period, CustomerCharges(currency))
@@ -157,7 +161,8 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
             quantity = Decimal(tokens) / MILLION
             amount = round_line(quantity * unit_price, currency)
             charge.lines.append(InvoiceLine(
-                description=f"{what} {label}", quantity=quantity,
+                description=describe(words.line_tokens, words.token_kind(label)),
+                quantity=quantity,
                 unit_price=unit_price, amount=amount,
                 kind=kind, service_period=row.adjusts_period,
             ))
@@ -167,7 +172,8 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
         fee = Decimal(row.per_request_fee)
         if fee and row.requests:
             charge.lines.append(InvoiceLine(
-                description=f"{what} requests", quantity=Decimal(int(row.requests)),
+                description=describe(words.line_requests),
+                quantity=Decimal(int(row.requests)),
                 unit_price=fee, amount=round_line(int(row.requests) * fee, currency),
                 kind="fee" if not row.adjusts_period else kind, unit="requests",
                 service_period=row.adjusts_period,
@@ -178,7 +184,8 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
             quantity = Decimal(searches) / THOUSAND
             amount = round_line(quantity * unit_price, currency)
             charge.lines.append(InvoiceLine(
-                description=f"{what} web searches", quantity=quantity, unit_price=unit_price,
+                description=describe(words.line_tokens, words.web_searches),
+                quantity=quantity, unit_price=unit_price,
                 amount=amount, kind=kind, unit="k searches",
                 service_period=row.adjusts_period,
             ))
@@ -189,7 +196,7 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
         if reported:
             unit_price = reported * (1 + markup)
             charge.lines.append(InvoiceLine(
-                description=f"{what} cost as reported by the source", quantity=Decimal(1),
+                description=describe(words.line_reported), quantity=Decimal(1),
                 unit_price=unit_price, amount=round_line(unit_price, currency), kind=kind,
                 unit="reported", service_period=row.adjusts_period,
             ))
@@ -203,10 +210,27 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                 late.lines.append(replace(line, kind="usage", service_period=None))
     if contracts:
         for customer, charge in charges.items():
-            _apply_contract(connection, customer, charge, period)
+            locale = _locale(registry, customer)
+            _apply_contract(connection, customer, charge, period, locale)
             for adjusted in sorted(charge.late):
-                _adjust_contract(connection, customer, charge, adjusted, registry)
+                _adjust_contract(connection, customer, charge, adjusted, registry, locale)
     return charges
+
+
+def _locale(registry: Registry | None, customer: str) -> str:
+    """The customer's locale: its invoice lines are written in its language (en_US without
+    a registry)."""
+    return "en_US" if registry is None else registry.customer(customer).locale
+
+
+def _describe(words: Labels, row: Any, template: str, kind: str = "") -> str:
+    """A usage line's description: model, tier and card version in the template's words,
+    prefixed by the period it belongs to when it is late usage of a closed one."""
+    text = template.format(model=row.model, tier=row.tier, card_version=row.card_version,
+                           kind=kind)
+    if row.adjusts_period:
+        return words.late_usage.format(period=row.adjusts_period, description=text)
+    return text
 
 
 def _card(connection: Connection, cards: set[tuple[str, str]]) -> CardVersion:
@@ -221,7 +245,7 @@ def _billed(charge: CustomerCharges) -> Decimal:
 
 
 def _apply_contract(connection: Connection, customer: str, charge: CustomerCharges,
-                    period: str) -> None:
+                    period: str, locale: str) -> None:
     """The contract of the period's card version, as lines after the usage."""
     if not charge.cards:
         return
@@ -232,14 +256,14 @@ def _apply_contract(connection: Connection, customer: str, charge: CustomerCharg
         carried = sum((grant.balance for grant in available(
             connection, customer, charge.currency, period, "carry_over")), Decimal(0))
     terms = contract_lines(card, customer, charge.tiers, _billed(charge), charge.currency,
-                           carried)
+                           carried, locale=locale)
     charge.lines.extend(terms.lines)
     charge.notes.extend(terms.notes)
     charge.notes.extend(expired_carry_over(connection, customer, charge.currency, period))
 
 
 def _adjust_contract(connection: Connection, customer: str, charge: CustomerCharges,
-                     adjusted: str, registry: Registry | None) -> None:
+                     adjusted: str, registry: Registry | None, locale: str) -> None:
     """Late usage of a closed period changes that period's contract lines (a month trued up
     to its commitment absorbs late usage up to the minimum): the change is billed now, as
     lines of that period, so the customer pays what the period would have cost in full."""
@@ -253,12 +277,13 @@ def _adjust_contract(connection: Connection, customer: str, charge: CustomerChar
         tiers[tier] = TierUsage(before.tokens + usage.tokens, before.amount + usage.amount)
     was = contract_lines(card, customer, own.tiers, _billed(own), charge.currency)
     now = contract_lines(card, customer, tiers, _billed(own) + _billed(late), charge.currency)
-    for kind, name in (("discount", "discounts"), ("true_up", "commitment true-up")):
+    words = labels(locale)
+    for kind, name in (("discount", words.late_discounts), ("true_up", words.late_true_up)):
         change = (sum((line.amount for line in now.lines if line.kind == kind), Decimal(0))
                   - sum((line.amount for line in was.lines if line.kind == kind), Decimal(0)))
         if change:
             charge.lines.append(InvoiceLine(
-                description=f"{adjusted} usage: contract {name} with its late usage",
+                description=words.late_contract.format(period=adjusted, terms=name),
                 quantity=Decimal(1), unit_price=change, amount=change, kind=kind, unit="",
                 service_period=adjusted))
     if now.lines or was.lines:

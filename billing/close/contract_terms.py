@@ -24,6 +24,8 @@ from decimal import Decimal
 
 from billing.money import round_line
 from invoices.documents import InvoiceLine
+from invoices.formatting import format_percent
+from invoices.labels import labels
 from ratecards import CardVersion
 from ratecards.discounts import committed_use, graduated_discount
 
@@ -61,15 +63,22 @@ class ContractTerms:
     notes: list[str]
 
 
+def _percent(rate: Decimal, locale: str) -> str:
+    digits = max(0, -int((rate * 100).normalize().as_tuple().exponent))
+    return format_percent(rate, locale, digits=digits)
+
+
 def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsage],
-                   billed: Decimal, currency: str, carried: Decimal = Decimal(0)
-                   ) -> ContractTerms:
+                   billed: Decimal, currency: str, carried: Decimal = Decimal(0), *,
+                   locale: str = "en_US") -> ContractTerms:
     """The discount and true-up lines `card` gives `customer` on a period whose current
-    usage and fee lines add up to `billed`; empty when the card declares neither.
+    usage and fee lines add up to `billed`; empty when the card declares neither. Line
+    descriptions are in the language of `locale`, the customer's.
 
     `carried` is unused commitment of earlier months still usable (`unused: carry_over`):
     it pays for usage above this month's commitment, never below it."""
     terms = ContractTerms([], [])
+    words = labels(locale)
     where = f"card {card.card}@{card.version}"
     for tier in sorted(tiers):
         usage = tiers[tier]
@@ -78,7 +87,8 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
         discount = round_line(graduated_discount(card.volume_discounts[tier], 0, usage.tokens,
                                                  usage.amount), currency)
         if discount:
-            terms.lines.append(_line(f"Volume discount, {tier} tier", -discount, "discount"))
+            terms.lines.append(_line(words.volume_discount.format(tier=tier), -discount,
+                                    "discount"))
             terms.notes.append(f"Volume discount, {tier} tier ({where}): "
                                f"{_bands_text(card, tier)}; {usage.tokens:,} tokens this "
                                f"period, {usage.amount:f} {currency} of token lines.")
@@ -90,13 +100,14 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
     discount = round_line(base - result.discounted_usage, currency)
     rate = percent_text(commitment.discount)
     if discount:
-        terms.lines.append(_line(f"Committed-use discount {rate}", -discount, "discount"))
+        terms.lines.append(_line(words.committed_discount.format(
+            rate=_percent(commitment.discount, locale)), -discount, "discount"))
     after = base - discount
     true_up = round_line(commitment.monthly_amount - after, currency)
     note = (f"Commitment ({where}): {commitment.monthly_amount:f} {currency} a month at a "
             f"{rate} discount; usage {base:f}, less {rate} = {after:f}")
     if true_up > 0:
-        terms.lines.append(_line("Commitment true-up", true_up, "true_up"))
+        terms.lines.append(_line(words.commitment_true_up, true_up, "true_up"))
         note += f", trued up by {true_up:f} to the commitment"
         if commitment.unused == "carry_over":
             note += (f"; the unused {true_up:f} {currency} carries over as credit for usage "

@@ -24,6 +24,7 @@ from billing.money import minor_unit, round_line
 from billing.policies.in_force import policies_for
 from billing.rating.card_registry import stored_version
 from invoices import ChargebackInvoice, CreditNote, InvoiceLine, from_json
+from invoices.labels import labels
 
 documents = Document.__table__
 
@@ -82,10 +83,10 @@ def issue_credit_note(
         credited = [from_json(json.loads(content)) for content in connection.execute(
             select(documents.c.content).where(documents.c.kind == "credit_note",
                                               documents.c.references_id == row.id)).scalars()]
-        what = f"Credit against {invoice_no}"
+        what = invoice_no
         if line is not None:
             net, explained = _line_credit(connection, invoice, row.subject, line, credited)
-            what = f"Credit against {invoice_no}, {explained}"
+            what = f"{invoice_no}, {explained}"
         if round_line(net, invoice.currency) != net:
             raise CreditRefused(
                 f"--amount {amount} has more decimals than {invoice.currency} has "
@@ -104,7 +105,8 @@ def issue_credit_note(
             credit_note_number=number, invoice_number=invoice_no, issuer=invoice.issuer,
             bill_to=invoice.bill_to, period=invoice.period, issue_date=local.date(),
             currency=invoice.currency, locale=invoice.locale, reason=reason,
-            lines=[InvoiceLine(description=f"{what}: {reason}",
+            lines=[InvoiceLine(description=labels(invoice.locale).credit_against.format(
+                                   invoice=what, reason=reason),
                                quantity=Decimal(1), unit_price=net, amount=net,
                                unit="credit")],
             tax_rate=invoice.tax_rate, tax_label=invoice.tax_label,

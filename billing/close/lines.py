@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,8 @@ from billing.money import total as money_total
 from billing.period import Period
 from billing.rating.overhead import Pool, TeamDrivers, allocate, missing_rate
 from invoices.documents import InvoiceLine
+from invoices.formatting import format_integer, format_quantity
+from invoices.labels import labels, language
 from ratecards import CardVersion, load_card
 
 rated = RatedLine.__table__
@@ -129,27 +131,48 @@ class OverheadLine:
     def accrued(self) -> bool:
         return self.accrued_days is not None
 
-    def explanation(self) -> str:
-        """One sentence a team can check with a calculator."""
-        unit = {"spend": f" {self.pool_currency}", "tokens": " tokens",
-                "requests": " requests", "even": " teams", "shares": " weight"}[self.driver]
+    def explanation(self, locale: str = "en_US") -> str:
+        """One sentence a team can check with a calculator, in the language of `locale`."""
+        words = labels(locale)
+        number = partial(_number, locale=locale)
+        unit = {"spend": f" {self.pool_currency}", "tokens": words.driver_unit_tokens,
+                "requests": words.driver_unit_requests, "even": words.driver_unit_teams,
+                "shares": words.driver_unit_weight}[self.driver]
         converted = self.fx_rate is not None
-        basis = (f"{self.pool} {self.source_amount if converted else self.pool_amount} "
+        basis = (f"{self.pool} "
+                 f"{number(self.source_amount if converted else self.pool_amount)} "
                  f"{self.source_currency if converted else self.pool_currency}"
-                 + (f" accrued for {self.accrued_days} of {self.period_days} days"
+                 + (words.overhead_accrued.format(days=self.accrued_days,
+                                                  period_days=self.period_days)
                     if self.accrued else "")
-                 + (f" at {self.fx_rate:f} = {self.pool_amount} {self.pool_currency}"
-                    if converted else ""))
-        how = (f"by {self.driver}: {_quantity(self.team_quantity)} of "
-               f"{_quantity(self.all_quantity)}{unit}")
-        note = " (counts unpriced usage the lines leave out)" if self.counts_unpriced else ""
-        return f"{basis}, split {how}{note}"
+                 + (words.overhead_converted.format(
+                     rate=number(self.fx_rate, rate=True), amount=number(self.pool_amount),
+                     currency=self.pool_currency) if converted else ""))
+        how = words.overhead_by.format(driver=words.driver_name(self.driver),
+                                       team=_quantity(self.team_quantity, locale),
+                                       all=_quantity(self.all_quantity, locale), unit=unit)
+        note = words.overhead_unpriced if self.counts_unpriced else ""
+        return f"{basis}, {how}{note}"
 
 
-def _quantity(value: Decimal) -> str:
+def _quantity(value: Decimal, locale: str = "en_US") -> str:
+    if language(locale) == "en":
+        if value == value.to_integral_value():
+            return f"{int(value):,}"
+        return f"{value:,.2f}"
     if value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
+        return format_integer(int(value), locale)
+    return format_quantity(value.quantize(Decimal("0.01")), locale, digits=2)
+
+
+def _number(value: Decimal | None, locale: str, rate: bool = False) -> str:
+    """An amount or rate as printed in a sentence: as written in English (4800.00), with the
+    locale's decimal mark and grouping in any other language (4.800,00)."""
+    if value is None:
+        return ""
+    if language(locale) == "en":
+        return f"{value:f}" if rate else f"{value}"
+    return format_quantity(value, locale, digits=0 if rate else 2)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from billing.policies.environments import EnvironmentClasses
 from billing.policies.ownership import Raci
 from billing.use_cases import UseCase
 from invoices.documents import Ownership, UseCaseNote
+from invoices.labels import labels
 
 
 def ownership(raci: Raci | None) -> Ownership | None:
@@ -49,11 +50,17 @@ def production_environments(classes: EnvironmentClasses, environments: Iterable[
     return tuple(sorted(classes.production | seen))
 
 
-def unclassified(registry: Registry, environments: Iterable[str]) -> list[str]:
-    """A change line for each environment the policy's `environments:` does not list."""
+def unclassified(registry: Registry, environments: Iterable[str],
+                 locale: str = "en_US") -> list[str]:
+    """A change line for each environment the policy's `environments:` does not list, in
+    the language of `locale`."""
     classes = registry.environments
     if classes == EnvironmentClasses():
         return []
-    return [f"environment {name} is not listed in the parties policy: shown as "
-            f"{classes.default} (its default)"
+    words = labels(locale)
+    default = {"production": words.env_class_production,
+               "non-production": words.env_class_non_production}.get(classes.default,
+                                                                      classes.default)
+    return [words.change_unlisted_env.format(environment=words.environment_name(name),
+                                             default=default)
             for name in sorted(set(environments)) if not classes.listed(name)]

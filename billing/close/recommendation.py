@@ -1,13 +1,17 @@
 """The closing recommendation on a showback statement: approve, adjust or stop, and why.
 
 Rules are checked in order and the first that matches decides, so the statement can print the
-rule itself: a budget holder sees not only the verdict but the reason for it.
+rule itself: a budget holder sees not only the verdict but the reason for it, in the
+statement's language (`invoices.labels`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+
+from invoices.formatting import format_integer, format_percent
+from invoices.labels import labels
 
 STOP_OVER_BUDGET = Decimal("0.20")
 LOW_PASS_RATE = Decimal("0.50")
@@ -23,26 +27,31 @@ class Facts:
     unpriced_requests: int
 
 
-def recommend(facts: Facts) -> tuple[str, str]:
-    """(action, rule) for a team's period."""
+def recommend(facts: Facts, locale: str = "en_US") -> tuple[str, str]:
+    """(action, rule) for a team's period; the rule is written in the language of `locale`."""
+    words = labels(locale)
+
+    def percent(value: Decimal, digits: int = 0) -> str:
+        return format_percent(value, locale, digits=digits)
+
     if facts.budget is not None and facts.budget > 0:
         over = (facts.usage - facts.budget) / facts.budget
         if over > STOP_OVER_BUDGET:
-            return "stop", (f"usage is {over:.0%} over budget (more than "
-                            f"{STOP_OVER_BUDGET:.0%}): stop or re-approve before next month")
+            return "stop", words.rule_stop.format(over=percent(over),
+                                                  limit=percent(STOP_OVER_BUDGET))
         if over > 0:
-            return "adjust", f"usage is {over:.1%} over budget: raise the budget or cut usage"
+            return "adjust", words.rule_over.format(over=percent(over, 1))
     if facts.worst_pass_rate and facts.worst_pass_rate[1] < LOW_PASS_RATE:
         use_case, rate = facts.worst_pass_rate
-        return "adjust", (f"use case {use_case} accepts only {rate:.0%} of its outcomes "
-                          f"(under {LOW_PASS_RATE:.0%}): review its model and prompt")
+        return "adjust", words.rule_pass_rate.format(use_case=use_case, rate=percent(rate),
+                                                     limit=percent(LOW_PASS_RATE))
     if facts.usage > 0 and facts.non_production / facts.usage > NON_PRODUCTION_SHARE:
         share = facts.non_production / facts.usage
-        return "adjust", (f"non-production is {share:.0%} of spend (over "
-                          f"{NON_PRODUCTION_SHARE:.0%}): check test and staging traffic")
+        return "adjust", words.rule_non_production.format(
+            share=percent(share), limit=percent(NON_PRODUCTION_SHARE))
     if facts.unpriced_requests:
-        return "adjust", (f"{facts.unpriced_requests:,} requests used models no card prices: "
-                          "add them to the rate card")
+        return "adjust", words.rule_unpriced.format(
+            requests=format_integer(facts.unpriced_requests, locale))
     if facts.budget is None:
-        return "approve", "no budget is set for this period; spend has no flag raised"
-    return "approve", "within budget, no flag raised"
+        return "approve", words.rule_no_budget
+    return "approve", words.rule_within

@@ -40,6 +40,8 @@ from invoices.documents import (
     ShowbackStatement,
     StatementLine,
 )
+from invoices.formatting import format_integer
+from invoices.labels import Labels, labels
 
 STATEMENT_POLICIES = ("attribution", "overhead", "parties", "use_cases")
 
@@ -67,14 +69,15 @@ def _effects(now: TeamLines, before: TeamLines | None, currency: str
     return before.usage_total, volume, price
 
 
-def _label(line: UsageLine) -> str | None:
+def _label(line: UsageLine, words: Labels) -> str | None:
     if line.adjusts_period:
-        return f"{line.use_case or 'unattributed'} (prior period {line.adjusts_period})"
+        return words.prior_period_use_case.format(use_case=line.use_case or words.unattributed,
+                                                  period=line.adjusts_period)
     return line.use_case
 
 
-def _statement_lines(lines: TeamLines) -> list[StatementLine]:
-    items = [StatementLine(use_case=_label(line), model=line.model, tier=line.tier,
+def _statement_lines(lines: TeamLines, words: Labels) -> list[StatementLine]:
+    items = [StatementLine(use_case=_label(line, words), model=line.model, tier=line.tier,
                            environment=line.environment, requests=line.requests,
                            input_tokens=line.input_tokens, output_tokens=line.output_tokens,
                            cached_input_tokens=line.cached_input_tokens, amount=line.amount)
@@ -88,10 +91,24 @@ def _summaries(economics: list[UnitEconomics]) -> list[OutcomeSummary]:
                            item.cost_per_accepted_outcome) for item in economics]
 
 
-def _shares(lines: TeamLines) -> list[OverheadShare]:
+def _shares(lines: TeamLines, locale: str) -> list[OverheadShare]:
     return [OverheadShare(share.pool, share.driver, share.treatment, share.amount,
-                          share.explanation(), share.fx_rate, share.source_amount,
+                          share.explanation(locale), share.fx_rate, share.source_amount,
                           share.source_currency) for share in lines.overhead]
+
+
+def _changes(data: TeamLines, previous: TeamLines | None, versions: set[str],
+             locale: str) -> list[str]:
+    """What changed since last month, in the statement's language."""
+    words = labels(locale)
+    if previous:
+        changes = [words.change_card.format(version=version) for version in sorted(
+            versions - {v for line in previous.lines for v in line.card_versions})]
+        changes += [words.change_model.format(model=model) for model in sorted(
+            {line.model for line in data.lines} - {line.model for line in previous.lines})]
+    else:
+        changes = [words.change_first]
+    return changes
 
 
 def build_statements(
@@ -114,7 +131,7 @@ def build_statements(
     for team in sorted(usage):
         data = usage[team]
         currency = data.currency
-        lines = _statement_lines(data)
+        lines = _statement_lines(data, labels(registry.team(team).locale))
         summaries = _summaries(team_economics(data, counts.get(team, {}),
                                               with_outcomes_only=True))
         last_usage, volume, price = _effects(data, before.get(team), currency)
@@ -126,33 +143,26 @@ def build_statements(
         non_production = sum((line.amount for line in data.lines
                               if line.environment not in production), Decimal(0))
         rates = [(s.use_case, s.pass_rate) for s in summaries if s.pass_rate is not None]
+        locale = registry.team(team).locale
         action, rule = recommend(Facts(
             usage=data.usage_total, budget=budget, non_production=non_production,
             worst_pass_rate=min(rates, key=lambda item: item[1]) if rates else None,
             unpriced_requests=data.unpriced_requests,
-        ))
+        ), locale)
         versions = {v for line in data.lines for v in line.card_versions}
-        models = {line.model for line in data.lines}
-        previous = before.get(team)
-        if previous:
-            changes = [f"new card version {version} in force" for version in sorted(
-                versions - {v for line in previous.lines for v in line.card_versions})]
-            changes += [f"new model {model}" for model in sorted(
-                models - {line.model for line in previous.lines})]
-        else:
-            changes = ["first period with rated usage for this team"]
-        changes += unclassified(registry, environments)
+        changes = _changes(data, before.get(team), versions, locale)
+        changes += unclassified(registry, environments, locale)
         if data.unpriced_requests:
-            changes.append(f"{data.unpriced_requests:,} requests on unpriced models "
-                           "(not in the total)")
+            changes.append(labels(locale).change_unpriced.format(
+                requests=format_integer(data.unpriced_requests, locale)))
         statements.append(ShowbackStatement(
             statement_number=f"ST-{period}-{team}", team=team, period=period,
-            issuer=issuer_party, locale=registry.team(team).locale, currency=currency,
+            issuer=issuer_party, locale=locale, currency=currency,
             generated_at=generated_at, card_versions=sorted(versions), lines=lines,
             policy_versions=document_versions(
                 policy_versions or {}, STATEMENT_POLICIES,
                 tuple({v for line in data.lines for v in line.rules_versions})),
-            overhead=_shares(data), outcomes=summaries, changes=changes, budget=budget,
+            overhead=_shares(data, locale), outcomes=summaries, changes=changes, budget=budget,
             last_month_total=last_total, volume_effect=volume if last_total is not None
             else None, price_effect=price if last_total is not None else None,
             recommendation=Recommendation(action, rule),

@@ -16,6 +16,7 @@ import stripe
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from billing.close.document_files import add_payment_link
 from billing.config import Settings
 from billing.models import Document, StripeEvent
 from billing.parties import Registry
@@ -139,6 +140,8 @@ def push_period(
             report.failed.append({"number": row.number, "error": message})
             continue
         _record(engine, row.id, stripe_error=None, stripe_pushed_at=datetime.now(UTC), **values)
+        if values.get("stripe_hosted_url"):
+            add_payment_link(engine, config.documents_dir, row.id, values["stripe_hosted_url"])
         report.pushed.append({"number": row.number, **values})
     return report
 

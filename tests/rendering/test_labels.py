@@ -29,8 +29,10 @@ def test_every_label_exists_in_every_language_with_the_same_fields(code):
 def test_translations_are_translations(code):
     words = CATALOGUE[code]
     same = {key for key in KEYS if getattr(words, key) == getattr(ENGLISH, key)}
-    # words both languages share with English (Budget, Total, Team, Pool, Bank)
-    assert same <= {"budget", "total", "team", "pool", "total_in", "central", "bank"}, same
+    # words both languages share with English (Budget, Total, Team, Pool, Bank; French
+    # production and test environments)
+    assert same <= {"budget", "total", "team", "pool", "total_in", "central", "bank",
+                    "env_production", "env_test", "env_class_production"}, same
 
 
 @pytest.mark.parametrize(("locale", "expected"), [
