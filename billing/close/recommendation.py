@@ -1,7 +1,8 @@
 """The closing recommendation on a showback statement: approve, adjust or stop, and why.
 
 Rules are checked in order and the first that matches decides, so the statement can print the
-rule itself: a budget holder sees not only the verdict but the reason for it.
+rule itself: a budget holder sees not only the verdict but the reason for it. Usage no card
+prices is a gap in the rate card, not the team's doing: it is named, never a reason to adjust.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ def recommend(facts: Facts) -> tuple[str, str]:
         share = facts.non_production / facts.usage
         return "adjust", (f"non-production is {share:.0%} of spend (over "
                           f"{NON_PRODUCTION_SHARE:.0%}): check test and staging traffic")
-    if facts.unpriced_requests:
-        return "adjust", (f"{facts.unpriced_requests:,} requests used models no card prices: "
-                          "add them to the rate card")
+    gap = (f"; {facts.unpriced_requests:,} requests used models no card prices, a rate-card "
+           "gap for the card's owners to close, not this team's" if facts.unpriced_requests
+           else "")
     if facts.budget is None:
-        return "approve", "no budget is set for this period; spend has no flag raised"
-    return "approve", "within budget, no flag raised"
+        return "approve", f"no budget is set for this period; spend has no flag raised{gap}"
+    return "approve", f"within budget, no flag raised{gap}"
