@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
-from billing.close.chargeback import build_invoice, customer_charges
+from billing.close.chargeback import build_invoice, customer_charges, not_billable_usage
 from billing.close.document_files import render_missing
 from billing.close.numbering import invoice_number, next_number
 from billing.close.party_currency import currency_mismatches
@@ -74,13 +74,16 @@ class CloseResult:
     """The FX rates the documents converted at: from, to, period, rate and the pools."""
     policies: dict[str, str] = field(default_factory=dict)
     """The policy versions the documents were built with (kind -> kind@version, or file:)."""
+    not_billed: list[dict[str, Any]] = field(default_factory=list)
+    """Usage the parties policy's `billable` kept off invoices (it stays in showback)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
                 "statements": self.statements, "invoices": self.invoices,
                 "rating": self.rating, "rendering": self.rendering,
                 "unrated_events": self.unrated_events, "stripe": self.stripe,
-                "warnings": self.warnings, "fx": self.fx, "policies": self.policies}
+                "warnings": self.warnings, "fx": self.fx, "policies": self.policies,
+                "not_billed": self.not_billed}
 
 
 def closed_row(connection: Connection, period: str) -> Any:
@@ -164,7 +167,8 @@ def close_period(
                              f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
                              f"{done.closed_by}; nothing new produced",
                              fx=json.loads(done.fx_rates or "[]"),
-                             policies=json.loads(done.policy_versions or "{}"))
+                             policies=json.loads(done.policy_versions or "{}"),
+                             not_billed=json.loads(done.not_billed or "[]"))
         if not dry_run:  # finish what a stopped close left: PDFs, then Stripe
             result.rendering = render_missing(engine, config.documents_dir, period=period)
             if config.stripe_api_key:
@@ -206,6 +210,7 @@ def close_period(
                                "record the rate, then close again; nothing was written"
                                ) from None
         charges = customer_charges(connection, period, registry)
+        not_billed = not_billable_usage(connection, period, registry)
     mismatches = currency_mismatches(registry, statements, charges)
     if mismatches:
         raise CloseRefused(f"{period} cannot close: " + "; ".join(mismatches),
@@ -216,7 +221,8 @@ def close_period(
                          warnings=[*unregistered_customers(registry, charges,
                                                            policies.versions["parties"]),
                                    *untaxed_customers(registry, charges)],
-                         fx=fx_used(statements, period), policies=policies.versions)
+                         fx=fx_used(statements, period), policies=policies.versions,
+                         not_billed=not_billed)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         for customer in sorted(charges):
@@ -257,7 +263,8 @@ def close_period(
             rating_run_id=(rating or {}).get("run_id"), statements=len(statements),
             invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000),
             fx_rates=json.dumps(result.fx, sort_keys=True),
-            policy_versions=json.dumps(result.policies, sort_keys=True)))
+            policy_versions=json.dumps(result.policies, sort_keys=True),
+            not_billed=json.dumps(result.not_billed, sort_keys=True)))
     result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
                       "invoices")
     result.rendering = render_missing(
