@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -95,6 +96,7 @@ def close_command(
                   f"converting {', '.join(rate['pools'])}; recorded with the close.",
                   highlight=False)
     _print_not_billed(result.not_billed, period)
+    _print_capacity(result.capacity)
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {user(warning)}", highlight=False)
     if result.rendering and result.rendering["rendered"]:
@@ -118,6 +120,18 @@ def _print_not_billed(not_billed: list[dict], period: str) -> None:
                       item["project"] or "", f"{item['requests']:,}",
                       money(item["amount"], item["currency"], code=True), item["reason"])
     print_table(table, wrap=("reason",), optional=("project", "environment"))
+
+
+def _print_capacity(capacity: list[dict]) -> None:
+    """Self-hosted models priced by their capacity: the price the period's throughput gave."""
+    for item in capacity:
+        idle = ("idle capacity charged to the users" if item["idle"] == "charged" else
+                f"idle {money(item['idle_cost'], item['currency'], code=True)} held centrally")
+        out.print(f"Capacity: {item['model']} served {item['served_tokens']:,} of "
+                  f"{item['capacity_tokens']:,} tokens for "
+                  f"{money(item['monthly_cost'], item['currency'], code=True)} "
+                  f"({item['basis']}): {Decimal(item['price_per_million']):.4f} "
+                  f"{item['currency']} per million tokens; {idle}.", highlight=False)
 
 
 def _exit_if_unrendered(rendering: dict | None, period: str, *, show: bool) -> None:

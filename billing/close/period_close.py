@@ -40,6 +40,7 @@ from billing.money import CurrencyMismatch
 from billing.parties import Registry
 from billing.period import Period
 from billing.policies.in_force import attribution_rules_for, policies_for
+from billing.rating.capacity_rating import capacity_in_period
 from billing.rating.card_registry import UnknownCard
 from billing.rating.rate import cards_in_use, rate, stale_rules
 from invoices import to_json
@@ -76,6 +77,8 @@ class CloseResult:
     """The policy versions the documents were built with (kind -> kind@version, or file:)."""
     not_billed: list[dict[str, Any]] = field(default_factory=list)
     """Usage the parties policy's `billable` kept off invoices (it stays in showback)."""
+    capacity: list[dict[str, Any]] = field(default_factory=list)
+    """Capacity-priced models: the period's throughput, price and idle cost."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
@@ -83,7 +86,7 @@ class CloseResult:
                 "rating": self.rating, "rendering": self.rendering,
                 "unrated_events": self.unrated_events, "stripe": self.stripe,
                 "warnings": self.warnings, "fx": self.fx, "policies": self.policies,
-                "not_billed": self.not_billed}
+                "not_billed": self.not_billed, "capacity": self.capacity}
 
 
 def closed_row(connection: Connection, period: str) -> Any:
@@ -211,6 +214,7 @@ def close_period(
                                ) from None
         charges = customer_charges(connection, period, registry)
         not_billed = not_billable_usage(connection, period, registry)
+        capacity = capacity_in_period(connection, period)
     mismatches = currency_mismatches(registry, statements, charges)
     if mismatches:
         raise CloseRefused(f"{period} cannot close: " + "; ".join(mismatches),
@@ -222,7 +226,7 @@ def close_period(
                                                            policies.versions["parties"]),
                                    *untaxed_customers(registry, charges)],
                          fx=fx_used(statements, period), policies=policies.versions,
-                         not_billed=not_billed)
+                         not_billed=not_billed, capacity=capacity)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         for customer in sorted(charges):
