@@ -67,7 +67,7 @@ def _chargeback(engine, **where) -> Decimal:  # noqa: ANN001, ANN003
             *[rated.c[name] == value for name, value in where.items()])).scalars(), Decimal(0))
 
 
-def test_not_billable_usage_never_reaches_the_invoice(engine, closed):
+def test_not_billable_usage_never_reaches_the_invoice_but_stays_in_showback(engine, closed):
     twin, text = _document(engine, "invoice", "acme")
     usage = sum(Decimal(line["amount"]) for line in twin["lines"]
                 if line["kind"] in ("usage", "fee"))
@@ -78,9 +78,7 @@ def test_not_billable_usage_never_reaches_the_invoice(engine, closed):
     listed = {(item["use_case"], item["project"]) for item in twin["not_billed"]}
     assert listed == {("hackweek-demo", "proj_hackweek"), ("sandbox", None)}
     assert "project proj_hackweek is never billable" in text
-
-
-def test_not_billable_usage_stays_in_showback(engine, closed):
+    # and it stays in showback
     twin, _ = _document(engine, "statement", "data-science")
     assert twin["lines"] and twin["total"] != "0.00"
     assert any(line.get("use_case") == "hackweek-demo" for line in twin["lines"])
