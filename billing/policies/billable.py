@@ -103,4 +103,5 @@ def load_billable(value: Any, where: str, default: Billable | None = None) -> Bi
         raise BillableError(f"{where}: billable{'.' + field if field else ''}: {message}")
     never = value.get(EXCEPT) or {}
     return Billable(*(frozenset(value[key]) if key in value else None for key in KEYS),
-                    never=tuple((key, frozenset(never[key])) for key in KEYS if key in never))
+                    never=tuple((key, frozenset(never[key])) for key in reversed(KEYS)
+                                if key in never))
