@@ -119,3 +119,8 @@ def test_every_shipped_card_prices_the_demo_self_hosted_model_by_capacity():
     for path in shipped_card_files():
         card = load_card(path.read_text(), path.name)
         assert "llama-3-70b-selfhosted" in card.capacity, path.name
+
+
+def test_a_quote_of_a_capacity_model_says_its_price_waits_for_the_throughput():
+    with pytest.raises(UnpricedModel, match="priced by its capacity"):
+        quote(_card(), "llama-self", input_tokens=1, output_tokens=1)
