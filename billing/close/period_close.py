@@ -177,8 +177,6 @@ def close_period(
             if config.stripe_api_key:
                 result.stripe = push_period(engine, config, period).to_dict()
         return result
-    policies = policies_for(engine, period)
-    registry, pools = policies.registry, policies.pools
     rating = None
     if not dry_run:
         try:
@@ -196,6 +194,9 @@ def close_period(
             # period with the versions in force, so it re-rates the (still open) period first
             rating["rerated"] = {"because": stale, **rate(
                 engine, cards, zone=zone, rules_for=rules_for, rerate_period=period).to_dict()}
+    # after rating: the idle capacity among the pools depends on the period's rated lines
+    policies = policies_for(engine, period)
+    registry, pools = policies.registry, policies.pools
     with engine.connect() as connection:
         unrated = _unrated_events(connection) if dry_run else 0
         prior = {row.subject: row.total for row in connection.execute(
