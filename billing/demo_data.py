@@ -44,7 +44,7 @@ MODELS: dict[str, str] = {
     "mistral-small": "mistral",
     "mistral-large": "mistral",
 }
-UNPRICED_MODEL = ("llama-3-70b-selfhosted", "internal")
+SELF_HOSTED_MODEL = ("llama-3-70b-selfhosted", "internal")  # priced by the cards' capacity
 
 USE_CASES: tuple[UseCase, ...] = (
     UseCase("support", "support-copilot", ("gpt-4o-mini", "claude-sonnet-4"), 0.22, 2400, 350,
@@ -114,10 +114,11 @@ def generate(period: str, events: int, seed: int = 7) -> Iterator[str]:
         if roll < 0.06:
             del event["team"], event["use_case"]
             event["tags"] = {"provider_project": rng.choice(SHARED_PROJECTS)}
+            event["project"] = event["tags"]["provider_project"]
         elif roll < 0.075:
             del event["use_case"]
         elif roll < 0.078:
-            event["model"], event["provider"] = UNPRICED_MODEL
+            event["model"], event["provider"] = SELF_HOSTED_MODEL
         line = orjson.dumps(event).decode()
         yield line
         recent.append(line)

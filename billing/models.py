@@ -48,6 +48,8 @@ class UsageEvent(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=200)
     use_case: str | None = Field(default=None, max_length=200)
     customer: str | None = Field(default=None, max_length=200)
+    project: str | None = Field(default=None, max_length=200,
+                                description="the project the usage served; billable by policy")
     environment: str = Field(default="production", max_length=20)
     provider: str | None = Field(default=None, max_length=100)
     model: str = Field(max_length=200)
@@ -289,6 +291,7 @@ class RatedLine(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=200)
     use_case: str | None = Field(default=None, max_length=200)
     customer: str | None = Field(default=None, max_length=200)
+    project: str | None = Field(default=None, max_length=200)
     environment: str = Field(max_length=20)
     provider: str | None = Field(default=None, max_length=100)
     model: str = Field(max_length=200)
@@ -484,6 +487,10 @@ class PeriodClose(SQLModel, table=True):
     policy_versions: str = Field(
         default="{}", sa_column=Column(Text, nullable=False, server_default="{}"),
         description="JSON map of policy kind to the version its documents were built with",
+    )
+    not_billed: str = Field(
+        default="[]", sa_column=Column(Text, nullable=False, server_default="[]"),
+        description="JSON list of the usage the billable policy kept off invoices, per customer",
     )
 
 

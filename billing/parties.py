@@ -146,12 +146,15 @@ class Registry:
     teams: dict[str, TeamEntry] = field(default_factory=dict)
     customers: dict[str, CustomerEntry] = field(default_factory=dict)
     environments: EnvironmentClasses = field(default_factory=EnvironmentClasses)
+    billable: Billable = field(default_factory=Billable)
+    """What is billable for a customer the policy does not list (or lists without its own)."""
 
     def team(self, team: str) -> TeamEntry:
         return self.teams.get(team) or TeamEntry(team)
 
     def customer(self, customer: str) -> CustomerEntry:
-        return self.customers.get(customer) or CustomerEntry(customer, name=customer)
+        return self.customers.get(customer) or CustomerEntry(customer, name=customer,
+                                                             billable=self.billable)
 
 
 def _locale(value: Any, where: str) -> str:
@@ -225,7 +228,8 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
+def _customer(key: str, entry: dict[str, Any], where: str, default: Billable
+              ) -> CustomerEntry:
     rate_text = entry.get("tax_rate", "0")
     if not isinstance(rate_text, str):
         raise RegistryError(f"{where}: tax_rate: write it as a quoted decimal like \"0.19\"")
@@ -239,7 +243,7 @@ def _customer(key: str, entry: dict[str, Any], where: str) -> CustomerEntry:
     if not isinstance(terms, int) or terms < 0:
         raise RegistryError(f"{where}: payment_terms_days must be a whole number of days")
     try:
-        billable = load_billable(entry.get("billable"), where)
+        billable = load_billable(entry.get("billable"), where, default)
     except BillableError as exc:
         raise RegistryError(str(exc)) from None
     return CustomerEntry(
@@ -274,13 +278,17 @@ def load_registry(text: str, source: str = "registry") -> Registry:
     )
     teams = {str(key): _team(str(key), entry or {}, f"{source}: teams.{key}")
              for key, entry in (document.get("teams") or {}).items()}
+    try:
+        default = load_billable(document.get("billable"), source)
+    except BillableError as exc:
+        raise RegistryError(str(exc)) from None
     customers = {
-        str(key): _customer(str(key), entry or {}, f"{source}: customers.{key}")
+        str(key): _customer(str(key), entry or {}, f"{source}: customers.{key}", default)
         for key, entry in (document.get("customers") or {}).items()
     }
     try:
         environments = load_environments(document.get("environments"), source)
     except EnvironmentClassError as exc:
         raise RegistryError(str(exc)) from None
-    return Registry(issuer, teams, customers, environments)
+    return Registry(issuer, teams, customers, environments, default)
 

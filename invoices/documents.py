@@ -383,6 +383,7 @@ class NotBilledUsage:
     tokens: int
     amount: Decimal
     reason: str
+    project: str | None = None
 
 
 def _check_invoice_lines(lines: tuple[InvoiceLine, ...], currency: str, where: str) -> None:

@@ -185,6 +185,7 @@ class Labels:
     rule_pass_rate: str
     rule_non_production: str
     rule_unpriced: str
+    rule_unpriced_gap: str
     rule_no_budget: str
     rule_within: str
     change_card: str
@@ -335,6 +336,8 @@ ENGLISH = Labels(
     rule_non_production="non-production is {share} of spend (over {limit}): check test and "
                         "staging traffic",
     rule_unpriced="{requests} requests used models no card prices: add them to the rate card",
+    rule_unpriced_gap="; {requests} requests used models no card prices, a rate-card gap for "
+                      "the card's owners to close, not this team's",
     rule_no_budget="no budget is set for this period; spend has no flag raised",
     rule_within="within budget, no flag raised",
     change_card="new card version {version} in force", change_model="new model {model}",
@@ -461,6 +464,8 @@ GERMAN = Labels(
                         "{limit}): Test- und Staging-Verkehr prüfen",
     rule_unpriced="{requests} Anfragen an Modelle ohne Preis in einer Preisliste: in die "
                   "Preisliste aufnehmen",
+    rule_unpriced_gap="; {requests} Anfragen an Modelle ohne Preis in der Preisliste: eine "
+                      "Lücke der Preisliste, nicht dieses Teams",
     rule_no_budget="für diesen Zeitraum ist kein Budget festgelegt; keine Auffälligkeit",
     rule_within="im Budget, keine Auffälligkeit",
     change_card="neue Preislistenversion {version} in Kraft", change_model="neues Modell {model}",
@@ -587,6 +592,8 @@ FRENCH = Labels(
                         "{limit}) : vérifier le trafic de test et de pré-production",
     rule_unpriced="{requests} requêtes vers des modèles sans prix dans une grille : les "
                   "ajouter à la grille tarifaire",
+    rule_unpriced_gap=" ; {requests} requêtes vers des modèles sans prix dans la grille : une "
+                      "lacune de la grille, pas de cette équipe",
     rule_no_budget="aucun budget n'est fixé pour la période ; aucune alerte",
     rule_within="dans le budget, aucune alerte",
     change_card="nouvelle version de grille {version} en vigueur",

@@ -3,6 +3,7 @@
 Pure: this package reads YAML text and computes Decimals; it imports nothing of `billing`.
 """
 
+from ratecards.capacity import CapacityPrice, capacity_price, priced_for_period
 from ratecards.currency import UnknownCurrency, currency_exponent, is_currency
 from ratecards.diff import PriceChange, diff_versions
 from ratecards.discounts import CommitmentResult, committed_use, graduated_discount
@@ -26,6 +27,7 @@ from ratecards.pricing import (
 from ratecards.schema import (
     SERVICE_TIERS,
     TIER_NAMES,
+    Capacity,
     CardVersion,
     Commitment,
     ModelPrice,
@@ -36,6 +38,7 @@ from ratecards.schema import (
 from ratecards.versions import NoVersionInForce, version_in_force, version_on
 
 __all__ = [
+    "Capacity", "CapacityPrice", "capacity_price", "priced_for_period",
     "PER_CALL", "SERVICE_TIERS", "TIER_NAMES", "TOKEN_BASES", "TOTAL", "CardValidationError",
     "CardVersion",
     "Commitment", "CommitmentResult", "ModelPrice", "NoVersionInForce", "PriceChange", "Problem",

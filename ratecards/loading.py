@@ -19,9 +19,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ratecards.currency import is_currency
 from ratecards.schema import (
+    IDLE_POLICIES,
     SERVICE_TIERS,
     TIER_NAMES,
     UNUSED_COMMITMENT,
+    Capacity,
     CardVersion,
     Commitment,
     ModelPrice,
@@ -34,7 +36,9 @@ from ratecards.schema import (
 CARDS_DIR = Path(__file__).parent / "cards"
 STR = "tag:yaml.org,2002:str"
 TOP_KEYS = ("card", "version", "effective_from", "currency", "tiers", "volume_discounts",
-            "commitments")
+            "commitments", "capacity")
+CAPACITY_KEYS = ("provider", "tier", "gpu_hours", "gpu_hour_rate", "fixed_amount",
+                 "capacity_tokens", "idle")
 TIER_KEYS = ("description", "slo", "markup", "per_request_fee", "models")
 PRICE_KEYS = ("provider", "input", "output", "cached_input", "cache_write_input",
               *SERVICE_TIERS, "aliases", "cache_write_1h_input", "web_search_per_1k")
@@ -300,6 +304,54 @@ def _commitments(reader: _Reader, node: Node) -> dict[str, Commitment]:
     return result
 
 
+def _capacity_entry(reader: _Reader, where: str, value: Node) -> Capacity | None:
+    entries = reader.mapping(value, where, CAPACITY_KEYS)
+    provider = reader.text(entries, "provider", where)
+    tier = reader.text(entries, "tier", where)
+    if tier is not None and tier not in TIER_NAMES:
+        reader.problem(entries["tier"][1], f"{where}.tier",
+                       f"unknown tier {tier!r}; tiers are good, better, best")
+        tier = None
+    idle = reader.text(entries, "idle", where)
+    if idle is not None and idle not in IDLE_POLICIES:
+        reader.problem(entries["idle"][1], f"{where}.idle",
+                       "expected charged (idle capacity shared by the users pro rata) or "
+                       "central (held as a central overhead)")
+        idle = None
+    tokens = entries.get("capacity_tokens")
+    if tokens is None or not str(tokens[1].value).isdigit() or int(tokens[1].value) == 0:
+        reader.problem(tokens[1] if tokens else entries.node, f"{where}.capacity_tokens",
+                       "expected a whole number of tokens above 0: what the capacity serves "
+                       "in a month at full use")
+        return None
+    hours = reader.decimal(entries, "gpu_hours", where, required=False)
+    rate = reader.decimal(entries, "gpu_hour_rate", where, required=False)
+    fixed = reader.decimal(entries, "fixed_amount", where, required=False)
+    if (hours is None) != (rate is None) or (fixed is None) == (hours is None):
+        reader.problem(entries.node, where, "give either gpu_hours with gpu_hour_rate, or "
+                                            "fixed_amount (the monthly cost)")
+        return None
+    if None in (provider, tier, idle):
+        return None
+    cost = fixed if fixed is not None else hours * rate  # type: ignore[operator]
+    return Capacity(provider, tier, cost, int(tokens[1].value), idle,  # type: ignore[arg-type]
+                    hours, rate)
+
+
+def _capacity(reader: _Reader, node: Node, seen: dict[str, str]) -> dict[str, Capacity]:
+    result = {}
+    for model, (key, value) in reader.mapping(node, "capacity").items():
+        where = f"capacity.{model}"
+        if model in seen:
+            reader.problem(key, where, f"{model} is already priced in tier {seen[model]}; a "
+                                       "model is priced by a tier or by capacity, not both")
+            continue
+        found = _capacity_entry(reader, where, value)
+        if found is not None:
+            result[model] = found
+    return result
+
+
 def _read(text: str, filename: str) -> tuple[CardVersion | None, list[Problem]]:
     reader = _Reader(filename)
     try:
@@ -338,11 +390,12 @@ def _read(text: str, filename: str) -> tuple[CardVersion | None, list[Problem]]:
                 tiers[name] = tier
     volume = _volume(reader, top["volume_discounts"][1]) if "volume_discounts" in top else {}
     commitments = _commitments(reader, top["commitments"][1]) if "commitments" in top else {}
+    capacity = _capacity(reader, top["capacity"][1], seen) if "capacity" in top else {}
     if reader.problems or None in (card, version, effective, currency):
         return None, reader.problems
     result = CardVersion(card, version, effective, currency,  # type: ignore[arg-type]
                          {name: tiers[name] for name in TIER_NAMES if name in tiers},
-                         volume, commitments)
+                         volume, commitments, capacity=capacity)
     return replace(result, content_hash=content_hash(result)), []
 
 

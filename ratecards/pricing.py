@@ -73,6 +73,12 @@ class Quote:
 
 def tier_of(card: CardVersion, model: str) -> str:
     tier = card.tier_of(model)
+    if tier is None and model in card.capacity:
+        raise UnpricedModel(card.card, card.version, model, None,
+                            f"model {model!r} is priced by its capacity on {card.card}@"
+                            f"{card.version}: its price per million tokens is set by a "
+                            "period's throughput when usage is rated (`billing ratecards "
+                            "show` prints its full-use price)")
     if tier is None:
         raise UnpricedModel(card.card, card.version, model, None,
                             f"model {model!r} is not priced by {card.card}@{card.version}")

@@ -89,6 +89,28 @@ class Commitment:
     carry_over_months: int = 0
 
 
+IDLE_POLICIES = ("charged", "central")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """One model's (or cluster's) capacity for a month on a card."""
+
+    provider: str
+    tier: str
+    monthly_cost: Decimal
+    capacity_tokens: int
+    idle: str
+    gpu_hours: Decimal | None = None
+    gpu_hour_rate: Decimal | None = None
+
+    def basis(self) -> str:
+        """How the monthly cost is made, as `billing ratecards show` prints it."""
+        if self.gpu_hours is not None and self.gpu_hour_rate is not None:
+            return f"{self.gpu_hours} GPU hours x {self.gpu_hour_rate}"
+        return "fixed amount"
+
+
 @dataclass(frozen=True)
 class CardVersion:
     card: str
@@ -99,6 +121,9 @@ class CardVersion:
     volume_discounts: Mapping[str, tuple[VolumeBand, ...]] = field(default_factory=dict)
     commitments: Mapping[str, Commitment] = field(default_factory=dict)
     content_hash: str = ""
+    capacity: Mapping[str, Capacity] = field(default_factory=dict)
+    """Self-hosted models priced by their capacity (ratecards.capacity), not in a tier's
+    price list until a period's throughput gives their price."""
 
     def tier_of(self, model: str) -> str | None:
         priced = self.resolve(model)
@@ -157,7 +182,8 @@ def canonical(value: Any) -> Any:
         # empty service_tiers, aliases and 1h prices are left out: older cards keep their hash
         return {name: canonical(getattr(value, name)) for name in value.__dataclass_fields__
                 if name != "content_hash"
-                and not (name in ("service_tiers", "aliases") and not getattr(value, name))
+                and not (name in ("service_tiers", "aliases", "capacity")
+                         and not getattr(value, name))
                 and not (name == "unused" and getattr(value, name) == "expire")
                 and not (name == "carry_over_months" and not getattr(value, name))
                 and not (name in ("cache_write_1h_input", "web_search_per_1k")

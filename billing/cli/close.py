@@ -95,6 +95,8 @@ def close_command(
         out.print(f"FX: 1 {rate['from']} = {rate['rate']} {rate['to']} for {rate['period']}, "
                   f"converting {', '.join(rate['pools'])}; recorded with the close.",
                   highlight=False)
+    _print_not_billed(result.not_billed, period)
+    _print_capacity(result.capacity)
     for warning in result.warnings:
         out.print(f"[yellow]warning:[/] {user(warning)}", highlight=False)
     if result.rendering and result.rendering["rendered"]:
@@ -102,6 +104,34 @@ def close_command(
         out.print(f"{rendering['rendered']} PDFs written to {user(config.documents_dir / period)} "
                   f"({rendering['per_document_ms']:.0f} ms each).")
     _exit_if_unrendered(result.rendering, period, show=True)
+
+
+def _print_not_billed(not_billed: list[dict], period: str) -> None:
+    """Usage the billable policy kept off invoices: it stays in showback, never billed."""
+    if not not_billed:
+        return
+    table = Table(title=f"Not billable, kept off invoices, {period} (still in showback)",
+                  title_justify="left")
+    for name in ("customer", "use case", "environment", "project", "requests", "would be",
+                 "reason"):
+        table.add_column(name, justify="right" if name in ("requests", "would be") else "left")
+    for item in not_billed:
+        table.add_row(item["customer"], item["use_case"] or "", item["environment"],
+                      item["project"] or "", f"{item['requests']:,}",
+                      money(item["amount"], item["currency"], code=True), item["reason"])
+    print_table(table, wrap=("reason",), optional=("project", "environment"))
+
+
+def _print_capacity(capacity: list[dict]) -> None:
+    """Self-hosted models priced by their capacity: the price the period's throughput gave."""
+    for item in capacity:
+        idle = ("idle capacity charged to the users" if item["idle"] == "charged" else
+                f"idle {money(item['idle_cost'], item['currency'], code=True)} held centrally")
+        out.print(f"Capacity: {item['model']} served {item['served_tokens']:,} of "
+                  f"{item['capacity_tokens']:,} tokens for "
+                  f"{money(item['monthly_cost'], item['currency'], code=True)} "
+                  f"({item['basis']}): {Decimal(item['price_per_million']):.4f} "
+                  f"{item['currency']} per million tokens; {idle}.", highlight=False)
 
 
 def _exit_if_unrendered(rendering: dict | None, period: str, *, show: bool) -> None:

@@ -38,6 +38,7 @@ from ratecards import (
     CardVersion,
     NoVersionInForce,
     UnpricedModel,
+    capacity_price,
     diff_versions,
     load_card,
     price_band,
@@ -144,6 +145,29 @@ def _print_contracts(card: CardVersion) -> None:
                       f"at {percent_text(commitment.discount)} off; unused: "
                       + (f"carried over {commitment.carry_over_months} months"
                          if commitment.unused == "carry_over" else "expires"), highlight=False)
+    _print_capacity(card)
+
+
+def _print_capacity(card: CardVersion) -> None:
+    """Self-hosted models priced by their capacity (ratecards/capacity.py)."""
+    if not card.capacity:
+        return
+    out.print("\n[bold]Capacity[/] (self-hosted: monthly cost / tokens served that period = "
+              "price per million tokens, input, output and cached alike; provisional until the "
+              "period closes)")
+    table = Table(show_header=True, box=None, padding=(0, 2))
+    for column in ("model", "tier", "monthly cost", "basis", "capacity tokens", "full-use /M",
+                   "idle capacity"):
+        table.add_column(column, justify="right" if column in (
+            "monthly cost", "capacity tokens", "full-use /M") else "left")
+    for model, capacity in card.capacity.items():
+        full = capacity_price(capacity, capacity.capacity_tokens).price_per_million
+        table.add_row(model, capacity.tier, f"{capacity.monthly_cost} {card.currency}",
+                      capacity.basis(), f"{capacity.capacity_tokens:,}",
+                      str(full.quantize(Decimal("0.0001"))),
+                      "charged to users pro rata" if capacity.idle == "charged"
+                      else "held centrally (overhead)")
+    print_table(table)
 
 
 @cards_app.command("validate")

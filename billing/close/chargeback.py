@@ -66,36 +66,57 @@ class CustomerCharges:
     """The period's commitment (its unused part may carry over), if the card has one."""
 
 
-Group = tuple[str, str | None, str]
-"""(customer, use case, environment) of chargeback usage."""
+Group = tuple[str, str | None, str, str | None]
+"""(customer, use case, environment, project) of chargeback usage."""
 
 
 def _not_billable(connection: Connection, period: str, registry: Registry
                   ) -> dict[Group, str]:
     """The groups of the period's usage the customer's `billable` leaves out, with why."""
-    query = (select(rated.c.customer, rated.c.use_case, rated.c.environment).distinct()
+    query = (select(rated.c.customer, rated.c.use_case, rated.c.environment,
+                    rated.c.project).distinct()
              .where(rated.c.view == "chargeback", rated.c.period == period,
                     rated.c.customer.is_not(None), rated.c.amount.is_not(None)))
     groups = {}
-    for customer, use_case, environment in connection.execute(query):
-        reason = registry.customer(customer).billable.reason_not_billed(environment, use_case)
+    for customer, use_case, environment, project in connection.execute(query):
+        reason = registry.customer(customer).billable.reason_not_billed(
+            environment, use_case, project)
         if reason:
-            groups[(customer, use_case, environment)] = reason
+            groups[(customer, use_case, environment, project)] = reason
     return groups
 
 
 def _in_group(group: Group):  # noqa: ANN202
-    customer, use_case, environment = group
+    customer, use_case, environment, project = group
     return and_(rated.c.customer == customer, rated.c.environment == environment,
-                rated.c.use_case.is_(None) if use_case is None else rated.c.use_case == use_case)
+                rated.c.use_case.is_(None) if use_case is None else rated.c.use_case == use_case,
+                rated.c.project.is_(None) if project is None else rated.c.project == project)
 
 
 def _not_billed(connection: Connection, period: str, groups: dict[Group, str]
                 ) -> dict[str, list[NotBilledUsage]]:
     """Each left-out group as the invoice lists it: counts and what it would have cost."""
-    found: dict[str, list[NotBilledUsage]] = {}
+    return {customer: [usage for usage, _ in found]
+            for customer, found in _not_billed_priced(connection, period, groups).items()}
+
+
+def not_billable_usage(connection: Connection, period: str, registry: Registry
+                       ) -> list[dict[str, Any]]:
+    """The period's usage each customer's `billable` leaves off its invoice, as the close
+    lists it (the usage stays in showback): per customer and group, with the reason."""
+    found = _not_billed_priced(connection, period, _not_billable(connection, period, registry))
+    return [{"customer": customer, "use_case": usage.use_case,
+             "environment": usage.environment, "project": usage.project,
+             "requests": usage.requests, "tokens": usage.tokens,
+             "amount": str(usage.amount), "currency": currency, "reason": usage.reason}
+            for customer, rows in sorted(found.items()) for usage, currency in rows]
+
+
+def _not_billed_priced(connection: Connection, period: str, groups: dict[Group, str]
+                       ) -> dict[str, list[tuple[NotBilledUsage, str]]]:
+    found: dict[str, list[tuple[NotBilledUsage, str]]] = {}
     for group, reason in sorted(groups.items(), key=lambda item: (
-            item[0][0], item[0][1] or "", item[0][2])):
+            item[0][0], item[0][1] or "", item[0][2], item[0][3] or "")):
         rows = connection.execute(select(
             rated.c.requests, rated.c.amount, rated.c.currency,
             *[rated.c[kind[0]] for kind in TOKEN_KINDS]).where(
@@ -103,11 +124,11 @@ def _not_billed(connection: Connection, period: str, groups: dict[Group, str]
             rated.c.amount.is_not(None), _in_group(group))).all()
         currency = rows[0].currency
         amount = sum((Decimal(row.amount) for row in rows), Decimal(0))
-        found.setdefault(group[0], []).append(NotBilledUsage(
+        found.setdefault(group[0], []).append((NotBilledUsage(
             use_case=group[1], environment=group[2],
             requests=sum(int(row.requests) for row in rows),
             tokens=sum(int(row[3 + n] or 0) for row in rows for n in range(len(TOKEN_KINDS))),
-            amount=round_line(amount, currency), reason=reason))
+            amount=round_line(amount, currency), reason=reason, project=group[3]), currency))
     return found
 
 

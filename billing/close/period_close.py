@@ -26,7 +26,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from billing.budgets.forecast_snapshots import store_forecasts
-from billing.close.chargeback import CustomerCharges, build_invoice, customer_charges
+from billing.close.chargeback import (
+    CustomerCharges,
+    build_invoice,
+    customer_charges,
+    not_billable_usage,
+)
 from billing.close.credits import Available, prepaid_lines, settle
 from billing.close.document_files import render_missing
 from billing.close.numbering import invoice_number, next_number
@@ -42,6 +47,7 @@ from billing.money import CurrencyMismatch
 from billing.parties import Registry
 from billing.period import Period
 from billing.policies.in_force import attribution_rules_for, model_aliases_for, policies_for
+from billing.rating.capacity_rating import capacity_in_period
 from billing.rating.card_registry import UnknownCard
 from billing.rating.rate import cards_in_use, rate, stale_rules
 from invoices import to_json
@@ -76,13 +82,18 @@ class CloseResult:
     """The FX rates the documents converted at: from, to, period, rate and the pools."""
     policies: dict[str, str] = field(default_factory=dict)
     """The policy versions the documents were built with (kind -> kind@version, or file:)."""
+    not_billed: list[dict[str, Any]] = field(default_factory=list)
+    """Usage the parties policy's `billable` kept off invoices (it stays in showback)."""
+    capacity: list[dict[str, Any]] = field(default_factory=list)
+    """Capacity-priced models: the period's throughput, price and idle cost."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"period": self.period, "status": self.status, "message": self.message,
                 "statements": self.statements, "invoices": self.invoices,
                 "rating": self.rating, "rendering": self.rendering,
                 "unrated_events": self.unrated_events, "stripe": self.stripe,
-                "warnings": self.warnings, "fx": self.fx, "policies": self.policies}
+                "warnings": self.warnings, "fx": self.fx, "policies": self.policies,
+                "not_billed": self.not_billed, "capacity": self.capacity}
 
 
 def closed_row(connection: Connection, period: str) -> Any:
@@ -166,14 +177,13 @@ def close_period(
                              f"{period} was closed on {done.closed_at:%Y-%m-%d %H:%M} UTC by "
                              f"{done.closed_by}; nothing new produced",
                              fx=json.loads(done.fx_rates or "[]"),
-                             policies=json.loads(done.policy_versions or "{}"))
+                             policies=json.loads(done.policy_versions or "{}"),
+                             not_billed=json.loads(done.not_billed or "[]"))
         if not dry_run:  # finish what a stopped close left: PDFs, then Stripe
             result.rendering = render_missing(engine, config.documents_dir, period=period)
             if config.stripe_api_key:
                 result.stripe = push_period(engine, config, period).to_dict()
         return result
-    policies = policies_for(engine, period)
-    registry, pools = policies.registry, policies.pools
     rating = None
     if not dry_run:
         try:
@@ -194,6 +204,9 @@ def close_period(
             rating["rerated"] = {"because": stale, **rate(
                 engine, cards, zone=zone, rules_for=rules_for, rerate_period=period,
                 aliases_for=aliases_for).to_dict()}
+    # after rating: the idle capacity among the pools depends on the period's rated lines
+    policies = policies_for(engine, period)
+    registry, pools = policies.registry, policies.pools
     with engine.connect() as connection:
         unrated = _unrated_events(connection) if dry_run else 0
         prior = {row.subject: row.total for row in connection.execute(
@@ -211,6 +224,8 @@ def close_period(
                                "record the rate, then close again; nothing was written"
                                ) from None
         charges = customer_charges(connection, period, registry)
+        not_billed = not_billable_usage(connection, period, registry)
+        capacity = capacity_in_period(connection, period)
     mismatches = currency_mismatches(registry, statements, charges)
     if mismatches:
         raise CloseRefused(f"{period} cannot close: " + "; ".join(mismatches),
@@ -221,7 +236,8 @@ def close_period(
                          warnings=[*unregistered_customers(registry, charges,
                                                            policies.versions["parties"]),
                                    *untaxed_customers(registry, charges)],
-                         fx=fx_used(statements, period), policies=policies.versions)
+                         fx=fx_used(statements, period), policies=policies.versions,
+                         not_billed=not_billed, capacity=capacity)
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         with engine.connect() as connection:
@@ -270,7 +286,8 @@ def close_period(
             rating_run_id=(rating or {}).get("run_id"), statements=len(statements),
             invoices=len(charges), duration_ms=int((time.monotonic() - started) * 1000),
             fx_rates=json.dumps(result.fx, sort_keys=True),
-            policy_versions=json.dumps(result.policies, sort_keys=True)))
+            policy_versions=json.dumps(result.policies, sort_keys=True),
+            not_billed=json.dumps(result.not_billed, sort_keys=True)))
         store_forecasts(connection, period, now)
     result.message = (f"{period} closed: {len(statements)} statements and {len(charges)} "
                       "invoices")

@@ -2,7 +2,8 @@
 
 Rules are checked in order and the first that matches decides, so the statement can print the
 rule itself: a budget holder sees not only the verdict but the reason for it, in the
-statement's language (`invoices.labels`).
+statement's language (`invoices.labels`). Usage no card prices is a gap in the rate card, not
+the team's doing: it is named, never a reason to adjust.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ def recommend(facts: Facts, locale: str = "en_US") -> tuple[str, str]:
         share = facts.non_production / facts.usage
         return "adjust", words.rule_non_production.format(
             share=percent(share), limit=percent(NON_PRODUCTION_SHARE))
-    if facts.unpriced_requests:
-        return "adjust", words.rule_unpriced.format(
-            requests=format_integer(facts.unpriced_requests, locale))
+    gap = (words.rule_unpriced_gap.format(
+        requests=format_integer(facts.unpriced_requests, locale))
+        if facts.unpriced_requests else "")
     if facts.budget is None:
-        return "approve", words.rule_no_budget
-    return "approve", words.rule_within
+        return "approve", words.rule_no_budget + gap
+    return "approve", words.rule_within + gap

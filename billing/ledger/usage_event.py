@@ -23,7 +23,7 @@ from billing.period import Period
 from billing.policies.environments import NAME as ENVIRONMENT_NAME
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
-TEXT_FIELDS = ("team", "use_case", "customer", "provider", "prompt_version")
+TEXT_FIELDS = ("team", "use_case", "customer", "project", "provider", "prompt_version")
 CALL_STATUSES = ("ok", "cache_hit", "failed")
 SERVICE_TIERS = ("standard", "batch", "flex", "priority")
 BILLING_FIELDS = ("call_status", "service_tier", "reported_cost", "cache_write_1h_input_tokens",
@@ -36,7 +36,7 @@ KNOWN_FIELDS = frozenset(
 )
 NANOS = Decimal(1_000_000_000)
 MAX_REPORTED_COST = Decimal(1_000_000)
-IDENTIFIER_FIELDS = frozenset(("team", "use_case", "customer"))
+IDENTIFIER_FIELDS = frozenset(("team", "use_case", "customer", "project"))
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+ -]*")
 MAX_TEXT = identifiers.MAX_LENGTH
 _LIMIT = 2**62
@@ -226,7 +226,10 @@ def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
         row["content_hash"] = content_hash(row)
     else:
         row.update(BILLING_DEFAULTS)
-        row["content_hash"] = hashlib.sha256(orjson.dumps(_HASHED(row))).hexdigest()
+        hashed = _HASHED(row)
+        if row["project"] is not None:
+            hashed = (*hashed, "project", row["project"])
+        row["content_hash"] = hashlib.sha256(orjson.dumps(hashed)).hexdigest()
     return row
 
 
@@ -286,11 +289,13 @@ _DEFAULT_BILLING = tuple(BILLING_DEFAULTS.values())
 def content_hash(row: dict[str, Any]) -> str:
     """Fingerprint of what an event says, to tell a harmless resend from a conflicting one.
 
-    The billing fields join the fingerprint only when they differ from their defaults, so an
-    event stored before they existed still matches its resend."""
+    The billing fields and the project join the fingerprint only when they differ from their
+    defaults, so an event stored before they existed still matches its resend."""
     hashed = _HASHED(row)
     billing = tuple(row.get(name, default)
                     for name, default in zip(_BILLING_FIELDS, _DEFAULT_BILLING, strict=True))
     if billing != _DEFAULT_BILLING:
         hashed = (*hashed, *billing)
+    if row.get("project") is not None:
+        hashed = (*hashed, "project", row["project"])
     return hashlib.sha256(orjson.dumps(hashed)).hexdigest()

@@ -40,7 +40,7 @@ HEADER_KEYS = ("kind", "version", "effective_from", "effective_to")
 BODY_KEYS = {
     "attribution": ("rules",),
     "overhead": ("pools",),
-    "parties": ("issuer", "teams", "customers", "environments"),
+    "parties": ("issuer", "teams", "customers", "environments", "billable"),
     "use_cases": ("use_cases",),
     "model_aliases": ("aliases",),
 }

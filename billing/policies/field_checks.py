@@ -105,6 +105,9 @@ def check_parties(top: dict[str, tuple[yaml.Node, yaml.Node]], problem: Report) 
         if "billable" in fields:
             node = fields["billable"][1]
             _nested(node, f"{where}.billable", billable_problems(value(node)), problem)
+    if "billable" in top:
+        node = top["billable"][1]
+        _nested(node, "billable", billable_problems(value(node)), problem)
     if "environments" in top:
         node = top["environments"][1]
         _nested(node, "environments", section_problems(value(node)), problem)

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from billing.parties import Registry, load_registry
 from billing.policies.registry import in_force, published_versions
 from billing.rating.attribution import RuleSet, load_rules
+from billing.rating.capacity_rating import idle_capacity_pools
 from billing.rating.model_aliases import NO_ALIASES, AliasesFor, ModelAliases, load_aliases
 from billing.rating.overhead import Pool, load_pools
 from billing.use_cases import UseCase, load_use_cases
@@ -32,7 +33,9 @@ class PeriodPolicies:
 
 
 def policies_for(engine: Engine, period: str) -> PeriodPolicies:
-    """Attribution rules, overhead pools, parties and use cases in force for `period`."""
+    """Attribution rules, overhead pools, parties and use cases in force for `period`; the
+    pools include the idle capacity a capacity card holds centrally (billing.rating
+    .capacity_rating), as its rated lines give it."""
     published = published_versions(engine)
     versions: dict[str, str] = {}
 
@@ -45,6 +48,8 @@ def policies_for(engine: Engine, period: str) -> PeriodPolicies:
         return loader(document.source, document.filename)
 
     pools = pick("overhead", load_pools, [])
+    with engine.connect() as connection:
+        pools = [*pools, *idle_capacity_pools(connection, period)]
     registry = pick("parties", load_registry, Registry())
     use_cases = pick("use_cases", load_use_cases, {})
     rules = _rules(published, period)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, select
 from billing.models import RateCardVersion
 from ratecards import (
     CardVersion,
+    capacity_price,
     load_card,
     price_band,
     shipped_card_files,
@@ -206,5 +207,13 @@ def card_dict(card: CardVersion) -> dict:
                            "carry_over_months": commitment.carry_over_months}
                           if commitment.unused == "carry_over" else {})}
             for customer, commitment in card.commitments.items()
+        },
+        "capacity": {
+            model: {"provider": capacity.provider, "tier": capacity.tier,
+                    "monthly_cost": str(capacity.monthly_cost), "basis": capacity.basis(),
+                    "capacity_tokens": capacity.capacity_tokens, "idle": capacity.idle,
+                    "full_use_price_per_million": str(
+                        capacity_price(capacity, capacity.capacity_tokens).price_per_million)}
+            for model, capacity in card.capacity.items()
         },
     }

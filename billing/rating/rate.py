@@ -25,10 +25,18 @@ from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
 from billing.period import Period
 from billing.rating.attribution import Rule, RuleSet, attribute
+from billing.rating.capacity_rating import Served, capacity_models, reprice, served_tokens
 from billing.rating.card_registry import UnknownCard, published_versions
 from billing.rating.coverage import tag_value
 from billing.rating.model_aliases import NO_ALIASES, AliasesFor, ModelAliases
-from ratecards import CardVersion, NoVersionInForce, UnpricedModel, quote, version_in_force
+from ratecards import (
+    CardVersion,
+    NoVersionInForce,
+    UnpricedModel,
+    priced_for_period,
+    quote,
+    version_in_force,
+)
 
 usage = UsageEvent.__table__
 lines_table = RatedLine.__table__
@@ -36,10 +44,10 @@ runs = RatingRun.__table__
 closes = PeriodClose.__table__
 
 GROUP = ("period", "usage_date", "team", "use_case", "customer", "environment", "provider",
-         "model", "tier")
+         "model", "tier", "project")
 # Sort order for the GROUP BY: the most selective columns first make SQLite's sorter faster.
 SORT = ("usage_date", "model", "use_case", "customer", "team", "environment", "tier", "provider",
-        "period", "service_tier", "call_status")
+        "period", "service_tier", "call_status", "project")
 SQLITE_SORT_THREADS = 4
 TOKENS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
@@ -138,7 +146,7 @@ def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
             usage_date = date.fromisoformat(usage_date)
         key = (values["period"], usage_date, team, use_case, values["customer"],
                values["environment"], values["provider"], values["model"], values["tier"], rule,
-               values["service_tier"])
+               values["service_tier"], values["project"])
         totals = merged[key]
         totals[0] += int(values["events"])
         if values["call_status"] != BILLED:
@@ -153,7 +161,7 @@ def _merge(rows: Iterable[Any], rules_for: RulesFor) -> dict[tuple, list[int]]:
 
 def price_lines(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
-    cache: dict, aliases: ModelAliases = NO_ALIASES,
+    cache: dict, aliases: ModelAliases = NO_ALIASES, served: Served | None = None,
 ) -> list[dict[str, Any]]:
     """The rated lines of one aggregate: cache writes kept for 1 hour, which the card may
     price apart, are a line of their own (cache-write tokens only, no requests), and so are
@@ -161,26 +169,29 @@ def price_lines(
     unit prices and each component keeps its own amount."""
     *counts, nanos, hour, searches = totals
     counts[5] -= hour
-    lines = [price_line(view, key, [*counts, nanos], versions, zone, cache, aliases=aliases)]
+    lines = [price_line(view, key, [*counts, nanos], versions, zone, cache, aliases=aliases,
+                        served=served)]
     if hour:
         lines.append(price_line(view, key, [0, 0, 0, 0, 0, hour, 0], versions, zone, cache,
-                                cache_ttl="1h", aliases=aliases))
+                                cache_ttl="1h", aliases=aliases, served=served))
     if searches:
         lines.append(price_line(view, key, [0, 0, 0, 0, 0, 0, 0], versions, zone, cache,
-                                aliases=aliases, web_search_requests=searches))
+                                aliases=aliases, web_search_requests=searches, served=served))
     return lines
 
 
 def price_line(
     view: str, key: tuple, totals: list[int], versions: list[CardVersion], zone: ZoneInfo,
     cache: dict, *, cache_ttl: str = "5m", aliases: ModelAliases = NO_ALIASES,
-    web_search_requests: int = 0,
+    web_search_requests: int = 0, served: Served | None = None,
 ) -> dict[str, Any]:
     """One rated line: the aggregate priced on the version in force on its day, its model
     resolved by the card and then by the shared alias table (billing/rating/model_aliases.py);
-    `model` stays as reported, `priced_model` is the card's model whose prices were used."""
+    `model` stays as reported, `priced_model` is the card's model whose prices were used.
+    Capacity models are priced at the price their period's throughput (`served`) gives."""
     (period, usage_date, team, use_case, customer, environment, provider, model, tier, rule,
-     service_tier) = key
+     service_tier, *rest) = key
+    project = rest[0] if rest else None
     events, requests, input_tokens, output_tokens, cached, cache_write, nanos = totals
     reported = Decimal(nanos) / NANOS
     line: dict[str, Any] = {
@@ -191,12 +202,15 @@ def price_line(
         "output_tokens": output_tokens, "cached_input_tokens": cached,
         "cache_write_input_tokens": cache_write, "service_tier": service_tier,
         "reported_cost_nanos": nanos, "web_search_requests": web_search_requests,
+        "project": project,
     }
     try:
         version = cache.get((view, usage_date))
         if version is None:
             version = version_in_force(versions, _day_start(usage_date, zone), str(zone))
             cache[(view, usage_date)] = version
+        if version.capacity:
+            version = priced_for_period(version, (served or {}).get(period, {}))
         if nanos and version.currency != REPORTED_CURRENCY:
             line["unpriced_reason"] = (
                 f"the source reported a cost of {reported} {REPORTED_CURRENCY} but "
@@ -330,13 +344,20 @@ def rate(
         merged = _merge(_aggregate(connection, low, high, period), rules_for)
         cache: dict = {}
         new_lines = []
+        served = served_tokens(
+            connection, ((key[0], key[7], sum(totals[2:6])) for key, totals in merged.items()),
+            capacity_models([*cards.team, *cards.customer]))
         for key, totals in merged.items():
             table = aliases(key[0])
             new_lines.extend(price_lines("showback", key, totals, cards.team, zone, cache,
-                                         table))
+                                         table, served))
             if key[4] is not None:
                 new_lines.extend(price_lines("chargeback", key, totals, cards.customer, zone,
-                                             cache, table))
+                                             cache, table, served))
+        repriced = reprice(connection, served, closed, lambda view, key, totals: price_line(
+            view, key, totals, cards.team if view == "showback" else cards.customer, zone,
+            cache, served=served, aliases=aliases(key[0]))) if served and not rerate_period \
+            else set()
         for line in new_lines:
             line["run_id"] = run_id
             line["rules_version"] = rules_for(line["period"]).version or None
@@ -348,6 +369,8 @@ def rate(
             rebuild_period(connection, rerate_period)
         else:
             apply_rated_lines(connection, new_lines)
+        for changed in sorted(repriced):
+            rebuild_period(connection, changed)
         result.events = sum(totals[0] for totals in merged.values())
         result.lines = len(new_lines)
         result.unpriced = _unpriced_summary(new_lines)

@@ -54,7 +54,7 @@ def test_an_open_month_accrues_its_pools_by_days_elapsed_and_says_so(engine):
 def test_a_share_says_how_it_was_derived_and_when_it_counts_unpriced_usage(engine):
     _rated(engine, [_event(1, "support", "gpt-4o-mini", 3, 3_000_000),
                     _event(2, "search", "gpt-4o-mini", 3, 1_000_000),
-                    _event(3, "search", "llama-3-70b-selfhosted", 3, 1_000_000)])
+                    _event(3, "search", "llama-local-unpriced", 3, 1_000_000)])
     pools = [make_pool("gpu", "100.00", "USD", "tokens", "charged"),
              make_pool("obs", "10.00", "USD", "spend", "charged")]
     lines = period_lines(engine, "2026-11", pools=pools)

@@ -39,7 +39,7 @@ from tests_support import REGISTRY, publish_policy, publish_pools, truncate
 PERIOD = "2026-10"
 ZONE = ZoneInfo("UTC")
 MODELS = ["gpt-4o-mini", "gpt-4o", "o3", "claude-sonnet-4", "claude-3-5-haiku",
-          "llama-3-70b-selfhosted"]  # the last is on no card: unpriced
+          "llama-local-unpriced"]  # the last is on no card: unpriced
 TEAMS = ["support", "search", "legal-ops"]
 USE_CASES = ["copilot", "triage", None]
 

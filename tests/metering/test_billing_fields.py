@@ -18,10 +18,10 @@ UTC = ZoneInfo("UTC")
 EVENT = {"event_id": "e1", "occurred_at": "2026-10-05T12:00:00Z", "model": "gpt-4o-mini",
          "input_tokens": 10, "output_tokens": 5}
 CARDS = Path(__file__).parents[2] / "ratecards" / "cards"
-SHIPPED_HASHES = {  # as published before service tiers existed
-    "external-2026-10.yaml": "6e5a9132996d1b82b0bcfb3fd049d33ca7d2ed0441c2f0b2c39ee2f26cd7c598",
-    "internal-2026-10.yaml": "8ff98b83d4147f2ca5f6599591cc52f6c468d0bb01a917a6edeca78047e16528",
-    "internal-2026-11.yaml": "733daced1e263d008b0bae0a980a71f9c50d1d7477c1cfd0c744911ab1470da4",
+SHIPPED_HASHES = {  # as published with the capacity of the self-hosted model (issue 18)
+    "external-2026-10.yaml": "6c42f82e297de3e78ed1a1e8c6c1fb79da99491ce6271854756c3a9d3cd3decd",
+    "internal-2026-10.yaml": "938b405c01c20c0fda388f4907be33e4e5ea6167ca8bafbe9ae328af7366b45c",
+    "internal-2026-11.yaml": "37f9b108cf98f4292f05429adfb5b102721ebab87cb3c02969a49222b40f5f00",
 }
 
 

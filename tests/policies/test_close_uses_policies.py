@@ -69,5 +69,7 @@ def _pool_amounts(engine, period):  # noqa: ANN001, ANN202
     totals: dict[str, Decimal] = {}
     for content in contents:
         for share in json.loads(content)["overhead"]:
+            if share["pool"].startswith("idle capacity:"):
+                continue  # not a published pool: the cards' idle capacity (ratecards/capacity.py)
             totals[share["pool"]] = totals.get(share["pool"], Decimal(0)) + Decimal(share["amount"])
     return totals

@@ -106,7 +106,7 @@ def test_aggregates_are_attributed_by_the_rules_and_merged_per_line(engine):
     }
     assert {key[:2] for key in keys} == {("2026-10", DAY), ("2026-09", date(2026, 9, 20))}
     assert {key[4:7] + key[8:9] + key[10:] for key in keys} == {
-        (None, "production", "openai", None, "standard")}
+        (None, "production", "openai", None, "standard", None)}  # ..., service tier, project
 
 
 def test_only_the_events_between_the_marks_and_of_the_period_are_aggregated(engine):
@@ -147,6 +147,7 @@ def test_a_line_is_priced_on_the_version_in_force_on_its_day():
         "attributed_by": "by-prompt", "events": 2, "requests": 3, "input_tokens": 1_000,
         "output_tokens": 2_000, "cached_input_tokens": 300, "cache_write_input_tokens": 400,
         "service_tier": "standard", "reported_cost_nanos": 0, "web_search_requests": 0,
+        "project": None,
         "card": "internal",
         "card_version": "2026-10", "currency": "USD", "priced_model": "claude-sonnet-4",
         "web_search_price": None,

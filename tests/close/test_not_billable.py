@@ -1,0 +1,110 @@
+"""Usage the billable policy leaves out stays in showback and never reaches an invoice."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from billing.cli import app
+from billing.close.period_close import close_period
+from billing.ledger.metering import ingest_lines
+from billing.ledger.usage_event import InvalidEvent, validate
+from billing.models import Document, RatedLine
+from billing.parties import RegistryError, load_registry
+from billing.rating.card_registry import publish_shipped
+from tests_support import publish_policy
+
+NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+PARTIES = """
+billable:
+  except: {projects: [proj_hackweek], use_cases: [sandbox]}
+customers:
+  acme: {name: ACME GmbH, address: ["Hauptstr. 1", "10115 Berlin"]}
+"""
+rated = RatedLine.__table__
+
+
+def _event(event_id: str, team: str, use_case: str, inp: int, **extra) -> str:  # noqa: ANN003
+    return orjson.dumps({"event_id": event_id, "occurred_at": "2026-10-07T12:00:00Z",
+                         "team": team, "use_case": use_case, "customer": "acme",
+                         "model": "gpt-4o-mini", "input_tokens": inp, "output_tokens": 1_000,
+                         **extra}).decode()
+
+
+@pytest.fixture
+def closed(engine, close_env):  # noqa: ANN001, ANN201
+    publish_shipped(engine)
+    publish_policy(engine, "parties", PARTIES)
+    ingest_lines(engine, [
+        _event("e1", "support", "support-copilot", 2_000_000),
+        _event("e2", "data-science", "hackweek-demo", 3_000_000, project="proj_hackweek"),
+        _event("e3", "platform", "sandbox", 500_000),
+    ], zone=ZoneInfo("UTC"))
+    return close_period(engine, close_env, "2026-10", now=NOW)
+
+
+def _document(engine, kind: str, subject: str):  # noqa: ANN001, ANN202
+    documents = Document.__table__
+    with engine.connect() as connection:
+        row = connection.execute(select(documents).where(
+            documents.c.kind == kind, documents.c.subject == subject)).one()
+    return json.loads(row.content), "".join(
+        page.extract_text() or "" for page in PdfReader(row.pdf_path).pages)
+
+
+def _chargeback(engine, **where) -> Decimal:  # noqa: ANN001, ANN003
+    with engine.connect() as connection:
+        return sum(connection.execute(select(rated.c.amount).where(
+            rated.c.view == "chargeback",
+            *[rated.c[name] == value for name, value in where.items()])).scalars(), Decimal(0))
+
+
+def test_not_billable_usage_never_reaches_the_invoice_but_stays_in_showback(engine, closed):
+    twin, text = _document(engine, "invoice", "acme")
+    usage = sum(Decimal(line["amount"]) for line in twin["lines"]
+                if line["kind"] in ("usage", "fee"))
+    billed = _chargeback(engine, use_case="support-copilot")
+    assert abs(usage - billed) <= Decimal("0.005") * len(twin["lines"])
+    hackweek = _chargeback(engine, project="proj_hackweek")
+    assert hackweek > Decimal("0.50")  # so the invoice would show it, had it been billed
+    listed = {(item["use_case"], item["project"]) for item in twin["not_billed"]}
+    assert listed == {("hackweek-demo", "proj_hackweek"), ("sandbox", None)}
+    assert "project proj_hackweek is never billable" in text
+    # and it stays in showback
+    twin, _ = _document(engine, "statement", "data-science")
+    assert twin["lines"] and twin["total"] != "0.00"
+    assert any(line.get("use_case") == "hackweek-demo" for line in twin["lines"])
+
+
+def test_the_close_lists_what_it_kept_off_each_invoice(engine, closed, close_env):
+    skipped = {(item["customer"], item["project"], item["reason"]) for item in closed.not_billed}
+    assert skipped == {("acme", "proj_hackweek", "project proj_hackweek is never billable"),
+                       ("acme", None, "use case sandbox is never billable")}
+    again = CliRunner().invoke(app, ["close", "--period", "2026-10", "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["not_billed"] == closed.not_billed  # from the close's row
+    shown = CliRunner().invoke(app, ["close", "--period", "2026-10"])
+    assert "Not billable" in shown.output and "proj_hackweek" in shown.output
+
+
+def test_a_project_is_an_identifier_like_a_team():
+    assert validate({"event_id": "p", "occurred_at": "2026-10-07T12:00:00Z", "model": "m",
+                     "input_tokens": 1, "output_tokens": 1, "project": "proj_a"},
+                    UTC)["project"] == "proj_a"
+    with pytest.raises(InvalidEvent) as caught:
+        validate({"event_id": "p", "occurred_at": "2026-10-07T12:00:00Z", "model": "m",
+                  "input_tokens": 1, "output_tokens": 1, "project": "proj\u202ea"}, UTC)
+    assert caught.value.field == "project"
+
+
+def test_a_wrong_billable_names_its_field():
+    with pytest.raises(RegistryError, match=r"billable\.except\.colours: unknown key"):
+        load_registry("billable: {except: {colours: [red]}}")
