@@ -20,9 +20,10 @@ from invoices.documents import ChargebackInvoice, InvoiceLine
 from ratecards import CardVersion
 
 MILLION = Decimal(1_000_000)
-TIER = re.compile(r"\((good|better|best) tier, card ")
+# the tier as every language's line template writes it: "(better tier, card", "(better, Preisliste"
+TIER = re.compile(r"\((good|better|best)(?: tier)?, ")
 CREDITABLE = ("usage", "fee")
-LINE_REFERENCE = re.compile(r"^Credit against \S+, line (\d+) ")
+LINE_REFERENCE = re.compile(r"^\D*\S+, line (\d+) \(")  # "Credit against INV-…, line 3 (…"
 
 
 class LineNotCreditable(ValueError):
@@ -38,7 +39,7 @@ class LineCredit:
 def credited_lines(descriptions: list[str]) -> set[int]:
     """The line numbers earlier credit notes of the invoice credited (their own wording)."""
     return {int(found.group(1)) for text in descriptions
-            if (found := LINE_REFERENCE.match(text))}
+            if (found := LINE_REFERENCE.search(text))}
 
 
 def _billed(card: CardVersion, customer: str, lines: list[InvoiceLine], currency: str

@@ -32,6 +32,7 @@ from billing.exports.focus_data import focus_dataset
 from billing.ledger.metering import ingest_lines
 from billing.models import CreditDrawdown, Document
 from billing.rating.card_registry import publish, publish_shipped
+from invoices.labels import labels
 
 CENT = Decimal("0.01")
 VAT = Decimal("0.19")  # acme of the test registry: de_DE, 19%
@@ -55,6 +56,7 @@ tiers:
     models:
       gpt-4o: {provider: openai, input: "2.50", output: "10.00", cached_input: "1.25"}
 """
+GERMAN = labels("de_DE")  # acme is billed in German
 
 
 def _card(name: str, contract: str) -> str:
@@ -139,7 +141,7 @@ def test_a_short_month_is_trued_up_and_its_unused_commitment_carries_over_or_exp
             "in the next 2 months" if card is CARRY
             else f"the unused {true_up} USD expires (not carried over)")
     assert said in " ".join(october["twin"]["notes"])
-    assert "Commitment true-up" in october["pdf"] and _german(true_up) in october["pdf"]
+    assert GERMAN.commitment_true_up in october["pdf"] and _german(true_up) in october["pdf"]
     assert said.split(" USD")[0] in october["pdf"].replace("\n", " ")
 
     november = _close(engine, settings, "2026-11", NOV)
@@ -193,7 +195,8 @@ def test_a_graduated_discount_whose_band_is_crossed_mid_month(engine, close_sett
     subtotal = amount - discount
     assert Decimal(invoice["twin"]["subtotal"]) == subtotal
     assert invoice["row"].total == subtotal + _cents(subtotal * VAT)
-    assert "Volume discount, good tier" in invoice["pdf"] and _german(discount) in invoice["pdf"]
+    assert GERMAN.volume_discount.format(tier="good") in invoice["pdf"]
+    assert _german(discount) in invoice["pdf"]
     assert "5% above 100,000,000 tokens" in invoice["pdf"].replace("\n", " ")
 
 
@@ -353,7 +356,8 @@ def test_a_credited_line_credits_what_it_cost_under_the_contract(engine, close_s
     billed = discounted(usage_in + usage_out, 150)
     assert Decimal(invoice["twin"]["subtotal"]) == billed == Decimal("194.70")
     lines = [line["description"] for line in invoice["twin"]["lines"]]
-    output = lines.index(next(text for text in lines if text.endswith("output"))) + 1
+    output = lines.index(next(text for text in lines
+                              if text.endswith(GERMAN.token_output))) + 1
     note = issue_credit_note(engine, settings, number, None, "output not delivered",
                              line=output, now=NOV)
     expected = billed - discounted(usage_in, 140)
@@ -361,7 +365,7 @@ def test_a_credited_line_credits_what_it_cost_under_the_contract(engine, close_s
     assert Decimal(note["total"]) == expected + _cents(expected * VAT)
     with pytest.raises(CreditRefused, match="credited already"):
         issue_credit_note(engine, settings, number, None, "again", line=output, now=NOV)
-    discount = lines.index("Volume discount, good tier") + 1
+    discount = lines.index(GERMAN.volume_discount.format(tier="good")) + 1
     with pytest.raises(CreditRefused, match="is a discount line"):
         issue_credit_note(engine, settings, number, None, "no", line=discount, now=NOV)
 

@@ -24,11 +24,13 @@ def _facts(**changes: object) -> Facts:
      "l'usage dépasse le budget de 12,5\u00a0% : relever le budget ou réduire l'usage"),
     (_facts(usage=Decimal("112.5")), "en_US", "adjust",
      "usage is 12.5% over budget: raise the budget or cut usage"),
-    (_facts(unpriced_requests=1823), "de_DE", "adjust",
-     "1.823 Anfragen an Modelle ohne Preis in einer Preisliste: in die Preisliste aufnehmen"),
-    (_facts(unpriced_requests=1823), "fr_FR", "adjust",
-     "1\u202f823 requêtes vers des modèles sans prix dans une grille : les ajouter à la "
-     "grille tarifaire"),
+    # unpriced usage is a gap in the card, named but never the team's reason to adjust
+    (_facts(unpriced_requests=1823), "de_DE", "approve",
+     "im Budget, keine Auffälligkeit; 1.823 Anfragen an Modelle ohne Preis in der "
+     "Preisliste: eine Lücke der Preisliste, nicht dieses Teams"),
+    (_facts(unpriced_requests=1823), "fr_FR", "approve",
+     "dans le budget, aucune alerte ; 1\u202f823 requêtes vers des modèles sans prix dans la "
+     "grille : une lacune de la grille, pas de cette équipe"),
     (_facts(worst_pass_rate=("triage", Decimal("0.4"))), "de_DE", "adjust",
      "Anwendungsfall triage nimmt nur 40\u00a0% seiner Ergebnisse an (unter 50\u00a0%): "
      "Modell und Prompt prüfen"),

@@ -93,11 +93,12 @@ def test_cache_hits_and_failed_calls_are_counted_but_carry_no_usage(engine):
         _event("plain", model="gpt-4o-mini", provider="openai", input_tokens=1,
                output_tokens=1),
     ])
-    # events, requests, input, output, cached, cache-write tokens, reported nanos, 1h tokens
+    # events, requests, input, output, cached, cache-write tokens, reported nanos, 1h tokens,
+    # web searches
     assert merged == {
-        ("claude-sonnet-4", "standard"): [4, 3, 11, 7, 0, 37, 250_000_003, 25],
-        ("claude-sonnet-4", "batch"): [1, 1, 100, 0, 0, 0, 0, 0],
-        ("gpt-4o-mini", "standard"): [1, 1, 1, 1, 0, 0, 0, 0],
+        ("claude-sonnet-4", "standard"): [4, 3, 11, 7, 0, 37, 250_000_003, 25, 0],
+        ("claude-sonnet-4", "batch"): [1, 1, 100, 0, 0, 0, 0, 0, 0],
+        ("gpt-4o-mini", "standard"): [1, 1, 1, 1, 0, 0, 0, 0, 0],
     }
 
 
@@ -191,4 +192,4 @@ def test_aggregates_that_become_one_line_add_their_reported_cost_and_one_hour_wr
         _event(f"p{n}", team=None, prompt_version=f"v{n}", reported_cost=cost,
                cache_write_input_tokens=10, cache_write_1h_input_tokens=hour)
         for n, cost, hour in ((1, "0.25", 4), (2, "0.5", 6))])
-    assert merged == {("claude-sonnet-4", "standard"): [2, 2, 20, 10, 0, 20, 750_000_000, 10]}
+    assert merged == {("claude-sonnet-4", "standard"): [2, 2, 20, 10, 0, 20, 750_000_000, 10, 0]}
