@@ -104,7 +104,9 @@ def reserve(engine: Engine, settings: Settings, team: str, period: str, *, model
                             f"{period}; lower max_tokens or ask finance to raise the budget")
         hold = book.add(period, estimate, ttl, team=team, model=model)
         after = with_holds(found, book.held_locked(period))
-    return Decision(after.decision, after.to_dict(), hold.id, _plain(estimate))
+    # this call is allowed; a budget it fills up is a warning, the next call will be blocked
+    decision = budgets.ALLOW if after.decision == budgets.ALLOW else budgets.WARN
+    return Decision(decision, after.to_dict(), hold.id, _plain(estimate))
 
 
 def _reached(found: Any) -> str:

@@ -213,7 +213,8 @@ def spend_log(kwargs: dict, response_obj: Any, failed: bool) -> dict | None:
         "model": payload.get("model"),
         "custom_llm_provider": payload.get("custom_llm_provider"),
         "team_id": metadata.get("user_api_key_team_id"),
-        "end_user": payload.get("end_user") or metadata.get("user_api_key_end_user_id"),
+        "end_user": payload.get("end_user") or metadata.get("user_api_key_end_user_id")
+        or kwargs.get("user") or (kwargs.get("optional_params") or {}).get("user"),
         "api_key": metadata.get("user_api_key_hash"),
         "metadata": {"user_api_key_team_alias": metadata.get("user_api_key_team_alias"),
                      "usage_object": usage},

@@ -8,7 +8,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -34,6 +34,30 @@ AUTH = {"Authorization": "Bearer test-key"}
 MESSAGES = [{"role": "user", "content": "Summarise this support ticket in one line."}]
 MAX_TOKENS = 40
 usage_events = UsageEvent.__table__
+
+
+class Loop:
+    """One event loop for the module, running in a thread as a proxy's does: LiteLLM logs a
+    call on that loop after the call returns, so the loop must outlive each call."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine) -> object:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[Loop]:
+    running = Loop()
+    yield running
+    running.close()
 
 
 def _free_port() -> int:
@@ -132,8 +156,8 @@ def _rate(engine: Engine, settings: Settings) -> None:
 
 
 def test_events_land_with_tokens_team_use_case_and_customer(
-        callback: BillingCallback, engine: Engine) -> None:
-    response = asyncio.run(_call(callback, "support", use_case="copilot", customer="acme"))
+        loop: Loop, callback: BillingCallback, engine: Engine) -> None:
+    response = loop.run(_call(callback, "support", use_case="copilot", customer="acme"))
     [row] = _drained(callback, engine, 1)
     usage = response.usage
     assert (row.team, row.use_case, row.customer) == ("support", "copilot", "acme")
@@ -145,9 +169,9 @@ def test_events_land_with_tokens_team_use_case_and_customer(
 
 
 def test_a_failed_call_is_recorded_as_failed_and_releases_its_hold(
-        callback: BillingCallback, engine: Engine, served: Served) -> None:
+        loop: Loop, callback: BillingCallback, engine: Engine, served: Served) -> None:
     with pytest.raises(litellm.exceptions.RateLimitError):
-        asyncio.run(_failing(callback))
+        loop.run(_failing(callback))
     [row] = _drained(callback, engine, 1)
     assert row.call_status == "failed" and row.team == "support"
     status = httpx.get(f"{served.url}/v1/budgets/support/status", headers=AUTH).json()
@@ -174,22 +198,22 @@ def _estimate(served: Served, team: str) -> Decimal:
     return Decimal(answer["estimate"][f"team:{team}"])
 
 
-def test_a_hard_cap_blocks_the_next_call(callback: BillingCallback, engine: Engine,
+def test_a_hard_cap_blocks_the_next_call(loop: Loop, callback: BillingCallback, engine: Engine,
                                          served: Served) -> None:
     estimate = _estimate(served, "support")
     set_budget(engine, Budget(Scope.of("support"), _period(), estimate * 3 / 2, "USD",
                               hard_cap=True))
-    asyncio.run(_call(callback, "support"))  # fits; settles at its actual cost
+    loop.run(_call(callback, "support"))  # fits; settles at its actual cost
     with pytest.raises(HardCapReached) as refused:
-        asyncio.run(_call(callback, "support"))
+        loop.run(_call(callback, "support"))
     assert refused.value.status_code == 429
     assert "hard cap of team 'support'" in str(refused.value)
     assert len(_drained(callback, engine, 1)) == 1  # the refused call never ran
 
 
-def test_spend_equal_to_the_cap_blocks(callback: BillingCallback, engine: Engine,
+def test_spend_equal_to_the_cap_blocks(loop: Loop, callback: BillingCallback, engine: Engine,
                                        served: Served, settings: Settings) -> None:
-    asyncio.run(_call(callback, "support"))
+    loop.run(_call(callback, "support"))
     _drained(callback, engine, 1)
     _rate(engine, settings)
     total = spent(engine, _period(), "team", "support")
@@ -197,12 +221,13 @@ def test_spend_equal_to_the_cap_blocks(callback: BillingCallback, engine: Engine
     status = httpx.get(f"{served.url}/v1/budgets/support/status", headers=AUTH).json()
     assert status["decision"] == "block"
     with pytest.raises(HardCapReached, match="hard cap reached"):
-        asyncio.run(_call(callback, "support"))
+        loop.run(_call(callback, "support"))
 
 
 def test_fifty_concurrent_calls_do_not_overshoot_a_nearly_spent_cap(
-        callback: BillingCallback, engine: Engine, served: Served, settings: Settings) -> None:
-    asyncio.run(_call(callback, "support"))
+        loop: Loop, callback: BillingCallback, engine: Engine, served: Served,
+        settings: Settings) -> None:
+    loop.run(_call(callback, "support"))
     _drained(callback, engine, 1)
     _rate(engine, settings)
     already = spent(engine, _period(), "team", "support")
@@ -214,17 +239,20 @@ def test_fifty_concurrent_calls_do_not_overshoot_a_nearly_spent_cap(
         return await asyncio.gather(*(_call(callback, "support") for _ in range(50)),
                                     return_exceptions=True)
 
-    outcomes = asyncio.run(fifty())
+    outcomes = loop.run(fifty())
     refused = [o for o in outcomes if isinstance(o, HardCapReached)]
-    assert len(refused) + 5 == 50, [o for o in outcomes if isinstance(o, Exception)][:3]
-    _drained(callback, engine, 6)
+    others = [o for o in outcomes if isinstance(o, Exception) and o not in refused]
+    assert not others, others[:3]
+    # five estimates always fit; more may, as calls settle below their estimate
+    assert 5 <= 50 - len(refused) < 50
+    _drained(callback, engine, 1 + 50 - len(refused))
     _rate(engine, settings)
     overshoot = spent(engine, _period(), "team", "support") - cap
     assert overshoot <= 0  # the documented bound when calls carry max_tokens
 
 
 def test_engine_down_then_up_loses_nothing_and_duplicates_nothing(
-        engine: Engine, settings: Settings, tmp_path: Path) -> None:
+        loop: Loop, engine: Engine, settings: Settings, tmp_path: Path) -> None:
     publish_shipped(engine)
     server = Served(settings, _free_port())  # not started yet: the engine is down
     handler = BillingCallback(server.url, "test-key", str(tmp_path / "spool"),
@@ -232,7 +260,7 @@ def test_engine_down_then_up_loses_nothing_and_duplicates_nothing(
     litellm.callbacks = [handler]
     try:
         for _ in range(5):
-            asyncio.run(_call(handler, "support"))  # fail open: the check cannot be asked
+            loop.run(_call(handler, "support"))  # fail open: the check cannot be asked
         _wait(lambda: handler.spool.waiting() == 5)
         assert handler.flush() is False and handler.spool.waiting() == 5
         server.start()
@@ -265,15 +293,18 @@ def _wait(condition: Callable[[], bool]) -> None:
 
 def test_a_reservation_expires_so_a_crashed_gateway_holds_nothing(
         served: Served, engine: Engine) -> None:
-    estimate = _estimate(served, "support")
-    set_budget(engine, Budget(Scope.of("support"), _period(), estimate, "USD", hard_cap=True))
-    body = {"model": "gpt-4o-mini", "input_tokens": 0, "max_tokens": MAX_TOKENS,
-            "ttl_seconds": 0.3}
+    body = {"model": "gpt-4o-mini", "input_tokens": 100, "max_tokens": MAX_TOKENS,
+            "ttl_seconds": 1.5}
     url = f"{served.url}/v1/budgets/support/reservations"
+    probe = httpx.post(url, headers=AUTH, json=body).json()
+    httpx.post(f"{served.url}/v1/reservations/{probe['reservation_id']}/release",
+               headers=AUTH).raise_for_status()
+    cap = Decimal(probe["estimate"]["team:support"])  # room for exactly one such call
+    set_budget(engine, Budget(Scope.of("support"), _period(), cap, "USD", hard_cap=True))
     first = httpx.post(url, headers=AUTH, json=body).json()
     assert first["reservation_id"] and first["decision"] != "block"
     assert httpx.post(url, headers=AUTH, json=body).json()["decision"] == "block"
-    time.sleep(0.35)  # the first gateway crashed: its hold ends by itself
+    time.sleep(1.6)  # the first gateway crashed: its hold ends by itself
     assert httpx.post(url, headers=AUTH, json=body).json()["decision"] != "block"
     gone = httpx.post(f"{served.url}/v1/reservations/{first['reservation_id']}/settle",
                       headers=AUTH, json={"input_tokens": 1, "output_tokens": 1})
