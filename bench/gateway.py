@@ -111,6 +111,7 @@ def overshoot(url: str, client: httpx.Client, calls: int = 50) -> dict:
     cap = estimate * Decimal("5.5")
     set_budget(engine, Budget(Scope.of(team), PERIOD, cap, "USD", hard_cap=True))
     outcomes: list[str] = []
+    settled: list[Decimal] = []
     barrier = threading.Barrier(calls)
 
     def call() -> None:
@@ -119,8 +120,10 @@ def overshoot(url: str, client: httpx.Client, calls: int = 50) -> dict:
             answer = mine.post(f"/v1/budgets/{team}/reservations", json=body).json()
             outcomes.append(answer["decision"])
             if answer["reservation_id"]:
-                mine.post(f"/v1/reservations/{answer['reservation_id']}/settle", json={
-                    "input_tokens": 2000, "output_tokens": 1000}).raise_for_status()
+                done = mine.post(f"/v1/reservations/{answer['reservation_id']}/settle", json={
+                    "input_tokens": 2000, "output_tokens": 1000})
+                done.raise_for_status()
+                settled.append(Decimal(done.json()["settled"][f"team:{team}"]))
 
     threads = [threading.Thread(target=call) for _ in range(calls)]
     for thread in threads:
@@ -128,10 +131,11 @@ def overshoot(url: str, client: httpx.Client, calls: int = 50) -> dict:
     for thread in threads:
         thread.join()
     status = client.get(f"/v1/budgets/{team}/status?period={PERIOD}").json()
-    held = Decimal(status["checks"][0]["spent"])
+    held = sum(settled, Decimal(0))  # exact: the status rounds spend to the cent for display
     return {"calls": calls, "allowed": sum(d != "block" for d in outcomes),
             "blocked": outcomes.count("block"), "cap": str(cap),
             "spent_and_held": str(held), "overshoot": str(max(held - cap, Decimal(0))),
+            "decision_after": status["decision"],
             "bound": "0 when each call's actual cost is within its estimate (max_tokens)"}
 
 

@@ -80,12 +80,13 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
                 "team's budget and, when given, the use case's and the customer's, counting "
                 "the spend held by open reservations. No budget means allow.",
 )
-def get_status(team: Name, request: Request, settings: AppSettings,
+async def get_status(team: Name, request: Request, settings: AppSettings,
                period: str | None = Query(None, pattern=PERIOD),
                use_case: Name | None = None, customer: Name | None = None) -> dict:
     if customer is not None and deps.require_key(request).role == "team":
         # a customer's spend totals are every team's: not for one team's key to read
         deps.deny_scope(request, "customer", customer)
     period = period or str(Period.of(datetime.now(UTC), settings.zone))
+    # async: answered from memory once warm, without a hop to the thread pool
     return live_state.check(request.app.state.engine, team, period, use_case=use_case,
                             customer=customer)
