@@ -309,3 +309,27 @@ def test_a_reservation_expires_so_a_crashed_gateway_holds_nothing(
     gone = httpx.post(f"{served.url}/v1/reservations/{first['reservation_id']}/settle",
                       headers=AUTH, json={"input_tokens": 1, "output_tokens": 1})
     assert gone.status_code == 404 and "expired" in gone.json()["detail"]
+
+
+def test_a_cache_hit_and_cached_tokens_map_as_the_litellm_importer_maps_them() -> None:
+    """Mock responses are never served from LiteLLM's cache, so the logged payload of a cache
+    hit is written out here as LiteLLM logs it."""
+    from billing.gateway.litellm_callback import spend_log
+    from billing.ledger.formats.litellm import event_from_spend_log
+
+    payload = {"id": "chatcmpl-1", "startTime": datetime(2026, 11, 2, 9, tzinfo=UTC).timestamp(),
+               "model": "gpt-4o-mini", "model_group": "fast", "custom_llm_provider": "openai",
+               "prompt_tokens": 1200, "completion_tokens": 80, "cache_hit": True,
+               "status": "success",
+               "request_tags": ["use_case:copilot"], "end_user": "acme",
+               "metadata": {"user_api_key_team_alias": "support"}}
+    usage = litellm.Usage(prompt_tokens=1200, completion_tokens=80, total_tokens=1280,
+                          prompt_tokens_details={"cached_tokens": 1000})
+    response = litellm.ModelResponse(usage=usage)
+    event = event_from_spend_log(spend_log({"standard_logging_object": payload}, response,
+                                           failed=False))
+    assert event["call_status"] == "cache_hit"
+    assert (event["input_tokens"], event["cached_input_tokens"]) == (200, 1000)
+    assert (event["team"], event["use_case"], event["customer"]) == ("support", "copilot", "acme")
+    assert event["tags"]["model_called"] == "fast"
+    assert event["occurred_at"] == "2026-11-02T09:00:00+00:00"
