@@ -2,10 +2,10 @@
 answers without a database query once warm, plus the spend held by open reservations.
 
 Statuses are built by `store.gateway_status` (one place for the calculation). A rating run or
-a budget change in this process (`freshness.invalidate`) makes the next check read anew; a
-status older than `STALE_AFTER` seconds is renewed by a background read, which bounds how late
-a change made by another process (`billing rate` from the command line) is seen. Usage that
-has landed but is not rated yet counts through its reservation's settled amount
+a budget change in this process (`freshness.invalidate`) makes the next check read anew; every
+`STALE_AFTER` seconds one small background query fingerprints the running totals and budgets,
+so a change made by another process (`billing rate` from the command line) is seen that late.
+Usage that has landed but is not rated yet counts through its reservation's settled amount
 (`reservations.py`), so concurrent calls see each other before any of them is rated.
 """
 
@@ -18,14 +18,17 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from billing.budgets import budget as budgets
-from billing.budgets.freshness import generation
+from billing.budgets.freshness import generation, invalidate
 from billing.budgets.reservations import book_for
 from billing.budgets.store import GatewayStatus, gateway_status
+from billing.models import BudgetEntry, SpendTotal
 
 STALE_AFTER = 2.0
+totals = SpendTotal.__table__
+budgets_table = BudgetEntry.__table__
 
 Key = tuple[str, str, str | None, str | None]
 
@@ -36,36 +39,45 @@ class BudgetState:
     def __init__(self, engine: Engine, stale_after: float = STALE_AFTER) -> None:
         self.engine = engine
         self.stale_after = stale_after
-        self._statuses: dict[Key, tuple[int, float, GatewayStatus]] = {}
-        self._refreshing: set[Key] = set()
-        self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="budget-state")
+        self._statuses: dict[Key, tuple[int, GatewayStatus]] = {}
+        self._fingerprint: tuple | None = None
+        self._checked_at = time.monotonic()
+        self._checking = threading.Lock()
+        self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="budget-state")
 
     def status(self, team: str, period: str, *, use_case: str | None = None,
                customer: str | None = None) -> GatewayStatus:
-        """The rated status (no holds): from memory; read anew at once after a change in
-        this process, and in the background (the caller keeps the held answer) once it is
-        older than `stale_after`, so no request waits for the database once warm."""
+        """The rated status (no holds): from memory; read anew after a change in this
+        process, or after the background check finds that another process changed the
+        totals or budgets. No request waits for that check."""
         key = (team, period, use_case, customer)
+        if time.monotonic() - self._checked_at >= self.stale_after \
+                and self._checking.acquire(blocking=False):
+            self._checked_at = time.monotonic()
+            self._checker.submit(self._check)
         found = self._statuses.get(key)
-        if found is None or found[0] != generation():
-            return self._read(key)
-        if time.monotonic() - found[1] >= self.stale_after and key not in self._refreshing:
-            self._refreshing.add(key)
-            self._refresher.submit(self._refresh, key)
-        return found[2]
-
-    def _read(self, key: Key) -> GatewayStatus:
+        if found is not None and found[0] == generation():
+            return found[1]
         seen = generation()  # read before the query: a change during it makes the entry stale
-        team, period, use_case, customer = key
         fresh = gateway_status(self.engine, team, period, use_case=use_case, customer=customer)
-        self._statuses[key] = (seen, time.monotonic(), fresh)
+        self._statuses[key] = (seen, fresh)
         return fresh
 
-    def _refresh(self, key: Key) -> None:
+    def _check(self) -> None:
+        """One small query for the whole state, every `stale_after` seconds at most."""
         try:
-            self._read(key)
+            with self.engine.connect() as connection:
+                now = tuple(connection.execute(select(
+                    select(func.count()).select_from(totals).scalar_subquery(),
+                    select(func.max(totals.c.updated_at)).scalar_subquery(),
+                    select(func.count()).select_from(budgets_table).scalar_subquery(),
+                    select(func.max(budgets_table.c.updated_at)).scalar_subquery(),
+                )).one())
+            if self._fingerprint is not None and now != self._fingerprint:
+                invalidate()
+            self._fingerprint = now
         finally:
-            self._refreshing.discard(key)
+            self._checking.release()
 
 
 def with_holds(found: GatewayStatus, held: dict[tuple[str, str], Decimal]) -> GatewayStatus:
