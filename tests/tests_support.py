@@ -6,6 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from billing.budgets.freshness import invalidate
+from billing.budgets.reservations import book_for
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES_CHILD_FIRST = (
     "evaluation", "lever_candidate", "forecast_snapshot",
@@ -24,6 +27,9 @@ def truncate(engine: Engine) -> None:
         for table in TABLES_CHILD_FIRST:
             connection.exec_driver_sql(f"DELETE FROM {table}")
         _clear_policies(connection)
+    # the live budget state and reservations of the previous test are gone with its data
+    invalidate()
+    book_for(engine).holds.clear()
 
 
 def _clear_policies(connection) -> None:  # noqa: ANN001

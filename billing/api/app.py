@@ -12,6 +12,7 @@ from billing.api import (
     documents,
     exports,
     forecast,
+    gateway,
     kpis,
     levers,
     operations,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(credits.router)
     app.include_router(stripe_webhook.router)
+    app.include_router(gateway.router)
     app.include_router(budgets.router)
     app.include_router(outcomes.router)
     app.include_router(forecast.router)

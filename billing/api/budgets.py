@@ -11,6 +11,7 @@ from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.names import Name
 from billing.api.problems import PERIOD, Problem
+from billing.budgets import live_state
 from billing.budgets import store as budget_store
 from billing.budgets.budget import BudgetError, budget_from_mapping
 from billing.close.budget_actuals import budget_variances
@@ -73,16 +74,19 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
     "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
     dependencies=[Depends(deps.roles("gateway", "finance", "team")), Depends(deps.team_path)],
     responses=problems.responses(401, 403, 404, 422),
-    description="Answers from the running spend totals (one indexed read), never a ledger "
-                "scan. `decision` is the strictest of the team's budget and, when given, the "
-                "use case's and the customer's. No budget means allow.",
+    description="Answers from the live budget state in memory (built from the running spend "
+                "totals, renewed when usage lands, a rating run finishes or a budget changes), "
+                "never a query per request once warm. `decision` is the strictest of the "
+                "team's budget and, when given, the use case's and the customer's, counting "
+                "the spend held by open reservations. No budget means allow.",
 )
-def get_status(team: Name, request: Request, settings: AppSettings,
+async def get_status(team: Name, request: Request, settings: AppSettings,
                period: str | None = Query(None, pattern=PERIOD),
                use_case: Name | None = None, customer: Name | None = None) -> dict:
     if customer is not None and deps.require_key(request).role == "team":
         # a customer's spend totals are every team's: not for one team's key to read
         deps.deny_scope(request, "customer", customer)
     period = period or str(Period.of(datetime.now(UTC), settings.zone))
-    return budget_store.gateway_status(request.app.state.engine, team, period,
-                                       use_case=use_case, customer=customer).to_dict()
+    # async: answered from memory once warm, without a hop to the thread pool
+    return live_state.check(request.app.state.engine, team, period, use_case=use_case,
+                            customer=customer)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
 from billing.budgets import budget as budgets
 from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
 from billing.budgets.budget import Budget, Scope, Status
+from billing.budgets.freshness import invalidate
 from billing.db import write_transaction
 from billing.models import BudgetEntry, SpendTotal
 from billing.rating.card_registry import published_versions
@@ -63,6 +64,7 @@ def set_budget(engine: Engine, budget: Budget, *, set_by: str = "",
             connection.execute(update(table).where(table.c.id == found).values(values))
         evaluate_thresholds(connection, [(budget.period, budget.scope.kind, budget.scope.key)],
                             now=now)
+    invalidate()
     return budget, found is None
 
 

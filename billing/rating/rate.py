@@ -9,6 +9,7 @@ writes in one transaction, so a second run finds nothing to do and a crash leave
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, select, update
 
+from billing.budgets.freshness import invalidate
+from billing.budgets.reservations import rating_finished
 from billing.budgets.spend_totals import apply_rated_lines, rebuild_period
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
@@ -315,6 +318,18 @@ def rate(
             "usage is rated into the next open period as a prior-period adjustment"
         )
     high = _ledger_high_water(engine)
+    started = time.monotonic()
+    try:
+        return _rate(engine, cards, zone, rules_for, rules, rerate_period, closed, high,
+                     aliases)
+    finally:
+        invalidate()
+        rating_finished(engine, started)
+
+
+def _rate(engine: Engine, cards: Cards, zone: ZoneInfo, rules_for: RulesFor | None,
+          rules: list[Rule] | None, rerate_period: str | None, closed: set,
+          high: int, aliases: Callable[[str], ModelAliases]) -> RatingResult:
     rules_for = _memo(rules_for) if rules_for else _fixed(rules or [])
     with write_transaction(engine) as connection:
         _lock(connection)

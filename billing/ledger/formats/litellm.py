@@ -111,7 +111,7 @@ def _tags(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, str]:
 
 def _row(row: int, record: dict[str, Any], raw: str) -> SourceRow:
     try:
-        return SourceRow(row, _event(record), raw)
+        return SourceRow(row, event_from_spend_log(record), raw)
     except _Unreadable as exc:
         return SourceRow(row, None, raw, str(exc), exc.field)
 
@@ -122,7 +122,9 @@ def _status(record: dict[str, Any]) -> str:
     return "cache_hit" if record.get("cache_hit") in TRUE else "ok"
 
 
-def _event(record: dict[str, Any]) -> dict[str, Any]:
+def event_from_spend_log(record: dict[str, Any]) -> dict[str, Any]:
+    """One spend-log record as a usage event: the one mapping, for files and the live callback
+    (`billing.gateway.litellm_callback`) alike. Raises ValueError naming an unreadable field."""
     metadata = _json(record, "metadata", dict)
     usage = metadata.get("usage_object") or {}
     details = usage.get("prompt_tokens_details") or {}

@@ -1,0 +1,1 @@
+"""Gateway integrations: plug-ins that meter calls into the engine and ask it before each one."""
