@@ -41,8 +41,14 @@ FIELDS = {
     "call_status": st.sampled_from(["ok", "failed"]),
     "colour": st.just("blue"),
 }
-EVENTS = st.dictionaries(st.sampled_from(sorted(FIELDS)), st.none()).flatmap(
+GOOD = {"event_id": "evt-1", "occurred_at": "2026-10-31T23:30:00-02:00", "team": "support",
+        "use_case": "support-copilot", "customer": "acme", "provider": "openai",
+        "model": "gpt-4o-mini", "input_tokens": 1200, "output_tokens": 300, "requests": 2}
+EDITS = st.lists(st.sampled_from(sorted(FIELDS)), max_size=3, unique=True).flatmap(
     lambda keys: st.fixed_dictionaries({key: FIELDS[key] for key in keys}))
+EVENTS = st.tuples(st.lists(st.sampled_from(sorted(GOOD)), max_size=2), EDITS).map(
+    lambda change: {key: value for key, value in GOOD.items() if key not in change[0]}
+    | change[1])
 
 
 def _outcome(data: object, zone: ZoneInfo, full: bool) -> object:
