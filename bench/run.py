@@ -3,7 +3,9 @@
 Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, default 1,000,000),
 BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating,
 parse (the duplicate-key check's cost on 50,000 events) or formats (reading each source
-format, in memory) runs one part.
+format, in memory) runs one part; BENCH_DATABASES=sqlite (or postgresql) runs ingest on one.
+Ingest is printed beside its targets (issue 19) and as a share of the limits it cannot beat:
+parsing each line (json, orjson) and SQLite's own insert rate (bench/ingest_limits.py).
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -26,7 +28,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import formats, parse
+from bench import formats, ingest_limits, parse
 from billing.demo_data import generate
 
 HERE = Path(__file__).parent
@@ -150,6 +152,7 @@ def main() -> None:
                     "platform": platform.platform()},
         "events": EVENTS,
         "ingest": [],
+        "ingest_limits": {},
         "rating": [],
         "parse": [],
         "formats": [],
@@ -157,7 +160,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if "ingest" in PARTS:
-            results["ingest"] = bench_ingest(workdir)
+            results["ingest"], results["ingest_limits"] = bench_ingest(workdir)
         if "rating" in PARTS:
             for kind in ("sqlite", "postgresql"):
                 print(f"{kind}: rating {RATING_EVENTS:,} events ...", flush=True)
@@ -169,6 +172,8 @@ def main() -> None:
             print("formats: reading each source format ...", flush=True)
             results["formats"] = formats.measure()
     _print(results)
+    if results["ingest_limits"]:
+        ingest_limits.print_table(results["ingest"], results["ingest_limits"])
     if results["parse"]:
         parse.print_table(results["parse"])
     if results["formats"]:
@@ -177,20 +182,23 @@ def main() -> None:
     print(f"written {HERE / 'results.json'}")
 
 
-def bench_ingest(workdir: Path) -> list[dict]:
+def bench_ingest(workdir: Path) -> tuple[list[dict], dict]:
     rows = []
     small, large = workdir / "small.jsonl", workdir / "large.jsonl"
     print(f"generating {EVENTS:,} events ...", flush=True)
     _write_file(large, EVENTS)
     _write_file(small, max(EVENTS // 10, 1000))
-    for kind in ("sqlite", "postgresql"):
+    print("limits: parsing and SQLite inserts ...", flush=True)
+    limits = ingest_limits.measure(large, workdir)
+    kinds = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    for kind in kinds:
         for label, path in (("file (1/10 size)", small), ("file", large)):
             print(f"{kind}: {label} ...", flush=True)
             rows.append({"database": kind, "path": label, **bench_file(kind, path, workdir)})
         print(f"{kind}: http ...", flush=True)
         rows.append({"database": kind, "path": "http", **bench_http(kind, large, workdir)})
     large.unlink()
-    return rows
+    return rows, limits
 
 
 def _print(results: dict) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -398,14 +399,18 @@ def ingest_rows(
     chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[IngestResult], None] | None = None,
     backfill: bool = False,
+    write_lock: AbstractContextManager[Any] | None = None,
 ) -> IngestResult:
     """Ingest rows chunk by chunk; each chunk commits on its own, so a kill loses nothing.
-    `backfill` admits events dated before 2000 or more than a day ahead."""
+    `backfill` admits events dated before 2000 or more than a day ahead. A chunk is validated
+    before its transaction opens, so SQLite's write lock is held only to write; processes
+    sharing one SQLite file pass a `write_lock` to queue on it rather than poll the file."""
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
     for chunk in _chunks(rows, chunk_size):
-        with write_transaction(engine) as connection:
-            outcomes = _store_chunk(connection, chunk, zone, result.batch_id, backfill)
+        prepared = _prepare(chunk, zone, result.batch_id, backfill)
+        with write_lock or nullcontext(), write_transaction(engine) as connection:
+            outcomes = _write_prepared(connection, prepared, result.batch_id)
             rejected = [
                 (row, outcome)
                 for row, outcome in zip(chunk, outcomes, strict=True)
