@@ -65,10 +65,11 @@ AREAS = (
          ("tests/rating/test_rate_lines.py", "tests/rating/test_rate_billing_fields.py")),
     Area("ingest", {"billing/ledger/usage_event.py": None,
                     "billing/ledger/metering.py": ("x__prepare", "x__write_prepared",
-                                                   "x__compare", "x__stored")},
+                                                   "x__compare", "x__stored", "x__land")},
          ("tests/metering/test_usage_event.py", "tests/metering/test_metering.py",
           "tests/metering/test_usage_event_edges.py",
-          "tests/metering/test_usage_event_billing.py", "tests/metering/test_ingest_buckets.py")),
+          "tests/metering/test_usage_event_billing.py", "tests/metering/test_ingest_buckets.py",
+          "tests/metering/test_validate_common_path.py")),
     Area("numbering", {"billing/close/numbering.py": None}, ("tests/close/test_numbering.py",)),
     # allocation; reading and writing pool files (policy authoring) is outside the money core
     Area("overhead", {"billing/rating/overhead.py": (

@@ -4,7 +4,10 @@ Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, defau
 BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating,
 parse (the duplicate-key check's cost on 50,000 events), formats (reading each source
 format, in memory) or gateway (the budget check at 500 requests/s over HTTP, in process, and
-a hard cap's overshoot under 50 concurrent reservations) runs one part.
+a hard cap's overshoot under 50 concurrent reservations) runs one part; BENCH_DATABASES=sqlite
+(or postgresql) runs ingest on one. Ingest is printed beside its targets (issue 19) and as a
+share of the limits it cannot beat: parsing each line (json, orjson) and SQLite's own insert
+rate (bench/ingest_limits.py).
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import formats, gateway, parse
+from bench import formats, gateway, ingest_limits, parse
 from billing.demo_data import generate
 
 HERE = Path(__file__).parent
@@ -151,6 +154,7 @@ def main() -> None:
                     "platform": platform.platform()},
         "events": EVENTS,
         "ingest": [],
+        "ingest_limits": {},
         "rating": [],
         "parse": [],
         "formats": [],
@@ -159,7 +163,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if "ingest" in PARTS:
-            results["ingest"] = bench_ingest(workdir)
+            results["ingest"], results["ingest_limits"] = bench_ingest(workdir)
         if "rating" in PARTS:
             for kind in ("sqlite", "postgresql"):
                 print(f"{kind}: rating {RATING_EVENTS:,} events ...", flush=True)
@@ -175,6 +179,8 @@ def main() -> None:
                   flush=True)
             results["gateway"] = gateway.measure()
     _print(results)
+    if results["ingest_limits"]:
+        ingest_limits.print_table(results["ingest"], results["ingest_limits"])
     if results["parse"]:
         parse.print_table(results["parse"])
     if results["formats"]:
@@ -185,20 +191,23 @@ def main() -> None:
     print(f"written {HERE / 'results.json'}")
 
 
-def bench_ingest(workdir: Path) -> list[dict]:
+def bench_ingest(workdir: Path) -> tuple[list[dict], dict]:
     rows = []
     small, large = workdir / "small.jsonl", workdir / "large.jsonl"
     print(f"generating {EVENTS:,} events ...", flush=True)
     _write_file(large, EVENTS)
     _write_file(small, max(EVENTS // 10, 1000))
-    for kind in ("sqlite", "postgresql"):
+    print("limits: parsing and SQLite inserts ...", flush=True)
+    limits = ingest_limits.measure(large, workdir)
+    kinds = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    for kind in kinds:
         for label, path in (("file (1/10 size)", small), ("file", large)):
             print(f"{kind}: {label} ...", flush=True)
             rows.append({"database": kind, "path": label, **bench_file(kind, path, workdir)})
         print(f"{kind}: http ...", flush=True)
         rows.append({"database": kind, "path": "http", **bench_http(kind, large, workdir)})
     large.unlink()
-    return rows
+    return rows, limits
 
 
 def _print(results: dict) -> None:

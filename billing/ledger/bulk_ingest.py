@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import multiprocessing
 import os
 import signal
@@ -40,6 +41,24 @@ def _init(counter, parent: int) -> None:  # noqa: ANN001
     _parent = parent
     _die_with_parent(parent)
     _progress = counter
+
+
+class _WriterTurn:
+    """SQLite has one writer at a time: the parts of one file take turns by a lock on that
+    file (flock, dropped by the kernel if the process dies), handed over at once where
+    SQLite's busy handler would sleep and poll."""
+
+    def __init__(self, path: Path) -> None:
+        self._handle = path.open("rb")
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -106,13 +125,16 @@ def _ingest_part(url: str, path: str, start: int, end: int, first_row: int, zone
                  source: str, backfill: bool = False) -> IngestResult:
     _exit_if_orphaned()
     engine = make_engine(url)
+    turn = _WriterTurn(Path(path)) if url.startswith("sqlite") else None
     try:
         offset = first_row - 1
         rows = (replace(row, row=row.row + offset)
                 for row in read_native(_lines(Path(path), start, end)))
         return ingest_rows(engine, rows, zone=ZoneInfo(zone), fmt="native", source=source,
-                           backfill=backfill)
+                           backfill=backfill, write_lock=turn)
     finally:
+        if turn is not None:
+            turn.close()
         engine.dispose()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -20,7 +21,8 @@ from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, Connection, Engine, String, any_, bindparam, func, select, update
+import orjson
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.db import write_transaction
@@ -146,12 +148,13 @@ def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
     candidates: dict[str, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, dict[str, Any]]] = []
     snapshots: list[tuple[int, dict[str, Any]]] = []
+    now = _now()
     for index, source in enumerate(chunk):
         if source.data is None:
             outcomes[index] = RowOutcome("rejected", None, source.field, source.error)
             continue
         try:
-            values = validate(source.data, zone, backfill=backfill)
+            values = validate(source.data, zone, backfill=backfill, now=now)
         except InvalidEvent as exc:
             event_id = source.data.get("event_id")
             outcomes[index] = RowOutcome(
@@ -178,18 +181,10 @@ def _write_prepared(
                                      lambda rows: _write_events(connection, rows), batch_id)
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
                                      decision.message)
-    present = _stored(connection, list(candidates)) if candidates else {}
-    new = [values for event_id, (_, values) in candidates.items() if event_id not in present]
-    if _write_events(connection, new) != len(new):
-        # another ingest wrote some of these between our look-up and our insert
-        present |= {
-            event_id: stored
-            for event_id, stored in _stored(connection, [v["event_id"] for v in new]).items()
-            if stored[0] != batch_id
-        }
+    present = _land(connection, [values for _, values in candidates.values()])
     for event_id, (index, values) in candidates.items():
         if event_id in present:
-            outcomes[index] = _compare(event_id, values["content_hash"], present[event_id][1])
+            outcomes[index] = _compare(event_id, values["content_hash"], present[event_id])
         else:
             outcomes[index] = ACCEPTED
     first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
@@ -218,15 +213,45 @@ def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcom
     )
 
 
-def _stored(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int | None, str]]:
-    """Which batch wrote each event, and its content hash: ours were accepted by this chunk."""
+def _land(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Insert events with distinct ids; of those already in the ledger (which stay as they
+    are), the stored content hash. Inserting first and looking up only what did not land
+    keeps the common case (all new) to one statement, and leaves no gap between a look-up
+    and the insert for another ingest to write into."""
+    if not rows:
+        return {}
     if connection.dialect.name == "postgresql":
-        match = usage_table.c.event_id == any_(bindparam("ids", event_ids, type_=ARRAY(String)))
+        waiting = _copy_events(connection, rows, report=True)
     else:
-        match = usage_table.c.event_id.in_(event_ids)
-    query = select(usage_table.c.event_id, usage_table.c.batch_id, usage_table.c.content_hash
-                   ).where(match)
-    return {row.event_id: (row.batch_id, row.content_hash) for row in connection.execute(query)}
+        before = connection.exec_driver_sql(
+            "SELECT coalesce(max(id), 0) FROM usage_event").scalar_one()
+        if _write_events(connection, rows) == len(rows):
+            return {}
+        # the write lock is ours: a row with a higher id is one this insert made
+        return {event_id: stored for event_id, (row_id, stored)
+                in _stored(connection, [row["event_id"] for row in rows]).items()
+                if row_id <= before}
+    return {event_id: stored for event_id, (_, stored) in _stored(connection, waiting).items()}
+
+
+def _stored(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """The id and content hash of each of these events that is in the ledger."""
+    if not event_ids:
+        return {}
+    if connection.dialect.name == "postgresql":
+        sql = ("SELECT event_id, id, content_hash FROM usage_event "
+               "WHERE event_id = ANY(%s::varchar[])")
+        param: Any = event_ids
+    else:
+        sql = ("SELECT event_id, id, content_hash FROM usage_event "
+               "WHERE event_id IN (SELECT value FROM json_each(?))")
+        param = orjson.dumps(event_ids).decode()
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, (param,))
+        return {event_id: (row_id, stored) for event_id, row_id, stored in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 _COLUMNS = (
@@ -239,8 +264,10 @@ _COLUMNS = (
 _values = itemgetter(*_COLUMNS)
 
 
-def _copy_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
-    """PostgreSQL: COPY into a session staging table, then one INSERT ... ON CONFLICT."""
+def _copy_events(connection: Connection, rows: list[dict[str, Any]], report: bool = False
+                 ) -> Any:
+    """PostgreSQL: COPY into a session staging table, then one INSERT ... ON CONFLICT; how
+    many landed, or with `report` the ids that did not (found set-wise, in the database)."""
     columns = ", ".join(_COLUMNS)
     cursor = connection.connection.driver_connection.cursor()
     try:
@@ -251,13 +278,18 @@ def _copy_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
         with cursor.copy(f"COPY usage_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(_values(row))
-        cursor.execute(
-            f"INSERT INTO usage_event ({columns}) SELECT {columns} FROM usage_stage "
-            "ON CONFLICT (event_id) DO NOTHING"
-        )
-        landed = cursor.rowcount
+        insert = (f"INSERT INTO usage_event ({columns}) SELECT {columns} FROM usage_stage "
+                  "ON CONFLICT (event_id) DO NOTHING")
+        if report:
+            cursor.execute(f"WITH landed AS ({insert} RETURNING event_id) "
+                           "SELECT event_id FROM usage_stage "
+                           "EXCEPT ALL SELECT event_id FROM landed")
+            found: Any = [event_id for (event_id,) in cursor.fetchall()]
+        else:
+            cursor.execute(insert)
+            found = cursor.rowcount
         cursor.execute("DELETE FROM usage_stage")
-        return landed
+        return found
     finally:
         cursor.close()
 
@@ -367,14 +399,18 @@ def ingest_rows(
     chunk_size: int = CHUNK_SIZE,
     on_chunk: Callable[[IngestResult], None] | None = None,
     backfill: bool = False,
+    write_lock: AbstractContextManager[Any] | None = None,
 ) -> IngestResult:
     """Ingest rows chunk by chunk; each chunk commits on its own, so a kill loses nothing.
-    `backfill` admits events dated before 2000 or more than a day ahead."""
+    `backfill` admits events dated before 2000 or more than a day ahead. A chunk is validated
+    before its transaction opens, so SQLite's write lock is held only to write; processes
+    sharing one SQLite file pass a `write_lock` to queue on it rather than poll the file."""
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
     for chunk in _chunks(rows, chunk_size):
-        with write_transaction(engine) as connection:
-            outcomes = _store_chunk(connection, chunk, zone, result.batch_id, backfill)
+        prepared = _prepare(chunk, zone, result.batch_id, backfill)
+        with write_lock or nullcontext(), write_transaction(engine) as connection:
+            outcomes = _write_prepared(connection, prepared, result.batch_id)
             rejected = [
                 (row, outcome)
                 for row, outcome in zip(chunk, outcomes, strict=True)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
@@ -162,12 +163,47 @@ def _tags(value: Any) -> str | None:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _environment(value: Any) -> str:
+    environment = _text(value, "environment") or "production"
+    if not ENVIRONMENT_NAME.match(environment):
+        raise InvalidEvent(
+            "environment", f"environment {environment!r} is not a name like production or "
+            "sandbox (lower case letters, digits, . _ -, up to 20 characters); the parties "
+            "policy says which names are production"
+        )
+    return environment
+
+
+def _tier(value: Any) -> str | None:
+    tier = _text(value, "tier")
+    if tier is not None and tier not in TIERS:
+        raise InvalidEvent("tier", f"tier {tier!r} is not one of {', '.join(TIERS)}")
+    return tier
+
+
+def _text_field(value: Any, name: str) -> str | None:
+    if type(value) is not str or not 0 < len(value) <= MAX_TEXT or value != value.strip():
+        value = _text(value, name)
+    if value is not None and name in IDENTIFIER_FIELDS and not _PLAIN.fullmatch(value):
+        found = identifiers.problem(value, name)
+        if found:
+            raise InvalidEvent(name, found)
+    return value
+
+
 def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
              now: datetime | None = None) -> dict[str, Any]:
     """Turn one record into a ledger row (a dict of column values) or raise InvalidEvent.
 
     `backfill` lifts the 2000-to-tomorrow window on occurred_at; `now` is the clock it is
-    measured against (the current time unless given)."""
+    measured against (the current time unless given). A plain record takes the common path;
+    anything it does not settle goes through every rule in order, so errors read the same."""
+    row = _common(data, zone, backfill, now)
+    return row if row is not None else _validate(data, zone, backfill=backfill, now=now)
+
+
+def _validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
+              now: datetime | None = None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidEvent(None, f"an event must be a JSON object, got {type(data).__name__}")
     unknown = data.keys() - KNOWN_FIELDS
@@ -179,16 +215,8 @@ def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
     if not backfill:
         _in_window(moment, data.get("occurred_at"), now or datetime.now(UTC))
     local = moment.astimezone(zone)
-    environment = _text(data.get("environment"), "environment") or "production"
-    if not ENVIRONMENT_NAME.match(environment):
-        raise InvalidEvent(
-            "environment", f"environment {environment!r} is not a name like production or "
-            "sandbox (lower case letters, digits, . _ -, up to 20 characters); the parties "
-            "policy says which names are production"
-        )
-    tier = _text(data.get("tier"), "tier")
-    if tier is not None and tier not in TIERS:
-        raise InvalidEvent("tier", f"tier {tier!r} is not one of {', '.join(TIERS)}")
+    environment = _environment(data.get("environment"))
+    tier = _tier(data.get("tier"))
     row: dict[str, Any] = {
         "event_id": event_id,
         "occurred_at": moment.astimezone(UTC),
@@ -207,14 +235,7 @@ def validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
             else _count(value, name, default=default, minimum=minimum)
         )
     for name in TEXT_FIELDS:
-        value = data.get(name)
-        if type(value) is not str or not 0 < len(value) <= MAX_TEXT or value != value.strip():
-            value = _text(value, name)
-        if value is not None and name in IDENTIFIER_FIELDS and not _PLAIN.fullmatch(value):
-            found = identifiers.problem(value, name)
-            if found:
-                raise InvalidEvent(name, found)
-        row[name] = value
+        row[name] = _text_field(data.get(name), name)
     if "call_status" in data or "service_tier" in data or "reported_cost" in data \
             or "cache_write_1h_input_tokens" in data or "web_search_requests" in data:
         row.update(_billing(data))
@@ -299,3 +320,100 @@ def content_hash(row: dict[str, Any]) -> str:
     if row.get("project") is not None:
         hashed = (*hashed, "project", row["project"])
     return hashlib.sha256(orjson.dumps(hashed)).hexdigest()
+
+
+_COMMON_FIELDS = KNOWN_FIELDS - frozenset(BILLING_FIELDS)
+_checked_labels: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_periods: dict[int, str] = {}
+MAX_CACHED = 100_000
+
+
+def _labels_of(get: Callable[[str], Any]) -> tuple[Any, ...] | None:
+    """The eight labels of an event, checked by the same rules as `_validate`. Gateways send
+    the same few combinations over and over, so each is checked once (a bounded cache)."""
+    found = (get("team"), get("use_case"), get("customer"), get("provider"),
+             get("prompt_version"), get("environment"), get("tier"), get("model"))
+    try:
+        return _checked_labels[found]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable value: never a plain event
+        return None
+    if not all(value is None or type(value) is str for value in found):
+        return None
+    team, use_case, customer, provider, prompt_version, environment, tier, model = found
+    try:
+        checked = (_text_field(team, "team"), _text_field(use_case, "use_case"),
+                   _text_field(customer, "customer"), _text_field(provider, "provider"),
+                   _text_field(prompt_version, "prompt_version"), _environment(environment),
+                   _tier(tier), _text(model, "model", required=True))
+    except InvalidEvent:
+        return None
+    if len(_checked_labels) >= MAX_CACHED:
+        _checked_labels.clear()
+    _checked_labels[found] = checked
+    return checked
+
+
+def _period_text(day: date) -> str:
+    key = day.year * 100 + day.month
+    text = _periods.get(key)
+    if text is None:
+        text = _periods[key] = str(Period.of_day(day))
+    return text
+
+
+def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
+            ) -> dict[str, Any] | None:
+    """The row of a plain event (no billing fields, integers as integers, a timestamp a
+    ledger can hold), exactly as `_validate` makes it; None for anything else."""
+    if type(data) is not dict or not data.keys() <= _COMMON_FIELDS:
+        return None
+    get = data.get
+    event_id, stamp = get("event_id"), get("occurred_at")
+    if type(event_id) is not str or not 0 < len(event_id) <= MAX_TEXT \
+            or event_id[0].isspace() or event_id[-1].isspace() or type(stamp) is not str:
+        return None
+    labels = _labels_of(get)
+    if labels is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if moment.tzinfo is None or not 1 < moment.year < 9999:
+        return None
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    if not backfill and not EARLIEST <= utc <= (now or datetime.now(UTC)) + FUTURE_SLACK:
+        return None
+    inputs, outputs, requests = get("input_tokens"), get("output_tokens"), get("requests", 1)
+    cached, cache_writes = get("cached_input_tokens", 0), get("cache_write_input_tokens", 0)
+    if not (type(inputs) is int and type(outputs) is int and type(cached) is int
+            and type(cache_writes) is int and type(requests) is int
+            and 0 <= inputs < _LIMIT and 0 <= outputs < _LIMIT and 0 <= cached < _LIMIT
+            and 0 <= cache_writes < _LIMIT and 1 <= requests < _LIMIT):
+        return None
+    tags = get("tags")
+    if tags is not None and tags != {}:
+        try:
+            tags = _tags(tags)
+        except InvalidEvent:
+            return None
+    else:
+        tags = None
+    team, use_case, customer, provider, prompt_version, environment, tier, model = labels
+    in_utc = zone is UTC or getattr(zone, "key", None) == "UTC"
+    day = (utc if in_utc else utc.astimezone(zone)).date()
+    return {
+        "event_id": event_id, "occurred_at": utc, "period": _period_text(day), "usage_date": day,
+        "environment": environment, "model": model, "tier": tier, "tags": tags,
+        "input_tokens": inputs, "output_tokens": outputs, "cached_input_tokens": cached,
+        "cache_write_input_tokens": cache_writes, "requests": requests,
+        "team": team, "use_case": use_case, "customer": customer, "provider": provider,
+        "prompt_version": prompt_version, "call_status": "ok", "service_tier": "standard",
+        "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0,
+        "content_hash": hashlib.sha256(orjson.dumps((
+            event_id, utc, team, use_case, customer, environment, provider, model, tier,
+            inputs, outputs, cached, cache_writes, requests, prompt_version, tags,
+        ))).hexdigest(),
+    }

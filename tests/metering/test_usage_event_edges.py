@@ -142,25 +142,23 @@ def test_ingest_reports_each_refused_row_with_its_id_field_and_message(engine):
 def test_events_another_ingest_wrote_after_our_look_up_are_compared_not_counted(
     engine, monkeypatch
 ):
-    """Two ingests of the same events at once (PostgreSQL; SQLite takes its write lock before
-    the look-up): the other one commits between our look-up and our insert. Its events are
-    duplicates or conflicts of ours, never counted as accepted twice."""
+    """Two ingests of the same events at once: the other one writes just before our insert.
+    Its events are duplicates or conflicts of ours, never counted as accepted twice."""
     from billing.ledger import metering
 
     ingest_lines(engine, [json.dumps({**EVENT, "event_id": "e-old"})], zone=UTC)
     other = ingest_lines(engine, [], zone=UTC).batch_id
-    looked_up = metering._stored
+    land = metering._land
 
-    def look_up_then_lose_the_race(connection, event_ids):  # noqa: ANN001, ANN202
-        found = looked_up(connection, event_ids)
-        monkeypatch.setattr(metering, "_stored", looked_up)
+    def lose_the_race_then_land(connection, rows):  # noqa: ANN001, ANN202
+        monkeypatch.setattr(metering, "_land", land)
         theirs = [validate({**EVENT, "event_id": event_id, "input_tokens": tokens},
                            ZoneInfo("UTC"), now=NOW) | {"batch_id": other}
                   for event_id, tokens in (("e-same", 10), ("e-diff", 99))]
         assert metering._write_events(connection, theirs) == 2
-        return found
+        return land(connection, rows)
 
-    monkeypatch.setattr(metering, "_stored", look_up_then_lose_the_race)
+    monkeypatch.setattr(metering, "_land", lose_the_race_then_land)
     ours = [json.dumps({**EVENT, "event_id": event_id})
             for event_id in ("e-old", "e-same", "e-diff", "e-new")]
     result = ingest_lines(engine, ours, zone=UTC)

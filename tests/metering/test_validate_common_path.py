@@ -1,0 +1,79 @@
+"""Ingest's common path for plain events makes the very row, hash and error the full rules do."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from billing.demo_data import generate
+from billing.ledger import usage_event
+from billing.ledger.usage_event import InvalidEvent, validate
+
+NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
+ZONES = [ZoneInfo("UTC"), ZoneInfo("Asia/Tokyo"), ZoneInfo("America/Sao_Paulo")]
+TEXTS = [None, "", " ", "support", " support", "support ", "a/b", "e\u0301", "x" * 200, "x" * 201,
+         "Ünïcode team", 7, True, ["support"], {"a": "b"}]
+COUNTS = [None, "", 0, 1, -1, 2**62 - 1, 2**62, "12", " 12 ", 3.0, 3.5, True, "x", [1]]
+STAMPS = ["2026-10-31T23:30:00Z", "2026-10-31T23:30:00-02:00", "2026-11-01T00:00:00+09:00",
+          "2026-10-31T23:30:00", "1999-12-31T23:59:59Z", "2026-11-20T00:00:00Z",
+          "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "yesterday", "", None, 5,
+          "2026-10-31 23:30:00.123456+05:30", "2026-W44-6T10:00:00Z"]
+FIELDS = {
+    "event_id": st.sampled_from(["evt-1", " evt-1", "", None, 1, "e" * 201]),
+    "occurred_at": st.sampled_from(STAMPS),
+    "team": st.sampled_from(TEXTS),
+    "use_case": st.sampled_from(TEXTS),
+    "customer": st.sampled_from(TEXTS),
+    "provider": st.sampled_from(TEXTS),
+    "prompt_version": st.sampled_from(TEXTS),
+    "model": st.sampled_from(["gpt-4o-mini", " gpt-4o-mini", "", None, 4]),
+    "environment": st.sampled_from([None, "", "production", "staging ", "Prod", "sandbox", 1]),
+    "tier": st.sampled_from([None, "", "good", "best ", "premium", 2]),
+    "input_tokens": st.sampled_from(COUNTS),
+    "output_tokens": st.sampled_from(COUNTS),
+    "cached_input_tokens": st.sampled_from(COUNTS),
+    "cache_write_input_tokens": st.sampled_from(COUNTS),
+    "requests": st.sampled_from(COUNTS),
+    "tags": st.sampled_from([None, {}, {"project": "p1"}, {"b": "2", "a": "1"}, {"bad/key": "1"},
+                             {"project": 1}, "p1", []]),
+    "call_status": st.sampled_from(["ok", "failed"]),
+    "colour": st.just("blue"),
+}
+GOOD = {"event_id": "evt-1", "occurred_at": "2026-10-31T23:30:00-02:00", "team": "support",
+        "use_case": "support-copilot", "customer": "acme", "provider": "openai",
+        "model": "gpt-4o-mini", "input_tokens": 1200, "output_tokens": 300, "requests": 2}
+EDITS = st.lists(st.sampled_from(sorted(FIELDS)), max_size=3, unique=True).flatmap(
+    lambda keys: st.fixed_dictionaries({key: FIELDS[key] for key in keys}))
+EVENTS = st.tuples(st.lists(st.sampled_from(sorted(GOOD)), max_size=2), EDITS).map(
+    lambda change: {key: value for key, value in GOOD.items() if key not in change[0]}
+    | change[1])
+
+
+def _outcome(data: object, zone: ZoneInfo, full: bool) -> object:
+    check = usage_event._validate if full else validate
+    try:
+        return check(data, zone, now=NOW)
+    except InvalidEvent as exc:
+        return (exc.field, exc.message)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=EVENTS, zone=st.sampled_from(ZONES))
+def test_any_record_gets_the_same_row_or_error_as_the_full_rules(data, zone):
+    assert _outcome(data, zone, full=False) == _outcome(data, zone, full=True)
+
+
+def test_the_demo_months_events_take_the_common_path_and_match_the_full_rules():
+    records = []
+    for line in generate("2026-10", 400, 5):
+        try:
+            records.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue
+    common = [usage_event._common(data, ZONES[1], False, NOW) for data in records]
+    assert sum(row is not None for row in common) >= 390
+    for data, row in zip(records, common, strict=True):
+        if row is not None:
+            assert row == usage_event._validate(data, ZONES[1], now=NOW)
