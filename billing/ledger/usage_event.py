@@ -322,7 +322,8 @@ def content_hash(row: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(hashed)).hexdigest()
 
 
-_COMMON_FIELDS = KNOWN_FIELDS - frozenset(BILLING_FIELDS)
+# a project joins the fingerprint only when given (see _validate): such events take the full path
+_COMMON_FIELDS = KNOWN_FIELDS - frozenset(BILLING_FIELDS) - {"project"}
 _checked_labels: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 _periods: dict[int, str] = {}
 MAX_CACHED = 100_000
@@ -411,7 +412,8 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
         "cache_write_input_tokens": cache_writes, "requests": requests,
         "team": team, "use_case": use_case, "customer": customer, "provider": provider,
         "prompt_version": prompt_version, "call_status": "ok", "service_tier": "standard",
-        "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0,
+        "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0, "web_search_requests": 0,
+        "project": None,
         "content_hash": hashlib.sha256(orjson.dumps((
             event_id, utc, team, use_case, customer, environment, provider, model, tier,
             inputs, outputs, cached, cache_writes, requests, prompt_version, tags,

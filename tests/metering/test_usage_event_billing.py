@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 EVENT = {"event_id": "e-1", "occurred_at": "2026-10-05T10:00:00Z", "model": "gpt-4o-mini",
          "input_tokens": 10, "output_tokens": 5}
 DEFAULTS = {"call_status": "ok", "service_tier": "standard", "reported_cost_nanos": 0,
-            "cache_write_1h_input_tokens": 0}
+            "cache_write_1h_input_tokens": 0, "web_search_requests": 0}
 BILLING = tuple(DEFAULTS)
 
 

@@ -73,7 +73,8 @@ def test_the_demo_months_events_take_the_common_path_and_match_the_full_rules():
         except orjson.JSONDecodeError:
             continue
     common = [usage_event._common(data, ZONES[1], False, NOW) for data in records]
-    assert sum(row is not None for row in common) >= 390
+    # events naming a project (the demo's shared projects, a few in a hundred) take the full path
+    assert sum(row is not None for row in common) >= 370
     for data, row in zip(records, common, strict=True):
         if row is not None:
             assert row == usage_event._validate(data, ZONES[1], now=NOW)
