@@ -20,6 +20,7 @@ from billing.cli import (
     rating,
     reconcile,
     serve,
+    spark,
     stripe,
 )
 from billing.cli.console import fail
@@ -60,6 +61,7 @@ serve.register(app)
 demo.register(app)
 budgets.register(app)
 export.register(app)
+spark.register(app)
 
 
 def main() -> None:

@@ -189,13 +189,13 @@ def _write_prepared(
         }
     for event_id, (index, values) in candidates.items():
         if event_id in present:
-            outcomes[index] = _compare(event_id, values["content_hash"], present[event_id][1])
+            outcomes[index] = compare_resend(event_id, values["content_hash"], present[event_id][1])
         else:
             outcomes[index] = ACCEPTED
     first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
     for index, values in prepared.repeats:
         event_id = values["event_id"]
-        outcomes[index] = _compare(event_id, values["content_hash"], first_hash[event_id])
+        outcomes[index] = compare_resend(event_id, values["content_hash"], first_hash[event_id])
     return outcomes  # type: ignore[return-value]
 
 
@@ -206,7 +206,8 @@ def _store_chunk(
     return _write_prepared(connection, _prepare(chunk, zone, batch_id, backfill), batch_id)
 
 
-def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
+def compare_resend(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
+    """A resent event_id: a duplicate when its content matches, else a refused conflict."""
     if stored_hash == new_hash:
         return RowOutcome("duplicate", event_id)
     return RowOutcome(
