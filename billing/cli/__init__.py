@@ -7,6 +7,7 @@ import typer
 from typer.core import TyperGroup
 
 from billing.cli import (
+    archive,
     budgets,
     close,
     demo,
@@ -62,6 +63,7 @@ demo.register(app)
 budgets.register(app)
 export.register(app)
 spark.register(app)
+archive.register(app)
 
 
 def main() -> None:
