@@ -188,11 +188,11 @@ def archive_period(engine: Engine, period: str, to: Path) -> ArchiveResult:
     remove them from the ledger. Refused (nothing changed) when a check does not hold."""
     Period.parse(period)
     folder = (to / period).resolve()
-    if folder.exists() and any(folder.iterdir()):
-        raise ArchiveRefused(f"{folder} already holds files",
-                             "archive to an empty folder, or move the old files away")
     with engine.connect() as connection:
         _check(connection, period)
+        if folder.exists() and any(folder.iterdir()):
+            raise ArchiveRefused(f"{folder} already holds files",
+                                 "archive to an empty folder, or move the old files away")
         ledger = _ledger_counts(connection, period)
         files = _write(connection, period, folder) if ledger.events else 0
     written = parquet_counts(folder) if files else Counts(0, 0, 0, 0, 0, 0)
