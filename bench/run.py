@@ -2,8 +2,9 @@
 
 Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, default 1,000,000),
 BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating,
-parse (the duplicate-key check's cost on 50,000 events) or formats (reading each source
-format, in memory) runs one part.
+parse (the duplicate-key check's cost on 50,000 events), formats (reading each source
+format, in memory) or spark (raw events reduced on Spark in local mode next to native ingest;
+BENCH_SPARK_EVENTS, default 2,000,000) runs one part.
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -26,13 +27,13 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import formats, parse
+from bench import formats, parse, spark
 from billing.demo_data import generate
 
 HERE = Path(__file__).parent
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 RATING_EVENTS = int(os.environ.get("BENCH_RATING_EVENTS", "10000000"))
-PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse,formats").split(",")
+PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse,formats,spark").split(",")
 HTTP_BATCH = 10_000
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -153,6 +154,7 @@ def main() -> None:
         "rating": [],
         "parse": [],
         "formats": [],
+        "spark": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -168,11 +170,15 @@ def main() -> None:
         if "formats" in PARTS:
             print("formats: reading each source format ...", flush=True)
             results["formats"] = formats.measure()
+        if "spark" in PARTS:
+            results["spark"] = spark.measure()
     _print(results)
     if results["parse"]:
         parse.print_table(results["parse"])
     if results["formats"]:
         formats.print_table(results["formats"])
+    if results["spark"]:
+        spark.print_table(results["spark"])
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {HERE / 'results.json'}")
 
