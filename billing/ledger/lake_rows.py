@@ -47,8 +47,9 @@ def source_rows(fmt: str, records: Iterable[tuple[Any, int]], header: str | None
             if record == header:
                 continue
             found = read_csv([header or "", record])
-        else:
-            found = read_native([record])
+        else:  # after a first line, as ingest reads it: a line is never an array body
+            found = read_native([record]) if index == 0 else read_native(["{}", record])
+            found = (row for row in found if index == 0 or row.row == 2)
         for row in found:  # a blank line yields nothing
             yield SourceRow(index + 1, row.data, row.raw, row.error, row.field)
 

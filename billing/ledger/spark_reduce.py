@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -73,6 +74,8 @@ def session(master: str | None = None, *, partitions: int | None = None) -> Any:
     builder = SparkSession.builder.appName("billing-spark-reduce")
     if master or not os.environ.get("SPARK_MASTER"):
         builder = builder.master(master or "local[*]")
+    if (master or "local").startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run our rules
     builder = (builder.config("spark.ui.enabled", "false")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.shuffle.partitions", str(partitions or 8)))
