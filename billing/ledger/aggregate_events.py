@@ -17,14 +17,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from billing.db import write_transaction
+from billing.ledger import restatement
 from billing.ledger.formats.base import SourceRow
 from billing.ledger.lake_rows import COUNTS, GRAIN
-from billing.ledger.metering import IngestResult, ingest_rows
-from billing.ledger.usage_event import NANOS
+from billing.ledger.metering import IngestResult, ingest_rows, write_events
+from billing.ledger.usage_event import NANOS, content_hash
+from billing.models import UsageBucket, UsageEvent
 
 FORMAT = "spark"
+buckets, usage = UsageBucket.__table__, UsageEvent.__table__
 
 
 def series(period: str) -> str:
@@ -70,7 +74,44 @@ def source_rows(period: str, groups: Iterable[Mapping[str, Any]], zone: ZoneInfo
 
 
 def ingest_groups(engine: Engine, period: str, groups: Iterable[Mapping[str, Any]], *,
-                  zone: ZoneInfo, source: str, backfill: bool = False) -> IngestResult:
-    """Ingest reduced groups: new, unchanged (duplicate) or restated, each once."""
-    return ingest_rows(engine, source_rows(period, groups, zone), zone=zone, fmt=FORMAT,
-                       source=source, backfill=backfill)
+                  zone: ZoneInfo, source: str, backfill: bool = False
+                  ) -> tuple[IngestResult, int]:
+    """Ingest reduced groups: new, unchanged (duplicate) or restated, each once; a group an
+    earlier run stored that this run no longer finds is restated to zero. Returns the ingest
+    result and how many groups were withdrawn so."""
+    seen: set[str] = set()
+
+    def rows() -> Iterator[SourceRow]:
+        for row in source_rows(period, groups, zone):
+            seen.add(row.data["event_id"])  # type: ignore[index]
+            yield row
+
+    result = ingest_rows(engine, rows(), zone=zone, fmt=FORMAT, source=source,
+                         backfill=backfill)
+    return result, _withdraw(engine, period, seen, result.batch_id)
+
+
+def _withdraw(engine: Engine, period: str, seen: set[str], batch_id: int | None) -> int:
+    withdrawn = 0
+    with write_transaction(engine) as connection:
+        stale = [row for row in connection.execute(
+            select(buckets).where(buckets.c.series == series(period))).all()
+            if row.event_id not in seen and any(orjson.loads(row.counts).values())]
+        for bucket in stale:
+            stored = connection.execute(
+                select(usage).where(usage.c.event_id == bucket.event_id)).mappings().first()
+            if stored is None:  # its raw rows were archived with the period
+                continue
+            values = {**stored, **dict.fromkeys(restatement.COUNTS, 0), "batch_id": batch_id}
+            values["content_hash"] = content_hash(values)
+            start, end = (_aware(moment).timestamp() for moment in
+                          (bucket.bucket_start, bucket.bucket_end))
+            row = SourceRow(0, None, "", bucket=(bucket.series, int(start), int(end)))
+            restatement.store(connection, row, values,
+                              lambda rows: write_events(connection, rows), batch_id)
+            withdrawn += 1
+    return withdrawn
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

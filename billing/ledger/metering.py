@@ -175,12 +175,12 @@ def _write_prepared(
     candidates, outcomes = prepared.candidates, prepared.outcomes
     for index, values in prepared.snapshots:
         decision = restatement.store(connection, prepared.chunk[index], values,
-                                     lambda rows: _write_events(connection, rows), batch_id)
+                                     lambda rows: write_events(connection, rows), batch_id)
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
                                      decision.message)
     present = _stored(connection, list(candidates)) if candidates else {}
     new = [values for event_id, (_, values) in candidates.items() if event_id not in present]
-    if _write_events(connection, new) != len(new):
+    if write_events(connection, new) != len(new):
         # another ingest wrote some of these between our look-up and our insert
         present |= {
             event_id: stored
@@ -263,7 +263,7 @@ def _copy_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
         cursor.close()
 
 
-def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
+def write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert new events straight through the driver (the hot path); returns how many landed.
 
     Values are bound as each database stores them, matching what the ORM writes: SQLite

@@ -202,10 +202,11 @@ def reduce_and_ingest(engine: Engine, spark: Any, path: str, *, fmt: str, period
     """The whole command: reduce on Spark, then ingest the groups as aggregate events."""
     result, groups = reduce_input(spark, path, fmt=fmt, period=period, zone=zone, out=out,
                                   backfill=backfill)
-    ingested = ingest_groups(engine, period, groups, zone=zone,
+    ingested, withdrawn = ingest_groups(engine, period, groups, zone=zone,
                              source=f"spark reduce {path} ({period})", backfill=backfill)
     result.ingest = {"batch_id": ingested.batch_id, "groups": ingested.rows,
                      "accepted": ingested.accepted, "duplicates": ingested.duplicates,
-                     "restated": ingested.restated, "rejected": ingested.rejected,
+                     "restated": ingested.restated, "withdrawn": withdrawn,
+                     "rejected": ingested.rejected,
                      "errors": [error.to_dict() for error in ingested.errors]}
     return result
