@@ -63,7 +63,7 @@ def _reduce(engine, spark, path: Path, tmp_path: Path, fmt: str = "json"):  # no
 
 def test_a_month_reduced_on_spark_closes_to_the_cent_like_native_ingest(
         engine, close_settings, spark, tmp_path):
-    lines = list(generate("2026-10", 1500, 11))
+    lines = list(generate("2026-10", 800, 11))
     source = tmp_path / "month.jsonl"
     source.write_text("\n".join(lines) + "\n")
     publish_shipped(engine)
