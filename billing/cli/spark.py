@@ -45,8 +45,8 @@ def reduce_command(
     master: str = typer.Option(None, "--master", help="Spark master URL (spark://host:7077, "
                                "yarn, local[4]); default: local on all cores."),
     out_dir: Path = typer.Option(None, "--out", help="Where the reduced groups and the "
-                                 "rejected rows are written (replaced). Default: beside the "
-                                 "input, INPUT.reduced-PERIOD."),
+                                 "rejected rows are written (OUT/reduced and OUT/rejected, "
+                                 "replaced). Default: beside the input, INPUT.reduced-PERIOD."),
     partitions: int = typer.Option(None, "--partitions", min=1, help="Shuffle partitions "
                                    "(default 8; about 2-3 per core of the cluster)."),
     backfill: bool = typer.Option(False, "--allow-backfill",

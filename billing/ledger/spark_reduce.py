@@ -163,7 +163,8 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
     result = ReduceResult(input=path, format=fmt, period=period, out=str(out))
     checked = _checked(spark, path, fmt, period, str(zone), backfill, now or datetime.now(UTC))
     reduced_path, rejected_path = out / "reduced", out / "rejected"
-    shutil.rmtree(out, ignore_errors=True)
+    for folder in (reduced_path, rejected_path):  # a previous run's; nothing else is touched
+        shutil.rmtree(folder, ignore_errors=True)
     _reduce_frame(checked).write.parquet(str(reduced_path))
     reduced = spark.read.parquet(str(reduced_path))
     groups, clashing = [], []
