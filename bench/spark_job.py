@@ -19,7 +19,7 @@ def main(url: str, path: str, master: str, partitions: str) -> None:
     spark = session(master, partitions=int(partitions))
     spark.sparkContext.setLogLevel("ERROR")
     result = reduce_and_ingest(engine, spark, path, fmt="json", period="2026-10",
-                               zone=load_settings().zone, out=Path(path).parent / "reduced")
+                               zone=load_settings().zone, out=str(Path(path).parent / "reduced"))
     seconds = time.perf_counter() - started
     spark.stop()
     print(json.dumps({"rows": result.rows, "accepted": result.ingest["accepted"],

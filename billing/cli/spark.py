@@ -30,8 +30,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(spark, name="spark")
 
 
-def _default_out(source: str, period: str) -> Path:
-    return Path(f"{source.rstrip('/')}.reduced-{period}")
+def _default_out(source: str, period: str) -> str:
+    if any(mark in source for mark in "*?["):
+        fail(f"--input {source} is a pattern, so there is no folder beside it to write to",
+             "name the output folder with --out", code=2)
+    return f"{source.rstrip('/')}.reduced-{period}"
 
 
 def reduce_command(
@@ -44,7 +47,7 @@ def reduce_command(
     period: str = PERIOD_OPTION,
     master: str = typer.Option(None, "--master", help="Spark master URL (spark://host:7077, "
                                "yarn, local[4]); default: local on all cores."),
-    out_dir: Path = typer.Option(None, "--out", help="Where the reduced groups and the "
+    out_dir: str = typer.Option(None, "--out", help="Where the reduced groups and the "
                                  "rejected rows are written (OUT/reduced and OUT/rejected, "
                                  "replaced). Default: beside the input, INPUT.reduced-PERIOD."),
     partitions: int = typer.Option(None, "--partitions", min=1, help="Shuffle partitions "
@@ -63,6 +66,7 @@ def reduce_command(
     if "://" not in source and not any(mark in source for mark in "*?[") \
             and not Path(source).exists():
         fail(f"{source}: no such file or folder", "check the --input path", code=2)
+    target = out_dir or _default_out(source, period)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -71,7 +75,7 @@ def reduce_command(
         fail(str(exc), code=2)
     try:
         result = reduce_and_ingest(engine, spark, source, fmt=fmt, period=period,
-                                   zone=config.zone, out=out_dir or _default_out(source, period),
+                                   zone=config.zone, out=target,
                                    backfill=backfill)
     except Exception as exc:  # noqa: BLE001 - Spark reports unreadable input as many types
         fail(f"Spark could not read {source} as {fmt}: {str(exc).splitlines()[0]}",

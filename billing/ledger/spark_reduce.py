@@ -12,13 +12,11 @@ Spark is an optional extra; nothing else imports this module.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -152,7 +150,7 @@ def _conflicts(spark: Any, checked: Any, clashing: list[str]) -> list[tuple[int,
     return sorted(found)
 
 
-def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo, out: Path,
+def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo, out: str,
                  backfill: bool = False, now: datetime | None = None) -> tuple[
                      ReduceResult, list[dict[str, Any]]]:
     """Run the job: reduced groups to `out/reduced` (Parquet), rejected rows with their
@@ -162,11 +160,10 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
     started = time.perf_counter()
     result = ReduceResult(input=path, format=fmt, period=period, out=str(out))
     checked = _checked(spark, path, fmt, period, str(zone), backfill, now or datetime.now(UTC))
-    reduced_path, rejected_path = out / "reduced", out / "rejected"
-    for folder in (reduced_path, rejected_path):  # a previous run's; nothing else is touched
-        shutil.rmtree(folder, ignore_errors=True)
-    _reduce_frame(checked).write.parquet(str(reduced_path))
-    reduced = spark.read.parquet(str(reduced_path))
+    base = str(out).rstrip("/")  # local, or any URL Spark writes (hdfs://, s3a://)
+    reduced_path, rejected_path = f"{base}/reduced", f"{base}/rejected"
+    _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
+    reduced = spark.read.parquet(reduced_path)
     groups, clashing = [], []
     for row in reduced.where(F.col("status") != REJECTED).collect():
         values = row.asDict()
@@ -186,7 +183,7 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
             [(row, key, "event_id", message, None) for row, key, message in conflicts],
             rejected.schema)
         rejected = rejected.unionByName(extra)
-    rejected.orderBy("row").coalesce(1).write.json(str(rejected_path))
+    rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
     summary = rejected.groupBy("field").count().collect()
     result.rejected = sum(int(item["count"]) for item in summary)
     result.reasons.update({item["field"] or "record": int(item["count"]) for item in summary})
@@ -199,7 +196,7 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
 
 
 def reduce_and_ingest(engine: Engine, spark: Any, path: str, *, fmt: str, period: str,
-                      zone: ZoneInfo, out: Path, backfill: bool = False) -> ReduceResult:
+                      zone: ZoneInfo, out: str, backfill: bool = False) -> ReduceResult:
     """The whole command: reduce on Spark, then ingest the groups as aggregate events."""
     result, groups = reduce_input(spark, path, fmt=fmt, period=period, zone=zone, out=out,
                                   backfill=backfill)

@@ -58,7 +58,7 @@ def _publish(engine) -> None:  # noqa: ANN001
 
 def _reduce(engine, spark, path: Path, tmp_path: Path, fmt: str = "json"):  # noqa: ANN001, ANN202
     return reduce_and_ingest(engine, spark, str(path), fmt=fmt, period="2026-10", zone=UTC_ZONE,
-                             out=tmp_path / f"out-{path.stem}")
+                             out=str(tmp_path / f"out-{path.stem}"))
 
 
 def test_a_month_reduced_on_spark_closes_to_the_cent_like_native_ingest(
