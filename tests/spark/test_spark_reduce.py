@@ -23,7 +23,7 @@ UTC_ZONE = ZoneInfo("UTC")
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
 rated, documents, usage = RatedLine.__table__, Document.__table__, UsageEvent.__table__
 # a rated line's event count is what the ledger holds: raw events natively, groups on Spark
-NOT_COMPARED = {"id", "events", "rating_run_id", "created_at"}
+NOT_COMPARED = {"id", "events", "run_id"}
 COUNTS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
           "requests")
 
