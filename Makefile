@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench mutate lint venv clean
+.PHONY: demo test bench mutate lint venv spark clean
 
 venv: $(VENV)/.installed
 
@@ -12,15 +12,22 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# Spark (the `spark` extra, ~300 MB) only where the tests need it: `make demo` stays light
+spark: $(VENV)/.spark-installed
+
+$(VENV)/.spark-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	touch $@
+
 demo: venv
 	$(BIN)/billing demo
 
 # the suite runs on every core (pytest-xdist); each worker has its own databases
-test: venv
+test: venv spark
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n auto
 
-bench: venv
+bench: venv spark
 	$(BIN)/python -m bench.run
 
 # mutation testing of the money core (not part of `make test`); writes bench/mutation.json

@@ -65,7 +65,7 @@ AREAS = (
          ("tests/rating/test_rate_lines.py", "tests/rating/test_rate_billing_fields.py")),
     Area("ingest", {"billing/ledger/usage_event.py": None,
                     "billing/ledger/metering.py": ("x__prepare", "x__write_prepared",
-                                                   "x__compare", "x__stored", "x__land")},
+                                                   "x_compare_resend", "x__stored", "x__land")},
          ("tests/metering/test_usage_event.py", "tests/metering/test_metering.py",
           "tests/metering/test_usage_event_edges.py",
           "tests/metering/test_usage_event_billing.py", "tests/metering/test_ingest_buckets.py",

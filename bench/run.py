@@ -3,11 +3,12 @@
 Prints a table and writes bench/results.json. Sizes: BENCH_EVENTS (ingest, default 1,000,000),
 BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest, rating,
 parse (the duplicate-key check's cost on 50,000 events), formats (reading each source
-format, in memory) or gateway (the budget check at 500 requests/s over HTTP, in process, and
-a hard cap's overshoot under 50 concurrent reservations) runs one part; BENCH_DATABASES=sqlite
-(or postgresql) runs ingest on one. Ingest is printed beside its targets (issue 19) and as a
-share of the limits it cannot beat: parsing each line (json, orjson) and SQLite's own insert
-rate (bench/ingest_limits.py).
+format, in memory), gateway (the budget check at 500 requests/s over HTTP, in process, and
+a hard cap's overshoot under 50 concurrent reservations) or spark (raw events reduced on Spark
+in local mode next to native ingest; BENCH_SPARK_EVENTS, default 2,000,000) runs one part;
+BENCH_DATABASES=sqlite (or postgresql) runs ingest on one. Ingest is printed beside its targets
+(issue 19) and as a share of the limits it cannot beat: parsing each line (json, orjson) and
+SQLite's own insert rate (bench/ingest_limits.py).
 PostgreSQL: BENCH_POSTGRES_URL (an admin URL; default the local `test` database); a fresh
 database is created and dropped for each run.
 """
@@ -30,13 +31,13 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import formats, gateway, ingest_limits, parse
+from bench import formats, gateway, ingest_limits, parse, spark
 from billing.demo_data import generate
 
 HERE = Path(__file__).parent
 EVENTS = int(os.environ.get("BENCH_EVENTS", "1000000"))
 RATING_EVENTS = int(os.environ.get("BENCH_RATING_EVENTS", "10000000"))
-PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse,formats,gateway").split(",")
+PARTS = os.environ.get("BENCH_ONLY", "ingest,rating,parse,formats,gateway,spark").split(",")
 HTTP_BATCH = 10_000
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -159,6 +160,7 @@ def main() -> None:
         "parse": [],
         "formats": [],
         "gateway": {},
+        "spark": [],
     }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -178,6 +180,8 @@ def main() -> None:
             print("gateway: budget check over HTTP at 500/s, in process, overshoot ...",
                   flush=True)
             results["gateway"] = gateway.measure()
+        if "spark" in PARTS:
+            results["spark"] = spark.measure()
     _print(results)
     if results["ingest_limits"]:
         ingest_limits.print_table(results["ingest"], results["ingest_limits"])
@@ -187,6 +191,8 @@ def main() -> None:
         formats.print_table(results["formats"])
     if results["gateway"]:
         gateway.print_table(results["gateway"])
+    if results["spark"]:
+        spark.print_table(results["spark"])
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {HERE / 'results.json'}")
 

@@ -467,6 +467,24 @@ SCHEDULER_JOBS = Table(
 )
 
 
+class UsageArchive(SQLModel, table=True):
+    """A closed period whose raw usage events left the ledger for Parquet files: where they
+    are, and the counts they were verified against before the rows were removed."""
+
+    __tablename__ = "usage_archive"
+
+    period: str = Field(primary_key=True, max_length=7)
+    path: str = Field(max_length=1000, description="the folder of the period's Parquet files")
+    events: int = Field(sa_column=Column(BigInteger, nullable=False))
+    requests: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tokens: int = Field(sa_column=Column(BigInteger, nullable=False),
+                        description="input + output + cached input + cache write input")
+    customer_events: int = Field(sa_column=Column(BigInteger, nullable=False))
+    customer_requests: int = Field(sa_column=Column(BigInteger, nullable=False))
+    customer_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    archived_at: datetime
+
+
 class PeriodClose(SQLModel, table=True):
     """A closed period. Its row is written in the same transaction as its documents, so a
     period is closed exactly once, with all of its documents or none."""

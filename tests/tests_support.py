@@ -16,7 +16,7 @@ TABLES_CHILD_FIRST = (
     "document_sequence", "period_close",
     "apscheduler_jobs",
     "alert_delivery", "alert", "outcome", "spend_total", "budget",
-    "rated_line", "rating_run", "usage_restatement", "usage_bucket", "usage_event",
+    "usage_archive", "rated_line", "rating_run", "usage_restatement", "usage_bucket", "usage_event",
     "quarantined_row", "ingest_batch",
 )
 # rate_card_version is immutable by trigger; tests that publish use their own cards

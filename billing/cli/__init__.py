@@ -7,6 +7,7 @@ import typer
 from typer.core import TyperGroup
 
 from billing.cli import (
+    archive,
     budgets,
     close,
     credits,
@@ -23,6 +24,7 @@ from billing.cli import (
     rating,
     reconcile,
     serve,
+    spark,
     stripe,
 )
 from billing.cli.console import fail
@@ -66,6 +68,8 @@ budgets.register(app)
 export.register(app)
 levers.register(app)
 kpis.register(app)
+spark.register(app)
+archive.register(app)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, or_, select
 
 from billing.budgets.spend_totals import deltas
+from billing.ledger.archive import ArchiveUnreadable, archived_counts
 from billing.models import RatedLine, RatingRun, SpendTotal, UsageEvent
 
 usage = UsageEvent.__table__
@@ -93,7 +94,11 @@ def rated_amounts(connection: Connection, period: str) -> RatedAmounts:
 
 def _usage_counts(connection: Connection, period: str) -> tuple[dict[str, tuple], int]:
     """(events, requests, tokens) of the rated part of the usage ledger, per view, and the
-    number of events no rating run has read yet."""
+    number of events no rating run has read yet; an archived period's from its Parquet files
+    (every event was rated before it was archived)."""
+    found = archived_counts(connection, period)
+    if found is not None:
+        return {"showback": found.showback(), "chargeback": found.chargeback()}, 0
     watermark = connection.execute(select(func.coalesce(func.max(runs.c.to_event_id), 0))
                                    .where(runs.c.kind == "incremental")).scalar_one()
     tokens = sum((usage.c[name] for name in TOKENS[1:]), usage.c[TOKENS[0]])
@@ -128,7 +133,13 @@ def check_ledger(connection: Connection, period: str, amounts: RatedAmounts, *,
                  ) -> LedgerCheck:
     """Link 1: usage events -> rated lines, counted in both views, amounts as rating wrote
     them. `documents` names the stored document of each (kind, subject) of a closed period."""
-    expected, unread = _usage_counts(connection, period)
+    try:
+        expected, unread = _usage_counts(connection, period)
+    except ArchiveUnreadable as exc:
+        check = LedgerCheck(f"the archived usage of {period} against its rated lines")
+        check.breaks.append(("usage archive", str(exc), "restore the Parquet files to that "
+                             "folder (or a copy of them), then reconcile again"))
+        return check
     found = _rated_counts(connection, period)
     check = LedgerCheck(f"{_counts(expected['showback'])} of {period} in the showback lines; "
                         f"{expected['chargeback'][0]:,} events with a customer in the "

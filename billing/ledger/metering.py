@@ -178,19 +178,19 @@ def _write_prepared(
     candidates, outcomes = prepared.candidates, prepared.outcomes
     for index, values in prepared.snapshots:
         decision = restatement.store(connection, prepared.chunk[index], values,
-                                     lambda rows: _write_events(connection, rows), batch_id)
+                                     lambda rows: write_events(connection, rows), batch_id)
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
                                      decision.message)
     present = _land(connection, [values for _, values in candidates.values()])
     for event_id, (index, values) in candidates.items():
         if event_id in present:
-            outcomes[index] = _compare(event_id, values["content_hash"], present[event_id])
+            outcomes[index] = compare_resend(event_id, values["content_hash"], present[event_id])
         else:
             outcomes[index] = ACCEPTED
     first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
     for index, values in prepared.repeats:
         event_id = values["event_id"]
-        outcomes[index] = _compare(event_id, values["content_hash"], first_hash[event_id])
+        outcomes[index] = compare_resend(event_id, values["content_hash"], first_hash[event_id])
     return outcomes  # type: ignore[return-value]
 
 
@@ -201,7 +201,8 @@ def _store_chunk(
     return _write_prepared(connection, _prepare(chunk, zone, batch_id, backfill), batch_id)
 
 
-def _compare(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
+def compare_resend(event_id: str, new_hash: str, stored_hash: str | None) -> RowOutcome:
+    """A resent event_id: a duplicate when its content matches, else a refused conflict."""
     if stored_hash == new_hash:
         return RowOutcome("duplicate", event_id)
     return RowOutcome(
@@ -225,7 +226,7 @@ def _land(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, str]:
     else:
         before = connection.exec_driver_sql(
             "SELECT coalesce(max(id), 0) FROM usage_event").scalar_one()
-        if _write_events(connection, rows) == len(rows):
+        if write_events(connection, rows) == len(rows):
             return {}
         # the write lock is ours: a row with a higher id is one this insert made
         return {event_id: stored for event_id, (row_id, stored)
@@ -294,7 +295,7 @@ def _copy_events(connection: Connection, rows: list[dict[str, Any]], report: boo
         cursor.close()
 
 
-def _write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
+def write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert new events straight through the driver (the hot path); returns how many landed.
 
     Values are bound as each database stores them, matching what the ORM writes: SQLite

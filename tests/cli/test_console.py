@@ -39,7 +39,8 @@ def test_money_counts_and_percents_for_people():
     "budgets set --team t --amount 1", "budgets list", "budgets status --team t",
     "outcomes report", "forecast --team t", "alerts list", "overhead list",
     "overhead set pool --amount 1 --driver spend --period 2026-10", "export focus -o f.csv",
-    "export showback -o f.csv", "stripe push", "stripe reconcile", "demo",
+    "export showback -o f.csv", "stripe push", "stripe reconcile", "demo", "archive --to a",
+    "spark reduce --input i --format json",
 ])
 def test_every_period_option_refuses_a_bad_month_with_the_one_message(command, tmp_path,
                                                                         monkeypatch):

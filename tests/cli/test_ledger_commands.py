@@ -22,7 +22,8 @@ def env(engine, database_url, monkeypatch):  # noqa: ANN001
 
 @pytest.mark.parametrize("command", [[], ["init"], ["ingest"], ["coverage"], ["serve"], ["demo"],
                                      ["quarantine", "list"], ["quarantine", "fix"],
-                                     ["quarantine", "discard"]])
+                                     ["quarantine", "discard"], ["archive"], ["spark"],
+                                     ["spark", "reduce"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from billing.ledger.formats import openai
 from billing.ledger.formats.base import SourceRow
-from billing.ledger.metering import RowOutcome, _compare, _prepare, ingest_lines
+from billing.ledger.metering import RowOutcome, _prepare, compare_resend, ingest_lines
 from billing.models import UsageEvent, UsageRestatement
 
 UTC = ZoneInfo("UTC")
@@ -82,8 +82,8 @@ def test_a_bucket_repeated_in_one_file_is_a_duplicate_and_events_still_dedupe(en
 
 
 def test_a_resend_is_a_duplicate_of_its_event_and_a_conflict_says_what_to_do():
-    assert _compare("e-1", "h", "h") == RowOutcome("duplicate", "e-1")
-    assert _compare("e-1", "h", "other") == RowOutcome(
+    assert compare_resend("e-1", "h", "h") == RowOutcome("duplicate", "e-1")
+    assert compare_resend("e-1", "h", "other") == RowOutcome(
         "rejected", "e-1", "event_id", "event_id 'e-1' is already in the ledger with different "
         "content; usage is never overwritten: send a new event_id for new usage")
 

@@ -155,7 +155,7 @@ def test_events_another_ingest_wrote_after_our_look_up_are_compared_not_counted(
         theirs = [validate({**EVENT, "event_id": event_id, "input_tokens": tokens},
                            ZoneInfo("UTC"), now=NOW) | {"batch_id": other}
                   for event_id, tokens in (("e-same", 10), ("e-diff", 99))]
-        assert metering._write_events(connection, theirs) == 2
+        assert metering.write_events(connection, theirs) == 2
         return land(connection, rows)
 
     monkeypatch.setattr(metering, "_land", lose_the_race_then_land)

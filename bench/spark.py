@@ -1,0 +1,125 @@
+"""The Spark reduction in local mode next to native ingest, on the same generated raw events:
+events/s and peak memory (the whole process tree: driver, JVM and Python workers).
+
+    python -m bench.spark [--events N] [--master local[*]] [--partitions N]
+
+BENCH_SPARK_EVENTS sets N for `make bench` (default 2,000,000: a few minutes on 2 cores).
+Each run happens in its own process on a fresh SQLite database, so its memory is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from billing.demo_data import generate
+
+EVENTS = int(os.environ.get("BENCH_SPARK_EVENTS", "2000000"))
+SAMPLE_SECONDS = 0.2
+
+
+def _tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        todo.extend(int(child) for child in children)
+    return found
+
+
+def _rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def _measured(command: list[str], env: dict[str, str]) -> tuple[dict, float]:
+    """Run a command; its JSON result and the peak resident memory of its process tree."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, env=env)
+    peak = [0.0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak[0] = max(peak[0], _rss_mib(_tree(process.pid)))
+            time.sleep(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = process.communicate()
+    sampler.join()
+    if process.returncode:
+        raise RuntimeError(f"{command} failed with exit code {process.returncode}")
+    return json.loads(output.strip().splitlines()[-1]), peak[0]
+
+
+def _write(path: Path, events: int) -> int:
+    rows = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for line in generate("2026-10", events, 11):
+            handle.write(line + "\n")
+            rows += 1
+    return rows
+
+
+def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 8) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        source = work / "raw.jsonl"
+        print(f"spark: generating {events:,} raw events ...", flush=True)
+        rows = _write(source, events)
+        results = []
+        for path, command in (
+            ("spark reduce", [sys.executable, "-m", "bench.spark_job", f"sqlite:///{work}/s.db",
+                              str(source), master, str(partitions)]),
+            ("native ingest", [sys.executable, "-m", "bench.ingest_file",
+                               f"sqlite:///{work}/n.db", str(source)]),
+        ):
+            print(f"spark: {path} ...", flush=True)
+            found, peak = _measured(command, dict(os.environ, SPARK_LOCAL_DIRS=str(work)))
+            results.append({"path": path, "rows": rows, "seconds": found["seconds"],
+                            "events_per_second": rows / found["seconds"],
+                            "peak_mib": peak, "ledger_rows": found.get("accepted")})
+    return results
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"\nRaw events reduced (Spark local mode) vs ingested (native), {os.cpu_count()} cores")
+    print(f"{'path':<15} {'rows':>12} {'seconds':>9} {'events/s':>10} {'peak MiB':>9} "
+          f"{'ledger rows':>12}")
+    for row in results:
+        print(f"{row['path']:<15} {row['rows']:>12,} {row['seconds']:>9.1f} "
+              f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9,.0f} "
+              f"{row['ledger_rows'] or 0:>12,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=EVENTS)
+    parser.add_argument("--master", default="local[*]")
+    parser.add_argument("--partitions", type=int, default=8)
+    args = parser.parse_args()
+    results = measure(args.events, args.master, args.partitions)
+    print_table(results)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

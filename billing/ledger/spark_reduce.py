@@ -1,0 +1,210 @@
+"""The Spark reduction: raw usage in a data lake reduced to the rating grain on Apache Spark.
+
+Spark reads the input where it lies and runs the ingest rules on it in its Python workers
+(billing/ledger/lake_rows.py); two shuffles follow: one on event_id keeps the first row of
+each id (a later row is a duplicate, or a conflict when its content differs, as in ingest),
+one on the grain sums the counts as DECIMAL(38,0), which cannot overflow or round. The reduced
+groups (a few per team, model and day) and the rejected rows are written under `out`; the
+groups then enter the ledger as aggregate usage events (billing/ledger/aggregate_events.py).
+Spark is an optional extra; nothing else imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from billing.ledger import lake_rows
+from billing.ledger.aggregate_events import ingest_groups
+from billing.ledger.lake_rows import COUNTS, GRAIN, OK, OUTSIDE, REJECTED
+from billing.ledger.metering import compare_resend
+
+INSTALL_HINT = "install the Spark extra: pip install -e '.[spark]' (it needs Java 17)"
+KEPT_ERRORS = 1_000
+
+
+class SparkUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class ReduceResult:
+    input: str
+    format: str
+    period: str
+    out: str = ""
+    rows: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    outside_period: int = 0
+    groups: int = 0
+    seconds: float = 0.0
+    reasons: Counter[str] = field(default_factory=Counter)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    ingest: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "format": self.format, "period": self.period,
+                "out": self.out, "rejected_path": f"{self.out}/rejected", "rows": self.rows,
+                "accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": self.rejected, "outside_period": self.outside_period,
+                "groups": self.groups, "seconds": round(self.seconds, 3),
+                "rejected_by_field": dict(self.reasons.most_common()),
+                "errors": self.errors, "ingest": self.ingest}
+
+
+def session(master: str | None = None, *, partitions: int | None = None) -> Any:
+    """A Spark session: local on all cores unless `master` names a cluster (or spark-submit
+    already set one). The UI stays off; timestamps are read in UTC."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SparkUnavailable(f"PySpark is not installed; {INSTALL_HINT}") from None
+    builder = SparkSession.builder.appName("billing-spark-reduce")
+    if master or not os.environ.get("SPARK_MASTER"):
+        builder = builder.master(master or "local[*]")
+    if (master or "local").startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run our rules
+    builder = (builder.config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", str(partitions or 8)))
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # noqa: BLE001 - a missing Java surfaces as any of several errors
+        raise SparkUnavailable(f"Spark could not start ({type(exc).__name__}: {exc}); check "
+                               f"that Java 17 is installed (java -version); {INSTALL_HINT}"
+                               ) from None
+
+
+def _records(spark: Any, path: str, fmt: str) -> tuple[Any, str | None]:
+    if fmt == "parquet":
+        return spark.read.parquet(path).rdd.map(lambda row: row.asDict(recursive=True)), None
+    text = spark.read.text(path)
+    header = None
+    if fmt == "csv":
+        first = text.first()
+        header = first.value if first else ""
+    return text.rdd.map(lambda row: row.value), header
+
+
+def _checked(spark: Any, path: str, fmt: str, period: str, zone: str, backfill: bool,
+             now: datetime) -> Any:
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    records, header = _records(spark, path, fmt)
+    longs = {"row", *COUNTS}
+    schema = StructType([StructField(name, LongType() if name in longs else StringType())
+                         for name in lake_rows.COLUMNS])
+
+    def partition(items: Any) -> Any:
+        rows = lake_rows.source_rows(fmt, items, header)
+        return lake_rows.check(rows, zone=zone, period=period, backfill=backfill, now=now)
+
+    return spark.createDataFrame(records.zipWithIndex().mapPartitions(partition), schema)
+
+
+def _reduce_frame(checked: Any) -> Any:
+    """Dedupe on the key (event_id, or the row itself when rejected), then sum to the grain."""
+    from pyspark.sql import functions as F
+
+    kept = [name for name in lake_rows.COLUMNS if name != "key"]
+    first = (checked.groupBy("key")
+             .agg(F.min_by(F.struct(*kept), "row").alias("first"), F.count("*").alias("n"),
+                  F.size(F.collect_set("content_hash")).alias("hashes"))
+             .select("key", "first.*", "n", "hashes"))
+    own = F.when(F.col("status") == REJECTED, F.col("key"))
+    return (first.groupBy("status", own.alias("own"), *GRAIN)
+            .agg(*[F.sum(F.col(name).cast("decimal(38,0)")).alias(name) for name in COUNTS],
+                 F.sum("n").alias("rows"), F.count("*").alias("keys"),
+                 F.collect_list(F.when(F.col("hashes") > 1, F.col("event_id"))).alias("clash"),
+                 *[F.first(name).alias(name)
+                   for name in ("row", "event_id", "field", "message", "raw")]))
+
+
+def _conflicts(spark: Any, checked: Any, clashing: list[str]) -> list[tuple[int, str, str]]:
+    """Rows whose event_id an earlier row of the input holds with other content: (row,
+    event_id, message). Only ids with two contents are looked at again."""
+    from pyspark.sql import functions as F
+
+    rows = (checked.where(F.col("status") == OK)
+            .join(spark.createDataFrame([(key,) for key in clashing], "event_id string")
+                  .hint("broadcast"), "event_id")
+            .select("row", "event_id", "content_hash").collect())
+    first: dict[str, tuple[int, str]] = {}
+    for row in sorted(rows, key=lambda item: item.row):
+        first.setdefault(row.event_id, (row.row, row.content_hash))
+    found = []
+    for row in rows:
+        outcome = compare_resend(row.event_id, row.content_hash, first[row.event_id][1])
+        if outcome.status == "rejected":
+            found.append((row.row, row.event_id, outcome.message or ""))
+    return sorted(found)
+
+
+def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo, out: str,
+                 backfill: bool = False, now: datetime | None = None) -> tuple[
+                     ReduceResult, list[dict[str, Any]]]:
+    """Run the job: reduced groups to `out/reduced` (Parquet), rejected rows with their
+    reasons to `out/rejected` (JSON lines); returns the result and the groups."""
+    from pyspark.sql import functions as F
+
+    started = time.perf_counter()
+    result = ReduceResult(input=path, format=fmt, period=period, out=str(out))
+    checked = _checked(spark, path, fmt, period, str(zone), backfill, now or datetime.now(UTC))
+    base = str(out).rstrip("/")  # local, or any URL Spark writes (hdfs://, s3a://)
+    reduced_path, rejected_path = f"{base}/reduced", f"{base}/rejected"
+    _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
+    reduced = spark.read.parquet(reduced_path)
+    groups, clashing = [], []
+    for row in reduced.where(F.col("status") != REJECTED).collect():
+        values = row.asDict()
+        result.rows += int(values["rows"])
+        if values["status"] == OUTSIDE:
+            result.outside_period += int(values["rows"])
+            continue
+        result.accepted += int(values["keys"])
+        clashing.extend(values["clash"])
+        groups.append({name: values[name] for name in (*GRAIN, *COUNTS)})
+    result.groups = len(groups)
+    rejected = reduced.where(F.col("status") == REJECTED).select(
+        "row", "event_id", "field", "message", "raw")
+    conflicts = _conflicts(spark, checked, clashing) if clashing else []
+    if conflicts:
+        extra = spark.createDataFrame(
+            [(row, key, "event_id", message, None) for row, key, message in conflicts],
+            rejected.schema)
+        rejected = rejected.unionByName(extra)
+    rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
+    summary = rejected.groupBy("field").count().collect()
+    result.rejected = sum(int(item["count"]) for item in summary)
+    result.reasons.update({item["field"] or "record": int(item["count"]) for item in summary})
+    result.errors = [row.asDict() for row in
+                     rejected.orderBy("row").drop("raw").limit(KEPT_ERRORS).collect()]
+    result.duplicates = result.rows - result.outside_period - result.accepted - len(conflicts)
+    result.rows += result.rejected - len(conflicts)
+    result.seconds = time.perf_counter() - started
+    return result, groups
+
+
+def reduce_and_ingest(engine: Engine, spark: Any, path: str, *, fmt: str, period: str,
+                      zone: ZoneInfo, out: str, backfill: bool = False) -> ReduceResult:
+    """The whole command: reduce on Spark, then ingest the groups as aggregate events."""
+    result, groups = reduce_input(spark, path, fmt=fmt, period=period, zone=zone, out=out,
+                                  backfill=backfill)
+    ingested, withdrawn = ingest_groups(engine, period, groups, zone=zone,
+                             source=f"spark reduce {path} ({period})", backfill=backfill)
+    result.ingest = {"batch_id": ingested.batch_id, "groups": ingested.rows,
+                     "accepted": ingested.accepted, "duplicates": ingested.duplicates,
+                     "restated": ingested.restated, "withdrawn": withdrawn,
+                     "rejected": ingested.rejected,
+                     "errors": [error.to_dict() for error in ingested.errors]}
+    return result
