@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column('customer_events', sa.BigInteger(), nullable=False),
         sa.Column('customer_requests', sa.BigInteger(), nullable=False),
         sa.Column('customer_tokens', sa.BigInteger(), nullable=False),
-        sa.Column('archived_at', sa.DateTime(), nullable=False),
+        sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint('period'),
     )
 

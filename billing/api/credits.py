@@ -25,7 +25,7 @@ class GrantBody(BaseModel):
 
 
 @router.post("/credits", summary="Grant a customer prepaid credit", status_code=201,
-             dependencies=FINANCE, responses=problems.responses(401, 403, 422))
+             dependencies=FINANCE, responses=problems.responses(400, 401, 403, 422))
 def post_credit(body: GrantBody, request: Request) -> dict:
     try:
         return grant_credit(request.app.state.engine, body.customer, body.amount, body.currency,

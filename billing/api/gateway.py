@@ -58,7 +58,7 @@ def _period(given: str | None, settings: AppSettings) -> str:
 
 @router.post("/budgets/status", summary="allow, warn or block for several scopes at once",
              dependencies=[Depends(deps.roles("gateway", "finance"))],
-             responses=problems.responses(401, 403, 422))
+             responses=problems.responses(400, 401, 403, 422))
 def post_status_batch(body: StatusBatch, request: Request, settings: AppSettings) -> list[dict]:
     period = _period(body.period, settings)
     return [live_state.check(request.app.state.engine, scope.team, period,
@@ -68,7 +68,7 @@ def post_status_batch(body: StatusBatch, request: Request, settings: AppSettings
 
 @router.post(
     "/budgets/{team}/reservations", summary="Decide a call and hold its estimated cost",
-    dependencies=GATEWAY, responses=problems.responses(401, 403, 422),
+    dependencies=GATEWAY, responses=problems.responses(400, 401, 403, 422),
     description="The pre-call check with a hold: `decision` block (with `message`) when a hard "
                 "cap is reached or this call's estimate (input tokens + max_tokens at card "
                 "prices) would pass it; otherwise allow or warn with a `reservation_id` to "
@@ -92,7 +92,7 @@ def _gone(reservation_id: str) -> Problem:
 
 
 @router.post("/reservations/{reservation_id}/settle", summary="Hold the call's actual cost",
-             dependencies=GATEWAY, responses=problems.responses(401, 403, 404, 422))
+             dependencies=GATEWAY, responses=problems.responses(400, 401, 403, 404, 422))
 async def post_settle(reservation_id: str, body: SettleBody, request: Request,
                       settings: AppSettings) -> dict:
     tokens = pre_call.Tokens(body.input_tokens, body.output_tokens, body.cached_input_tokens,

@@ -133,7 +133,8 @@ def _not_billed_priced(connection: Connection, period: str, groups: dict[Group, 
 
 
 def customer_charges(connection: Connection, period: str, registry: Registry | None = None,
-                     *, contracts: bool = True) -> dict[str, CustomerCharges]:
+                     *, contracts: bool = True, locale: str | None = None
+                     ) -> dict[str, CustomerCharges]:
     """Invoice lines per customer of a period, from sums the database made.
 
     With the parties policy's `registry`, usage a customer's `billable` leaves out makes no
@@ -166,7 +167,7 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                              f"and {currency} in {period}; bill each customer on one card")
         charge.card_versions.add(f"{row.card}@{row.card_version}")
         kind = "prior_period_adjustment" if row.adjusts_period else "usage"
-        words = labels(_locale(registry, row.customer))
+        words = labels(locale or _locale(registry, row.customer))
         describe = partial(_describe, words, row)
         if not row.adjusts_period:
             charge.cards.add((row.card, row.card_version))
@@ -231,10 +232,10 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
                 late.lines.append(replace(line, kind="usage", service_period=None))
     if contracts:
         for customer, charge in charges.items():
-            locale = _locale(registry, customer)
-            _apply_contract(connection, customer, charge, period, locale)
+            language = locale or _locale(registry, customer)
+            _apply_contract(connection, customer, charge, period, language)
             for adjusted in sorted(charge.late):
-                _adjust_contract(connection, customer, charge, adjusted, registry, locale)
+                _adjust_contract(connection, customer, charge, adjusted, registry, language)
     return charges
 
 

@@ -135,7 +135,9 @@ def contract_charges(engine: Engine, period: str) -> list[ContractCharge]:
     invoice's subtotal."""
     registry = policies_for(engine, period).registry
     with engine.connect() as connection:
-        charges = customer_charges(connection, period, registry)
+        # FOCUS strings are ASCII (StringHandling): contract lines in English, whatever the
+        # language of the customer's invoice
+        charges = customer_charges(connection, period, registry, locale="en_US")
         invoices = document_numbers(connection, period, "chargeback")
         credits = prepaid_drawn(connection, period)
     return [ContractCharge(customer, line.kind, line.description, line.amount, charge.currency,

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, Engine, case, delete, func, insert, select
+from sqlalchemy import BigInteger, Connection, Engine, Integer, case, delete, func, insert, select
 
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatingRun, UsageArchive, UsageEvent
@@ -175,8 +175,9 @@ def _plain(row: Any) -> dict[str, Any]:
     return values
 
 
-_INTEGERS = {"id", "batch_id", *TOKENS, "cache_write_1h_input_tokens", "requests",
-             "reported_cost_nanos"}
+# every whole-number column of the ledger, read from its schema so a new one is never a string
+_INTEGERS = {column.name for column in usage.c
+             if isinstance(column.type, BigInteger | Integer)} | {"id", "batch_id"}
 SCHEMA = pa.schema([
     (name, pa.int64() if name in _INTEGERS else
      pa.timestamp("us", tz="UTC") if name == "occurred_at" else pa.string())

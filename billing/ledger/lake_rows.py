@@ -27,9 +27,10 @@ OUTSIDE_KEY = "\x00outside"
 # the grain rating groups by (billing/rating/rate.py); prompt_version and tags only matter to
 # attribution rules, which read them only when a team or use case is missing
 GRAIN = ("usage_date", "team", "use_case", "customer", "environment", "provider", "model",
-         "tier", "service_tier", "call_status", "prompt_version", "tags")
+         "tier", "service_tier", "call_status", "prompt_version", "tags", "project")
 COUNTS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
-          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens")
+          "requests", "reported_cost_nanos", "cache_write_1h_input_tokens",
+          "web_search_requests")
 COLUMNS = ("row", "key", "status", "event_id", "field", "message", "raw", "content_hash",
            *GRAIN, *COUNTS)
 FORMATS = ("json", "csv", "parquet")
