@@ -108,3 +108,88 @@ def test_an_alias_prices_as_its_model_in_every_respect():
         quote(CARD, "claude-sonnet-4-20250514", input_tokens=1, output_tokens=1, tier="good")
     assert str(refused.value) == (
         "model 'claude-sonnet-4-20250514' is in tier better of real@2026-10, not good")
+
+
+SEARCH_CARD = load_card("""
+card: search
+version: "2026-10"
+effective_from: 2026-10-01
+currency: USD
+tiers:
+  good:
+    description: small
+    slo: {p95_latency_ms: 2000, availability: "99.5%"}
+    markup: "0"
+    per_request_fee: "0"
+    models:
+      gpt-4o-mini: {provider: openai, input: "0.15", output: "0.60", cached_input: "0.075"}
+  better:
+    description: mid
+    slo: {p95_latency_ms: 2000, availability: "99.5%"}
+    markup: "0.20"
+    per_request_fee: "0"
+    models:
+      claude-sonnet-4:
+        provider: anthropic
+        input: "3.00"
+        output: "15.00"
+        cached_input: "0.30"
+        web_search_per_1k: "10.00"
+  best:
+    description: none
+    slo: {p95_latency_ms: 2000, availability: "99.5%"}
+    markup: "0"
+    per_request_fee: "0"
+    models: {}
+capacity:
+  llama-selfhosted:
+    provider: internal
+    tier: better
+    gpu_hours: "10"
+    gpu_hour_rate: "2"
+    capacity_tokens: 1000000
+    idle: central
+""", "search.yaml")
+
+
+def test_web_searches_are_priced_per_thousand_inside_provider_cost_and_marked_up():
+    """Anthropic's own usage example: 10 searches at 10.00 per 1,000 cost 0.10."""
+    priced = quote(SEARCH_CARD, "claude-sonnet-4", input_tokens=0, output_tokens=0,
+                   web_search_requests=10)
+    assert (priced.web_search_requests, priced.web_search_price, priced.web_search_fees) == (
+        10, D("10.00"), D("0.10"))
+    assert priced.provider_cost == D("0.10")
+    assert priced.markup_amount == D("0.020")
+    assert priced.internal_price == D("0.120")
+    tokens = quote(SEARCH_CARD, "claude-sonnet-4", input_tokens=1_000_000, output_tokens=0,
+                   web_search_requests=1_000)
+    assert tokens.provider_cost == D("3.00") + D("10.00")
+
+
+def test_web_searches_on_a_model_without_a_search_price_name_the_card_model_and_tier():
+    with pytest.raises(UnpricedModel) as refused:
+        quote(SEARCH_CARD, "gpt-4o-mini", input_tokens=1, output_tokens=1,
+              web_search_requests=1)
+    error = refused.value
+    assert (error.card, error.version, error.model, error.tier) == (
+        "search", "2026-10", "gpt-4o-mini", "good")
+    assert str(error) == ("search@2026-10 prices no web searches for gpt-4o-mini; give the "
+                          "model a web_search_per_1k price (per 1,000 searches) on the card")
+    assert quote(SEARCH_CARD, "gpt-4o-mini", input_tokens=1, output_tokens=1).web_search_fees \
+        == D(0)
+
+
+def test_a_capacity_model_is_not_quoted_at_a_token_price_and_says_where_its_price_comes_from():
+    with pytest.raises(UnpricedModel) as refused:
+        quote(SEARCH_CARD, "llama-selfhosted", input_tokens=1, output_tokens=1)
+    error = refused.value
+    assert (error.card, error.version, error.model, error.tier) == (
+        "search", "2026-10", "llama-selfhosted", None)
+    assert str(error) == (
+        "model 'llama-selfhosted' is priced by its capacity on search@2026-10: its price per "
+        "million tokens is set by a period's throughput when usage is rated (`billing "
+        "ratecards show` prints its full-use price)")
+    with pytest.raises(UnpricedModel, match="is not priced by search@2026-10") as unknown:
+        quote(SEARCH_CARD, "no-such-model", input_tokens=1, output_tokens=1)
+    assert (unknown.value.card, unknown.value.version, unknown.value.tier) == (
+        "search", "2026-10", None)
