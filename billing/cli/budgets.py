@@ -37,6 +37,7 @@ from billing.cli.console import (
     check_name,
     check_period,
     emit_json,
+    existing_file,
     fail,
     money,
     number,
@@ -49,6 +50,7 @@ from billing.cli.console import (
     user,
     whole,
 )
+from billing.cli.exit_codes import REJECTED
 from billing.close.budget_actuals import budget_variances
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
@@ -279,10 +281,12 @@ def budgets_status(
 
 def outcomes_ingest(
     file: Path = typer.Argument(..., help="Outcomes: JSON array, JSON lines or CSV.",
-                                exists=True, dir_okay=False, show_default=False),
+                                show_default=False),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Load outcomes (idempotent on outcome_id); prints accepted, duplicate and rejected."""
+    """Load outcomes (idempotent on outcome_id); prints accepted, duplicate and rejected. Exit
+    1 if any row was rejected (the others are loaded)."""
+    existing_file(file)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -292,14 +296,14 @@ def outcomes_ingest(
         fail(str(exc), code=2)
     if as_json:
         emit_json(result.to_dict())
-        return
-    out.print(f"{user(file)}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
-              f"{result.rejected:,} rejected.", highlight=False)
-    for error in result.errors[:20]:
-        out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): {error.message}",
-                  highlight=False, markup=False)
+    else:
+        out.print(f"{user(file)}: {result.accepted:,} accepted, {result.duplicates:,} "
+                  f"duplicates, {result.rejected:,} rejected.", highlight=False)
+        for error in result.errors[:20]:
+            out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): "
+                      f"{error.message}", highlight=False, markup=False)
     if result.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(REJECTED)
 
 
 def outcomes_report(

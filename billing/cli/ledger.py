@@ -18,6 +18,7 @@ from billing.cli.console import (
     PERIOD_OPTION,
     emit_json,
     err,
+    existing_file,
     fail,
     out,
     print_table,
@@ -25,6 +26,7 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.cli.exit_codes import CANNOT_RUN, REJECTED
 from billing.db import engine_for, migrate
 from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
 from billing.ledger.formats import AUTO, FORMATS, guess_format
@@ -57,7 +59,7 @@ def init(as_json: bool = JSON_OPTION) -> None:
         revision = migrate(config.database_url)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot migrate {config.database_url}: {exc}",
-             "check DATABASE_URL and that the database server is running")
+             "check DATABASE_URL and that the database server is running", code=CANNOT_RUN)
     try:
         cards = publish_shipped(engine_for(config.database_url))
     except (PublishRefused, CardValidationError) as exc:
@@ -116,8 +118,7 @@ def ingest(
         fail(f"unknown format {fmt!r}", f"choose one of: {', '.join(FORMATS)}, {AUTO}",
              code=2)
     for path in files or []:
-        if not path.is_file():
-            fail(f"{path}: no such file", "check the path", code=2)
+        existing_file(path)
     engine = ready_engine(config)
     results = []
     for path in files or []:
@@ -134,13 +135,15 @@ def ingest(
         if replayed:
             payload["replay"] = replayed.to_dict()
         emit_json(payload)
-        return
-    for result in results:
-        _print_result(result)
-    if replayed:
-        print_replay(replayed)
-    elif replay:
-        out.print("Replay: no pending rows in the quarantine.")
+    else:
+        for result in results:
+            _print_result(result)
+        if replayed:
+            print_replay(replayed)
+        elif replay:
+            out.print("Replay: no pending rows in the quarantine.")
+    if any(result.rejected for result in results) or (replayed and replayed.still_rejected):
+        raise typer.Exit(REJECTED)
 
 
 def _looks_like(path: Path) -> str | None:
@@ -152,7 +155,8 @@ def _recognised(path: Path) -> str:
     found = _looks_like(path)
     if found is None:
         fail(f"{path}: --format auto recognises none of {', '.join(FORMATS)} in its first "
-             "record", "name the format with --format, or check that this is a usage export")
+             "record", "name the format with --format, or check that this is a usage export",
+             code=CANNOT_RUN)
     return found
 
 
@@ -167,7 +171,7 @@ def _refuse_another_source(path: Path, chosen: str) -> None:
     found = _looks_like(path)
     if found in PROVIDER_FORMATS and found != chosen:
         fail(f"{path} looks like {found} usage, not {chosen}; nothing was read",
-             f"ingest it with --format {found} (or --format auto)")
+             f"ingest it with --format {found} (or --format auto)", code=CANNOT_RUN)
 
 
 def _nothing_read(path: Path, chosen: str) -> None:
