@@ -27,12 +27,20 @@ from billing.cli.console import (
     user,
 )
 from billing.cli.exit_codes import CANNOT_RUN, REJECTED
+from billing.cli.paging import ALL_OPTION, LIMIT_OPTION, OFFSET_OPTION, Page, limit_of
 from billing.db import engine_for, migrate
 from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
 from billing.ledger.formats import AUTO, FORMATS, guess_format
 from billing.ledger.formats.recognise import recognise
 from billing.ledger.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
-from billing.ledger.quarantine import QuarantineError, discard_row, fix_row, list_rows
+from billing.ledger.quarantine import (
+    STATUSES,
+    QuarantineError,
+    count_rows,
+    discard_row,
+    fix_row,
+    list_rows,
+)
 from billing.rating.card_registry import PublishRefused, publish_shipped
 from billing.rating.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from ratecards import CardValidationError
@@ -331,20 +339,27 @@ def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None
 
 
 def quarantine_list(
-    status: str = typer.Option("pending", help="pending, replayed, superseded or all."),
-    limit: int = typer.Option(50, help="At most this many rows."),
+    status: str = typer.Option("pending", help=f"{', '.join(STATUSES[:-1])} or "
+                               f"{STATUSES[-1]}."),
+    limit: int = LIMIT_OPTION,
+    offset: int = OFFSET_OPTION,
+    every: bool = ALL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List quarantined rows with the row, field and reason they were rejected."""
+    engine = ready_engine(settings())
     try:
-        rows = list_rows(ready_engine(settings()), status=status, limit=limit)
+        rows = list_rows(engine, status=status, limit=limit_of(limit, every), offset=offset)
+        page = Page(count_rows(engine, status=status), len(rows), limit_of(limit, every),
+                    offset)
     except QuarantineError as exc:
-        fail(str(exc), code=2)
+        fail(str(exc), f"choose --status {' or '.join(STATUSES)}", code=CANNOT_RUN)
     if as_json:
-        emit_json(rows)
+        emit_json({"rows": rows, **page.to_dict()})
         return
     if not rows:
-        out.print(f"No {status} rows in quarantine.")
+        out.print(f"No {status} rows in quarantine" + (f" from row {offset + 1}" if offset
+                                                       and page.total else "") + ".")
         return
     table = Table(title=f"Quarantine ({status})", title_justify="left")
     for name in ("id", "source", "row", "event_id", "field", "reason", "seen"):
@@ -354,6 +369,8 @@ def quarantine_list(
                       row["event_id"] or "", row["field"] or "record", row["message"],
                       f"{row['seen_count']:,}")
     print_table(table, wrap=("reason",), optional=("seen", "field"))
+    if page.footer():
+        out.print(page.footer(), highlight=False)
 
 
 def source_name(source: str) -> str:

@@ -75,7 +75,7 @@ def test_unknown_teams_are_errors_that_say_what_to_do(env, usage):
         "accepted": True}) for name, use_case in (("g1", "chat"), ("b1", "nosuch-uc"))) + "\n")
     usage([event("k2", "2026-10-03", team="search", use_case="chat")])
     result = runner.invoke(app, ["outcomes", "ingest", str(outcomes), "--json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a row rejected, the good one still loaded
     ingested = json.loads(result.stdout)
     assert (ingested["accepted"], ingested["rejected"]) == (1, 1)
     [error] = ingested["errors"]
