@@ -16,7 +16,9 @@ import orjson
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from billing.budgets.unpriced_advice import current
 from billing.models import Alert as AlertRow
+from billing.models import PeriodClose
 
 KINDS = ("threshold", "hard_cap", "anomaly", "unpriced")
 SEVERITIES = ("info", "warning", "critical")
@@ -95,4 +97,6 @@ def list_alerts(
     if kind:
         query = query.where(table.c.kind == kind)
     with engine.connect() as connection:
-        return [alert_dict(row) for row in connection.execute(query)]
+        rows = [alert_dict(row) for row in connection.execute(query)]
+        closed = set(connection.execute(select(PeriodClose.__table__.c.period)).scalars())
+    return [current(row, closed) for row in rows]
