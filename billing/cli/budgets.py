@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from billing.budgets import store as budget_store
-from billing.budgets.alerts import KINDS
+from billing.budgets.alerts import KINDS, count_alerts
 from billing.budgets.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
 from billing.budgets.budget import (
     Budget,
@@ -51,6 +51,7 @@ from billing.cli.console import (
     whole,
 )
 from billing.cli.exit_codes import REJECTED
+from billing.cli.paging import ALL_OPTION, LIMIT_OPTION, OFFSET_OPTION, Page, limit_of
 from billing.close.budget_actuals import budget_variances
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
@@ -454,18 +455,25 @@ def alerts_list(
                                callback=check_period),
     team: str = typer.Option(None, "--team", "-t", help="Only this team.", callback=check_name),
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
+    limit: int = LIMIT_OPTION,
+    offset: int = OFFSET_OPTION,
+    every: bool = ALL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Alerts raised, newest first, each with its webhook deliveries (delivered, retrying
     with the next attempt's time, or dead letter after the last allowed attempt)."""
     config = settings()
     engine = ready_engine(config)
-    rows = alerts_with_deliveries(engine, period=period, team=team, kind=kind)
+    rows = alerts_with_deliveries(engine, period=period, team=team, kind=kind,
+                                  limit=limit_of(limit, every), offset=offset)
+    page = Page(count_alerts(engine, period=period, team=team, kind=kind), len(rows),
+                limit_of(limit, every), offset)
     if as_json:
-        emit_json(rows)
+        emit_json({"alerts": rows, **page.to_dict()})
         return
     if not rows:
-        out.print("No alerts.")
+        out.print("No alerts" + (f" from row {offset + 1}" if offset and page.total else "")
+                  + ".")
         return
     for row in rows:
         out.print(f"{row['raised_at']:%Y-%m-%d %H:%M} {row['severity']:<8} {row['kind']:<9} "
@@ -473,6 +481,8 @@ def alerts_list(
         for delivery in row["deliveries"]:
             out.print(f"  webhook {delivery['url']}: {_delivery_state(delivery)}",
                       highlight=False, markup=False, soft_wrap=True)
+    if page.footer():
+        out.print(page.footer(), highlight=False)
 
 
 def _delivery_state(delivery: dict) -> str:

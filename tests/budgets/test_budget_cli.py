@@ -48,7 +48,7 @@ def test_budget_set_list_status(env, usage):
     assert listed["variance"]["absolute"] == "-20.00"
     human = runner.invoke(app, ["budgets", "list", "--period", "2026-11"])
     assert "team support" in human.output and "warn" in human.output
-    alerts = _json(["alerts", "list", "--period", "2026-11"])
+    alerts = _json(["alerts", "list", "--period", "2026-11"])["alerts"]
     assert sorted(a["details"]["threshold"] for a in alerts) == ["50", "80"]
     bad = runner.invoke(app, ["budgets", "set", "--team", "x", "--period", "2026-11",
                               "--amount", "lots", "--currency", "USD"])

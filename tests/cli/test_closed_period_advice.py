@@ -21,7 +21,7 @@ STALE = "billing rate --period 2026-10 --rerate"
 def _unpriced_messages() -> list[str]:
     result = runner.invoke(app, ["alerts", "list", "--kind", "unpriced", "--json"])
     assert result.exit_code == 0, result.output
-    return [alert["message"] for alert in json.loads(result.stdout)]
+    return [alert["message"] for alert in json.loads(result.stdout)["alerts"]]
 
 
 def test_advice_for_unpriced_usage_follows_the_close(month, close_env):  # noqa: ANN001

@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from billing.budgets.alerts import Alert, raise_alerts
 from billing.cli import app
 
 runner = CliRunner()
@@ -54,3 +55,17 @@ def test_quarantine_status_help_lists_every_status():
 def test_an_unknown_status_is_exit_2_naming_the_choices(quarantined):
     result = runner.invoke(app, ["quarantine", "list", "--status", "lost"])
     assert result.exit_code == 2 and "discarded" in result.output
+
+
+def test_alerts_list_pages_the_same_way(engine, database_url, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    with engine.begin() as connection:
+        raise_alerts(connection, [Alert(kind="anomaly", dedupe_key=f"page-{n}",
+                                        severity="warning", message=f"spike {n}",
+                                        period="2026-10") for n in range(3)])
+    said = " ".join(runner.invoke(app, ["alerts", "list", "--limit", "2"]).output.split())
+    assert "showing 2 of 3; --offset 2 for more (or --all)" in said
+    page = json.loads(runner.invoke(app, ["alerts", "list", "--offset", "2", "--json"]).stdout)
+    assert (page["total"], page["limit"], page["offset"]) == (3, 50, 2)
+    assert [alert["message"] for alert in page["alerts"]] == ["spike 0"]
