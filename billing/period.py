@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -143,6 +144,14 @@ class Period:
         if today > self:
             return self.days
         return now.astimezone(zone).day - 1
+
+
+def next_open_period(period: str, closed: Collection[str]) -> str:
+    """The first period after `period` that is not closed (where its late usage goes)."""
+    candidate = Period.parse(period).next()
+    while str(candidate) in closed:
+        candidate = candidate.next()
+    return str(candidate)
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

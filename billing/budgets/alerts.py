@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from billing.budgets.unpriced_advice import current
 from billing.models import Alert as AlertRow
+from billing.models import PeriodClose
 
 KINDS = ("threshold", "hard_cap", "anomaly", "unpriced")
 SEVERITIES = ("info", "warning", "critical")
@@ -82,17 +84,31 @@ def alert_dict(row: Any) -> dict[str, Any]:
 
 def list_alerts(
     engine: Engine, *, period: str | None = None, team: str | None = None,
-    kind: str | None = None, limit: int = 500, before_id: int | None = None,
+    kind: str | None = None, limit: int | None = 500, before_id: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Alerts newest first, optionally for one period, team or kind; `before_id` pages on."""
-    query = select(table).order_by(table.c.id.desc()).limit(limit)
+    """Alerts newest first, optionally for one period, team or kind; `before_id` (or
+    `offset`) pages on; `limit` None for all."""
+    query = _filtered(select(table), period, team, kind).order_by(table.c.id.desc())
+    query = query.offset(offset).limit(limit)
     if before_id:
         query = query.where(table.c.id < before_id)
-    if period:
-        query = query.where(table.c.period == period)
-    if team:
-        query = query.where(table.c.team == team)
-    if kind:
-        query = query.where(table.c.kind == kind)
     with engine.connect() as connection:
-        return [alert_dict(row) for row in connection.execute(query)]
+        rows = [alert_dict(row) for row in connection.execute(query)]
+        closed = set(connection.execute(select(PeriodClose.__table__.c.period)).scalars())
+    return [current(row, closed) for row in rows]
+
+
+def count_alerts(engine: Engine, *, period: str | None = None, team: str | None = None,
+                 kind: str | None = None) -> int:
+    """How many alerts `list_alerts` pages through, so a page can say of how many."""
+    query = _filtered(select(func.count()).select_from(table), period, team, kind)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def _filtered(query: Select, period: str | None, team: str | None, kind: str | None) -> Select:
+    for column, value in ((table.c.period, period), (table.c.team, team), (table.c.kind, kind)):
+        if value:
+            query = query.where(column == value)
+    return query

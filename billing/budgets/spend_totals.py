@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, up
 from billing.budgets import store as budget_store
 from billing.budgets.alerts import Alert, dedupe_key, raise_alerts
 from billing.budgets.budget import use_case_key
+from billing.budgets.unpriced_advice import reprice_advice
 from billing.models import RatedLine, SpendTotal
 
 totals = SpendTotal.__table__
@@ -114,8 +115,8 @@ def _unpriced_alert(key: str, group: list[Mapping[str, Any]]) -> Alert:
         team=(teams[0] or None) if len(teams) == 1 else None,
         message=(f"{requests:,} requests of model {first['model']}{provider} in "
                  f"{first['period']} are unpriced in the {first['view']} view: "
-                 f"{first['unpriced_reason']}. {fix}, then re-rate the period "
-                 f"(billing rate --period {first['period']} --rerate)"),
+                 f"{first['unpriced_reason']}. {fix}, then "
+                 f"{reprice_advice(first['period'])}"),
         details={"view": first["view"], "provider": first.get("provider"),
                  "model": first["model"], "reason": first["unpriced_reason"], "card": card,
                  "requests": requests, "teams": [team or None for team in teams]},

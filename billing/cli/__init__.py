@@ -28,6 +28,7 @@ from billing.cli import (
     stripe,
 )
 from billing.cli.console import fail
+from billing.cli.exit_codes import CANNOT_RUN, document
 from billing.money import CurrencyMismatch
 
 
@@ -40,7 +41,7 @@ class _Billing(TyperGroup):
         try:
             return super().invoke(ctx)
         except CurrencyMismatch as exc:
-            fail(str(exc), code=2)
+            fail(str(exc), code=CANNOT_RUN)
 
 
 app = typer.Typer(
@@ -70,6 +71,7 @@ levers.register(app)
 kpis.register(app)
 spark.register(app)
 archive.register(app)
+document(app)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from billing.budgets import store as budget_store
-from billing.budgets.alerts import KINDS
+from billing.budgets.alerts import KINDS, count_alerts
 from billing.budgets.anomaly import DEFAULT_K, DEFAULT_MIN_AMOUNT, check_anomalies
 from billing.budgets.budget import (
     Budget,
@@ -37,6 +37,7 @@ from billing.cli.console import (
     check_name,
     check_period,
     emit_json,
+    existing_file,
     fail,
     money,
     number,
@@ -49,6 +50,8 @@ from billing.cli.console import (
     user,
     whole,
 )
+from billing.cli.exit_codes import REJECTED
+from billing.cli.paging import ALL_OPTION, LIMIT_OPTION, OFFSET_OPTION, Page, limit_of
 from billing.close.budget_actuals import budget_variances
 from billing.close.outcome_report import unit_economics_for_period
 from billing.config import Settings
@@ -279,10 +282,12 @@ def budgets_status(
 
 def outcomes_ingest(
     file: Path = typer.Argument(..., help="Outcomes: JSON array, JSON lines or CSV.",
-                                exists=True, dir_okay=False, show_default=False),
+                                show_default=False),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Load outcomes (idempotent on outcome_id); prints accepted, duplicate and rejected."""
+    """Load outcomes (idempotent on outcome_id); prints accepted, duplicate and rejected. Exit
+    1 if any row was rejected (the others are loaded)."""
+    existing_file(file)
     config = settings()
     engine = ready_engine(config)
     try:
@@ -292,14 +297,14 @@ def outcomes_ingest(
         fail(str(exc), code=2)
     if as_json:
         emit_json(result.to_dict())
-        return
-    out.print(f"{user(file)}: {result.accepted:,} accepted, {result.duplicates:,} duplicates, "
-              f"{result.rejected:,} rejected.", highlight=False)
-    for error in result.errors[:20]:
-        out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): {error.message}",
-                  highlight=False, markup=False)
+    else:
+        out.print(f"{user(file)}: {result.accepted:,} accepted, {result.duplicates:,} "
+                  f"duplicates, {result.rejected:,} rejected.", highlight=False)
+        for error in result.errors[:20]:
+            out.print(f"  row {error.index + 1} ({error.outcome_id or 'no id'}): "
+                      f"{error.message}", highlight=False, markup=False)
     if result.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(REJECTED)
 
 
 def outcomes_report(
@@ -450,18 +455,25 @@ def alerts_list(
                                callback=check_period),
     team: str = typer.Option(None, "--team", "-t", help="Only this team.", callback=check_name),
     kind: str = typer.Option(None, "--kind", help=f"Only one kind: {', '.join(KINDS)}."),
+    limit: int = LIMIT_OPTION,
+    offset: int = OFFSET_OPTION,
+    every: bool = ALL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Alerts raised, newest first, each with its webhook deliveries (delivered, retrying
     with the next attempt's time, or dead letter after the last allowed attempt)."""
     config = settings()
     engine = ready_engine(config)
-    rows = alerts_with_deliveries(engine, period=period, team=team, kind=kind)
+    rows = alerts_with_deliveries(engine, period=period, team=team, kind=kind,
+                                  limit=limit_of(limit, every), offset=offset)
+    page = Page(count_alerts(engine, period=period, team=team, kind=kind), len(rows),
+                limit_of(limit, every), offset)
     if as_json:
-        emit_json(rows)
+        emit_json({"alerts": rows, **page.to_dict()})
         return
     if not rows:
-        out.print("No alerts.")
+        out.print("No alerts" + (f" from row {offset + 1}" if offset and page.total else "")
+                  + ".")
         return
     for row in rows:
         out.print(f"{row['raised_at']:%Y-%m-%d %H:%M} {row['severity']:<8} {row['kind']:<9} "
@@ -469,6 +481,8 @@ def alerts_list(
         for delivery in row["deliveries"]:
             out.print(f"  webhook {delivery['url']}: {_delivery_state(delivery)}",
                       highlight=False, markup=False, soft_wrap=True)
+    if page.footer():
+        out.print(page.footer(), highlight=False)
 
 
 def _delivery_state(delivery: dict) -> str:

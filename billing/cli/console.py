@@ -15,6 +15,7 @@ import os
 import sys
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -26,6 +27,7 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from billing import identifiers
+from billing.cli.exit_codes import CANNOT_RUN
 from billing.config import ConfigError, Settings, load_settings
 from billing.db import current_revision, engine_for
 from billing.money import minor_unit, round_line
@@ -228,6 +230,16 @@ def fail(message: str, hint: str | None = None, *, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def existing_file(path: Path) -> Path:
+    """`path` if it is a file to read; else exit 2 in the one style every command uses for a
+    missing input (not click's box), naming the path."""
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        fail(f"{path}: {what}", "check the path (relative to the current folder)",
+             code=CANNOT_RUN)
+    return path
+
+
 def settings() -> Settings:
     """The settings of this command (a command is one process: read once, here)."""
     try:
@@ -248,7 +260,9 @@ def ready_engine(config: Settings) -> Engine:
         revision = current_revision(engine)
     except Exception as exc:  # noqa: BLE001  (any driver error means the same to a user)
         fail(f"cannot open the database {config.database_url}: {exc}",
-             "check DATABASE_URL, or unset it to use the embedded SQLite default")
+             "check DATABASE_URL, or unset it to use the embedded SQLite default",
+             code=CANNOT_RUN)
     if not revision:
-        fail(f"the database {config.database_url} has no schema yet", "run `billing init` first")
+        fail(f"the database {config.database_url} has no schema yet", "run `billing init` first",
+             code=CANNOT_RUN)
     return engine

@@ -19,6 +19,8 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.cli.exit_codes import CANNOT_RUN
+from billing.cli.output_files import output_format
 from billing.exports.focus import VIEWS
 from billing.exports.focus_data import FOCUS_SCHEMA, NoRatedUsage, focus_dataset
 from billing.exports.showback_table import SHOWBACK_SCHEMA, NoShowback, showback_rows
@@ -26,18 +28,16 @@ from billing.exports.tables import FORMATS, write_table
 
 export_app = typer.Typer(help="Export a period's rated usage: FOCUS 1.2, or showback lines.",
                          no_args_is_help=True)
-FORMAT_OPTION = typer.Option("csv", "--format", "-f", help="csv or parquet.")
+FORMAT_OPTION = typer.Option(None, "--format", "-f", show_default=False,
+                             help="csv or parquet; default: by the output's extension "
+                                  "(.parquet or .pq is parquet), else csv. Refused when it "
+                                  "contradicts the extension.")
 OUTPUT_OPTION = typer.Option(..., "--output", "-o", help="The file to write.",
                              dir_okay=False, writable=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
-
-
-def _check_format(fmt: str) -> None:
-    if fmt not in FORMATS:
-        fail(f"format {fmt!r} is not supported", f"use --format {' or '.join(FORMATS)}", code=2)
 
 
 @export_app.command("focus")
@@ -47,7 +47,7 @@ def focus_command(
         "showback", "--view",
         help="showback: every team's usage on its card, with charged overhead shares; "
              "chargeback: customers' usage on their cards (no overhead)."),
-    fmt: str = FORMAT_OPTION,
+    fmt: str | None = FORMAT_OPTION,
     output: Path = OUTPUT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -58,7 +58,7 @@ def focus_command(
     are exact decimals: ListCost at the provider's prices, BilledCost, EffectiveCost and
     ContractedCost at the card's internal price.
     """
-    _check_format(fmt)
+    fmt = output_format(output, fmt, FORMATS, default="csv")
     if view not in VIEWS:
         fail(f"view {view!r} is not supported", "use --view showback or --view chargeback",
              code=2)
@@ -66,7 +66,7 @@ def focus_command(
     try:
         dataset = focus_dataset(ready_engine(config), config, period, view)
     except NoRatedUsage as exc:
-        fail(str(exc))
+        fail(str(exc), code=CANNOT_RUN)
     write_table(dataset.rows, FOCUS_SCHEMA, output, fmt)
     summary = {**dataset.summary(), "file": str(output), "format": fmt,
                "focus_version": "1.2"}
@@ -89,7 +89,7 @@ def showback_command(
     period: str = PERIOD_OPTION,
     team: str = typer.Option(None, "--team", "-t", help="Only this team (default: all).",
                              callback=check_name),
-    fmt: str = FORMAT_OPTION,
+    fmt: str | None = FORMAT_OPTION,
     output: Path = OUTPUT_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -98,12 +98,12 @@ def showback_command(
     Rows are rounded statement lines by team, use case, model and tier, then overhead
     shares; a team's usage and overhead rows add up to its showback total.
     """
-    _check_format(fmt)
+    fmt = output_format(output, fmt, FORMATS, default="csv")
     config = settings()
     try:
         rows = showback_rows(ready_engine(config), config, period, team)
     except NoShowback as exc:
-        fail(str(exc))
+        fail(str(exc), code=CANNOT_RUN)
     write_table(rows, SHOWBACK_SCHEMA, output, fmt)
     totals: dict[str, Decimal] = {}
     for row in rows:

@@ -18,6 +18,7 @@ from billing.cli.console import (
     PERIOD_OPTION,
     check_period,
     emit_json,
+    existing_file,
     fail,
     out,
     print_table,
@@ -94,10 +95,11 @@ def list_command(
 @fx_app.command("load")
 def load_command(
     file: Path = typer.Argument(..., help="An fx.yaml: rates: - {from: EUR, to: USD, rate: "
-                                "\"1.0842\", period: 2026-10}", exists=True, dir_okay=False),
+                                "\"1.0842\", period: 2026-10}"),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record every rate of an fx.yaml, all checked first: a bad entry records none."""
+    existing_file(file)
     config = settings()
     engine = ready_engine(config)
     try:

@@ -18,6 +18,7 @@ from billing.cli.console import (
     PERIOD_OPTION,
     emit_json,
     err,
+    existing_file,
     fail,
     out,
     print_table,
@@ -25,12 +26,21 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.cli.exit_codes import CANNOT_RUN, REJECTED
+from billing.cli.paging import ALL_OPTION, LIMIT_OPTION, OFFSET_OPTION, Page, limit_of
 from billing.db import engine_for, migrate
 from billing.ledger.bulk_ingest import can_split, ingest_file_parallel
 from billing.ledger.formats import AUTO, FORMATS, guess_format
 from billing.ledger.formats.recognise import recognise
 from billing.ledger.metering import IngestResult, ReplayResult, ingest_lines, replay_quarantine
-from billing.ledger.quarantine import QuarantineError, discard_row, fix_row, list_rows
+from billing.ledger.quarantine import (
+    STATUSES,
+    QuarantineError,
+    count_rows,
+    discard_row,
+    fix_row,
+    list_rows,
+)
 from billing.rating.card_registry import PublishRefused, publish_shipped
 from billing.rating.coverage import Coverage, SpendCoverage, coverage, spend_coverage
 from ratecards import CardValidationError
@@ -57,7 +67,7 @@ def init(as_json: bool = JSON_OPTION) -> None:
         revision = migrate(config.database_url)
     except Exception as exc:  # noqa: BLE001
         fail(f"cannot migrate {config.database_url}: {exc}",
-             "check DATABASE_URL and that the database server is running")
+             "check DATABASE_URL and that the database server is running", code=CANNOT_RUN)
     try:
         cards = publish_shipped(engine_for(config.database_url))
     except (PublishRefused, CardValidationError) as exc:
@@ -116,8 +126,7 @@ def ingest(
         fail(f"unknown format {fmt!r}", f"choose one of: {', '.join(FORMATS)}, {AUTO}",
              code=2)
     for path in files or []:
-        if not path.is_file():
-            fail(f"{path}: no such file", "check the path", code=2)
+        existing_file(path)
     engine = ready_engine(config)
     results = []
     for path in files or []:
@@ -134,13 +143,15 @@ def ingest(
         if replayed:
             payload["replay"] = replayed.to_dict()
         emit_json(payload)
-        return
-    for result in results:
-        _print_result(result)
-    if replayed:
-        print_replay(replayed)
-    elif replay:
-        out.print("Replay: no pending rows in the quarantine.")
+    else:
+        for result in results:
+            _print_result(result)
+        if replayed:
+            print_replay(replayed)
+        elif replay:
+            out.print("Replay: no pending rows in the quarantine.")
+    if any(result.rejected for result in results) or (replayed and replayed.still_rejected):
+        raise typer.Exit(REJECTED)
 
 
 def _looks_like(path: Path) -> str | None:
@@ -152,7 +163,8 @@ def _recognised(path: Path) -> str:
     found = _looks_like(path)
     if found is None:
         fail(f"{path}: --format auto recognises none of {', '.join(FORMATS)} in its first "
-             "record", "name the format with --format, or check that this is a usage export")
+             "record", "name the format with --format, or check that this is a usage export",
+             code=CANNOT_RUN)
     return found
 
 
@@ -167,7 +179,7 @@ def _refuse_another_source(path: Path, chosen: str) -> None:
     found = _looks_like(path)
     if found in PROVIDER_FORMATS and found != chosen:
         fail(f"{path} looks like {found} usage, not {chosen}; nothing was read",
-             f"ingest it with --format {found} (or --format auto)")
+             f"ingest it with --format {found} (or --format auto)", code=CANNOT_RUN)
 
 
 def _nothing_read(path: Path, chosen: str) -> None:
@@ -327,20 +339,27 @@ def print_coverage(report: Coverage, spend: SpendCoverage | None = None) -> None
 
 
 def quarantine_list(
-    status: str = typer.Option("pending", help="pending, replayed, superseded or all."),
-    limit: int = typer.Option(50, help="At most this many rows."),
+    status: str = typer.Option("pending", help=f"{', '.join(STATUSES[:-1])} or "
+                               f"{STATUSES[-1]}."),
+    limit: int = LIMIT_OPTION,
+    offset: int = OFFSET_OPTION,
+    every: bool = ALL_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List quarantined rows with the row, field and reason they were rejected."""
+    engine = ready_engine(settings())
     try:
-        rows = list_rows(ready_engine(settings()), status=status, limit=limit)
+        rows = list_rows(engine, status=status, limit=limit_of(limit, every), offset=offset)
+        page = Page(count_rows(engine, status=status), len(rows), limit_of(limit, every),
+                    offset)
     except QuarantineError as exc:
-        fail(str(exc), code=2)
+        fail(str(exc), f"choose --status {' or '.join(STATUSES)}", code=CANNOT_RUN)
     if as_json:
-        emit_json(rows)
+        emit_json({"rows": rows, **page.to_dict()})
         return
     if not rows:
-        out.print(f"No {status} rows in quarantine.")
+        out.print(f"No {status} rows in quarantine" + (f" from row {offset + 1}" if offset
+                                                       and page.total else "") + ".")
         return
     table = Table(title=f"Quarantine ({status})", title_justify="left")
     for name in ("id", "source", "row", "event_id", "field", "reason", "seen"):
@@ -350,6 +369,8 @@ def quarantine_list(
                       row["event_id"] or "", row["field"] or "record", row["message"],
                       f"{row['seen_count']:,}")
     print_table(table, wrap=("reason",), optional=("seen", "field"))
+    if page.footer():
+        out.print(page.footer(), highlight=False)
 
 
 def source_name(source: str) -> str:

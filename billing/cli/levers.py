@@ -26,6 +26,7 @@ from billing.cli.console import (
     PERIOD_OPTION,
     check_name,
     emit_json,
+    existing_file,
     fail,
     out,
     print_table,
@@ -33,6 +34,7 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.cli.exit_codes import REJECTED
 
 
 def whole_cents(amount: str) -> str:
@@ -159,11 +161,12 @@ def evaluations_command(
     file: Path = typer.Argument(..., help="Evaluation results: JSON array, JSON lines or CSV "
                                           "(evaluation_id, use_case, candidate, calls, passes, "
                                           "cost, currency, evaluated_at).",
-                                exists=True, dir_okay=False, show_default=False),
+                                show_default=False),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Load evaluation results of proposed candidates (idempotent on evaluation_id). Exit 1 if
-    any row was rejected."""
+    any row was rejected (the others are loaded)."""
+    existing_file(file)
     engine = ready_engine(settings())
     try:
         rows = read_rows(file.read_text(encoding="utf-8", errors="replace"), file.name)
@@ -180,7 +183,7 @@ def evaluations_command(
                       f"[{error.field or 'record'}]: {error.message}", highlight=False,
                       markup=False)
     if result.rejected:
-        raise typer.Exit(1)
+        raise typer.Exit(REJECTED)
 
 
 def gate_command(

@@ -18,6 +18,7 @@ from billing.cli.console import (
     settings,
     user,
 )
+from billing.cli.exit_codes import CANNOT_RUN, OK, REJECTED
 from billing.ledger.lake_rows import FORMATS
 
 SHOWN_ERRORS = 20
@@ -79,10 +80,10 @@ def reduce_command(
                                    backfill=backfill)
     except Exception as exc:  # noqa: BLE001 - Spark reports unreadable input as many types
         fail(f"Spark could not read {source} as {fmt}: {str(exc).splitlines()[0]}",
-             "check the path and --format; the ledger was not changed")
+             "check the path and --format; the ledger was not changed", code=CANNOT_RUN)
     if as_json:
         emit_json(result.to_dict())
-        return
+        raise typer.Exit(REJECTED if result.rejected else OK)
     ingest = result.ingest
     out.print(f"{user(result.input)} ({result.format}, {result.period}): {result.rows:,} rows, "
               f"{result.accepted:,} events, {result.duplicates:,} duplicates, "
@@ -98,3 +99,5 @@ def reduce_command(
             table.add_row(str(error["row"]), user(error["event_id"] or ""),
                           user(error["field"] or ""), user(error["message"] or ""))
         print_table(table, wrap=("reason",))
+    if result.rejected:
+        raise typer.Exit(REJECTED)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Select, func, select, update
 
 from billing.models import QuarantinedRow
 
@@ -22,14 +22,27 @@ class QuarantineError(ValueError):
     pass
 
 
-def list_rows(engine: Engine, *, status: str = "pending", limit: int = 50) -> list[dict[str, Any]]:
-    if status not in STATUSES:
-        raise QuarantineError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-    query = select(quarantine).order_by(quarantine.c.id).limit(limit)
-    if status != "all":
-        query = query.where(quarantine.c.status == status)
+def list_rows(engine: Engine, *, status: str = "pending", limit: int | None = 50,
+              offset: int = 0) -> list[dict[str, Any]]:
+    """Rows of a status in id order; `limit` None for every row from `offset` on."""
+    query = _of_status(select(quarantine), status).order_by(quarantine.c.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     with engine.connect() as connection:
         return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def count_rows(engine: Engine, *, status: str = "pending") -> int:
+    """How many rows a status has, so a page of them can say of how many."""
+    query = _of_status(select(func.count()).select_from(quarantine), status)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def _of_status(query: Select, status: str) -> Select:
+    if status not in STATUSES:
+        raise QuarantineError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    return query if status == "all" else query.where(quarantine.c.status == status)
 
 
 def _pending(engine: Engine, row_id: int) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from billing.budgets.reservations import rating_finished
 from billing.budgets.spend_totals import apply_rated_lines, rebuild_period
 from billing.db import write_transaction
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
-from billing.period import Period
+from billing.period import next_open_period
 from billing.rating.attribution import Rule, RuleSet, attribute
 from billing.rating.capacity_rating import Served, capacity_models, reprice, served_tokens
 from billing.rating.card_registry import UnknownCard, published_versions
@@ -260,14 +260,6 @@ def closed_periods(engine: Engine) -> frozenset[str]:
         return frozenset(connection.execute(select(closes.c.period)).scalars())
 
 
-def next_open_period(period: str, closed: frozenset[str]) -> str:
-    """The first period after `period` that is not closed."""
-    candidate = Period.parse(period).next()
-    while str(candidate) in closed:
-        candidate = candidate.next()
-    return str(candidate)
-
-
 def _lock(connection: Connection) -> None:
     """One rating at a time: the first write takes SQLite's lock; PostgreSQL an advisory one."""
     if connection.dialect.name == "postgresql":
@@ -313,9 +305,12 @@ def rate(
         return aliases_seen[period]
 
     if rerate_period in closed:
+        following = next_open_period(rerate_period, closed)
         raise RatingRefused(
-            f"period {rerate_period} is closed; its documents never change. Late or corrected "
-            "usage is rated into the next open period as a prior-period adjustment"
+            f"period {rerate_period} is closed; its documents never change, so it cannot be "
+            f"re-rated. Run `billing rate` to rate late or corrected usage of {rerate_period} "
+            f"into {following} as a prior-period adjustment, or `billing rate --period "
+            f"{following} --rerate` to re-rate the open {following}"
         )
     high = _ledger_high_water(engine)
     started = time.monotonic()

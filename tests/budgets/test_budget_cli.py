@@ -48,7 +48,7 @@ def test_budget_set_list_status(env, usage):
     assert listed["variance"]["absolute"] == "-20.00"
     human = runner.invoke(app, ["budgets", "list", "--period", "2026-11"])
     assert "team support" in human.output and "warn" in human.output
-    alerts = _json(["alerts", "list", "--period", "2026-11"])
+    alerts = _json(["alerts", "list", "--period", "2026-11"])["alerts"]
     assert sorted(a["details"]["threshold"] for a in alerts) == ["50", "80"]
     bad = runner.invoke(app, ["budgets", "set", "--team", "x", "--period", "2026-11",
                               "--amount", "lots", "--currency", "USD"])
@@ -75,7 +75,7 @@ def test_unknown_teams_are_errors_that_say_what_to_do(env, usage):
         "accepted": True}) for name, use_case in (("g1", "chat"), ("b1", "nosuch-uc"))) + "\n")
     usage([event("k2", "2026-10-03", team="search", use_case="chat")])
     result = runner.invoke(app, ["outcomes", "ingest", str(outcomes), "--json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a row rejected, the good one still loaded
     ingested = json.loads(result.stdout)
     assert (ingested["accepted"], ingested["rejected"]) == (1, 1)
     [error] = ingested["errors"]

@@ -137,7 +137,7 @@ def test_after_n_attempts_across_runs_alerts_are_dead_lettered_and_listed(
     assert endpoint.calls == 12
 
     monkeypatch.setenv("DATABASE_URL", database_url)
-    listed = json.loads(CliRunner().invoke(app, ["alerts", "list", "--json"]).stdout)
+    listed = json.loads(CliRunner().invoke(app, ["alerts", "list", "--json"]).stdout)["alerts"]
     assert len(listed) == 4
     for alert in listed:
         [delivery] = alert["deliveries"]

@@ -60,7 +60,7 @@ def test_the_demo_changes_nothing_another_database_computes(tmp_path, monkeypatc
     other = tmp_path / "other.db"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{other}")
     assert runner.invoke(app, ["init"]).exit_code == 0
-    assert runner.invoke(app, ["ingest", str(FIXTURES / "native.jsonl")]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(FIXTURES / "native.jsonl")]).exit_code == 1  # bad rows
     assert runner.invoke(app, ["rate"]).exit_code == 0
     engine = engine_for(f"sqlite:///{other}")
     policies = policies_for(engine, "2026-10")

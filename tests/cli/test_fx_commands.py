@@ -25,7 +25,7 @@ def env(engine, database_url, monkeypatch, tmp_path) -> Path:  # noqa: ANN001
     monkeypatch.setenv("BILLING_DOCUMENTS_DIR", str(tmp_path / "documents"))
     monkeypatch.setenv("COLUMNS", "200")
     assert runner.invoke(app, ["init"]).exit_code == 0
-    assert runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")]).exit_code == 1  # bad rows
     assert runner.invoke(app, ["rate"]).exit_code == 0
     return tmp_path
 

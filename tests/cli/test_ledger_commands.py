@@ -33,7 +33,7 @@ def test_every_command_has_help(command):
 def test_init_ingest_coverage_json(env):
     assert runner.invoke(app, ["init", "--json"]).exit_code == 0
     result = runner.invoke(app, ["ingest", str(USAGE / "native.jsonl"), "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # 4 rows quarantined, the good ones loaded
     ingested = json.loads(result.stdout)["files"][0]
     assert (ingested["accepted"], ingested["duplicates"], ingested["rejected"]) == (4, 1, 4)
     assert ingested["rejected_by_field"] == {"occurred_at": 1, "input_tokens": 1, "model": 1,
@@ -57,7 +57,7 @@ def test_human_output_names_rows_and_next_step(env):
     assert "row 6 event nat-0005 [input_tokens]: input_tokens must be >= 0" in result.output
     assert "--replay-quarantine" in result.output
     listed = runner.invoke(app, ["quarantine", "list", "--json"])
-    rows = json.loads(listed.stdout)
+    rows = json.loads(listed.stdout)["rows"]
     bad = next(row for row in rows if row["field"] == "input_tokens")
     fixed = runner.invoke(app, ["quarantine", "fix", str(bad["id"]), "--set", "input_tokens=100"])
     assert "accepted into the ledger" in fixed.output
@@ -72,7 +72,7 @@ def test_errors_say_what_to_do_next(env, tmp_path, monkeypatch):
     assert bad_format.exit_code == 2 and "choose one of" in bad_format.output
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
     uninitialised = runner.invoke(app, ["coverage", "--period", "2026-10"])
-    assert uninitialised.exit_code == 1 and "billing init" in uninitialised.output
+    assert uninitialised.exit_code == 2 and "billing init" in uninitialised.output
 
 
 def _event(event_id: str, input_tokens: int) -> str:
@@ -88,13 +88,13 @@ def test_quarantine_fix_says_duplicate_and_fails_when_still_rejected(env, tmp_pa
                                 _event("bad-2", -2)]) + "\n")
     runner.invoke(app, ["ingest", str(usage)])
     rows = {row["event_id"]: row["id"] for row in
-            json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)}
+            json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)["rows"]}
     duplicate = runner.invoke(app, ["quarantine", "fix", str(rows["dup-1"]),
                                     "--set", "input_tokens=500"])
     assert duplicate.exit_code == 0
     assert "accepted into the ledger" not in duplicate.output
     assert "duplicate" in duplicate.output and "already in the ledger" in duplicate.output
-    pending = json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)
+    pending = json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)["rows"]
     assert [row["event_id"] for row in pending] == ["bad-2"]       # the duplicate is resolved
     still = runner.invoke(app, ["quarantine", "fix", str(rows["bad-2"]),
                                 "--set", "input_tokens=-3"])
@@ -113,7 +113,7 @@ def test_replay_names_the_file_and_quarantine_id_and_discard_has_json(env, tmp_p
         (tmp_path / name).write_text(_event(event_id, -1) + "\n")
         runner.invoke(app, ["ingest", str(tmp_path / name)])
     rows = {row["event_id"]: row["id"] for row in
-            json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)}
+            json.loads(runner.invoke(app, ["quarantine", "list", "--json"]).stdout)["rows"]}
     replay = runner.invoke(app, ["ingest", "--replay-quarantine"], env={"COLUMNS": "200"})
     assert f"quarantine {rows['one']}: first.jsonl row 1 event one" in replay.output
     assert f"quarantine {rows['two']}: second.jsonl row 1 event two" in replay.output

@@ -122,13 +122,33 @@ def test_cli_writes_focus_csv_and_parquet(cli_env, tmp_path: Path):  # noqa: ANN
 def test_cli_errors_say_what_to_do(cli_env, tmp_path: Path):  # noqa: ANN001
     empty = runner.invoke(app, ["export", "focus", "--period", "2026-09", "-o",
                                 str(tmp_path / "x.csv")])
-    assert empty.exit_code == 1 and "no rated usage in 2026-09" in empty.output
+    assert empty.exit_code == 2 and "no rated usage in 2026-09" in empty.output
     bad = runner.invoke(app, ["export", "focus", "--period", PERIOD, "--format", "xlsx", "-o",
                               str(tmp_path / "x.xlsx")])
     assert bad.exit_code == 2 and "csv or parquet" in bad.output
     for command in (["export", "--help"], ["export", "focus", "--help"],
                     ["export", "showback", "--help"]):
         assert runner.invoke(app, command).exit_code == 0
+
+
+def test_a_format_contradicting_the_output_name_is_refused_or_inferred(cli_env, tmp_path):  # noqa: ANN001
+    for command in ("focus", "showback"):
+        wrong = tmp_path / f"{command}.csv"
+        refused = runner.invoke(app, ["export", command, "--period", PERIOD, "--format",
+                                      "parquet", "-o", str(wrong)])
+        said = " ".join(refused.output.split())
+        assert refused.exit_code == 2 and not wrong.exists(), said
+        assert f"--format parquet contradicts the output name {command}.csv" in said
+        assert "change the extension to .parquet, or drop --format" in said
+        inferred = tmp_path / f"{command}.parquet"
+        result = runner.invoke(app, ["export", command, "--period", PERIOD, "-o",
+                                     str(inferred), "--json"])
+        assert result.exit_code == 0 and json.loads(result.output)["format"] == "parquet"
+        assert pq.read_table(inferred).num_rows > 0
+        plain = tmp_path / f"{command}-table"
+        result = runner.invoke(app, ["export", command, "--period", PERIOD, "-o", str(plain),
+                                     "--json"])
+        assert result.exit_code == 0 and json.loads(result.output)["format"] == "csv"
 
 
 def test_showback_table_adds_up_to_each_team(cli_env, rated_month, tmp_path: Path):  # noqa: ANN001

@@ -73,7 +73,7 @@ def test_cli_ingest_rejects_per_row_and_allow_backfill_lets_them_in(env, engine,
     path = tmp_path / "window.jsonl"
     path.write_text("\n".join(_lines(ahead)) + "\n")
     result = runner.invoke(app, ["ingest", str(path), "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows rejected, the good one loaded
     ingested = json.loads(result.stdout)["files"][0]
     assert (ingested["accepted"], ingested["rejected"]) == (1, 2)
     assert ingested["rejected_by_field"] == {"occurred_at": 2}

@@ -30,7 +30,7 @@ runner = CliRunner()
 def cli(engine, database_url, monkeypatch):  # noqa: ANN001, ANN201
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert runner.invoke(app, ["init"]).exit_code == 0
-    assert runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(USAGE / "native.jsonl")]).exit_code == 1  # bad rows
     assert runner.invoke(app, ["rate"]).exit_code == 0
     return engine
 

@@ -34,3 +34,18 @@ def test_spark_reduce_refuses_bad_arguments_before_starting_spark(close_env, tmp
     period = runner.invoke(app, ["spark", "reduce", "--input", str(tmp_path), "--format",
                                  "json", "--period", "2026-13"])
     assert period.exit_code == 2 and "Traceback" not in period.output
+
+
+def test_spark_reduce_exits_1_when_a_row_is_rejected_and_lands_the_rest(engine, close_env,
+                                                                       spark, tmp_path):
+    source = tmp_path / "lake.jsonl"
+    bad = json.dumps({"event_id": "bad-1", "occurred_at": "2026-10-03T10:00:00Z",
+                      "team": "support", "model": "gpt-4o-mini", "input_tokens": -1,
+                      "output_tokens": 1})
+    source.write_text("\n".join([*generate("2026-10", 50, 9), bad]) + "\n")
+    done = runner.invoke(app, ["spark", "reduce", "--input", str(source), "--format", "json",
+                               "--period", "2026-10", "--out", str(tmp_path / "out"),
+                               "--json"])
+    assert done.exit_code == 1, done.output
+    report = json.loads(done.output)
+    assert report["rejected"] == 1 and report["accepted"] == 50
