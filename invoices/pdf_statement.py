@@ -36,6 +36,7 @@ from invoices.layout import (
     text,
     totals_table,
 )
+from invoices.pdf_review import review_page
 from invoices.pdf_use_cases import production_note, team_ownership, use_cases
 from invoices.running_table import Column, RunningTable
 
@@ -224,7 +225,7 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
     if statement.changes:
         story.append(KeepTogether([text(words.changes, "heading"),
                                    *[text(f"• {change}") for change in statement.changes]]))
-    return story + _closing(statement, money, words)
+    return story + _closing(statement, money, words) + review_page(statement)
 
 
 def render_statement(statement: ShowbackStatement, path: Path | str) -> Path:
