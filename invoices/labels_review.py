@@ -34,6 +34,8 @@ class ReviewLabels:
     cost_per_accepted: str
     no_changes: str
     points: str
+    per_accepted: str
+    against_baseline: str
     names: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
 
@@ -53,7 +55,8 @@ ENGLISH = ReviewLabels(
     change="Use case · change", shipped="Shipped", cost_per_call="Cost per call",
     pass_rate="Pass rate", cost_per_accepted="Cost per accepted outcome",
     no_changes="No promoted change shipped in this period or the one before.",
-    points="pp",
+    points="pp", per_accepted="{cost} per accepted outcome",
+    against_baseline="{candidate} against baseline {baseline}",
     names={"cost_per_outcome": "Cost per accepted outcome, change vs last month",
            "input_share": "Input share of token spend", "cache_hit_rate": "Cache hit rate",
            "eval_pass_rate_at_promotion": "Eval pass rate at promotion",
@@ -79,7 +82,8 @@ GERMAN = ReviewLabels(
     change="Anwendungsfall · Änderung", shipped="Live seit", cost_per_call="Kosten je Aufruf",
     pass_rate="Erfolgsquote", cost_per_accepted="Kosten je akzeptiertem Ergebnis",
     no_changes="Keine freigegebene Änderung ging in dieser oder der vorigen Periode live.",
-    points="Pp.",
+    points="Pp.", per_accepted="{cost} je akzeptiertem Ergebnis",
+    against_baseline="{candidate} gegen Ausgangsbasis {baseline}",
     names={"cost_per_outcome": "Kosten je akzeptiertem Ergebnis, Änderung zum Vormonat",
            "input_share": "Input-Anteil der Token-Kosten", "cache_hit_rate": "Cache-Trefferquote",
            "eval_pass_rate_at_promotion": "Evaluations-Erfolgsquote bei Freigabe",
@@ -106,7 +110,8 @@ FRENCH = ReviewLabels(
     change="Cas d'usage · changement", shipped="Déployé le", cost_per_call="Coût par appel",
     pass_rate="Taux de réussite", cost_per_accepted="Coût par résultat accepté",
     no_changes="Aucun changement promu déployé pendant cette période ou la précédente.",
-    points="pts",
+    points="pts", per_accepted="{cost} par résultat accepté",
+    against_baseline="{candidate} face à la référence {baseline}",
     names={"cost_per_outcome": "Coût par résultat accepté, variation sur le mois précédent",
            "input_share": "Part des entrées dans le coût des jetons",
            "cache_hit_rate": "Taux de succès du cache",

@@ -33,6 +33,16 @@ def _target(kpi: KpiLine, words: ReviewLabels, locale: str) -> str:
     return f"{side} {_percent(kpi.target, locale)}"
 
 
+def _note(kpi: KpiLine, words: ReviewLabels, statement: ShowbackStatement) -> str:
+    if kpi.cost_per_accepted is not None:
+        return words.per_accepted.format(cost=format_unit_price(
+            kpi.cost_per_accepted, statement.currency, statement.locale))
+    if kpi.candidate:
+        return words.against_baseline.format(candidate=kpi.candidate,
+                                              baseline=kpi.baseline or "–")
+    return ""
+
+
 def _cell(value: str, name: str = "small_cell", *, right: bool = False) -> Paragraph:
     face = fonts()
     font = face.bold if name == "bold_cell" else face.regular
@@ -79,7 +89,7 @@ def _kpi_table(statement: ShowbackStatement, words: ReviewLabels) -> Table:
         signed = kpi.kpi == "cost_per_outcome"
         rows.append([_cell(words.names[kpi.kpi]), _percent(kpi.value, locale, signed),
                      _target(kpi, words, locale), words.statuses[kpi.status],
-                     _cell(kpi.note)])
+                     _cell(_note(kpi, words, statement))])
         if kpi.status in STATUS_COLOURS:
             extra.append(("BACKGROUND", (3, len(rows) - 1), (3, len(rows) - 1),
                           STATUS_COLOURS[kpi.status]))

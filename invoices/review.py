@@ -16,17 +16,18 @@ KPI_NAMES = ("cost_per_outcome", "input_share", "cache_hit_rate", "eval_pass_rat
              "forecast_accuracy", "budget_variance", "attribution_coverage")
 STATUSES = ("green", "amber", "red", "no data")
 SENSES = ("min", "max")
-REVIEW_DECIMALS = ("value", "target", "cost_per_call_before", "cost_per_call_after",
-                   "cost_per_call_change", "pass_rate_before", "pass_rate_after",
-                   "pass_rate_points", "cost_per_accepted_before", "cost_per_accepted_after",
-                   "cost_per_accepted_change")
+REVIEW_DECIMALS = (
+    "value", "target", "cost_per_accepted", "cost_per_call_before", "cost_per_call_after",
+    "cost_per_call_change", "pass_rate_before", "pass_rate_after", "pass_rate_points",
+    "cost_per_accepted_before", "cost_per_accepted_after", "cost_per_accepted_change")
 """The fields the JSON twin reads back as Decimal."""
 
 
 @dataclass(frozen=True)
 class KpiLine:
     """One KPI against its target. `subject` is the use case, or None for the team itself;
-    `sense` says which side of `target` is good: "min" (at least) or "max" (at most)."""
+    `sense` says which side of `target` is good: "min" (at least) or "max" (at most). Only
+    data, no sentence: the page words it in the statement's language."""
 
     subject: str | None
     kpi: str
@@ -35,7 +36,11 @@ class KpiLine:
     target: Decimal | None = None
     sense: str | None = None
     owner: str | None = None
-    note: str = ""
+    cost_per_accepted: Decimal | None = None
+    """For cost_per_outcome: this month's cost per accepted outcome."""
+    candidate: str | None = None
+    """For eval_pass_rate_at_promotion: the promoted candidate, judged against `baseline`."""
+    baseline: str | None = None
 
     def __post_init__(self) -> None:
         where = f"KPI {self.kpi} of {self.subject or 'the team'}"

@@ -50,7 +50,8 @@ def _line(subject: str | None, name: str, kpi: Mapping[str, Any],
         number = _decimal(target)
     return KpiLine(subject=subject, kpi=name, status=kpi["status"],
                    value=_decimal(kpi.get("value")), target=number, sense=sense, owner=owner,
-                   note=kpi.get("note") or "")
+                   cost_per_accepted=_decimal(kpi.get("cost_per_accepted_outcome")),
+                   candidate=kpi.get("candidate"), baseline=kpi.get("baseline"))
 
 
 def kpi_lines(review: Mapping[str, Any]) -> dict[str, tuple[KpiLine, ...]]:
