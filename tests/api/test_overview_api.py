@@ -10,14 +10,18 @@ review as GET /v1/kpis gives it, and its promoted-changes section the measure GE
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import pdfplumber
 import pytest
+from dashboard_support import CARDS
 from fastapi.testclient import TestClient
 from overview_support import seed_finance_world
+from typer.testing import CliRunner
 
 from billing.api.app import create_app
+from billing.cli import app
 from billing.money import round_line
 from invoices.formatting import format_percent, format_unit_price
 
@@ -161,3 +165,22 @@ def test_the_statement_prints_the_team_kpis_and_the_promoted_change(world):
     [shipped] = twin["promoted_changes"]
     assert (shipped["cost_per_call_before"], shipped["cost_per_call_after"]) == (
         before["cost_per_call"], after["cost_per_call"])
+
+
+def test_billing_overview_prints_what_the_api_gives(world, database_url, monkeypatch):
+    client, keys = world
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BILLING_TEAM_CARD", CARDS["team_card"])
+    monkeypatch.setenv("BILLING_CUSTOMER_CARD", CARDS["customer_card"])
+    done = CliRunner().invoke(app, ["overview", "--period", CLOSED, "--json"])
+    assert done.exit_code == 0, done.output
+    cli = json.loads(done.output)
+    api = _get(client, keys["finance"], f"/v1/overview?period={CLOSED}")
+    for name in ("teams", "totals", "coverage", "kpis", "closed"):
+        assert cli[name] == api[name], name
+    assert [d["number"] for d in cli["documents"]] == [d["number"] for d in api["documents"]]
+    table = CliRunner().invoke(app, ["overview", "--period", CLOSED])
+    assert table.exit_code == 0, table.output
+    [support] = [row for row in api["teams"] if row["team"] == "support"]
+    assert support["total"] in table.output and support["statement"]["number"] in table.output
+    assert f"Unattributed spend: {api['coverage']['unattributed']} USD" in table.output
