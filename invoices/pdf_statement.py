@@ -4,8 +4,10 @@ First page: the summary a budget holder reads (total, budget variance, change ag
 month split into volume and unit cost, the recommendation). Then the usage lines, production
 apart from non-production, each running across pages with carried-forward totals; overhead
 shares (charged ones add to the total, central ones are shown only); outcomes and cost per
-accepted outcome; what changed in the period; and the closing totals. Labels are in the
-statement's language (`invoices.labels`); use cases, models, pools and rules are printed as given.
+accepted outcome; what changed in the period; and the closing totals. A last page holds the
+team's KPI review and the promoted changes with their measured effect (`invoices.pdf_review`).
+Labels are in the statement's language (`invoices.labels`); use cases, models, pools and rules
+are printed as given.
 """
 
 from __future__ import annotations
