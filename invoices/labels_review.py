@@ -36,6 +36,7 @@ class ReviewLabels:
     points: str
     per_accepted: str
     against_baseline: str
+    measured_window: str
     names: dict[str, str] = field(default_factory=dict)
     statuses: dict[str, str] = field(default_factory=dict)
 
@@ -57,6 +58,7 @@ ENGLISH = ReviewLabels(
     no_changes="No promoted change shipped in this period or the one before.",
     points="pp", per_accepted="{cost} per accepted outcome",
     against_baseline="{candidate} against baseline {baseline}",
+    measured_window="{change}: measured {after} against {before}.",
     names={"cost_per_outcome": "Cost per accepted outcome, change vs last month",
            "input_share": "Input share of token spend", "cache_hit_rate": "Cache hit rate",
            "eval_pass_rate_at_promotion": "Eval pass rate at promotion",
@@ -84,6 +86,7 @@ GERMAN = ReviewLabels(
     no_changes="Keine freigegebene Änderung ging in dieser oder der vorigen Periode live.",
     points="Pp.", per_accepted="{cost} je akzeptiertem Ergebnis",
     against_baseline="{candidate} gegen Ausgangsbasis {baseline}",
+    measured_window="{change}: gemessen {after} gegen {before}.",
     names={"cost_per_outcome": "Kosten je akzeptiertem Ergebnis, Änderung zum Vormonat",
            "input_share": "Input-Anteil der Token-Kosten", "cache_hit_rate": "Cache-Trefferquote",
            "eval_pass_rate_at_promotion": "Evaluations-Erfolgsquote bei Freigabe",
@@ -112,6 +115,7 @@ FRENCH = ReviewLabels(
     no_changes="Aucun changement promu déployé pendant cette période ou la précédente.",
     points="pts", per_accepted="{cost} par résultat accepté",
     against_baseline="{candidate} face à la référence {baseline}",
+    measured_window="{change} : mesuré du {after} face au {before}.",
     names={"cost_per_outcome": "Coût par résultat accepté, variation sur le mois précédent",
            "input_share": "Part des entrées dans le coût des jetons",
            "cache_hit_rate": "Taux de succès du cache",

@@ -3,6 +3,7 @@ with their measured effect. Starts a page of its own, so a budget holder can han
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -12,7 +13,7 @@ from reportlab.platypus import Flowable, KeepTogether, PageBreak, Paragraph, Tab
 
 from invoices.documents import ShowbackStatement
 from invoices.fonts import fonts, printable
-from invoices.formatting import format_percent, format_unit_price
+from invoices.formatting import format_date, format_percent, format_unit_price
 from invoices.labels_review import ReviewLabels, review_labels
 from invoices.layout import CONTENT_WIDTH, RULE, style, text
 from invoices.review import KpiLine
@@ -110,13 +111,16 @@ def _change_rows(statement: ShowbackStatement, words: ReviewLabels) -> Table:
     def percent(value: Decimal) -> str:
         return _percent(value, locale)
 
+    def day(value: str) -> str:
+        return format_date(date.fromisoformat(value), locale)
+
     rows: list[list] = [[_cell(name, "bold_cell") for name in (
         words.change, words.shipped, words.cost_per_call, words.pass_rate,
         words.cost_per_accepted)]]
     for change in statement.promoted_changes:
         rows.append([
             _cell(f"{change.use_case} · {change.candidate}"),
-            _cell(f"{change.shipped_on} ({change.before_from} – {change.measured_to})"),
+            _cell(day(change.shipped_on)),
             _cell(_before_after(change.cost_per_call_before, change.cost_per_call_after, unit)
                   + _delta(change.cost_per_call_change, locale)),
             _cell(_before_after(change.pass_rate_before, change.pass_rate_after, percent)
@@ -125,7 +129,21 @@ def _change_rows(statement: ShowbackStatement, words: ReviewLabels) -> Table:
             _cell(_before_after(change.cost_per_accepted_before, change.cost_per_accepted_after,
                                 unit) + _delta(change.cost_per_accepted_change, locale)),
         ])
-    return _table(rows, [120, 85, 105, 95, CONTENT_WIDTH - 405], [], [])
+    return _table(rows, [120, 70, 115, 100, CONTENT_WIDTH - 405], [], [])
+
+
+def _windows(statement: ShowbackStatement, words: ReviewLabels) -> list[Flowable]:
+    """Which days each change was measured on, one small line each."""
+    def day(value: str | date) -> str:
+        return format_date(date.fromisoformat(value) if isinstance(value, str) else value,
+                           statement.locale)
+
+    return [text(words.measured_window.format(
+        change=f"{change.use_case} · {change.candidate}",
+        before=f"{day(change.before_from)} – "
+               f"{day(date.fromisoformat(change.shipped_on) - timedelta(days=1))}",
+        after=f"{day(change.shipped_on)} – {day(change.measured_to)}"), "small")
+        for change in statement.promoted_changes]
 
 
 def _delta(change: Decimal | None, locale: str) -> str:
@@ -144,7 +162,7 @@ def review_page(statement: ShowbackStatement) -> list[Flowable]:
     changes: list[Flowable] = [text(words.changes_heading, "heading"),
                                text(words.changes_intro, "small")]
     if statement.promoted_changes:
-        changes.append(_change_rows(statement, words))
+        changes += [_change_rows(statement, words), *_windows(statement, words)]
     else:
         changes.append(text(words.no_changes))
     return [*story, KeepTogether(changes)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from decimal import Decimal
 
 import pdfplumber
@@ -23,7 +24,7 @@ from typer.testing import CliRunner
 from billing.api.app import create_app
 from billing.cli import app
 from billing.money import round_line
-from invoices.formatting import format_percent, format_unit_price
+from invoices.formatting import format_date, format_percent, format_unit_price
 
 CLOSED = "2026-10"
 
@@ -155,7 +156,12 @@ def test_the_statement_prints_the_team_kpis_and_the_promoted_change(world):
                 f"{format_unit_price(Decimal(after['cost_per_call']), 'USD', 'en_US')}")
     assert per_call in flat and f"({moved})" in flat, per_call  # a cell wraps its change
     assert f"{before['pass_rate']}% → {after['pass_rate']}%" in flat
-    assert measured["shipped_on"] in flat and before["from"] in flat
+    shipped_on = format_date(date.fromisoformat(measured["shipped_on"]), "en_US")
+    first = format_date(date.fromisoformat(before["from"]), "en_US")
+    last = format_date(date.fromisoformat(after["to"]), "en_US")
+    assert shipped_on in flat
+    assert (f"support-copilot · gated-compression-routing: measured {shipped_on} – {last} "
+            f"against {first} –") in flat
 
     twin = _get(client, key, f"/v1/statements/ST-{CLOSED}-support")["content"]
     values = {(k["subject"], k["kpi"]): k["value"] for k in twin["kpis"]}
