@@ -139,6 +139,8 @@ function drawOrgAnomalies(anomalies, period) {
     el("span", { text: alert.message }),
     el("time", { datetime: alert.raised_at, text: `${alert.team || "no team"} · raised ` +
       when(alert.raised_at) }))));
+  text("org-anomalies-title", anomalies.length ? `Anomalies (${count(anomalies.length)})`
+    : "Anomalies");
   $("org-anomalies-empty").hidden = anomalies.length > 0;
   text("org-anomalies-empty", `No anomaly in ${monthName(period)}: the daily check found ` +
     "no spike in spend, tokens per request, cache misses or errors.");
