@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from invoices.money import require_rounded, round_half_up
+from invoices.review import KpiLine, PromotedChange
 from ratecards import currency_exponent
 
 ENVIRONMENTS = ("production", "staging", "development", "test")
@@ -228,12 +229,16 @@ class ShowbackStatement:
     """Discounts and true-up the team's card declares for it, each with its rule in
     `contract_notes`; part of the total."""
     contract_notes: tuple[str, ...] = ()
+    kpis: tuple[KpiLine, ...] = ()
+    """The team's KPI review of the period (`invoices.review`), printed on a page of its own."""
+    promoted_changes: tuple[PromotedChange, ...] = ()
+    """Gated changes shipped for the team's use cases, with their measured effect."""
 
     def __post_init__(self) -> None:
         where = f"statement {self.statement_number}"
         _freeze(self, "card_versions", "policy_versions", "lines", "overhead", "outcomes",
                 "changes", "use_cases", "production_environments", "contract",
-                "contract_notes")
+                "contract_notes", "kpis", "promoted_changes")
         _check_invoice_lines(self.contract, self.currency, f"{where}: contract")
         _check_period(self.period, where)
         currency_exponent(self.currency)

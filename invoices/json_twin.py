@@ -30,6 +30,7 @@ from invoices.documents import (
     UseCaseNote,
 )
 from invoices.money import decimal_text
+from invoices.review import REVIEW_DECIMALS, KpiLine, PromotedChange
 
 SCHEMA_VERSION = 1
 KINDS: dict[str, type] = {
@@ -38,12 +39,14 @@ KINDS: dict[str, type] = {
     "credit_note": CreditNote,
 }
 _DECIMALS = {"amount", "budget", "last_month_total", "volume_effect", "price_effect", "cost",
-             "quantity", "unit_price", "tax_rate", "unit_cost", "fx_rate", "source_amount"}
+             "quantity", "unit_price", "tax_rate", "unit_cost", "fx_rate", "source_amount",
+             *REVIEW_DECIMALS}
 _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation": Recommendation,
                             "ownership": Ownership, "payment": PaymentDetails}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
-                                  "contract": InvoiceLine}
+                                  "contract": InvoiceLine, "kpis": KpiLine,
+                                  "promoted_changes": PromotedChange}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 

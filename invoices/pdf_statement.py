@@ -4,8 +4,10 @@ First page: the summary a budget holder reads (total, budget variance, change ag
 month split into volume and unit cost, the recommendation). Then the usage lines, production
 apart from non-production, each running across pages with carried-forward totals; overhead
 shares (charged ones add to the total, central ones are shown only); outcomes and cost per
-accepted outcome; what changed in the period; and the closing totals. Labels are in the
-statement's language (`invoices.labels`); use cases, models, pools and rules are printed as given.
+accepted outcome; what changed in the period; and the closing totals. A last page holds the
+team's KPI review and the promoted changes with their measured effect (`invoices.pdf_review`).
+Labels are in the statement's language (`invoices.labels`); use cases, models, pools and rules
+are printed as given.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from invoices.layout import (
     text,
     totals_table,
 )
+from invoices.pdf_review import review_page
 from invoices.pdf_use_cases import production_note, team_ownership, use_cases
 from invoices.running_table import Column, RunningTable
 
@@ -224,7 +227,7 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
     if statement.changes:
         story.append(KeepTogether([text(words.changes, "heading"),
                                    *[text(f"• {change}") for change in statement.changes]]))
-    return story + _closing(statement, money, words)
+    return story + _closing(statement, money, words) + review_page(statement)
 
 
 def render_statement(statement: ShowbackStatement, path: Path | str) -> Path:

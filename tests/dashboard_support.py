@@ -3,16 +3,18 @@ and October closed with statements and PDFs. Used by the API tests and the brows
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from billing.budgets import store as budget_store
+from billing.budgets.anomaly import check_anomalies
 from billing.budgets.budget import budget_from_mapping
 from billing.close.period_close import close_period
 from billing.config import Settings
 from billing.demo_data import generate
+from billing.demo_levers import generate_rollout, stage_levers
 from billing.ledger.metering import ingest_lines
 from billing.ledger.outcomes import ingest_outcomes
 from billing.rating.card_registry import publish, publish_shipped
@@ -49,19 +51,31 @@ def _outcomes(period: str) -> list[dict]:
     return rows
 
 
-def seed_dashboard(engine: Engine, settings: Settings) -> None:
+def seed_dashboard(engine: Engine, settings: Settings, *, levers: bool = False) -> None:
     """Usage for three months, a support budget for October (set before rating, so its
     threshold alerts fire), outcomes, then October closed: rated, statements, PDFs.
 
-    `settings` must name the CARDS (team_card, customer_card)."""
+    `settings` must name the CARDS (team_card, customer_card). With `levers`, October also
+    holds the demo's gated prompt change (candidates, evaluations, the v5 rollout) and the
+    anomaly check runs over its days, as `billing demo` does."""
     publish_shipped(engine)
     publish_dashboard_cards(engine)
     zone = ZoneInfo("UTC")
     for period, events, seed in MONTHS:
         ingest_lines(engine, generate(period, events, seed), zone=zone, source="demo")
+        if levers and period == CLOSED:
+            ingest_lines(engine, generate_rollout(period, events, seed), zone=zone,
+                         source="demo")
         ingest_outcomes(engine, _outcomes(period), zone=zone)
     defaults = budget_store.default_currencies(engine, settings.team_card,
                                                settings.customer_card)
     budget_store.set_budget(engine, budget_from_mapping(
         {"team": "support", "period": CLOSED, "amount": "9.00"}, "test", defaults))
+    if levers:  # September closed first: its close forecasts October, which October scores
+        close_period(engine, settings, "2026-09", now=datetime(2026, 10, 2, tzinfo=UTC))
+        stage_levers(engine, CLOSED)
     close_period(engine, settings, CLOSED, now=datetime(2026, 11, 2, tzinfo=UTC))
+    if levers:
+        first = date(2026, 10, 1)
+        for day in range(31):
+            check_anomalies(engine, first + timedelta(days=day))

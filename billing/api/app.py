@@ -17,6 +17,7 @@ from billing.api import (
     levers,
     operations,
     outcomes,
+    overview,
     policies,
     problems,
     ratecards,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trends.router)
     app.include_router(levers.router)
     app.include_router(kpis.router)
+    app.include_router(overview.router)
     install_dashboard(app)
 
     return app

@@ -19,6 +19,7 @@ from billing.cli import (
     ledger,
     levers,
     overhead,
+    overview,
     policy,
     ratecards,
     rating,
@@ -69,6 +70,7 @@ budgets.register(app)
 export.register(app)
 levers.register(app)
 kpis.register(app)
+overview.register(app)
 spark.register(app)
 archive.register(app)
 document(app)

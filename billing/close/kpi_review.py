@@ -95,7 +95,8 @@ def _promotion(engine: Engine, use_case: str, targets: Targets) -> dict[str, Any
     floor = baseline.pass_rate * HUNDRED - targets.target("pass_rate_tolerance")
     status = "green" if drop <= targets.target("pass_rate_tolerance") else "red"
     return {"value": _pct(shipped.pass_rate * HUNDRED), "target": f">= {_pct(floor)}",
-            "status": status, "note": f"{promoted[-1]} against baseline {base[0]}"}
+            "status": status, "note": f"{promoted[-1]} against baseline {base[0]}",
+            "candidate": promoted[-1], "baseline": base[0]}
 
 
 def kpi_review(engine: Engine, period: str, *, pools: list[Pool] | None,

@@ -218,7 +218,7 @@ def close_period(
                                           registry=registry, generated_at=now,
                                           closed_totals=prior,
                                           use_cases=policies.use_cases,
-                                          policy_versions=policies.versions)
+                                          policy_versions=policies.versions, zone=zone)
         except CurrencyMismatch as exc:
             raise CloseRefused(f"{period} cannot close: {exc}",
                                "record the rate, then close again; nothing was written"

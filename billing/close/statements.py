@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -24,6 +25,7 @@ from billing.close.policy_notes import (
     use_case_notes,
 )
 from billing.close.recommendation import Facts, recommend
+from billing.close.statement_review import promoted_changes, team_reviews
 from billing.close.unit_economics import UnitEconomics
 from billing.ledger.outcomes import outcome_counts
 from billing.models import BudgetEntry
@@ -115,7 +117,7 @@ def build_statements(
     connection: Connection, engine: Any, period: str, *, pools: list[Pool], registry: Registry,
     generated_at: datetime, closed_totals: dict[str, Decimal] | None = None,
     use_cases: Mapping[str, UseCase] | None = None,
-    policy_versions: dict[str, str] | None = None,
+    policy_versions: dict[str, str] | None = None, zone: ZoneInfo | None = None,
 ) -> list[ShowbackStatement]:
     """One statement per team with rated usage in the period, from its document lines.
 
@@ -125,6 +127,9 @@ def build_statements(
     before = period_lines(connection, str(Period.parse(period).previous()))
     budget_by_team = _budgets(connection, period)
     counts = resolve_teams(outcome_counts(engine, period), use_cases or {}, usage)
+    zone = zone or ZoneInfo("UTC")
+    reviews = team_reviews(engine, period, pools=pools, use_cases=use_cases or {}, zone=zone,
+                           now=generated_at)
     issuer = registry.issuer
     issuer_party = issuer.party
     statements = []
@@ -170,5 +175,7 @@ def build_statements(
             use_cases=use_case_notes((line.use_case for line in data.lines), use_cases or {}),
             production_environments=production,
             contract=data.contract, contract_notes=data.contract_notes,
+            kpis=reviews.get(team, ()), promoted_changes=promoted_changes(
+                engine, period, (line.use_case for line in data.lines), zone=zone),
         ))
     return statements

@@ -15,6 +15,7 @@ const READERS = ["admin", "finance", "team"];
 const $ = (id) => document.getElementById(id);
 let me = null;
 let loading = 0;
+let view = "team"; // "team" or, for finance and admin keys, "overview" (overview.js)
 
 class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
@@ -97,9 +98,12 @@ function text(id, value) { $(id).replaceChildren(...withCode(value)); }
 function show(view) {
   $("sign-in").hidden = view !== "sign-in";
   $("dashboard").hidden = view !== "dashboard";
+  $("overview").hidden = view !== "overview";
+  $("what-if").hidden = view !== "dashboard" && view !== "overview";
   const signedIn = view !== "sign-in";
   $("sign-out").hidden = !signedIn;
   $("filters").hidden = !signedIn || !me;
+  $("views").hidden = !signedIn || !me || me.role === "team";
   if (view !== "message") $("message").hidden = true;
 }
 
@@ -153,11 +157,15 @@ function wanted() {
   const team = params.get("team") || me.team || me.teams[0] || "";
   const asked = params.get("period");
   const period = /^\d{4}-(0[1-9]|1[0-2])$/.test(asked || "") ? asked : me.current_period;
-  return { team, period };
+  // finance and admin land on the organisation; a team key only ever sees its team
+  const organisation = me.role !== "team" &&
+    (params.get("view") === "overview" || !location.hash.slice(1));
+  return { team, period, view: organisation ? "overview" : "team" };
 }
 
 function go(team, period) {
-  const hash = `#team=${encodeURIComponent(team)}&period=${period}`;
+  const hash = view === "overview" ? `#view=overview&period=${period}`
+    : `#team=${encodeURIComponent(team)}&period=${period}`;
   if (location.hash === hash) render(); else location.hash = hash;
 }
 
@@ -171,15 +179,23 @@ function fillFilters(team, period) {
   const periods = [...new Set([me.current_period, period, ...me.periods])].sort().reverse();
   $("period").replaceChildren(...periods.map((p) => el("option", { value: p, text: monthName(p) })));
   $("period").value = period;
+  $("team").hidden = $("team-label").hidden = view === "overview";
+  $("to-overview").href = `#view=overview&period=${period}`;
+  $("to-team").href = `#team=${encodeURIComponent(team)}&period=${period}`;
+  $("to-overview").toggleAttribute("aria-current", view === "overview");
+  $("to-team").toggleAttribute("aria-current", view !== "overview");
 }
 
 // ---- the page ----------------------------------------------------------------------------
 
 async function render() {
   if (!me) return;
-  const { team, period } = wanted();
+  const wish = wanted();
+  const { team, period } = wish;
+  view = wish.view;
   fillFilters(team, period);
   text("who", me.role === "team" ? `Team key · ${me.team}` : `${me.role} key`);
+  if (view === "overview") { renderOverview(period); return; }
   if (!team) {
     message("No team has rated usage yet. Ingest usage and run `billing rate`; teams appear here.");
     return;
@@ -233,6 +249,9 @@ function draw({ team, period, trends, showback, budgets, coverage, alerts, state
   drawUnitEconomics(trends);
   drawAlerts(alerts, period);
   drawStatements(statements.data);
+  loadTeamKpis(team, period);
+  offerWhatIf(trends.by_use_case.filter((item) => item.use_case)
+    .map((item) => ({ team, use_case: item.use_case })), period);
 }
 
 function drawSpend(showback) {
@@ -422,11 +441,12 @@ function drawAlerts(alerts, period) {
   text("alerts-empty", `No alerts in ${monthName(period)}.`);
 }
 
-async function downloadPdf(item, button) {
-  text("statements-error", "");
+async function downloadPdf(item, button, { path = `/v1/statements/${item.id}.pdf`,
+  errorId = "statements-error" } = {}) {
+  text(errorId, "");
   button.disabled = true;
   try {
-    const blob = await api(`/v1/statements/${item.id}.pdf`, { as: "blob" });
+    const blob = await api(path, { as: "blob" });
     const url = URL.createObjectURL(blob);
     const link = el("a", { href: url, download: `${item.number}.pdf` });
     document.body.append(link);
@@ -434,7 +454,7 @@ async function downloadPdf(item, button) {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   } catch (error) {
-    text("statements-error", error.status === 401 ? NOT_ACCEPTED
+    text(errorId, error.status === 401 ? NOT_ACCEPTED
       : `Could not download ${item.number}: ${error.message}`);
   } finally {
     button.disabled = false;
