@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,27 +21,28 @@ STAMPS = ["2026-10-31T23:30:00Z", "2026-10-31T23:30:00-02:00", "2026-11-01T00:00
           "2026-10-31T23:30:00", "1999-12-31T23:59:59Z", "2026-11-20T00:00:00Z",
           "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "yesterday", "", None, 5,
           "2026-10-31 23:30:00.123456+05:30", "2026-W44-6T10:00:00Z"]
-FIELDS = {
-    "event_id": st.sampled_from(["evt-1", " evt-1", "", None, 1, "e" * 201]),
-    "occurred_at": st.sampled_from(STAMPS),
-    "team": st.sampled_from(TEXTS),
-    "use_case": st.sampled_from(TEXTS),
-    "customer": st.sampled_from(TEXTS),
-    "provider": st.sampled_from(TEXTS),
-    "prompt_version": st.sampled_from(TEXTS),
-    "model": st.sampled_from(["gpt-4o-mini", " gpt-4o-mini", "", None, 4]),
-    "environment": st.sampled_from([None, "", "production", "staging ", "Prod", "sandbox", 1]),
-    "tier": st.sampled_from([None, "", "good", "best ", "premium", 2]),
-    "input_tokens": st.sampled_from(COUNTS),
-    "output_tokens": st.sampled_from(COUNTS),
-    "cached_input_tokens": st.sampled_from(COUNTS),
-    "cache_write_input_tokens": st.sampled_from(COUNTS),
-    "requests": st.sampled_from(COUNTS),
-    "tags": st.sampled_from([None, {}, {"project": "p1"}, {"b": "2", "a": "1"}, {"bad/key": "1"},
-                             {"project": 1}, "p1", []]),
-    "call_status": st.sampled_from(["ok", "failed"]),
-    "colour": st.just("blue"),
+VALUES = {
+    "event_id": ["evt-1", " evt-1", "evt-1 ", "e", "e" * 200, "", None, 1, "e" * 201],
+    "occurred_at": STAMPS,
+    "team": TEXTS,
+    "use_case": TEXTS,
+    "customer": TEXTS,
+    "provider": TEXTS,
+    "prompt_version": TEXTS,
+    "model": ["gpt-4o-mini", " gpt-4o-mini", "", None, 4],
+    "environment": [None, "", "production", "staging ", "Prod", "sandbox", 1],
+    "tier": [None, "", "good", "best ", "premium", 2],
+    "input_tokens": COUNTS,
+    "output_tokens": COUNTS,
+    "cached_input_tokens": COUNTS,
+    "cache_write_input_tokens": COUNTS,
+    "requests": COUNTS,
+    "tags": [None, {}, {"project": "p1"}, {"b": "2", "a": "1"}, {"bad/key": "1"},
+             {"project": 1}, "p1", []],
+    "call_status": ["ok", "failed"],
+    "colour": ["blue"],
 }
+FIELDS = {key: st.sampled_from(values) for key, values in VALUES.items()}
 GOOD = {"event_id": "evt-1", "occurred_at": "2026-10-31T23:30:00-02:00", "team": "support",
         "use_case": "support-copilot", "customer": "acme", "provider": "openai",
         "model": "gpt-4o-mini", "input_tokens": 1200, "output_tokens": 300, "requests": 2}
@@ -63,6 +65,26 @@ def _outcome(data: object, zone: ZoneInfo, full: bool) -> object:
 @given(data=EVENTS, zone=st.sampled_from(ZONES))
 def test_any_record_gets_the_same_row_or_error_as_the_full_rules(data, zone):
     assert _outcome(data, zone, full=False) == _outcome(data, zone, full=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_checks():
+    """The common path remembers checked labels and period names; a test starts without them
+    so that what it checks is computed, not recalled from an earlier test."""
+    usage_event._checked_labels.clear()
+    usage_event._periods.clear()
+
+
+@pytest.mark.parametrize("zone", ZONES, ids=str)
+def test_every_listed_value_of_every_field_alone_and_every_field_left_out(zone):
+    """The property test samples; this walks every edge once, so a common path that accepts
+    one value more than the full rules (a limit, a trailing space) cannot hide."""
+    cases = [GOOD | {key: value} for key, values in VALUES.items() for value in values]
+    cases += [{k: v for k, v in GOOD.items() if k != key} for key in GOOD]
+    cases += [GOOD | {"occurred_at": "2026-10-15T10:00:00Z"},
+              GOOD | {"occurred_at": "2026-11-15T12:05:00Z"}]
+    for data in cases:
+        assert _outcome(data, zone, full=False) == _outcome(data, zone, full=True), data
 
 
 def test_the_demo_months_events_take_the_common_path_and_match_the_full_rules():
