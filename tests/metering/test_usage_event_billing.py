@@ -129,6 +129,8 @@ def _independent_hash(row: dict) -> str:
     values = [row[name] for name in HASHED]
     if _billing(row) != DEFAULTS:
         values += [row[name] for name in BILLING]
+    if row.get("project") is not None:
+        values += ["project", row["project"]]
     return hashlib.sha256(orjson.dumps(values)).hexdigest()
 
 
@@ -155,3 +157,46 @@ def test_each_billing_field_changes_the_content_hash(change):
     changed = _valid(cache_write_input_tokens=1, **change)
     assert changed["content_hash"] != base["content_hash"]
     assert changed["content_hash"] == _independent_hash(changed)
+
+
+@pytest.mark.parametrize(("value", "stored"), [(3, 3), (0, 0), (None, 0), ("12", 12)])
+def test_web_search_requests_are_read_as_a_count_and_join_the_hash_when_not_zero(value, stored):
+    row = _valid(web_search_requests=value)
+    assert _billing(row) == {**DEFAULTS, "web_search_requests": stored}
+    assert row["content_hash"] == _independent_hash(row) == content_hash(row)
+    assert (row["content_hash"] == _valid()["content_hash"]) is (stored == 0)
+
+
+@pytest.mark.parametrize("value", [-1, "x", 2**62, 1.5])
+def test_web_search_requests_that_are_not_a_count_are_refused_by_name(value):
+    field, message = _refused(web_search_requests=value)
+    assert field == "web_search_requests"
+    assert "web_search_requests" in message
+
+
+@pytest.mark.parametrize("billing", [{}, {"call_status": "failed"}])
+def test_a_project_joins_the_hash_on_both_paths_and_only_when_given(billing):
+    plain = _valid(**billing)
+    in_project = _valid(project="p1", **billing)
+    other = _valid(project="p2", **billing)
+    assert in_project["project"] == "p1"
+    assert len({plain["content_hash"], in_project["content_hash"], other["content_hash"]}) == 3
+    assert in_project["content_hash"] == content_hash(in_project)
+    assert content_hash({**in_project, "project": None}) == plain["content_hash"]
+    assert in_project["content_hash"] == _independent_hash(in_project)
+
+
+@pytest.mark.parametrize(("stamp", "accepted"), [
+    ("2000-01-01T00:00:00Z", True), ("1999-12-31T23:59:59Z", False),
+    ("2026-11-03T12:00:00Z", True), ("2026-11-03T12:00:01Z", False),
+    ("2026-11-02T13:00:00Z", True),
+])
+@pytest.mark.parametrize("path", [{}, {"call_status": "failed"}], ids=["common", "full"])
+def test_the_window_is_2000_to_a_day_after_now_both_ends_included(stamp, accepted, path):
+    if accepted:
+        assert _valid(occurred_at=stamp, **path)["occurred_at"] == datetime.fromisoformat(stamp)
+    else:
+        assert _refused(occurred_at=stamp, **path)[0] == "occurred_at"
+        row = validate({**EVENT, "occurred_at": stamp, **path}, ZoneInfo("UTC"), backfill=True,
+                       now=NOW)
+        assert row["occurred_at"] == datetime.fromisoformat(stamp)
