@@ -115,11 +115,21 @@ def scratch_env(folder: Path, bin_dir: Path) -> dict[str, str]:
     return env
 
 
-def prepare(folder: Path, demo: Path, examples: Path) -> None:
+SHIPPED = ("examples", "tests/stripe_server.py")
+"""What the docs use from the repository, by the same paths as in a clone."""
+
+
+def prepare(folder: Path, demo: Path, root: Path) -> None:
     """A reader's folder after `make demo`: its database, documents and demo files, with the
-    shipped examples beside them."""
+    repository's files the docs use beside them."""
     shutil.copytree(demo, folder, dirs_exist_ok=True)
-    shutil.copytree(examples, folder / "examples")
+    for name in SHIPPED:
+        source, target = root / name, folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
 
 
 @dataclass

@@ -46,7 +46,7 @@ def test_every_command_of_the_page_runs_as_written(page: Path, demo_folder: Path
     if not any(block.skip is None for block in page_blocks):
         pytest.skip(f"{_name(page)} has no command to run")
     folder = tmp_path / "reader"
-    prepare(folder, demo_folder, ROOT / "examples")
+    prepare(folder, demo_folder, ROOT)
     (folder / "done").unlink(missing_ok=True)
     outcomes = run_page(page_blocks, folder, scratch_env(folder, BIN))
     problems = [f"{o.block.where}: {o.problem()}\n--- output ---\n{o.output[-1500:]}"
