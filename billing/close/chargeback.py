@@ -112,6 +112,20 @@ def not_billable_usage(connection: Connection, period: str, registry: Registry
             for customer, rows in sorted(found.items()) for usage, currency in rows]
 
 
+def not_billed_exact(connection: Connection, period: str, registry: Registry
+                     ) -> dict[str, Decimal]:
+    """Per customer, the exact rated amount `billable` keeps off the invoice: what its lines
+    at their unit prices fall short of the customer's rated chargeback (reconcile's check)."""
+    totals: dict[str, Decimal] = {}
+    for group in _not_billable(connection, period, registry):
+        amounts = connection.execute(select(rated.c.amount).where(
+            rated.c.view == "chargeback", rated.c.period == period,
+            rated.c.amount.is_not(None), _in_group(group))).scalars()
+        totals[group[0]] = totals.get(group[0], Decimal(0)) + sum(
+            (Decimal(amount) for amount in amounts), Decimal(0))
+    return totals
+
+
 def _not_billed_priced(connection: Connection, period: str, groups: dict[Group, str]
                        ) -> dict[str, list[tuple[NotBilledUsage, str]]]:
     found: dict[str, list[tuple[NotBilledUsage, str]]] = {}

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from billing.cli import app
 from billing.close.period_close import close_period
+from billing.close.reconcile import reconcile
 from billing.ledger.metering import ingest_lines
 from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import Document, RatedLine
@@ -108,3 +109,10 @@ def test_a_project_is_an_identifier_like_a_team():
 def test_a_wrong_billable_names_its_field():
     with pytest.raises(RegistryError, match=r"billable\.except\.colours: unknown key"):
         load_registry("billable: {except: {colours: [red]}}")
+
+
+def test_reconcile_holds_after_a_close_that_left_usage_off_invoices(engine, closed, close_env):
+    """The invoice's lines at their unit prices equal the customer's rated chargeback less
+    what `billable` kept off it; a fresh `make demo` month reconciles with no break."""
+    result = reconcile(engine, close_env, "2026-10", now=NOW)
+    assert result.breaks == []
