@@ -87,10 +87,12 @@ def _not_billable(connection: Connection, period: str, registry: Registry
 
 
 def _in_group(group: Group):  # noqa: ANN202
+    """True or false, never NULL: a row without a use case or project compared with a group
+    that has one must be "not in it", or `NOT (...)` would drop the row from the invoice."""
     customer, use_case, environment, project = group
     return and_(rated.c.customer == customer, rated.c.environment == environment,
-                rated.c.use_case.is_(None) if use_case is None else rated.c.use_case == use_case,
-                rated.c.project.is_(None) if project is None else rated.c.project == project)
+                rated.c.use_case.is_not_distinct_from(use_case),
+                rated.c.project.is_not_distinct_from(project))
 
 
 def _not_billed(connection: Connection, period: str, groups: dict[Group, str]
