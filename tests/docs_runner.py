@@ -138,11 +138,14 @@ class Outcome:
     failures: list[tuple[int, str]]
     output: str
     ran: bool
+    timed_out: float | None = None
 
     def problem(self) -> str | None:
         """What is wrong with this block's run, in words, or None."""
         if not self.ran:
-            return "did not run (an earlier command ended the page's shell)"
+            return (f"did not finish: the page timed out after {self.timed_out:.0f} s"
+                    if self.timed_out else "did not run (an earlier command ended the page's "
+                    "shell)")
         codes = [code for code, _ in self.failures]
         if self.block.exit == 0 and self.failures:
             return "; ".join(f"`{command}` exited {code}" for code, command in self.failures)
@@ -156,7 +159,7 @@ class Outcome:
 
 
 def run_page(page_blocks: list[Block], folder: Path, env: dict[str, str],
-             timeout: float = 240) -> list[Outcome]:
+             timeout: float = 900) -> list[Outcome]:
     """Run the page's blocks in one bash, in order; each command that exits non-zero is
     recorded with its block by an ERR trap, so shell state carries from block to block."""
     port = str(free_port())
@@ -176,10 +179,11 @@ def run_page(page_blocks: list[Block], folder: Path, env: dict[str, str],
     (runs / "page.sh").write_text("\n".join(script) + "\n", encoding="utf-8")
     process = subprocess.Popen(["bash", str(runs / "page.sh")], cwd=folder, env=env,
                                start_new_session=True)
+    timed_out = None
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        pass
+        timed_out = timeout
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -197,5 +201,6 @@ def run_page(page_blocks: list[Block], folder: Path, env: dict[str, str],
         output_file = runs / f"{number}.out"
         output = output_file.read_text(encoding="utf-8", errors="replace") \
             if output_file.exists() else ""
-        outcomes.append(Outcome(block, failures.get(number, []), output, str(number) in done))
+        outcomes.append(Outcome(block, failures.get(number, []), output, str(number) in done,
+                                timed_out))
     return outcomes

@@ -52,7 +52,7 @@ def _section(path: str, command: Any) -> list[str]:
                       for p in params if _is_argument(p))
     lines += ["```text", f"{path} [OPTIONS]{' ' + pieces if pieces else ''}", "```", ""]
     if params:
-        lines += ["| parameter | what | |", "| --- | --- | --- |"]
+        lines += ["| parameter | what | required, default |", "| --- | --- | --- |"]
         lines += [_param_row(param) for param in params]
         lines.append("")
     if command.epilog:
