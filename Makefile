@@ -23,7 +23,7 @@ demo: venv
 	$(BIN)/billing demo
 
 # the suite runs on every core (pytest-xdist); each worker has its own databases
-test: venv spark
+test: venv spark $(VENV)/.docs-installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n auto
 
@@ -37,7 +37,7 @@ mutate: venv
 # the documentation site (MkDocs + Material) into site/; any warning fails the build
 docs: $(VENV)/.docs-installed
 	$(BIN)/python -m billing.cli.reference > docs/commands.md
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 $(VENV)/.docs-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,docs]'
