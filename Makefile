@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench mutate lint venv spark clean
+.PHONY: demo test bench mutate lint venv spark clean docs
 
 venv: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ demo: venv
 	$(BIN)/billing demo
 
 # the suite runs on every core (pytest-xdist); each worker has its own databases
-test: venv spark
+test: venv spark $(VENV)/.docs-installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n auto
 
@@ -34,8 +34,17 @@ bench: venv spark
 mutate: venv
 	$(BIN)/python -m bench.mutation
 
+# the documentation site (MkDocs + Material) into site/; any warning fails the build
+docs: $(VENV)/.docs-installed
+	$(BIN)/python -m billing.cli.reference > docs/commands.md
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,docs]'
+	touch $@
+
 lint: venv
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) billing.db billing.db-* demo documents .pytest_cache .hypothesis mutants
+	rm -rf $(VENV) billing.db billing.db-* demo documents site .pytest_cache .hypothesis mutants

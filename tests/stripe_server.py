@@ -100,7 +100,7 @@ def _listify(node: Any) -> Any:
 class FakeStripe:
     """Stripe's objects in memory behind a ThreadingHTTPServer on 127.0.0.1, on a free port."""
 
-    def __init__(self, api_key: str = API_KEY) -> None:
+    def __init__(self, api_key: str = API_KEY, port: int = 0) -> None:
         self.api_key = api_key
         self.objects: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
@@ -112,7 +112,7 @@ class FakeStripe:
         self._seen: set[tuple] = set()
         self._search_until: int | None = None
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True)
@@ -424,3 +424,26 @@ def _handler_for(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def main() -> None:
+    """Run it by hand to try the Stripe sync without a Stripe account (docs: "Trying Stripe
+    locally"); objects live in memory until it stops."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local Stripe-compatible server for trying "
+                                     "`billing stripe push` without a Stripe account.")
+    parser.add_argument("--port", type=int, default=12111, help="port on 127.0.0.1")
+    parser.add_argument("--api-key", default=API_KEY, help="the secret key it accepts")
+    options = parser.parse_args()
+    server = FakeStripe(options.api_key, port=options.port)
+    print(f"Stripe-compatible server on {server.url}; set STRIPE_API_BASE={server.url} "
+          f"STRIPE_API_KEY={options.api_key}", flush=True)
+    try:
+        server._thread.join()
+    except KeyboardInterrupt:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -87,10 +87,12 @@ def _not_billable(connection: Connection, period: str, registry: Registry
 
 
 def _in_group(group: Group):  # noqa: ANN202
+    """True or false, never NULL: a row without a use case or project compared with a group
+    that has one must be "not in it", or `NOT (...)` would drop the row from the invoice."""
     customer, use_case, environment, project = group
     return and_(rated.c.customer == customer, rated.c.environment == environment,
-                rated.c.use_case.is_(None) if use_case is None else rated.c.use_case == use_case,
-                rated.c.project.is_(None) if project is None else rated.c.project == project)
+                rated.c.use_case.is_not_distinct_from(use_case),
+                rated.c.project.is_not_distinct_from(project))
 
 
 def _not_billed(connection: Connection, period: str, groups: dict[Group, str]
@@ -110,6 +112,20 @@ def not_billable_usage(connection: Connection, period: str, registry: Registry
              "requests": usage.requests, "tokens": usage.tokens,
              "amount": str(usage.amount), "currency": currency, "reason": usage.reason}
             for customer, rows in sorted(found.items()) for usage, currency in rows]
+
+
+def not_billed_exact(connection: Connection, period: str, registry: Registry
+                     ) -> dict[str, Decimal]:
+    """Per customer, the exact rated amount `billable` keeps off the invoice: what its lines
+    at their unit prices fall short of the customer's rated chargeback (reconcile's check)."""
+    totals: dict[str, Decimal] = {}
+    for group in _not_billable(connection, period, registry):
+        amounts = connection.execute(select(rated.c.amount).where(
+            rated.c.view == "chargeback", rated.c.period == period,
+            rated.c.amount.is_not(None), _in_group(group))).scalars()
+        totals[group[0]] = totals.get(group[0], Decimal(0)) + sum(
+            (Decimal(amount) for amount in amounts), Decimal(0))
+    return totals
 
 
 def _not_billed_priced(connection: Connection, period: str, groups: dict[Group, str]

@@ -20,7 +20,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from billing.close.chargeback import CONTRACT_KINDS, build_invoice, customer_charges
+from billing.close.chargeback import (
+    CONTRACT_KINDS,
+    build_invoice,
+    customer_charges,
+    not_billed_exact,
+)
 from billing.close.document_checks import added_amount, compare_twins, line_sum, total_problems
 from billing.close.grand_total import GrandTotal, grand_totals
 from billing.close.ledger_checks import RatedAmounts, check_ledger, rated_amounts
@@ -173,6 +178,7 @@ def reconcile(
         result = ReconcileResult(period, "closed" if done else "open", bills=bills)
         stored = _stored(connection, period) if done else []
         exact = rated_amounts(connection, period)
+        left_out = not_billed_exact(connection, period, registry)
         ledger = check_ledger(connection, period, exact, closed=done is not None,
                               documents={(row.kind, row.subject): row.number
                                          for row in stored})
@@ -193,7 +199,7 @@ def reconcile(
     fresh = None if rebuilt is None else _twins(rebuilt)
     if rebuilt is not None:
         _invoice_prices(result, rebuilt, exact, {row.subject: row.number for row in stored
-                                                 if row.kind == "invoice"})
+                                                 if row.kind == "invoice"}, left_out)
     twins = _documents_link(result, stored, fresh, period)
     _rows(result, twins, exact)
     _totals_link(result, stored)
@@ -279,13 +285,14 @@ def _documents_link(result: ReconcileResult, stored: list[Any], rebuilt: Twins |
 
 
 def _invoice_prices(result: ReconcileResult, rebuilt: Rebuilt, exact: RatedAmounts,
-                    numbers: dict[str, str]) -> None:
-    """Invoice lines are tokens at unit prices; their exact sum must be the rated amount."""
+                    numbers: dict[str, str], left_out: dict[str, Decimal]) -> None:
+    """Invoice lines are tokens at unit prices; their exact sum must be the rated amount,
+    less the usage `billable` kept off the invoice."""
     for customer, invoice in rebuilt.invoices.items():
         priced = sum((line.quantity * line.unit_price for line in invoice.lines
                       if line.kind not in CONTRACT_KINDS), Decimal(0))
         rated = exact.customers.get(customer)
-        amount = rated.amount if rated else Decimal(0)
+        amount = (rated.amount if rated else Decimal(0)) - left_out.get(customer, Decimal(0))
         if abs(priced - amount) <= Decimal("1e-9"):
             continue
         where = numbers.get(customer, f"the invoice of {customer}")

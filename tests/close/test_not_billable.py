@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from billing.cli import app
 from billing.close.period_close import close_period
+from billing.close.reconcile import reconcile
 from billing.ledger.metering import ingest_lines
 from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import Document, RatedLine
@@ -108,3 +109,31 @@ def test_a_project_is_an_identifier_like_a_team():
 def test_a_wrong_billable_names_its_field():
     with pytest.raises(RegistryError, match=r"billable\.except\.colours: unknown key"):
         load_registry("billable: {except: {colours: [red]}}")
+
+
+def test_reconcile_holds_after_a_close_that_left_usage_off_invoices(engine, closed, close_env):
+    """The invoice's lines at their unit prices equal the customer's rated chargeback less
+    what `billable` kept off it; a fresh `make demo` month reconciles with no break."""
+    result = reconcile(engine, close_env, "2026-10", now=NOW)
+    assert result.breaks == []
+
+
+def test_usage_without_a_use_case_is_billed_when_billable_leaves_other_use_cases_out(
+        engine, close_env):
+    """A left-out group compared with a row whose use case or project is missing must not
+    drop that row from the invoice (SQL's NULL): it is billed, and reconcile holds."""
+    publish_shipped(engine)
+    publish_policy(engine, "parties", PARTIES)
+    no_use_case = orjson.dumps({"event_id": "e4", "occurred_at": "2026-10-07T12:00:00Z",
+                                "team": "support", "customer": "acme", "model": "gpt-4o-mini",
+                                "input_tokens": 4_000_000, "output_tokens": 1_000}).decode()
+    ingest_lines(engine, [_event("e1", "support", "support-copilot", 2_000_000),
+                          _event("e3", "platform", "sandbox", 500_000), no_use_case],
+                 zone=ZoneInfo("UTC"))
+    close_period(engine, close_env, "2026-10", now=NOW)
+    twin, _ = _document(engine, "invoice", "acme")
+    billed = sum(Decimal(line["amount"]) for line in twin["lines"]
+                 if line["kind"] in ("usage", "fee"))
+    owed = _chargeback(engine, use_case="support-copilot") + _chargeback(engine, use_case=None)
+    assert abs(billed - owed) <= Decimal("0.005") * len(twin["lines"])
+    assert reconcile(engine, close_env, "2026-10", now=NOW).breaks == []

@@ -207,3 +207,34 @@ def test_cli_and_api_give_the_same_simulation(usage, settings, monkeypatch):
     wrong = CliRunner().invoke(app, ["levers", "simulate", "-u", "copilot", "-p", "2026-10",
                                      "-l", "warp:9"])
     assert wrong.exit_code == 2 and "write one of" in wrong.output
+
+
+CAPACITY_CARD = CARD.replace("card: levers-internal", "card: levers-capacity-internal") + """
+capacity:
+  llama-selfhosted:
+    provider: internal
+    tier: best
+    fixed_amount: "300.00"
+    capacity_tokens: 30000000
+    idle: central
+"""
+
+
+def test_a_model_priced_by_capacity_stays_at_its_rated_amount_and_says_so(engine):
+    """A self-hosted model has no price per token to simulate with: no traceback, a note."""
+    publish(engine, CAPACITY_CARD, "capacity.yaml")
+    publish(engine, EXTERNAL.replace("levers-external", "levers-capacity-external"),
+            "capacity-external.yaml")
+    lines = [json.dumps({"event_id": f"cap{n}", "occurred_at": "2026-10-03T10:00:00Z",
+                         "team": "platform", "use_case": "reviewer", "model": model,
+                         "requests": 10, "input_tokens": 100_000, "output_tokens": 10_000})
+             for n, model in enumerate(("big", "llama-selfhosted"))]
+    ingest_lines(engine, lines, zone=ZoneInfo("UTC"))
+    rate(engine, Cards(published_versions(engine, "levers-capacity-internal"),
+                       published_versions(engine, "levers-capacity-external")),
+         zone=ZoneInfo("UTC"))
+    result = what_if(engine, "reviewer", "2026-10", ["compression:input-35%"])
+    assert result["before"]["calls"] == 20
+    assert Decimal(result["levers"][0]["saving"]) > 0
+    assert any("llama-selfhosted kept at its rated amount" in note
+               for note in result["levers"][0]["notes"])

@@ -94,13 +94,22 @@ def _apply(slices: list[Slice], levers: list[Lever]) -> tuple[list[Slice], tuple
 
 
 def _price(name: str, slices: list[Slice], notes: tuple[str, ...]) -> Outcome:
+    """A model the card prices by capacity (or not at all) has no price per token to redo:
+    its usage stays at the ledger's amount on every side, and a note says so."""
     spend = Decimal(0)
+    left_out: dict[str, str] = {}
     for part in slices:
-        spend += quote(part.card, part.model, input_tokens=part.input_tokens,
-                       output_tokens=part.output_tokens,
-                       cached_input_tokens=part.cached_input_tokens,
-                       cache_write_input_tokens=part.cache_write_input_tokens,
-                       requests=part.requests, service_tier=part.service_tier).internal_price
+        try:
+            spend += quote(part.card, part.model, input_tokens=part.input_tokens,
+                           output_tokens=part.output_tokens,
+                           cached_input_tokens=part.cached_input_tokens,
+                           cache_write_input_tokens=part.cache_write_input_tokens,
+                           requests=part.requests, service_tier=part.service_tier
+                           ).internal_price
+        except UnpricedModel as exc:
+            left_out.setdefault(part.model, str(exc))
+    notes += tuple(f"{model} kept at its rated amount, not simulated: {why}"
+                   for model, why in sorted(left_out.items()))
     return Outcome(name, spend, sum((part.requests for part in slices), Decimal(0)), notes)
 
 
