@@ -25,10 +25,14 @@ def main(url: str, path: str) -> None:
         with open(path, encoding="utf-8") as handle:
             result = ingest_lines(engine, handle, zone=zone, source=path)
     seconds = time.perf_counter() - started
+    cpu = sum(getattr(resource.getrusage(who), part)
+              for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for part in ("ru_utime", "ru_stime"))
     peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"rows": result.rows, "accepted": result.accepted, "seconds": seconds,
                       "events_per_second": result.rows / seconds, "peak_mib": peak_kib / 1024,
+                      "cpu_us_per_event": cpu / max(result.rows, 1) * 1e6,
                       "processes": 2 if can_split(Path(path)) else 1}))
 
 

@@ -123,6 +123,7 @@ def bench_http(kind: str, path: Path, workdir: Path, threads: int = 2) -> dict:
                         with lock:
                             accepted += response.json()["accepted"]
 
+            cpu = gateway._cpu_seconds(server.pid)
             started = time.perf_counter()
             pool = [threading.Thread(target=worker, args=(batches[n::threads],))
                     for n in range(threads)]
@@ -131,13 +132,15 @@ def bench_http(kind: str, path: Path, workdir: Path, threads: int = 2) -> dict:
             for thread in pool:
                 thread.join()
             seconds = time.perf_counter() - started
+            cpu = gateway._cpu_seconds(server.pid) - cpu
             peak = _peak_rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait()
     return {"rows": len(lines), "accepted": accepted, "seconds": seconds,
             "events_per_second": len(lines) / seconds, "peak_mib": peak,
-            "batch": HTTP_BATCH, "client_threads": threads}
+            "cpu_us_per_event": cpu / max(len(lines), 1) * 1e6,
+            "batch": HTTP_BATCH, "client_threads": threads, "load_average": os.getloadavg()[0]}
 
 
 def bench_rating(kind: str, workdir: Path) -> dict:
@@ -209,7 +212,8 @@ def bench_ingest(workdir: Path) -> tuple[list[dict], dict]:
     for kind in kinds:
         for label, path in (("file (1/10 size)", small), ("file", large)):
             print(f"{kind}: {label} ...", flush=True)
-            rows.append({"database": kind, "path": label, **bench_file(kind, path, workdir)})
+            rows.append({"database": kind, "path": label, **bench_file(kind, path, workdir),
+                         "load_average": os.getloadavg()[0]})
         print(f"{kind}: http ...", flush=True)
         rows.append({"database": kind, "path": "http", **bench_http(kind, large, workdir)})
     large.unlink()
@@ -220,10 +224,13 @@ def _print(results: dict) -> None:
     print(f"\nIngest benchmark, {results['machine']['cpus']} cores, Python "
           f"{results['machine']['python']}")
     print(f"{'database':<11} {'path':<17} {'rows':>10} {'seconds':>8} {'events/s':>10} "
-          f"{'peak MiB':>9}")
+          f"{'peak MiB':>9} {'CPU us/ev':>10} {'load':>5}")
     for row in results["ingest"]:
+        # CPU per event (all ingest processes; over HTTP the server's) is what the rate is
+        # on an idle machine: wall-clock rates follow whatever else shares the cores
         print(f"{row['database']:<11} {row['path']:<17} {row['rows']:>10,} {row['seconds']:>8.1f} "
-              f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9.0f}")
+              f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9.0f} "
+              f"{row.get('cpu_us_per_event', 0):>10.1f} {row.get('load_average', 0):>5.1f}")
     if results["rating"]:
         print(f"\nRating and showback, {results['machine']['cpus']} cores")
         print(f"{'database':<11} {'events':>11} {'lines':>8} {'rating s':>9} {'peak MiB':>9} "

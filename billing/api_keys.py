@@ -5,6 +5,12 @@ a SHA-256 of the secret is stored, which is enough for 32 random bytes: nobody c
 Roles: `admin` (everything), `finance` (reads every team and customer, sets budgets, exports),
 `team` (reads its own team only), `ingest` (writes usage and outcomes), `gateway` (reads
 budget status only). The key in BILLING_API_KEY, if set, is an admin key for bootstrapping.
+
+A key found valid is remembered in memory, keyed by the SHA-256 of the whole key, so a busy
+caller (the gateway asking for budget status) costs one hash, not a query, per request. A
+revocation in this process forgets every remembered key at once; one made by another process
+(`billing keys revoke` beside a running server) is seen within `VERIFIED_FOR` seconds, when
+the remembered key is checked against the database again. Expiry is checked on every use.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +30,7 @@ from sqlalchemy import Engine, insert, select, update
 from billing.models import ApiKey
 
 keys = ApiKey.__table__
+VERIFIED_FOR = 5.0
 ROLES = ("admin", "finance", "team", "ingest", "gateway")
 CONFIGURED_KEY_ID = "configured"
 
@@ -78,14 +88,48 @@ def revoke_key(engine: Engine, key_id: str) -> bool:
         done = connection.execute(update(keys).where(keys.c.key_id == key_id,
                                                      keys.c.revoked_at.is_(None))
                                   .values(revoked_at=datetime.now(UTC)))
+    forget_verified()
     return done.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    principal: Principal
+    expires_at: datetime | None
+    checked_at: float
+
+
+_verified: weakref.WeakKeyDictionary[Engine, dict[str, _Verified]] = weakref.WeakKeyDictionary()
+_verified_lock = threading.Lock()
+
+
+def forget_verified() -> None:
+    """Forget every remembered key (of every database): the next use of each is checked anew."""
+    with _verified_lock:
+        _verified.clear()
+
+
+def known_key(engine: Engine, token: str, configured: str | None,
+              now: datetime | None = None) -> Principal | None:
+    """The principal of the configured key or of a key verified lately against this database,
+    from memory; None when it must be checked (never seen, checked too long ago, or expired
+    since)."""
+    if configured and hmac.compare_digest(token.encode(), configured.encode()):
+        return Principal(CONFIGURED_KEY_ID, "admin")
+    found = _verified.get(engine, {}).get(hashlib.sha256(token.encode()).hexdigest())
+    if found is None or time.monotonic() - found.checked_at >= VERIFIED_FOR:
+        return None
+    if found.expires_at is not None and found.expires_at <= (now or datetime.now(UTC)):
+        return None
+    return found.principal
 
 
 def authenticate(engine: Engine, token: str, configured: str | None,
                  now: datetime | None = None) -> Principal | None:
     """The principal of a presented key, or None for any key that is not valid now."""
-    if configured and hmac.compare_digest(token.encode(), configured.encode()):
-        return Principal(CONFIGURED_KEY_ID, "admin")
+    known = known_key(engine, token, configured, now)
+    if known is not None:
+        return known
     prefix, _, rest = token.partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != "bk" or not key_id or not secret:
@@ -97,9 +141,14 @@ def authenticate(engine: Engine, token: str, configured: str | None,
     now = now or datetime.now(UTC)
     if row.revoked_at is not None:
         return None
-    if row.expires_at is not None and _aware(row.expires_at) <= now:
+    expires_at = _aware(row.expires_at) if row.expires_at is not None else None
+    if expires_at is not None and expires_at <= now:
         return None
-    return Principal(row.key_id, row.role, row.team)
+    principal = Principal(row.key_id, row.role, row.team)
+    with _verified_lock:
+        _verified.setdefault(engine, {})[hashlib.sha256(token.encode()).hexdigest()] = \
+            _Verified(principal, expires_at, time.monotonic())
+    return principal
 
 
 def _aware(moment: datetime) -> datetime:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from billing.api import deps, problems
@@ -19,7 +21,7 @@ from billing.period import Period
 from billing.policies.in_force import policies_for
 from billing.teams import UnknownTeam, check_team
 
-router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
+router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.authenticated)])
 FINANCE = [Depends(deps.roles("finance"))]
 READERS = [Depends(deps.roles("finance", "team"))]
 
@@ -73,20 +75,22 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
 @router.get(
     "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
     dependencies=[Depends(deps.roles("gateway", "finance", "team")), Depends(deps.team_path)],
-    responses=problems.responses(401, 403, 404, 422),
+    responses=problems.responses(401, 403, 404, 422), response_model=dict[str, Any],
     description="Answers from the live budget state in memory (built from the running spend "
                 "totals, renewed when usage lands, a rating run finishes or a budget changes), "
                 "never a query per request once warm. `decision` is the strictest of the "
                 "team's budget and, when given, the use case's and the customer's, counting "
                 "the spend held by open reservations. No budget means allow.",
 )
-async def get_status(team: Name, request: Request, settings: AppSettings,
-               period: str | None = Query(None, pattern=PERIOD),
-               use_case: Name | None = None, customer: Name | None = None) -> dict:
+async def get_status(team: Name, request: Request,
+                     period: str | None = Query(None, pattern=PERIOD),
+                     use_case: Name | None = None, customer: Name | None = None) -> Response:
     if customer is not None and deps.require_key(request).role == "team":
         # a customer's spend totals are every team's: not for one team's key to read
         deps.deny_scope(request, "customer", customer)
-    period = period or str(Period.of(datetime.now(UTC), settings.zone))
-    # async: answered from memory once warm, without a hop to the thread pool
-    return live_state.check(request.app.state.engine, team, period, use_case=use_case,
-                            customer=customer)
+    period = period or str(Period.of(datetime.now(UTC), deps.current_settings(request).zone))
+    # async, every dependency too, and serialised once: answered from memory once warm,
+    # without a hop to the thread pool
+    return Response(orjson.dumps(live_state.check(
+        request.app.state.engine, team, period, use_case=use_case, customer=customer)),
+        media_type="application/json")

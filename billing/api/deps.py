@@ -8,15 +8,16 @@ is logged with the key id, never the key.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from billing.api.names import Name
 from billing.api.problems import Problem
-from billing.api_keys import Principal, authenticate
+from billing.api_keys import Principal, authenticate, known_key
 from billing.config import Settings, get_settings
 
 log = logging.getLogger("billing.api.access")
@@ -65,11 +66,28 @@ def require_key(request: Request) -> Principal:
     return principal
 
 
-def roles(*allowed: str) -> Callable[[Request], Principal]:
+async def authenticated(request: Request) -> Principal:
+    """`require_key` as an async dependency: a key already verified is answered from memory on
+    the event loop; only a key to look up goes to the thread pool for its query. A sync
+    dependency would cost every request a hop to the thread pool and back."""
+    found = getattr(request.state, "principal", None)
+    if found is not None:
+        return found
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        principal = known_key(request.app.state.engine, token, current_settings(request).api_key)
+        if principal is not None:
+            request.state.principal = principal
+            return principal
+    return await run_in_threadpool(require_key, request)
+
+
+def roles(*allowed: str) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the caller's key must have one of `allowed` roles (admin always may)."""
 
-    def check(request: Request) -> Principal:
-        principal = require_key(request)
+    async def check(request: Request) -> Principal:
+        principal = await authenticated(request)
         if principal.role != "admin" and principal.role not in allowed:
             _deny(request, 403, f"role {principal.role} not in {allowed}", principal)
             raise Problem(403, "Forbidden", f"a {principal.role} key cannot do this; it needs "
@@ -93,10 +111,10 @@ def deny_scope(request: Request, name: str, value: str) -> None:
     raise Problem(404, "Not found", f"nothing found for {name} {value!r}", field=name)
 
 
-def team_path(team: Name, request: Request) -> None:
+async def team_path(team: Name, request: Request) -> None:
     """For routes with a {team} in the path (a name that breaks the identifier rule is a 422
     before it is compared with the key's team)."""
-    readable_team(request, require_key(request), team)
+    readable_team(request, await authenticated(request), team)
 
 
 def team_filter(request: Request, team: str | None) -> str | None:

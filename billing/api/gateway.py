@@ -17,7 +17,7 @@ from billing.budgets import live_state, pre_call
 from billing.budgets.reservations import DEFAULT_TTL, MAX_TTL
 from billing.period import Period
 
-router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.require_key)])
+router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.authenticated)])
 GATEWAY = [Depends(deps.roles("gateway", "ingest"))]
 PERIOD_FIELD = Field(default=None, pattern=r"^\d{4}-\d{2}$",
                      description="YYYY-MM; default: the current period")

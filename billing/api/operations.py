@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import select
 
 from billing.api import problems
-from billing.api.problems import problem_response
+from billing.api.request_log import RequestLog
 from billing.db import current_revision, head_revision
 from billing.metrics import RequestStats, ledger_metrics, request_metrics
 from billing.models import SCHEDULER_JOBS
 
 log = logging.getLogger("billing.api.request")
-REQUEST_ID = "X-Request-ID"
 OVERDUE_SECONDS = 600
 UNHEALTHY = {503: {"description": "Unhealthy: the database is unreachable or its migrations "
                                   "are not current; `checks` says which",
@@ -39,36 +37,7 @@ def safe_request_id(sent: str) -> str:
 def install(app: FastAPI) -> None:
     app.state.request_stats = RequestStats()
 
-    @app.middleware("http")
-    async def request_log(request: Request, call_next):  # noqa: ANN001, ANN202
-        request_id = safe_request_id(request.headers.get(REQUEST_ID, ""))
-        request.state.request_id = request_id
-        started = time.perf_counter()
-        try:
-            response: Response = await call_next(request)
-        except Exception:
-            # a defect, never the caller's fault: said as a problem, logged with the request
-            # id so an operator can find it, and counted in /metrics
-            log.exception("server error", extra={
-                "event": "server_error", "request_id": request_id, "method": request.method,
-                "path": request.url.path})
-            app.state.request_stats.server_errors += 1
-            response = problem_response(
-                500, "Internal server error",
-                f"the server failed on this request; quote request id {request_id} to the "
-                "operator")
-        seconds = time.perf_counter() - started
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        app.state.request_stats.observe(request.method, template, response.status_code, seconds)
-        principal = getattr(request.state, "principal", None)
-        log.info("request", extra={
-            "event": "request", "request_id": request_id, "method": request.method,
-            "path": request.url.path, "route": template, "status": response.status_code,
-            "ms": round(seconds * 1000, 2),
-            "key_id": principal.key_id if principal else None})
-        response.headers[REQUEST_ID] = request_id
-        return response
+    app.add_middleware(RequestLog, stats=app.state.request_stats, safe_id=safe_request_id)
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
              summary="Prometheus metrics: ingest, rejects, rating lag, close, Stripe, requests",

@@ -140,10 +140,12 @@ class _Prepared:
     candidates: dict[str, tuple[int, dict[str, Any]]]
     repeats: list[tuple[int, dict[str, Any]]]
     snapshots: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    params: list[tuple[Any, ...]] | None = None
+    """SQLite: the candidates' insert parameters, built before the write lock is taken."""
 
 
 def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
-             backfill: bool = False) -> _Prepared:
+             backfill: bool = False, dialect: str | None = None) -> _Prepared:
     outcomes: list[RowOutcome | None] = [None] * len(chunk)
     candidates: dict[str, tuple[int, dict[str, Any]]] = {}
     repeats: list[tuple[int, dict[str, Any]]] = []
@@ -168,7 +170,10 @@ def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
             repeats.append((index, values))
         else:
             candidates[values["event_id"]] = (index, values)
-    return _Prepared(chunk, outcomes, candidates, repeats, snapshots)
+    prepared = _Prepared(chunk, outcomes, candidates, repeats, snapshots)
+    if dialect == "sqlite":
+        prepared.params = sqlite_params([values for _, values in candidates.values()])
+    return prepared
 
 
 def _write_prepared(
@@ -181,7 +186,7 @@ def _write_prepared(
                                      lambda rows: write_events(connection, rows), batch_id)
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
                                      decision.message)
-    present = _land(connection, [values for _, values in candidates.values()])
+    present = _land(connection, [values for _, values in candidates.values()], prepared.params)
     for event_id, (index, values) in candidates.items():
         if event_id in present:
             outcomes[index] = compare_resend(event_id, values["content_hash"], present[event_id])
@@ -214,7 +219,8 @@ def compare_resend(event_id: str, new_hash: str, stored_hash: str | None) -> Row
     )
 
 
-def _land(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, str]:
+def _land(connection: Connection, rows: list[dict[str, Any]],
+          params: list[tuple[Any, ...]] | None = None) -> dict[str, str]:
     """Insert events with distinct ids; of those already in the ledger (which stay as they
     are), the stored content hash. Inserting first and looking up only what did not land
     keeps the common case (all new) to one statement, and leaves no gap between a look-up
@@ -226,7 +232,7 @@ def _land(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, str]:
     else:
         before = connection.exec_driver_sql(
             "SELECT coalesce(max(id), 0) FROM usage_event").scalar_one()
-        if write_events(connection, rows) == len(rows):
+        if write_events(connection, rows, params) == len(rows):
             return {}
         # the write lock is ours: a row with a higher id is one this insert made
         return {event_id: stored for event_id, (row_id, stored)
@@ -295,34 +301,42 @@ def _copy_events(connection: Connection, rows: list[dict[str, Any]], report: boo
         cursor.close()
 
 
-def write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
+def sqlite_params(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The insert parameters of events as SQLite stores them, matching what the ORM writes:
+    UTC timestamps and days as text. A timestamp sent in the plain UTC form is cut from the
+    text as sent (`occurred_at_text`), which is many times cheaper than formatting it."""
+    params = []
+    append = params.append
+    for row in rows:
+        values = _values(row)
+        text = row.get("occurred_at_text") or row["occurred_at"].isoformat(" ", "microseconds")[:26]
+        append((values[0], text, values[2], values[3].isoformat(), *values[4:]))
+    return params
+
+
+def write_events(connection: Connection, rows: list[dict[str, Any]],
+                 params: list[tuple[Any, ...]] | None = None) -> int:
     """Insert new events straight through the driver (the hot path); returns how many landed.
 
     Values are bound as each database stores them, matching what the ORM writes: SQLite
-    keeps UTC timestamps as text, PostgreSQL as timestamptz.
+    keeps UTC timestamps as text, PostgreSQL as timestamptz. `params` are the rows' SQLite
+    parameters when already built (`sqlite_params`).
     """
     if not rows:
         return 0
     dialect = connection.dialect.name
-    if dialect == "sqlite":
-        marks = ", ".join("?" for _ in _COLUMNS)
-        params = []
-        for row in rows:
-            values = list(_values(row))
-            values[1] = values[1].isoformat(" ", "microseconds")[:26]
-            values[3] = values[3].isoformat()
-            params.append(values)
-    elif dialect == "postgresql":
+    if dialect == "postgresql":
         return _copy_events(connection, rows)
-    else:
+    if dialect != "sqlite":
         raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    marks = ", ".join("?" for _ in _COLUMNS)
     sql = (
         f"INSERT INTO usage_event ({', '.join(_COLUMNS)}) VALUES ({marks}) "
         "ON CONFLICT (event_id) DO NOTHING"
     )
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, params)
+        cursor.executemany(sql, params if params is not None else sqlite_params(rows))
         return cursor.rowcount
     finally:
         cursor.close()
@@ -409,7 +423,7 @@ def ingest_rows(
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
     for chunk in _chunks(rows, chunk_size):
-        prepared = _prepare(chunk, zone, result.batch_id, backfill)
+        prepared = _prepare(chunk, zone, result.batch_id, backfill, engine.dialect.name)
         with write_lock or nullcontext(), write_transaction(engine) as connection:
             outcomes = _write_prepared(connection, prepared, result.batch_id)
             rejected = [

@@ -217,9 +217,11 @@ def _validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
     local = moment.astimezone(zone)
     environment = _environment(data.get("environment"))
     tier = _tier(data.get("tier"))
+    stamp = data["occurred_at"]
     row: dict[str, Any] = {
         "event_id": event_id,
         "occurred_at": moment.astimezone(UTC),
+        "occurred_at_text": f"{stamp[:10]} {stamp[11:19]}.000000" if _plain_utc(stamp) else None,
         "period": str(Period.of(moment, zone)),
         "usage_date": local.date(),
         "environment": environment,
@@ -356,6 +358,12 @@ def _labels_of(get: Callable[[str], Any]) -> tuple[Any, ...] | None:
     return checked
 
 
+def _plain_utc(stamp: str) -> bool:
+    """YYYY-MM-DDTHH:MM:SSZ exactly (not a week date, not the basic form)."""
+    return len(stamp) == 20 and stamp[19] == "Z" and stamp[10] == "T" and stamp[4] == "-" \
+        and stamp[7] == "-" and stamp[13] == ":" and stamp[16] == ":"
+
+
 def _period_text(day: date) -> str:
     key = day.year * 100 + day.month
     text = _periods.get(key)
@@ -407,6 +415,8 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
     day = (utc if in_utc else utc.astimezone(zone)).date()
     return {
         "event_id": event_id, "occurred_at": utc, "period": _period_text(day), "usage_date": day,
+        # the plain UTC form as the ledger's text columns hold it (metering.sqlite_params)
+        "occurred_at_text": f"{stamp[:10]} {stamp[11:19]}.000000" if _plain_utc(stamp) else None,
         "environment": environment, "model": model, "tier": tier, "tags": tags,
         "input_tokens": inputs, "output_tokens": outputs, "cached_input_tokens": cached,
         "cache_write_input_tokens": cache_writes, "requests": requests,

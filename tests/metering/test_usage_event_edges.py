@@ -150,13 +150,13 @@ def test_events_another_ingest_wrote_after_our_look_up_are_compared_not_counted(
     other = ingest_lines(engine, [], zone=UTC).batch_id
     land = metering._land
 
-    def lose_the_race_then_land(connection, rows):  # noqa: ANN001, ANN202
+    def lose_the_race_then_land(connection, rows, *rest):  # noqa: ANN001, ANN002, ANN202
         monkeypatch.setattr(metering, "_land", land)
         theirs = [validate({**EVENT, "event_id": event_id, "input_tokens": tokens},
                            ZoneInfo("UTC"), now=NOW) | {"batch_id": other}
                   for event_id, tokens in (("e-same", 10), ("e-diff", 99))]
         assert metering.write_events(connection, theirs) == 2
-        return land(connection, rows)
+        return land(connection, rows, *rest)
 
     monkeypatch.setattr(metering, "_land", lose_the_race_then_land)
     ours = [json.dumps({**EVENT, "event_id": event_id})
