@@ -39,6 +39,10 @@ FIELDS = {
     "tags": st.sampled_from([None, {}, {"project": "p1"}, {"b": "2", "a": "1"}, {"bad/key": "1"},
                              {"project": 1}, "p1", []]),
     "call_status": st.sampled_from(["ok", "failed"]),
+    "latency_ms": st.sampled_from([None, "", 0, 850, 3_600_000, 3_600_001, -1, 12.5, "900",
+                                   "fast", True, float("nan"), 10**30, [1]]),
+    "status": st.sampled_from([None, "", "ok", "error", "rate_limited", "timeout", "refused",
+                               " ok", "OK", "failed", 1, ["ok"]]),
     "colour": st.just("blue"),
 }
 GOOD = {"event_id": "evt-1", "occurred_at": "2026-10-31T23:30:00-02:00", "team": "support",
