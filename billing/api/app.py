@@ -21,6 +21,7 @@ from billing.api import (
     problems,
     ratecards,
     showback,
+    slo,
     stripe_webhook,
     traces,
     trends,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(trends.router)
     app.include_router(levers.router)
     app.include_router(kpis.router)
+    app.include_router(slo.router)
     install_dashboard(app)
 
     return app

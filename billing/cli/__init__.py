@@ -24,6 +24,7 @@ from billing.cli import (
     rating,
     reconcile,
     serve,
+    sla,
     spark,
     stripe,
 )
@@ -70,6 +71,7 @@ levers.register(app)
 kpis.register(app)
 spark.register(app)
 archive.register(app)
+sla.register(app)
 
 
 def main() -> None:
