@@ -25,6 +25,7 @@ from invoices.documents import (
     Party,
     PaymentDetails,
     Recommendation,
+    ServiceLevel,
     ShowbackStatement,
     StatementLine,
     UseCaseNote,
@@ -43,7 +44,7 @@ _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation":
                             "ownership": Ownership, "payment": PaymentDetails}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
-                                  "contract": InvoiceLine}
+                                  "contract": InvoiceLine, "service_levels": ServiceLevel}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
@@ -101,6 +102,8 @@ def to_json(document: Document) -> dict[str, Any]:
                 rate.quantize(Decimal("0.0001")))
             each = outcome.cost_per_accepted(document.currency)
             encoded["cost_per_accepted"] = None if each is None else decimal_text(each)
+        if not document.service_levels:  # twins from before service levels stay as they were
+            del body["service_levels"]
     return {"document": kind, "schema_version": SCHEMA_VERSION, **body, **_derived(document)}
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from billing.budgets.slo import TierAttainment, period_attainment
+from billing.budgets.slo import period_attainment
+from invoices.documents import ServiceLevel
 
 
 def slo_report(engine: Engine, period: str, *, team: str | None = None,
@@ -21,7 +22,17 @@ def slo_report(engine: Engine, period: str, *, team: str | None = None,
             "tiers": [item.to_dict() for item in found]}
 
 
-def tier_lines(connection: Connection, period: str, team: str) -> list[TierAttainment]:
-    """A team's tiers for its statement's Service levels section."""
-    return period_attainment(connection, period, team=team)
+def statement_levels(connection: Connection, period: str, team: str) -> list[ServiceLevel]:
+    """A team's tiers for its statement's Service levels section (none when its calls
+    reported no status)."""
+    levels = []
+    for found in period_attainment(connection, period, team=team):
+        row = found.to_dict()
+        levels.append(ServiceLevel(
+            tier=found.tier, calls=row["calls"], p50_latency_ms=row["p50_latency_ms"],
+            p95_latency_ms=row["p95_latency_ms"], error_rate=row["error_rate"],
+            rate_limited_rate=row["rate_limited_rate"], availability=row["availability"],
+            slo=tuple(f"{item.name}:{item.target}" for item in found.items),
+            breached=tuple(item.name for item in found.breached)))
+    return levels
 

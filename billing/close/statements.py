@@ -24,6 +24,7 @@ from billing.close.policy_notes import (
     use_case_notes,
 )
 from billing.close.recommendation import Facts, recommend
+from billing.close.slo_report import statement_levels
 from billing.close.unit_economics import UnitEconomics
 from billing.ledger.outcomes import outcome_counts
 from billing.models import BudgetEntry
@@ -170,5 +171,6 @@ def build_statements(
             use_cases=use_case_notes((line.use_case for line in data.lines), use_cases or {}),
             production_environments=production,
             contract=data.contract, contract_notes=data.contract_notes,
+            service_levels=tuple(statement_levels(connection, period, team)),
         ))
     return statements
