@@ -32,7 +32,7 @@ def test_official_openai_instrumentation_chat_embeddings_and_failed_call():
     assert (embeddings["model"], embeddings["input_tokens"], embeddings["output_tokens"]) == (
         "text-embedding-3-small", 6, 0)
     assert failed["call_status"] == "failed"
-    assert (chat["latency_ms"], chat["status"]) == (900, "ok")
+    assert (chat["latency_ms"], chat["status"]) == (1000, "ok")
     assert (failed["input_tokens"], failed["output_tokens"]) == (0, 0)
     assert failed["model"] == "this-model-does-not-exist"
 
