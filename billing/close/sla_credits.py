@@ -55,9 +55,18 @@ class ProposalResult:
                 "skipped": self.skipped}
 
 
-def _candidates(found: list[TierAttainment], pct_of: dict[str, Decimal | None]
-                ) -> list[TierAttainment]:
-    return [item for item in found if item.breached and pct_of.get(item.tier)]
+def _candidates(found: list[TierAttainment], pct_of: dict[str, Decimal | None],
+                customer: str, skipped: list[str]) -> list[TierAttainment]:
+    """The breached tiers whose card offers a credit; the others are noted as skipped."""
+    chosen = []
+    for item in found:
+        if item.breached and pct_of.get(item.tier):
+            chosen.append(item)
+        elif item.breached:
+            skipped.append(f"{customer} {item.tier}: missed "
+                           f"{', '.join(i.name for i in item.breached)}, but card {item.card} "
+                           "offers no SLA credit (no sla_credit_pct in the tier's slo)")
+    return chosen
 
 
 def propose(engine: Engine, period: str, *, now: datetime | None = None) -> ProposalResult:
@@ -77,7 +86,7 @@ def propose(engine: Engine, period: str, *, now: datetime | None = None) -> Prop
                 continue
             pct_of = {tier: credit_percent(spec.slo) for tier, spec in card.tiers.items()}
             breached = _candidates(period_attainment(connection, period, customer=customer),
-                                   pct_of)
+                                   pct_of, customer, result.skipped)
             charge = charges.get(customer)
             for found in breached:
                 tier_charge = charge.tiers.get(found.tier) if charge else None
