@@ -3,7 +3,7 @@ proposals finance approves (as `billing sla proposals` / `billing sla approve`).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from billing.api import deps, problems
 from billing.api.deps import AppSettings
@@ -44,7 +44,8 @@ def get_proposals(request: Request, period: str = Query(..., pattern=PERIOD)) ->
 @router.post("/sla/proposals/{proposal_id}/approve", summary="Approve an SLA credit proposal: "
              "its credit note is issued", dependencies=FINANCE,
              responses=problems.responses(401, 403, 404, 409, 422))
-def post_approve(proposal_id: int, request: Request, settings: AppSettings) -> dict:
+def post_approve(request: Request, settings: AppSettings,
+                 proposal_id: int = Path(ge=1, le=2**31 - 1)) -> dict:
     try:
         return approve(request.app.state.engine, settings, proposal_id)
     except ProposalNotFound as exc:

@@ -140,7 +140,7 @@ def approve(engine: Engine, config: Settings, proposal_id: int, *,
     invoice of the period; approving twice issues nothing more."""
     with engine.connect() as connection:
         row = connection.execute(select(proposals).where(proposals.c.id == proposal_id)
-                                 ).mappings().first()
+                                 ).mappings().first() if 0 < proposal_id < 2**31 else None
         if row is None:
             raise ProposalNotFound(f"no SLA credit proposal {proposal_id}; list them with "
                                    "`billing sla proposals --period YYYY-MM`")

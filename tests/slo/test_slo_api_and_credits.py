@@ -68,6 +68,8 @@ def test_slo_and_sla_credit_over_http(engine, close_settings):
         missing = client.post("/v1/sla/proposals/999/approve", headers=finance)
         assert missing.status_code == 404
         assert "billing sla proposals" in missing.json()["detail"]
+        assert client.post(f"/v1/sla/proposals/{2**70}/approve",
+                           headers=finance).status_code == 422
     table = Document.__table__
     with engine.connect() as connection:
         notes = connection.execute(select(table.c.number, table.c.content).where(
@@ -96,3 +98,5 @@ def test_the_cli_lists_and_approves_a_proposal(engine, close_settings, close_env
     listed = runner.invoke(cli, ["sla", "proposals", "--period", "2026-10"])
     assert "approved" in listed.output
     assert runner.invoke(cli, ["sla", "approve", "x"]).exit_code == 2
+    huge = runner.invoke(cli, ["sla", "approve", str(2**70)])
+    assert huge.exit_code == 2 and "no SLA credit proposal" in huge.output, huge.output
