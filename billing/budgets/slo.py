@@ -10,7 +10,9 @@ percentiles are over calls that were answered (`status` ok); rates are over ever
 reported a status: the error rate counts `error` and `timeout`, the 429 rate `rate_limited`,
 and availability is the share answered (ok or refused: a refusal is an answer). Events that
 report neither are left out, never counted as good. Tiers are the event's own, or the one
-the card places its model in.
+the card places its model in. Only the ledger's events are measured: a period archived to
+Parquet, or reduced by Spark to aggregate events, keeps what its close measured (statements,
+SLA proposals) but cannot be measured again.
 """
 
 from __future__ import annotations
