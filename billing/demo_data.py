@@ -68,6 +68,34 @@ ENVIRONMENTS = (("production", 0.86), ("staging", 0.07), ("development", 0.05), 
 SHARED_PROJECTS = ("proj_shared_sandbox", "proj_hackweek")
 
 
+# Typical latency of a call per model (ms), for the demo's service levels; one customer's
+# traffic is slow and rate-limited, so its good tier breaches the SLO.
+LATENCY_MS = {"gpt-4o-mini": 650, "gpt-4.1-mini": 700, "claude-3-5-haiku": 700,
+              "gemini-2.0-flash": 550, "mistral-small": 600, "gpt-4o": 1900, "gpt-4.1": 2100,
+              "claude-sonnet-4": 2400, "gemini-2.5-pro": 2600, "mistral-large": 2000,
+              "o3": 7000, "claude-opus-4": 6500}
+FAILURES = (("error", 0.0008), ("rate_limited", 0.0012), ("timeout", 0.0003),
+            ("refused", 0.0010))
+SLOW_CUSTOMER = "umbrella"
+
+
+def _service(rng: random.Random, event: dict) -> dict:
+    """latency_ms and status of one demo call, from their own random stream (so adding them
+    left every other number of the demo month as it was)."""
+    slow = event.get("customer") == SLOW_CUSTOMER
+    latency = LATENCY_MS.get(event["model"], 1500) * rng.lognormvariate(0, 0.35)
+    roll, status = rng.random(), "ok"
+    scale = 0.1 if event.get("customer") and not slow else 1.0
+    for name, share in FAILURES:
+        if slow and name == "rate_limited":
+            share = 0.04
+        if roll < share * scale:
+            status = name
+            break
+        roll -= share * scale
+    return {"latency_ms": int(latency * (2.6 if slow else 1.0)), "status": status}
+
+
 def _period_bounds(period: str) -> tuple[datetime, int]:
     """The demo's month in UTC: its first instant and its number of days."""
     month = Period.parse(period)
@@ -81,6 +109,7 @@ def _tokens(rng: random.Random, mean: int) -> int:
 def generate(period: str, events: int, seed: int = 7) -> Iterator[str]:
     """JSON lines for `events` calls in `period`, plus resends and malformed rows."""
     rng = random.Random(seed)
+    service = random.Random(seed * 7919 + 2)
     start, days = _period_bounds(period)
     weights = [use_case.weight for use_case in USE_CASES]
     env_names = [name for name, _ in ENVIRONMENTS]
@@ -119,6 +148,7 @@ def generate(period: str, events: int, seed: int = 7) -> Iterator[str]:
             del event["use_case"]
         elif roll < 0.078:
             event["model"], event["provider"] = SELF_HOSTED_MODEL
+        event.update(_service(service, event))
         line = orjson.dumps(event).decode()
         yield line
         recent.append(line)

@@ -86,6 +86,14 @@ class UsageEvent(SQLModel, table=True):
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
         description="cost the source reported, in 1e-9 USD (spend-only usage)",
     )
+    latency_ms: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True),
+        description="milliseconds the call took, when the source reports it (service levels)",
+    )
+    status: str | None = Field(
+        default=None, sa_column=Column(String(20), nullable=True),
+        description="ok, error, rate_limited, timeout or refused; None: not reported",
+    )
 
 
 class UsageBucket(SQLModel, table=True):
@@ -704,3 +712,30 @@ class CreditDrawdown(SQLModel, table=True):
     period: str = Field(max_length=7)
     amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
     created_at: datetime
+
+
+class SlaProposal(SQLModel, table=True):
+    """An SLA credit proposed for a customer's tier whose service levels were breached in a
+    period: finance approves it (a credit note is then issued) or leaves it; never automatic."""
+
+    __tablename__ = "sla_proposal"
+    __table_args__ = (UniqueConstraint("period", "customer", "tier", name="uq_sla_proposal"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7)
+    customer: str = Field(max_length=200)
+    tier: str = Field(max_length=10)
+    card: str = Field(max_length=100, description="card@version whose slo block was breached")
+    breached: str = Field(sa_column=Column(Text, nullable=False),
+                          description="JSON list of the breached items with target and actual")
+    charge: Decimal = Field(sa_column=Column(Money(), nullable=False),
+                            description="what the tier was billed in the period")
+    credit_pct: Decimal = Field(sa_column=Column(Money(), nullable=False),
+                                description="percent of the charge per breached item")
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    currency: str = Field(max_length=3)
+    status: str = Field(max_length=12, description="proposed or approved")
+    proposed_at: datetime
+    approved_at: datetime | None = None
+    credit_note: str | None = Field(default=None, max_length=220,
+                                    description="the credit note's number once approved")

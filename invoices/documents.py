@@ -193,6 +193,24 @@ class Recommendation:
 
 
 @dataclass(frozen=True)
+class ServiceLevel:
+    """How one tier served the team in the period against the SLO its card promises; rates
+    are fractions as decimal strings ("0.012500"), latencies milliseconds (None: none
+    reported). `slo` holds the card's items as "name:target" ("p95_latency_ms:2000"),
+    `breached` the names of those missed."""
+
+    tier: str
+    calls: int
+    p50_latency_ms: int | None
+    p95_latency_ms: int | None
+    error_rate: str | None
+    rate_limited_rate: str | None
+    availability: str | None
+    slo: tuple[str, ...] = ()
+    breached: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ShowbackStatement:
     """Per team per period: what it spent, on what, against its budget; no money moves.
 
@@ -233,6 +251,9 @@ class ShowbackStatement:
     """The team's KPI review of the period (`invoices.review`), printed on a page of its own."""
     promoted_changes: tuple[PromotedChange, ...] = ()
     """Gated changes shipped for the team's use cases, with their measured effect."""
+    service_levels: tuple[ServiceLevel, ...] = ()
+    """Each tier's latency, error and 429 rates against its SLO; printed on the statement
+    (an internal document), never on an invoice."""
 
     def __post_init__(self) -> None:
         where = f"statement {self.statement_number}"

@@ -25,6 +25,7 @@ from invoices.documents import (
     Party,
     PaymentDetails,
     Recommendation,
+    ServiceLevel,
     ShowbackStatement,
     StatementLine,
     UseCaseNote,
@@ -47,6 +48,7 @@ _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": Outcome
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
                                   "contract": InvoiceLine, "kpis": KpiLine,
                                   "promoted_changes": PromotedChange}
+                                  "contract": InvoiceLine, "service_levels": ServiceLevel}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
@@ -104,6 +106,8 @@ def to_json(document: Document) -> dict[str, Any]:
                 rate.quantize(Decimal("0.0001")))
             each = outcome.cost_per_accepted(document.currency)
             encoded["cost_per_accepted"] = None if each is None else decimal_text(each)
+        if not document.service_levels:  # twins from before service levels stay as they were
+            del body["service_levels"]
     return {"document": kind, "schema_version": SCHEMA_VERSION, **body, **_derived(document)}
 
 

@@ -39,6 +39,7 @@ from invoices.layout import (
     totals_table,
 )
 from invoices.pdf_review import review_page
+from invoices.pdf_service_levels import service_levels
 from invoices.pdf_use_cases import production_note, team_ownership, use_cases
 from invoices.running_table import Column, RunningTable
 
@@ -223,7 +224,7 @@ def statement_story(statement: ShowbackStatement) -> list[Flowable]:
         story.append(text(words.no_non_production))
     story += _contract(statement, money, words)
     story += _overhead(statement, money, words) + _outcomes(statement, money, words)
-    story += use_cases(statement, words)
+    story += use_cases(statement, words) + service_levels(statement, words)
     if statement.changes:
         story.append(KeepTogether([text(words.changes, "heading"),
                                    *[text(f"• {change}") for change in statement.changes]]))

@@ -32,6 +32,7 @@ from ratecards.schema import (
     VolumeBand,
     content_hash,
 )
+from ratecards.slo import problem as slo_problem
 
 CARDS_DIR = Path(__file__).parent / "cards"
 STR = "tag:yaml.org,2002:str"
@@ -208,6 +209,9 @@ def _tier(reader: _Reader, name: str, node: Node, seen: dict[str, str]) -> Tier 
     if "slo" in entries:
         for key, (_, value) in reader.mapping(entries["slo"][1], f"{where}.slo").items():
             slo[key] = str(value.value)
+            found = slo_problem(key, slo[key])
+            if found:
+                reader.problem(value, f"{where}.slo.{key}", found)
     else:
         reader.problem(node, f"{where}.slo", "is required (p95_latency_ms, availability)")
     markup = reader.decimal(entries, "markup", where)

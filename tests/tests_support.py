@@ -12,7 +12,8 @@ from billing.budgets.reservations import book_for
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES_CHILD_FIRST = (
     "evaluation", "lever_candidate", "forecast_snapshot",
-    "api_key", "fx_rate", "stripe_event", "credit_drawdown", "credit_grant", "document",
+    "api_key", "fx_rate", "stripe_event", "credit_drawdown", "credit_grant", "sla_proposal",
+    "document",
     "document_sequence", "period_close",
     "apscheduler_jobs",
     "alert_delivery", "alert", "outcome", "spend_total", "budget",

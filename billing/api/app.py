@@ -22,6 +22,7 @@ from billing.api import (
     problems,
     ratecards,
     showback,
+    slo,
     stripe_webhook,
     traces,
     trends,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(levers.router)
     app.include_router(kpis.router)
     app.include_router(overview.router)
+    app.include_router(slo.router)
     install_dashboard(app)
 
     return app

@@ -25,6 +25,7 @@ from billing.cli import (
     rating,
     reconcile,
     serve,
+    sla,
     spark,
     stripe,
 )
@@ -74,6 +75,7 @@ overview.register(app)
 spark.register(app)
 archive.register(app)
 document(app)
+sla.register(app)
 
 
 def main() -> None:

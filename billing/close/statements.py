@@ -25,6 +25,7 @@ from billing.close.policy_notes import (
     use_case_notes,
 )
 from billing.close.recommendation import Facts, recommend
+from billing.close.slo_report import statement_levels
 from billing.close.statement_review import promoted_changes, team_reviews
 from billing.close.unit_economics import UnitEconomics
 from billing.ledger.outcomes import outcome_counts
@@ -177,5 +178,6 @@ def build_statements(
             contract=data.contract, contract_notes=data.contract_notes,
             kpis=reviews.get(team, ()), promoted_changes=promoted_changes(
                 engine, period, (line.use_case for line in data.lines), zone=zone),
+            service_levels=tuple(statement_levels(connection, period, team)),
         ))
     return statements

@@ -210,6 +210,8 @@ def spend_log(kwargs: dict, response_obj: Any, failed: bool) -> dict | None:
     record = {
         "request_id": payload.get("id"),
         "startTime": datetime.fromtimestamp(payload.get("startTime") or 0, UTC).isoformat(),
+        **({"endTime": datetime.fromtimestamp(payload["endTime"], UTC).isoformat()}
+           if isinstance(payload.get("endTime"), int | float) else {}),
         "model": payload.get("model"),
         "custom_llm_provider": payload.get("custom_llm_provider"),
         "team_id": metadata.get("user_api_key_team_id"),
@@ -217,7 +219,8 @@ def spend_log(kwargs: dict, response_obj: Any, failed: bool) -> dict | None:
         or kwargs.get("user") or (kwargs.get("optional_params") or {}).get("user"),
         "api_key": metadata.get("user_api_key_hash"),
         "metadata": {"user_api_key_team_alias": metadata.get("user_api_key_team_alias"),
-                     "usage_object": usage},
+                     "usage_object": usage,
+                     "error_information": payload.get("error_information")},
         "prompt_tokens": payload.get("prompt_tokens") or 0,
         "completion_tokens": payload.get("completion_tokens") or 0,
         "spend": payload.get("response_cost"),

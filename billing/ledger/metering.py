@@ -266,7 +266,7 @@ _COLUMNS = (
     "environment", "provider", "model", "tier", "input_tokens", "output_tokens",
     "cached_input_tokens", "cache_write_input_tokens", "requests", "prompt_version", "tags",
     "content_hash", "batch_id", "call_status", "service_tier", "reported_cost_nanos",
-    "cache_write_1h_input_tokens", "web_search_requests", "project",
+    "cache_write_1h_input_tokens", "web_search_requests", "project", "latency_ms", "status",
 )
 _values = itemgetter(*_COLUMNS)
 

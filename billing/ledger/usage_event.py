@@ -29,11 +29,15 @@ CALL_STATUSES = ("ok", "cache_hit", "failed")
 SERVICE_TIERS = ("standard", "batch", "flex", "priority")
 BILLING_FIELDS = ("call_status", "service_tier", "reported_cost", "cache_write_1h_input_tokens",
                   "web_search_requests")
+SERVICE_FIELDS = ("latency_ms", "status")
+STATUSES = ("ok", "error", "rate_limited", "timeout", "refused")
+MAX_LATENCY_MS = 3_600_000
 KNOWN_FIELDS = frozenset(
     ("event_id", "occurred_at", "environment", "model", "tier", "requests", "tags")
     + TOKEN_FIELDS
     + TEXT_FIELDS
     + BILLING_FIELDS
+    + SERVICE_FIELDS
 )
 NANOS = Decimal(1_000_000_000)
 MAX_REPORTED_COST = Decimal(1_000_000)
@@ -238,6 +242,8 @@ def _validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
         )
     for name in TEXT_FIELDS:
         row[name] = _text_field(data.get(name), name)
+    row["latency_ms"] = _latency(data.get("latency_ms"))
+    row["status"] = _status(data.get("status"))
     if "call_status" in data or "service_tier" in data or "reported_cost" in data \
             or "cache_write_1h_input_tokens" in data or "web_search_requests" in data:
         row.update(_billing(data))
@@ -252,8 +258,40 @@ def _validate(data: Any, zone: ZoneInfo, *, backfill: bool = False,
         hashed = _HASHED(row)
         if row["project"] is not None:
             hashed = (*hashed, "project", row["project"])
+        if row["latency_ms"] is not None or row["status"] is not None:
+            hashed = (*hashed, "service", row["latency_ms"], row["status"])
         row["content_hash"] = hashlib.sha256(orjson.dumps(hashed)).hexdigest()
     return row
+
+
+def _latency(value: Any) -> int | None:
+    """Milliseconds from request to last byte, as a whole number; more than an hour is a
+    unit mix-up (seconds or microseconds) far more often than a real call, so it is refused."""
+    if value is None or value == "":
+        return None
+    number: Decimal | None = None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = None
+    if number is None or not number.is_finite():
+        raise InvalidEvent("latency_ms", f"latency_ms must be a number of milliseconds like "
+                           f"850, got {value!r}")
+    if number < 0:
+        raise InvalidEvent("latency_ms", f"latency_ms must be >= 0 milliseconds, got {value!r}")
+    if number > MAX_LATENCY_MS:
+        raise InvalidEvent("latency_ms", f"latency_ms {value!r} is more than an hour "
+                           f"({MAX_LATENCY_MS} ms); send milliseconds, not microseconds")
+    return int(number.to_integral_value())
+
+
+def _status(value: Any) -> str | None:
+    """How the call ended, for service levels (billing/budgets/slo.py); None: not reported."""
+    status = _text(value, "status")
+    if status is not None and status not in STATUSES:
+        raise InvalidEvent("status", f"status {status!r} is not one of {', '.join(STATUSES)}")
+    return status
 
 
 def _billing(data: dict[str, Any]) -> dict[str, Any]:
@@ -321,11 +359,14 @@ def content_hash(row: dict[str, Any]) -> str:
         hashed = (*hashed, *billing)
     if row.get("project") is not None:
         hashed = (*hashed, "project", row["project"])
+    if row.get("latency_ms") is not None or row.get("status") is not None:
+        hashed = (*hashed, "service", row.get("latency_ms"), row.get("status"))
     return hashlib.sha256(orjson.dumps(hashed)).hexdigest()
 
 
 # a project joins the fingerprint only when given (see _validate): such events take the full path
 _COMMON_FIELDS = KNOWN_FIELDS - frozenset(BILLING_FIELDS) - {"project"}
+_STATUS_SET = frozenset(STATUSES)
 _checked_labels: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 _periods: dict[int, str] = {}
 MAX_CACHED = 100_000
@@ -402,6 +443,10 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
             and 0 <= inputs < _LIMIT and 0 <= outputs < _LIMIT and 0 <= cached < _LIMIT
             and 0 <= cache_writes < _LIMIT and 1 <= requests < _LIMIT):
         return None
+    latency, status = get("latency_ms"), get("status")
+    if not ((latency is None or type(latency) is int and 0 <= latency <= MAX_LATENCY_MS)
+            and (status is None or type(status) is str and status in _STATUS_SET)):
+        return None
     tags = get("tags")
     if tags is not None and tags != {}:
         try:
@@ -423,9 +468,13 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
         "team": team, "use_case": use_case, "customer": customer, "provider": provider,
         "prompt_version": prompt_version, "call_status": "ok", "service_tier": "standard",
         "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0, "web_search_requests": 0,
-        "project": None,
+        "project": None, "latency_ms": latency, "status": status,
         "content_hash": hashlib.sha256(orjson.dumps((
             event_id, utc, team, use_case, customer, environment, provider, model, tier,
             inputs, outputs, cached, cache_writes, requests, prompt_version, tags,
+        ) if latency is None and status is None else (
+            event_id, utc, team, use_case, customer, environment, provider, model, tier,
+            inputs, outputs, cached, cache_writes, requests, prompt_version, tags,
+            "service", latency, status,
         ))).hexdigest(),
     }

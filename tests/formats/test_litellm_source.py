@@ -36,6 +36,7 @@ def test_litellm_own_fixture_json_text_metadata_and_zone_less_start():
     assert (event["input_tokens"], event["output_tokens"], event["cached_input_tokens"]) == (
         10, 20, 0)
     assert event["call_status"] == "ok" and "team" not in event and "customer" not in event
+    assert (event["latency_ms"], event["status"]) == (5, "ok")  # endTime - startTime: 4.583 ms
 
 
 def test_litellm_docs_example_t_separated_zone_less_start():
@@ -128,3 +129,21 @@ def test_a_failed_call_without_counts_is_kept_not_refused():
     [read] = litellm.read([json.dumps(row)])
     assert (read.data["call_status"], read.data["input_tokens"], read.data["output_tokens"]) == (
         "failed", 0, 0)
+
+
+def test_failures_map_to_an_outcome_status_and_bad_times_leave_latency_out():
+    base = {"request_id": "f-1", "startTime": "2026-10-08 10:00:00",
+            "endTime": "2026-10-08 10:00:02.5", "model": "gpt-4o", "status": "failure"}
+    for information, status in (({"error_code": "429", "error_class": "RateLimitError"},
+                                 "rate_limited"),
+                                ({"error_class": "Timeout"}, "timeout"),
+                                ({"error_class": "ContentPolicyViolationError"}, "refused"),
+                                ({"error_code": "500"}, "error"), (None, "error")):
+        event = litellm.event_from_spend_log({**base, "metadata": {
+            "error_information": information}})
+        assert (event["status"], event["latency_ms"], event["call_status"]) == (
+            status, 2500, "failed")
+    backwards = litellm.event_from_spend_log({**base, "endTime": "2026-10-08 09:59:59",
+                                              "status": "success"})
+    assert "latency_ms" not in backwards and backwards["status"] == "ok"
+    assert "status" not in litellm.event_from_spend_log({**base, "status": None})

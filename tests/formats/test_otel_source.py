@@ -32,6 +32,7 @@ def test_official_openai_instrumentation_chat_embeddings_and_failed_call():
     assert (embeddings["model"], embeddings["input_tokens"], embeddings["output_tokens"]) == (
         "text-embedding-3-small", 6, 0)
     assert failed["call_status"] == "failed"
+    assert (chat["latency_ms"], chat["status"]) == (1000, "ok")
     assert (failed["input_tokens"], failed["output_tokens"]) == (0, 0)
     assert failed["model"] == "this-model-does-not-exist"
 
@@ -80,6 +81,7 @@ def test_console_exporter_output_is_read():
                                                          "staging")
     assert (embeddings["input_tokens"], embeddings["output_tokens"]) == (6, 0)
     assert failed["call_status"] == "failed"
+    assert (chat["latency_ms"], chat["status"]) == (900, "ok")
 
 
 def _export(trace_id: str, span_id: str) -> str:
@@ -117,3 +119,21 @@ def test_cache_counts_larger_than_input_mean_input_excludes_them():
     event = next(otel.read([line])).data
     assert (event["input_tokens"], event["cached_input_tokens"],
             event["cache_write_input_tokens"]) == (10, 3000, 500)
+
+
+def test_a_span_carries_its_latency_and_outcome_status():
+    def span(attributes: dict, end: str = "1791194401250000000", code: int = 0) -> dict:
+        found = orjson.loads(_export("fa44ecbe1c90a1ea3b7f77142de24370", "1a2b3c4d5e6f7081"))
+        item = found["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+        item["endTimeUnixNano"] = end
+        item["status"] = {"code": code}
+        item["attributes"] += [{"key": key, "value": {"stringValue": value}}
+                               for key, value in attributes.items()]
+        [row] = list(otel.genai_rows(found))
+        return row.data
+
+    assert (span({})["latency_ms"], span({})["status"]) == (1250, "ok")
+    assert span({"error.type": "429"}, code=2)["status"] == "rate_limited"
+    assert span({"error.type": "timeout"}, code=2)["status"] == "timeout"
+    assert span({"error.type": "InternalServerError"}, code=2)["status"] == "error"
+    assert "latency_ms" not in span({}, end="1791194399000000000")

@@ -174,6 +174,7 @@ def test_a_failed_call_is_recorded_as_failed_and_releases_its_hold(
         loop.run(_failing(callback))
     [row] = _drained(callback, engine, 1)
     assert row.call_status == "failed" and row.team == "support"
+    assert row.status == "rate_limited" and row.latency_ms is not None
     status = httpx.get(f"{served.url}/v1/budgets/support/status", headers=AUTH).json()
     assert Decimal(status["spent"] or 0) == 0  # the hold was released, not settled
 

@@ -40,6 +40,10 @@ VALUES = {
     "tags": [None, {}, {"project": "p1"}, {"b": "2", "a": "1"}, {"bad/key": "1"},
              {"project": 1}, "p1", []],
     "call_status": ["ok", "failed"],
+    "latency_ms": [None, "", 0, 850, 3_600_000, 3_600_001, -1, 12.5, "900", "fast", True,
+                   float("nan"), 10**30, [1]],
+    "status": [None, "", "ok", "error", "rate_limited", "timeout", "refused", " ok", "OK",
+               "failed", 1, ["ok"]],
     "colour": ["blue"],
 }
 FIELDS = {key: st.sampled_from(values) for key, values in VALUES.items()}

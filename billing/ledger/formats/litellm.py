@@ -21,6 +21,11 @@ GCS, Pub/Sub and S3 loggers write text); `startTime` without a zone is UTC, with
 between date and time. What the provider did not charge is not billed: `cache_hit` true is a
 cache hit and `status: "failure"` a failed call, both kept and counted; a row with no tokens
 but a `spend` (image generation, per-call pricing) keeps that spend as its reported cost.
+
+Service levels: `endTime - startTime` is the call's `latency_ms` (left out when either is
+missing or the end is before the start: the usage still counts); `status` success is ok, and
+a failure is rate_limited, timeout or refused when `metadata.error_information` (LiteLLM's
+`error_code` / `error_class`) says a 429, a timeout or a content-policy refusal, else error.
 """
 
 from __future__ import annotations
@@ -122,6 +127,45 @@ def _status(record: dict[str, Any]) -> str:
     return "cache_hit" if record.get("cache_hit") in TRUE else "ok"
 
 
+def _moment(value: Any) -> datetime | None:
+    value = _timestamp(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _failure(information: Any) -> str:
+    """LiteLLM's error_information as an outcome status."""
+    if not isinstance(information, dict):
+        return "error"
+    code = str(information.get("error_code") or "")
+    kind = str(information.get("error_class") or "").lower()
+    if code == "429" or "ratelimit" in kind:
+        return "rate_limited"
+    if code in ("408", "504") or "timeout" in kind:
+        return "timeout"
+    if "contentpolicy" in kind:
+        return "refused"
+    return "error"
+
+
+def _service(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    start, end = _moment(record.get("startTime")), _moment(record.get("endTime"))
+    if start is not None and end is not None and (start.tzinfo is None) == (end.tzinfo is None):
+        took = (end - start).total_seconds() * 1000
+        if took >= 0:
+            found["latency_ms"] = round(took)
+    if record.get("status") == "success":
+        found["status"] = "ok"
+    elif record.get("status") == "failure":
+        found["status"] = _failure(metadata.get("error_information"))
+    return found
+
+
 def event_from_spend_log(record: dict[str, Any]) -> dict[str, Any]:
     """One spend-log record as a usage event: the one mapping, for files and the live callback
     (`billing.gateway.litellm_callback`) alike. Raises ValueError naming an unreadable field."""
@@ -159,6 +203,7 @@ def event_from_spend_log(record: dict[str, Any]) -> dict[str, Any]:
     if not (prompt or output or cached or cache_write) and isinstance(spend, int | float) \
             and not isinstance(spend, bool) and spend > 0:
         event["reported_cost"] = format(Decimal(repr(spend)), "f")
+    event.update(_service(record, metadata))
     tags = _tags(record, metadata)
     for name, field in FIELDS_FROM_TAGS.items():
         if name in tags:

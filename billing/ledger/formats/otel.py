@@ -25,6 +25,11 @@ An embeddings span has no output tokens: 0. A failed call (span status ERROR, or
 and is not billed. The event id is `otel:trace_id:span_id` with both ids as lower-case hex,
 however they arrived (hex, `0x` hex as the console exporter writes them, base64 as protobuf's
 JSON mapping writes them), so one span sent twice in two encodings is one event.
+
+Service levels: the span's end minus its start is the call's `latency_ms`; its outcome
+`status` is ok unless it failed, then rate_limited (`error.type` or
+`http.response.status_code` 429, or a rate-limit error class), timeout, refused (a content
+filter) or error. A finish reason `content_filter` on a successful span is a refusal.
 """
 
 from __future__ import annotations
@@ -128,8 +133,8 @@ def _attributes(attributes: Any) -> dict[str, Any]:
     return {}
 
 
-def _start(span: dict[str, Any]) -> str | None:
-    nanos = span.get("startTimeUnixNano", span.get("start_time_unix_nano"))
+def _start(span: dict[str, Any], which: str = "start") -> str | None:
+    nanos = span.get(f"{which}TimeUnixNano", span.get(f"{which}_time_unix_nano"))
     if nanos is not None:
         try:
             whole = int(nanos)
@@ -138,8 +143,34 @@ def _start(span: dict[str, Any]) -> str | None:
         moment = datetime.fromtimestamp(whole // 10**9, UTC).replace(
             microsecond=whole % 10**9 // 1000)
         return moment.isoformat().replace("+00:00", "Z")
-    start = span.get("start_time")
+    start = span.get(f"{which}_time")
     return start if isinstance(start, str) else None
+
+
+def _latency(span: dict[str, Any]) -> int | None:
+    start, end = _start(span), _start(span, "end")
+    try:
+        took = datetime.fromisoformat(end) - datetime.fromisoformat(start)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    milliseconds = round(took.total_seconds() * 1000)
+    return milliseconds if milliseconds >= 0 else None
+
+
+def _outcome(failed: bool, attributes: dict[str, Any]) -> str:
+    """The span's outcome status for service levels (billing/budgets/slo.py)."""
+    reasons = attributes.get("gen_ai.response.finish_reasons") or ()
+    if not failed:
+        return "refused" if "content_filter" in reasons else "ok"
+    kind = str(attributes.get("error.type") or "").lower()
+    code = str(attributes.get("http.response.status_code") or "")
+    if "429" in (kind, code) or "ratelimit" in kind.replace("_", ""):
+        return "rate_limited"
+    if "timeout" in kind or code in ("408", "504"):
+        return "timeout"
+    if "content_filter" in kind or "contentpolicy" in kind.replace("_", ""):
+        return "refused"
+    return "error"
 
 
 def normal_id(value: Any, kind: str) -> Any:
@@ -208,6 +239,8 @@ def _event(span: dict[str, Any], attributes: dict[str, Any]) -> dict[str, Any]:
         "environment": attributes.get("deployment.environment.name")
         or attributes.get("deployment.environment"),
         "call_status": status,
+        "latency_ms": _latency(span),
+        "status": _outcome(status == "failed", attributes),
     }
     for key in OWNER_KEYS:
         event[key] = attributes.get(key) or attributes.get(f"app.{key}")
