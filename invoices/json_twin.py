@@ -47,8 +47,8 @@ _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation":
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
                                   "contract": InvoiceLine, "kpis": KpiLine,
-                                  "promoted_changes": PromotedChange}
-                                  "contract": InvoiceLine, "service_levels": ServiceLevel}
+                                  "promoted_changes": PromotedChange,
+                                  "service_levels": ServiceLevel}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
