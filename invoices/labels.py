@@ -152,6 +152,7 @@ class Labels:
     tokens: str
     value_not_billed: str
     not_billed_total: str
+    project: str
     # invoice line descriptions and units (filled in the customer's language at the close)
     line_tokens: str
     line_requests: str
@@ -311,6 +312,7 @@ ENGLISH = Labels(
     not_billed_note="Usage outside what the agreement bills: listed for reference, not "
                     "included in the total.",
     tokens="Tokens", value_not_billed="Value (not billed)", not_billed_total="Total not billed",
+    project="Project",
     line_tokens="{model} ({tier} tier, card {card_version}) {kind}",
     line_requests="{model} ({tier} tier, card {card_version}) requests",
     line_reported="{model} ({tier} tier, card {card_version}) cost as reported by the source",
@@ -437,7 +439,7 @@ GERMAN = Labels(
     not_billed_note="Nutzung außerhalb des vertraglich Berechneten: zur Information aufgeführt, "
                     "nicht im Gesamtbetrag enthalten.",
     tokens="Anzahl Token", value_not_billed="Wert (nicht berechnet)",
-    not_billed_total="Summe nicht berechnet",
+    not_billed_total="Summe nicht berechnet", project="Projekt",
     line_tokens="{model} ({tier}, Preisliste {card_version}): {kind}",
     line_requests="{model} ({tier}, Preisliste {card_version}): Anfragen",
     line_reported="{model} ({tier}, Preisliste {card_version}): Kosten laut Quelle",
@@ -565,7 +567,7 @@ FRENCH = Labels(
     not_billed_note="Usage hors du périmètre facturé par le contrat : indiqué pour information, "
                     "non inclus dans le total.",
     tokens="Jetons", value_not_billed="Valeur (non facturée)",
-    not_billed_total="Total non facturé",
+    not_billed_total="Total non facturé", project="Projet",
     line_tokens="{model} ({tier}, grille {card_version}) : {kind}",
     line_requests="{model} ({tier}, grille {card_version}) : requêtes",
     line_reported="{model} ({tier}, grille {card_version}) : coût déclaré par la source",

@@ -157,14 +157,15 @@ def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> li
     if not invoice.not_billed:
         return []
     locale = invoice.locale
-    rows = [[words.use_case, words.environment, words.requests, words.tokens,
+    rows = [[words.use_case, words.project, words.environment, words.requests, words.tokens,
              words.value_not_billed, words.reason.format(reason="").rstrip(": ")]]
-    rows += [[usage.use_case or words.unattributed, words.environment_name(usage.environment),
+    rows += [[usage.use_case or words.unattributed, usage.project or "–",
+              words.environment_name(usage.environment),
               format_integer(usage.requests, locale), format_integer(usage.tokens, locale),
               money(usage.amount), usage.reason] for usage in invoice.not_billed]
-    rows.append([words.not_billed_total, "", "", "", money(invoice.not_billed_amount), ""])
+    rows.append([words.not_billed_total, "", "", "", "", money(invoice.not_billed_amount), ""])
     return [KeepTogether([text(words.not_billed, "heading"), text(words.not_billed_note, "small"),
-                          grid(rows, [85, 65, 55, 75, 80, 155], right=[2, 3, 4],
+                          grid(rows, [75, 70, 60, 45, 65, 70, 130], right=[3, 4, 5],
                                summary_rows=0)])]
 
 

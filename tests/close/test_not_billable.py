@@ -108,3 +108,13 @@ def test_a_project_is_an_identifier_like_a_team():
 def test_a_wrong_billable_names_its_field():
     with pytest.raises(RegistryError, match=r"billable\.except\.colours: unknown key"):
         load_registry("billable: {except: {colours: [red]}}")
+
+
+def test_the_invoice_s_not_billed_table_names_each_group_s_project(engine, closed):
+    twin, text = _document(engine, "invoice", "acme")
+    rows = text.split("Usage not billed")[-1]
+    assert "Project" in rows.split("hackweek-demo")[0]  # the table's header
+    cells = [cell.strip() for cell in rows.splitlines()]
+    # each cell reads on its own line: the project follows the use case, "–" for none
+    assert cells[cells.index("hackweek-demo") + 1] == "proj_hackweek"
+    assert cells[cells.index("sandbox") + 1] == "–"
