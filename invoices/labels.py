@@ -176,6 +176,8 @@ class Labels:
     unit_reported: str
     unit_credit: str
     online_payment: str
+    payment_notice: str
+    payment_notice_note: str
     # statement: environments, recommendation rules, change bullets
     env_production: str
     env_staging: str
@@ -328,6 +330,9 @@ ENGLISH = Labels(
     credit_against="Credit against {invoice}: {reason}",
     unit_m_tokens="M tokens", unit_requests="requests", unit_reported="reported",
     unit_credit="credit", online_payment="Pay online: {url}",
+    payment_notice="Payment notice",
+    payment_notice_note="Invoice {invoice} of {date} is unchanged; this notice adds where to "
+                        "pay it online.",
     env_production="production", env_staging="staging", env_development="development",
     env_test="test",
     rule_stop="usage is {over} over budget (more than {limit}): stop or re-approve before next "
@@ -455,6 +460,9 @@ GERMAN = Labels(
     credit_against="Gutschrift zu {invoice}: {reason}",
     unit_m_tokens="Mio. Tokens", unit_requests="Anfragen", unit_reported="gemeldet",
     unit_credit="Gutschrift", online_payment="Online bezahlen: {url}",
+    payment_notice="Zahlungshinweis",
+    payment_notice_note="Die Rechnung {invoice} vom {date} bleibt unverändert; dieser Hinweis "
+                        "nennt, wo sie online bezahlt werden kann.",
     env_production="Produktion", env_staging="Staging", env_development="Entwicklung",
     env_test="Test",
     rule_stop="Nutzung liegt {over} über Budget (mehr als {limit}): vor dem nächsten Monat "
@@ -583,6 +591,9 @@ FRENCH = Labels(
     credit_against="Avoir sur {invoice} : {reason}",
     unit_m_tokens="M jetons", unit_requests="requêtes", unit_reported="déclaré",
     unit_credit="avoir", online_payment="Paiement en ligne : {url}",
+    payment_notice="Avis de paiement",
+    payment_notice_note="La facture {invoice} du {date} reste inchangée ; cet avis indique où "
+                        "la régler en ligne.",
     env_production="production", env_staging="pré-production", env_development="développement",
     env_test="test",
     rule_stop="l'usage dépasse le budget de {over} (plus de {limit}) : arrêter ou faire "

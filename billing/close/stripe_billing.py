@@ -16,7 +16,7 @@ import stripe
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing.close.document_files import add_payment_link
+from billing.close.payment_notice import write_payment_notice
 from billing.config import Settings
 from billing.models import Document, StripeEvent
 from billing.parties import Registry
@@ -141,7 +141,8 @@ def push_period(
             continue
         _record(engine, row.id, stripe_error=None, stripe_pushed_at=datetime.now(UTC), **values)
         if values.get("stripe_hosted_url"):
-            add_payment_link(engine, config.documents_dir, row.id, values["stripe_hosted_url"])
+            write_payment_notice(engine, config.documents_dir, row.id,
+                                 values["stripe_hosted_url"])
         report.pushed.append({"number": row.number, **values})
     return report
 
