@@ -43,7 +43,7 @@ _NESTED: dict[str, type] = {"issuer": Party, "bill_to": Party, "recommendation":
                             "ownership": Ownership, "payment": PaymentDetails}
 _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": OutcomeSummary,
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
-                                  "contract": InvoiceLine}
+                                  "contract": InvoiceLine, "prepaid": InvoiceLine}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
@@ -85,6 +85,9 @@ def _derived(document: Document) -> dict[str, Any]:
                "total": _money(document.total)}
     if isinstance(document, ChargebackInvoice) and document.not_billed:
         derived["not_billed_amount"] = _money(document.not_billed_amount)
+    if isinstance(document, ChargebackInvoice) and document.prepaid:
+        derived["prepaid_applied"] = _money(document.prepaid_applied)
+        derived["amount_due"] = _money(document.amount_due)
     return derived
 
 

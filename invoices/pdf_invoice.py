@@ -38,6 +38,8 @@ from invoices.layout import (
     text,
 )
 from invoices.layout import totals_table as totals
+from invoices.plurals import unit_for
+from invoices.prepaid_rows import invoice_total_rows
 from invoices.running_table import Column, RunningTable
 
 TOKEN_UNIT = "M tokens"
@@ -80,7 +82,8 @@ def _quantity(line: InvoiceLine, locale: str) -> str:
 def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> RunningTable:
     words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    rows = [[_description(line, words), _quantity(line, locale), words.unit_name(line.unit),
+    rows = [[_description(line, words), _quantity(line, locale),
+             unit_for(line.unit, line.quantity, locale) or words.unit_name(line.unit),
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
     return RunningTable(line_columns(words), rows, [line.amount for line in lines], money,
@@ -112,7 +115,7 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
     facts += [(label, value) for label, value in (
         (words.purchase_order, invoice.purchase_order),
         (words.your_reference, invoice.customer_reference)) if value]
-    terms = [text(words.amount_due, "small_right"), text(money(invoice.total), "title"),
+    terms = [text(words.amount_due, "small_right"), text(money(invoice.amount_due), "title"),
              text(words.due_on.format(date=due), "right")]
     story: list[Flowable] = [
         header(invoice.issuer, words.invoice, facts, words), Spacer(1, 10),
@@ -120,7 +123,7 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
         _lines(invoice.lines, currency, locale), Spacer(1, 10),
         totals([(words.subtotal, money(invoice.subtotal)),
                 (tax_label(invoice.tax_label, invoice.tax_rate, locale), money(invoice.tax)),
-                (words.total_due.format(currency=currency), money(invoice.total))]),
+                *invoice_total_rows(invoice, words, money)]),
         Spacer(1, 12),
         text(words.invoice_note, "small"),
     ]

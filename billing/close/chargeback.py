@@ -26,7 +26,9 @@ from billing.money import round_line
 from billing.parties import Registry
 from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
+from invoices.contract_labels import contract_labels
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
+from invoices.formatting import format_money
 from invoices.labels import Labels, labels
 from invoices.tax_ids import split_tax_id
 from ratecards import CardVersion, Commitment
@@ -281,7 +283,8 @@ def _apply_contract(connection: Connection, customer: str, charge: CustomerCharg
                            carried, locale=locale)
     charge.lines.extend(terms.lines)
     charge.notes.extend(terms.notes)
-    charge.notes.extend(expired_carry_over(connection, customer, charge.currency, period))
+    charge.notes.extend(expired_carry_over(connection, customer, charge.currency, period,
+                                           locale))
 
 
 def _adjust_contract(connection: Connection, customer: str, charge: CustomerCharges,
@@ -297,8 +300,10 @@ def _adjust_contract(connection: Connection, customer: str, charge: CustomerChar
     for tier, usage in late.tiers.items():
         before = tiers.get(tier, TierUsage(0, Decimal(0)))
         tiers[tier] = TierUsage(before.tokens + usage.tokens, before.amount + usage.amount)
-    was = contract_lines(card, customer, own.tiers, _billed(own), charge.currency)
-    now = contract_lines(card, customer, tiers, _billed(own) + _billed(late), charge.currency)
+    was = contract_lines(card, customer, own.tiers, _billed(own), charge.currency,
+                         locale=locale)
+    now = contract_lines(card, customer, tiers, _billed(own) + _billed(late), charge.currency,
+                         locale=locale)
     words = labels(locale)
     for kind, name in (("discount", words.late_discounts), ("true_up", words.late_true_up)):
         change = (sum((line.amount for line in now.lines if line.kind == kind), Decimal(0))
@@ -309,8 +314,9 @@ def _adjust_contract(connection: Connection, customer: str, charge: CustomerChar
                 quantity=Decimal(1), unit_price=change, amount=change, kind=kind, unit="",
                 service_period=adjusted))
     if now.lines or was.lines:
-        charge.notes.append(f"Late usage of {adjusted} ({_billed(late):f} {charge.currency}) "
-                            f"is billed with {adjusted}'s contract: " + " ".join(now.notes))
+        charge.notes.append(contract_labels(locale).late_note.format(
+            period=adjusted, amount=format_money(_billed(late), charge.currency, locale),
+            notes=" ".join(now.notes)))
 
 
 def build_invoice(
