@@ -58,10 +58,10 @@ ENGLISH = ContractLabels(
     carry_over_expired="Unused commitment of {origin} carried over: {left} of {amount} expired "
                        "unused on {date}.",
     late_note="Late usage of {period} ({amount}) is billed with {period}'s contract: {notes}",
-    late_carry_over="{period} usage: unused commitment carried over, changed by late usage",
+    late_carry_over="{period} usage: paid from its carried-over commitment",
     late_carry_over_note="Late usage of {period} lowers its unused commitment from {was} to "
                          "{now}: the carry-over granted at its close stays as granted, and "
-                         "the {change} it no longer holds is billed as its own line.",
+                         "{change} of it pays this late usage, on its own line.",
     prepaid_line="Prepaid credit #{grant} (expires {date})",
     prepaid_note="Prepaid credit: {used} applied to this invoice's total after tax; remaining "
                  "balance {remaining}{grants}.",
@@ -89,12 +89,11 @@ GERMAN = ContractLabels(
                        "{amount} am {date} ungenutzt verfallen.",
     late_note="Nachgemeldete Nutzung {period} ({amount}) wird nach dem Vertrag von {period} "
               "berechnet: {notes}",
-    late_carry_over="Nutzung {period}: Übertrag aus Mindestabnahme, durch nachgemeldete "
-                    "Nutzung geändert",
+    late_carry_over="Nutzung {period}: aus Übertrag der Mindestabnahme bezahlt",
     late_carry_over_note="Nachgemeldete Nutzung {period} senkt die nicht genutzte "
                          "Mindestabnahme von {was} auf {now}: der beim Abschluss gewährte "
-                         "Übertrag bleibt wie gewährt, die {change}, die er nicht mehr deckt, "
-                         "werden als eigene Position berechnet.",
+                         "Übertrag bleibt wie gewährt, {change} daraus begleichen diese "
+                         "nachgemeldete Nutzung, als eigene Position.",
     prepaid_line="Vorauszahlungsguthaben #{grant} (gültig bis {date})",
     prepaid_note="Vorauszahlungsguthaben: {used} auf den Rechnungsbetrag nach Steuern "
                  "angerechnet; Restguthaben {remaining}{grants}.",
@@ -122,12 +121,11 @@ FRENCH = ContractLabels(
                        "perdus sans utilisation le {date}.",
     late_note="L'usage de {period} transmis en retard ({amount}) est facturé selon le contrat "
               "de {period} : {notes}",
-    late_carry_over="Usage de {period} : report d'engagement non utilisé, modifié par l'usage "
-                    "transmis en retard",
+    late_carry_over="Usage de {period} : réglé par le report d'engagement",
     late_carry_over_note="L'usage de {period} transmis en retard réduit son engagement non "
                          "utilisé de {was} à {now} : le report accordé à la clôture reste tel "
-                         "qu'accordé, et les {change} qu'il ne couvre plus sont facturés sur "
-                         "une ligne à part.",
+                         "qu'accordé, et {change} de ce report règlent cet usage, sur une "
+                         "ligne à part.",
     prepaid_line="Avoir prépayé n° {grant} (valable jusqu'au {date})",
     prepaid_note="Avoir prépayé : {used} imputés sur le total TTC de cette facture ; solde "
                  "restant {remaining}{grants}.",

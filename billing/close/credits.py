@@ -72,6 +72,35 @@ def available(connection: Connection, customer: str, currency: str, period: str,
                   key=lambda item: (item.expires_on, item.grant_id))
 
 
+@dataclass(frozen=True)
+class CarriedOver:
+    """The carry-over grant of a closed period's unused commitment, as an invoice of a later
+    period sees it: what is still usable, and what expired unused."""
+
+    grant_id: int
+    usable: Decimal
+    expired: Decimal
+
+
+def carried_over_from(connection: Connection, customer: str, currency: str, origin: str,
+                      period: str) -> CarriedOver | None:
+    """The grant the close of `origin` made of its unused commitment, with the drawdowns of
+    invoices before `period` (so a closed period's lines compute the same again); None when
+    that close carried nothing over."""
+    row = connection.execute(select(grants.c.id, grants.c.amount, grants.c.expires_on).where(
+        grants.c.customer == customer, grants.c.currency == currency,
+        grants.c.source == "carry_over", grants.c.origin_period == origin)).first()
+    if row is None:
+        return None
+    drawn = sum((Decimal(amount) for amount in connection.execute(
+        select(drawdowns.c.amount).where(drawdowns.c.grant_id == row.id,
+                                         drawdowns.c.period < period)).scalars()), Decimal(0))
+    left = Decimal(row.amount) - drawn
+    if row.expires_on < Period.parse(period).first_day:
+        return CarriedOver(row.id, Decimal(0), left)
+    return CarriedOver(row.id, left, Decimal(0))
+
+
 def draw(grants_left: list[Available], amount: Decimal) -> list[tuple[Available, Decimal]]:
     """`amount` taken from the grants in order; less when they hold less."""
     parts = []
@@ -275,6 +304,14 @@ def settle(connection: Connection, customer: str, lines: list[InvoiceLine], curr
         record_drawdowns(connection, draw(available(connection, customer, currency, period,
                                                     "carry_over"), used),
                          document_id, period, now)
+    for line in lines:  # late usage of a closed period paid from that period's carry-over
+        if line.kind == "carry_over" and line.service_period is not None:
+            grant = carried_over_from(connection, customer, currency, line.service_period,
+                                      period)
+            if grant is not None:
+                record_drawdowns(connection, [(Available(grant.grant_id, grant.usable,
+                                                         date.max), -line.amount)],
+                                 document_id, period, now)
     unused = sum((line.amount for line in current if line.kind == "true_up"), Decimal(0))
     if carry_over_months and unused > 0:
         carry_over_grant(connection, customer, unused, currency, period, carry_over_months, now)
