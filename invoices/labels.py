@@ -342,14 +342,14 @@ ENGLISH = Labels(
                    "review its model and prompt",
     rule_non_production="non-production is {share} of spend (over {limit}): check test and "
                         "staging traffic",
-    rule_unpriced="{requests} requests used models no card prices: add them to the rate card",
-    rule_unpriced_gap="; {requests} requests used models no card prices, a rate-card gap for "
+    rule_unpriced="{requests} used models no card prices: add them to the rate card",
+    rule_unpriced_gap="; {requests} used models no card prices, a rate-card gap for "
                       "the card's owners to close, not this team's",
     rule_no_budget="no budget is set for this period; spend has no flag raised",
     rule_within="within budget, no flag raised",
     change_card="new card version {version} in force", change_model="new model {model}",
     change_first="first period with rated usage for this team",
-    change_unpriced="{requests} requests on unpriced models (not in the total)",
+    change_unpriced="{requests} on unpriced models (not in the total)",
     change_unlisted_env="environment {environment} is not listed in the parties policy: shown "
                         "as {default} (its default)",
     env_class_production="production", env_class_non_production="non-production",
@@ -472,15 +472,15 @@ GERMAN = Labels(
                    "{limit}): Modell und Prompt prüfen",
     rule_non_production="Nicht-produktive Nutzung macht {share} der Ausgaben aus (über "
                         "{limit}): Test- und Staging-Verkehr prüfen",
-    rule_unpriced="{requests} Anfragen an Modelle ohne Preis in einer Preisliste: in die "
+    rule_unpriced="{requests} an Modelle ohne Preis in einer Preisliste: in die "
                   "Preisliste aufnehmen",
-    rule_unpriced_gap="; {requests} Anfragen an Modelle ohne Preis in der Preisliste: eine "
+    rule_unpriced_gap="; {requests} an Modelle ohne Preis in der Preisliste: eine "
                       "Lücke der Preisliste, nicht dieses Teams",
     rule_no_budget="für diesen Zeitraum ist kein Budget festgelegt; keine Auffälligkeit",
     rule_within="im Budget, keine Auffälligkeit",
     change_card="neue Preislistenversion {version} in Kraft", change_model="neues Modell {model}",
     change_first="erster Zeitraum mit bewerteter Nutzung für dieses Team",
-    change_unpriced="{requests} Anfragen an Modelle ohne Preis (nicht im Gesamtbetrag)",
+    change_unpriced="{requests} an Modelle ohne Preis (nicht im Gesamtbetrag)",
     change_unlisted_env="Umgebung {environment} ist in der Parteien-Richtlinie nicht "
                         "aufgeführt: als {default} ausgewiesen (Standard)",
     env_class_production="produktiv", env_class_non_production="nicht produktiv",
@@ -603,16 +603,16 @@ FRENCH = Labels(
                    "{limit}) : revoir son modèle et son prompt",
     rule_non_production="l'usage hors production représente {share} de la dépense (plus de "
                         "{limit}) : vérifier le trafic de test et de pré-production",
-    rule_unpriced="{requests} requêtes vers des modèles sans prix dans une grille : les "
+    rule_unpriced="{requests} vers des modèles sans prix dans une grille : les "
                   "ajouter à la grille tarifaire",
-    rule_unpriced_gap=" ; {requests} requêtes vers des modèles sans prix dans la grille : une "
+    rule_unpriced_gap=" ; {requests} vers des modèles sans prix dans la grille : une "
                       "lacune de la grille, pas de cette équipe",
     rule_no_budget="aucun budget n'est fixé pour la période ; aucune alerte",
     rule_within="dans le budget, aucune alerte",
     change_card="nouvelle version de grille {version} en vigueur",
     change_model="nouveau modèle {model}",
     change_first="première période avec un usage valorisé pour cette équipe",
-    change_unpriced="{requests} requêtes vers des modèles sans prix (hors total)",
+    change_unpriced="{requests} vers des modèles sans prix (hors total)",
     change_unlisted_env="l'environnement {environment} n'est pas listé dans la politique des "
                         "parties : indiqué comme {default} (par défaut)",
     env_class_production="production", env_class_non_production="hors production",
