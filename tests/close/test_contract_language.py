@@ -30,6 +30,8 @@ issuer:
   country: US
   tax_id: "us_ein:12-3456789"
   invoice_prefix: INV
+teams:
+  support: {locale: de_DE}
 customers:
   acme: {name: ACME GmbH, country: DE, locale: de_DE, tax_ids: ["eu_vat:DE123456789"]}
   initech: {name: Initech SARL, country: FR, locale: fr_FR, tax_ids: ["eu_vat:FR12345678901"]}
@@ -52,6 +54,7 @@ volume_discounts:
 commitments:
   acme: {monthly_amount: "100.00", discount: "0.10", unused: carry_over, carry_over_months: 1}
   initech: {monthly_amount: "100.00", discount: "0.10", unused: carry_over, carry_over_months: 1}
+  support: {monthly_amount: "500.00", discount: "0.10"}
 """
 # English contract wording that must not appear on a German or French invoice
 ENGLISH = ("Commitment", "commitment", "carry", "Carry", "Prepaid", "prepaid", "expires",
@@ -84,7 +87,7 @@ def test_contract_wording_and_counts_read_in_the_customer_s_language(engine, clo
     publish_shipped(engine)
     publish_policy(engine, "parties", PARTIES)
     publish(engine, CARD, "card.yaml")
-    settings = replace(close_settings, customer_card="c3-lang")
+    settings = replace(close_settings, customer_card="c3-lang", team_card="c3-lang")
     events = [event for customer in LANGUAGE for event in (
         _event("oct", customer, "2026-10-10", 10, 1, 1),  # below the commitment, 1 request
         _event("nov", customer, "2026-11-10", 60, 2, 3))]  # above it: carry-over used
@@ -115,6 +118,19 @@ def test_contract_wording_and_counts_read_in_the_customer_s_language(engine, clo
                 assert rules.carry_over_line in text
                 assert rules.prepaid_applied in text
                 assert rules.amount_due.format(currency="USD") in text
+    # the team's statement (support reads German) words the team's contract the same way
+    table = Document.__table__
+    with engine.connect() as connection:
+        row = connection.execute(select(table).where(
+            table.c.kind == "statement", table.c.period == "2026-10")).one()
+    twin = json.loads(row.content)
+    text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(
+        row.pdf_path).pages).replace("\xa0", " "))
+    assert [line["kind"] for line in twin["contract"]] == ["discount", "discount", "true_up"]
+    assert twin["contract_notes"] and all(note.startswith(("Mengenrabatt", "Mindestabnahme"))
+                                          for note in twin["contract_notes"])
+    found = [word for word in ENGLISH if word in text]
+    assert found == [], (found, text)
     assert noun("request", 1, "de_DE") == "Anfrage" and noun("request", 2, "de_DE") == "Anfragen"
     assert noun("request", 0, "fr_FR") == "requête" and noun("month", 1, "de_DE") == "Monat"
     assert counted("request", 1_000_000, "fr_FR") == "1\u202f000\u202f000 requêtes"
