@@ -473,11 +473,22 @@ class ChargebackInvoice(_TaxedLines):
     purchase_order: str | None = None
     customer_reference: str | None = None
     payment_url: str | None = None
-    """Stripe's hosted-invoice page, where the customer can pay: set once it was pushed."""
+    """Stripe's hosted-invoice page, where the customer can pay, when known at issue."""
+    prepaid: tuple[InvoiceLine, ...] = ()
+    """Prepaid credit applied to the total after tax (negative `credit` lines)."""
 
     def __post_init__(self) -> None:
         where = f"invoice {self.invoice_number}"
-        _freeze(self, "lines", "card_versions", "notes", "policy_versions", "not_billed")
+        _freeze(self, "lines", "card_versions", "notes", "policy_versions", "not_billed",
+                "prepaid")
+        _check_invoice_lines(self.prepaid, self.currency, f"{where}: prepaid")
+        for n, line in enumerate(self.prepaid, start=1):
+            if line.kind != "credit" or line.amount >= 0:
+                raise ValueError(f"{where}: prepaid {n}: a prepaid credit line is a negative "
+                                 "amount of kind credit")
+        if self.prepaid and self.prepaid_applied > self.total:
+            raise ValueError(f"{where}: prepaid credit {self.prepaid_applied} exceeds the total "
+                             f"{self.total}; apply at most what the invoice totals")
         _check_period(self.period, where)
         currency_exponent(self.currency)
         _check_tax_rate(self.tax_rate, where)
@@ -490,6 +501,18 @@ class ChargebackInvoice(_TaxedLines):
             _check_count(usage.requests, f"{at}: requests")
             _check_count(usage.tokens, f"{at}: tokens")
             _canonical_money(usage, self.currency, at, "amount")
+
+    @property
+    def prepaid_applied(self) -> Decimal:
+        """Prepaid credit paying this invoice: an advance payment, so it is applied to the
+        total after tax (like Stripe's customer credit balance) and never lowers the taxable
+        subtotal, as discounts and commitments, which are lines, do."""
+        return -_sum(line.amount for line in self.prepaid)
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What the customer still pays: the total less prepaid credit applied."""
+        return self.total - self.prepaid_applied
 
     @property
     def not_billed_amount(self) -> Decimal:

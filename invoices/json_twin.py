@@ -48,7 +48,7 @@ _NESTED_LISTS: dict[str, type] = {"overhead": OverheadShare, "outcomes": Outcome
                                   "use_cases": UseCaseNote, "not_billed": NotBilledUsage,
                                   "contract": InvoiceLine, "kpis": KpiLine,
                                   "promoted_changes": PromotedChange,
-                                  "service_levels": ServiceLevel}
+                                  "service_levels": ServiceLevel, "prepaid": InvoiceLine}
 _LINES: dict[type, type] = {ShowbackStatement: StatementLine, ChargebackInvoice: InvoiceLine,
                             CreditNote: InvoiceLine}
 
@@ -90,6 +90,9 @@ def _derived(document: Document) -> dict[str, Any]:
                "total": _money(document.total)}
     if isinstance(document, ChargebackInvoice) and document.not_billed:
         derived["not_billed_amount"] = _money(document.not_billed_amount)
+    if isinstance(document, ChargebackInvoice) and document.prepaid:
+        derived["prepaid_applied"] = _money(document.prepaid_applied)
+        derived["amount_due"] = _money(document.amount_due)
     return derived
 
 

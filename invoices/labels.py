@@ -152,6 +152,7 @@ class Labels:
     tokens: str
     value_not_billed: str
     not_billed_total: str
+    project: str
     # invoice line descriptions and units (filled in the customer's language at the close)
     line_tokens: str
     line_requests: str
@@ -175,6 +176,8 @@ class Labels:
     unit_reported: str
     unit_credit: str
     online_payment: str
+    payment_notice: str
+    payment_notice_note: str
     # statement: environments, recommendation rules, change bullets
     env_production: str
     env_staging: str
@@ -311,6 +314,7 @@ ENGLISH = Labels(
     not_billed_note="Usage outside what the agreement bills: listed for reference, not "
                     "included in the total.",
     tokens="Tokens", value_not_billed="Value (not billed)", not_billed_total="Total not billed",
+    project="Project",
     line_tokens="{model} ({tier} tier, card {card_version}) {kind}",
     line_requests="{model} ({tier} tier, card {card_version}) requests",
     line_reported="{model} ({tier} tier, card {card_version}) cost as reported by the source",
@@ -326,6 +330,9 @@ ENGLISH = Labels(
     credit_against="Credit against {invoice}: {reason}",
     unit_m_tokens="M tokens", unit_requests="requests", unit_reported="reported",
     unit_credit="credit", online_payment="Pay online: {url}",
+    payment_notice="Payment notice",
+    payment_notice_note="Invoice {invoice} of {date} is unchanged; this notice adds where to "
+                        "pay it online.",
     env_production="production", env_staging="staging", env_development="development",
     env_test="test",
     rule_stop="usage is {over} over budget (more than {limit}): stop or re-approve before next "
@@ -335,14 +342,14 @@ ENGLISH = Labels(
                    "review its model and prompt",
     rule_non_production="non-production is {share} of spend (over {limit}): check test and "
                         "staging traffic",
-    rule_unpriced="{requests} requests used models no card prices: add them to the rate card",
-    rule_unpriced_gap="; {requests} requests used models no card prices, a rate-card gap for "
+    rule_unpriced="{requests} used models no card prices: add them to the rate card",
+    rule_unpriced_gap="; {requests} used models no card prices, a rate-card gap for "
                       "the card's owners to close, not this team's",
     rule_no_budget="no budget is set for this period; spend has no flag raised",
     rule_within="within budget, no flag raised",
     change_card="new card version {version} in force", change_model="new model {model}",
     change_first="first period with rated usage for this team",
-    change_unpriced="{requests} requests on unpriced models (not in the total)",
+    change_unpriced="{requests} on unpriced models (not in the total)",
     change_unlisted_env="environment {environment} is not listed in the parties policy: shown "
                         "as {default} (its default)",
     env_class_production="production", env_class_non_production="non-production",
@@ -437,7 +444,7 @@ GERMAN = Labels(
     not_billed_note="Nutzung außerhalb des vertraglich Berechneten: zur Information aufgeführt, "
                     "nicht im Gesamtbetrag enthalten.",
     tokens="Anzahl Token", value_not_billed="Wert (nicht berechnet)",
-    not_billed_total="Summe nicht berechnet",
+    not_billed_total="Summe nicht berechnet", project="Projekt",
     line_tokens="{model} ({tier}, Preisliste {card_version}): {kind}",
     line_requests="{model} ({tier}, Preisliste {card_version}): Anfragen",
     line_reported="{model} ({tier}, Preisliste {card_version}): Kosten laut Quelle",
@@ -453,6 +460,9 @@ GERMAN = Labels(
     credit_against="Gutschrift zu {invoice}: {reason}",
     unit_m_tokens="Mio. Tokens", unit_requests="Anfragen", unit_reported="gemeldet",
     unit_credit="Gutschrift", online_payment="Online bezahlen: {url}",
+    payment_notice="Zahlungshinweis",
+    payment_notice_note="Die Rechnung {invoice} vom {date} bleibt unverändert; dieser Hinweis "
+                        "nennt, wo sie online bezahlt werden kann.",
     env_production="Produktion", env_staging="Staging", env_development="Entwicklung",
     env_test="Test",
     rule_stop="Nutzung liegt {over} über Budget (mehr als {limit}): vor dem nächsten Monat "
@@ -462,15 +472,15 @@ GERMAN = Labels(
                    "{limit}): Modell und Prompt prüfen",
     rule_non_production="Nicht-produktive Nutzung macht {share} der Ausgaben aus (über "
                         "{limit}): Test- und Staging-Verkehr prüfen",
-    rule_unpriced="{requests} Anfragen an Modelle ohne Preis in einer Preisliste: in die "
+    rule_unpriced="{requests} an Modelle ohne Preis in einer Preisliste: in die "
                   "Preisliste aufnehmen",
-    rule_unpriced_gap="; {requests} Anfragen an Modelle ohne Preis in der Preisliste: eine "
+    rule_unpriced_gap="; {requests} an Modelle ohne Preis in der Preisliste: eine "
                       "Lücke der Preisliste, nicht dieses Teams",
     rule_no_budget="für diesen Zeitraum ist kein Budget festgelegt; keine Auffälligkeit",
     rule_within="im Budget, keine Auffälligkeit",
     change_card="neue Preislistenversion {version} in Kraft", change_model="neues Modell {model}",
     change_first="erster Zeitraum mit bewerteter Nutzung für dieses Team",
-    change_unpriced="{requests} Anfragen an Modelle ohne Preis (nicht im Gesamtbetrag)",
+    change_unpriced="{requests} an Modelle ohne Preis (nicht im Gesamtbetrag)",
     change_unlisted_env="Umgebung {environment} ist in der Parteien-Richtlinie nicht "
                         "aufgeführt: als {default} ausgewiesen (Standard)",
     env_class_production="produktiv", env_class_non_production="nicht produktiv",
@@ -565,7 +575,7 @@ FRENCH = Labels(
     not_billed_note="Usage hors du périmètre facturé par le contrat : indiqué pour information, "
                     "non inclus dans le total.",
     tokens="Jetons", value_not_billed="Valeur (non facturée)",
-    not_billed_total="Total non facturé",
+    not_billed_total="Total non facturé", project="Projet",
     line_tokens="{model} ({tier}, grille {card_version}) : {kind}",
     line_requests="{model} ({tier}, grille {card_version}) : requêtes",
     line_reported="{model} ({tier}, grille {card_version}) : coût déclaré par la source",
@@ -581,6 +591,9 @@ FRENCH = Labels(
     credit_against="Avoir sur {invoice} : {reason}",
     unit_m_tokens="M jetons", unit_requests="requêtes", unit_reported="déclaré",
     unit_credit="avoir", online_payment="Paiement en ligne : {url}",
+    payment_notice="Avis de paiement",
+    payment_notice_note="La facture {invoice} du {date} reste inchangée ; cet avis indique où "
+                        "la régler en ligne.",
     env_production="production", env_staging="pré-production", env_development="développement",
     env_test="test",
     rule_stop="l'usage dépasse le budget de {over} (plus de {limit}) : arrêter ou faire "
@@ -590,16 +603,16 @@ FRENCH = Labels(
                    "{limit}) : revoir son modèle et son prompt",
     rule_non_production="l'usage hors production représente {share} de la dépense (plus de "
                         "{limit}) : vérifier le trafic de test et de pré-production",
-    rule_unpriced="{requests} requêtes vers des modèles sans prix dans une grille : les "
+    rule_unpriced="{requests} vers des modèles sans prix dans une grille : les "
                   "ajouter à la grille tarifaire",
-    rule_unpriced_gap=" ; {requests} requêtes vers des modèles sans prix dans la grille : une "
+    rule_unpriced_gap=" ; {requests} vers des modèles sans prix dans la grille : une "
                       "lacune de la grille, pas de cette équipe",
     rule_no_budget="aucun budget n'est fixé pour la période ; aucune alerte",
     rule_within="dans le budget, aucune alerte",
     change_card="nouvelle version de grille {version} en vigueur",
     change_model="nouveau modèle {model}",
     change_first="première période avec un usage valorisé pour cette équipe",
-    change_unpriced="{requests} requêtes vers des modèles sans prix (hors total)",
+    change_unpriced="{requests} vers des modèles sans prix (hors total)",
     change_unlisted_env="l'environnement {environment} n'est pas listé dans la politique des "
                         "parties : indiqué comme {default} (par défaut)",
     env_class_production="production", env_class_non_production="hors production",

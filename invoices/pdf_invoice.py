@@ -38,6 +38,8 @@ from invoices.layout import (
     text,
 )
 from invoices.layout import totals_table as totals
+from invoices.plurals import unit_for
+from invoices.prepaid_rows import invoice_total_rows
 from invoices.running_table import Column, RunningTable
 
 TOKEN_UNIT = "M tokens"
@@ -80,7 +82,8 @@ def _quantity(line: InvoiceLine, locale: str) -> str:
 def _lines(lines: tuple[InvoiceLine, ...], currency: str, locale: str) -> RunningTable:
     words = labels(locale)
     money = partial(format_money, currency=currency, locale=locale)
-    rows = [[_description(line, words), _quantity(line, locale), words.unit_name(line.unit),
+    rows = [[_description(line, words), _quantity(line, locale),
+             unit_for(line.unit, line.quantity, locale) or words.unit_name(line.unit),
              format_unit_price(line.unit_price, currency, locale), money(line.amount)]
             for line in lines]
     return RunningTable(line_columns(words), rows, [line.amount for line in lines], money,
@@ -112,7 +115,7 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
     facts += [(label, value) for label, value in (
         (words.purchase_order, invoice.purchase_order),
         (words.your_reference, invoice.customer_reference)) if value]
-    terms = [text(words.amount_due, "small_right"), text(money(invoice.total), "title"),
+    terms = [text(words.amount_due, "small_right"), text(money(invoice.amount_due), "title"),
              text(words.due_on.format(date=due), "right")]
     story: list[Flowable] = [
         header(invoice.issuer, words.invoice, facts, words), Spacer(1, 10),
@@ -120,7 +123,7 @@ def invoice_story(invoice: ChargebackInvoice) -> list[Flowable]:
         _lines(invoice.lines, currency, locale), Spacer(1, 10),
         totals([(words.subtotal, money(invoice.subtotal)),
                 (tax_label(invoice.tax_label, invoice.tax_rate, locale), money(invoice.tax)),
-                (words.total_due.format(currency=currency), money(invoice.total))]),
+                *invoice_total_rows(invoice, words, money)]),
         Spacer(1, 12),
         text(words.invoice_note, "small"),
     ]
@@ -157,14 +160,15 @@ def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> li
     if not invoice.not_billed:
         return []
     locale = invoice.locale
-    rows = [[words.use_case, words.environment, words.requests, words.tokens,
+    rows = [[words.use_case, words.project, words.environment, words.requests, words.tokens,
              words.value_not_billed, words.reason.format(reason="").rstrip(": ")]]
-    rows += [[usage.use_case or words.unattributed, words.environment_name(usage.environment),
+    rows += [[usage.use_case or words.unattributed, usage.project or "–",
+              words.environment_name(usage.environment),
               format_integer(usage.requests, locale), format_integer(usage.tokens, locale),
               money(usage.amount), usage.reason] for usage in invoice.not_billed]
-    rows.append([words.not_billed_total, "", "", "", money(invoice.not_billed_amount), ""])
+    rows.append([words.not_billed_total, "", "", "", "", money(invoice.not_billed_amount), ""])
     return [KeepTogether([text(words.not_billed, "heading"), text(words.not_billed_note, "small"),
-                          grid(rows, [85, 65, 55, 75, 80, 155], right=[2, 3, 4],
+                          grid(rows, [75, 70, 60, 45, 65, 70, 130], right=[3, 4, 5],
                                summary_rows=0)])]
 
 

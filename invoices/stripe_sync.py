@@ -86,9 +86,12 @@ class StripeInvoice:
     customer_address: Mapping[str, str] = field(default_factory=dict)
     tax_ids: tuple[tuple[str, str], ...] = ()
     days_until_due: int = 30
+    credits: tuple[StripeLine, ...] = ()
+    """Prepaid credit applied after tax: negative items after the tax item, so Stripe's
+    total is the amount due, as on our invoice."""
 
     def __post_init__(self) -> None:
-        ids = [line.line_id for line in self.lines]
+        ids = [line.line_id for line in (*self.lines, *self.credits)]
         if len(set(ids)) != len(ids):
             raise ValueError(f"invoice {self.number}: line ids must be unique, got {ids}")
         if TAX_LINE_ID in ids:
@@ -97,10 +100,11 @@ class StripeInvoice:
             to_minor_units(line.amount, self.currency)
 
     def stripe_lines(self) -> tuple[StripeLine, ...]:
-        """The lines as pushed: ours, then tax as a line of its own when there is any."""
+        """The lines as pushed: ours, tax as a line of its own when there is any, then the
+        prepaid credit applied to the total."""
         if self.tax == 0:
-            return self.lines
-        return (*self.lines, StripeLine(TAX_LINE_ID, "Tax", self.tax))
+            return (*self.lines, *self.credits)
+        return (*self.lines, StripeLine(TAX_LINE_ID, "Tax", self.tax), *self.credits)
 
     @property
     def total(self) -> Decimal:

@@ -19,14 +19,16 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, not_, or_, select
 
 from billing.close.contract_terms import TierUsage, contract_lines
-from billing.close.credits import available, expired_carry_over
+from billing.close.credits import available, carried_over_from, draw, expired_carry_over
 from billing.close.tax_treatment import treatment
 from billing.models import RatedLine
 from billing.money import round_line
 from billing.parties import Registry
 from billing.policies.in_force import document_versions
 from billing.rating.card_registry import stored_version
+from invoices.contract_labels import contract_labels
 from invoices.documents import ChargebackInvoice, InvoiceLine, NotBilledUsage
+from invoices.formatting import format_money
 from invoices.labels import Labels, labels
 from invoices.tax_ids import split_tax_id
 from ratecards import CardVersion, Commitment
@@ -251,7 +253,8 @@ def customer_charges(connection: Connection, period: str, registry: Registry | N
             language = locale or _locale(registry, customer)
             _apply_contract(connection, customer, charge, period, language)
             for adjusted in sorted(charge.late):
-                _adjust_contract(connection, customer, charge, adjusted, registry, language)
+                _adjust_contract(connection, customer, charge, adjusted, period, registry,
+                                 language)
     return charges
 
 
@@ -297,11 +300,13 @@ def _apply_contract(connection: Connection, customer: str, charge: CustomerCharg
                            carried, locale=locale)
     charge.lines.extend(terms.lines)
     charge.notes.extend(terms.notes)
-    charge.notes.extend(expired_carry_over(connection, customer, charge.currency, period))
+    charge.notes.extend(expired_carry_over(connection, customer, charge.currency, period,
+                                           locale))
 
 
 def _adjust_contract(connection: Connection, customer: str, charge: CustomerCharges,
-                     adjusted: str, registry: Registry | None, locale: str) -> None:
+                     adjusted: str, period: str, registry: Registry | None, locale: str
+                     ) -> None:
     """Late usage of a closed period changes that period's contract lines (a month trued up
     to its commitment absorbs late usage up to the minimum): the change is billed now, as
     lines of that period, so the customer pays what the period would have cost in full."""
@@ -313,20 +318,67 @@ def _adjust_contract(connection: Connection, customer: str, charge: CustomerChar
     for tier, usage in late.tiers.items():
         before = tiers.get(tier, TierUsage(0, Decimal(0)))
         tiers[tier] = TierUsage(before.tokens + usage.tokens, before.amount + usage.amount)
-    was = contract_lines(card, customer, own.tiers, _billed(own), charge.currency)
-    now = contract_lines(card, customer, tiers, _billed(own) + _billed(late), charge.currency)
+    was = contract_lines(card, customer, own.tiers, _billed(own), charge.currency,
+                         locale=locale)
+    now = contract_lines(card, customer, tiers, _billed(own) + _billed(late), charge.currency,
+                         locale=locale)
     words = labels(locale)
+    carried: list[str] = []
     for kind, name in (("discount", words.late_discounts), ("true_up", words.late_true_up)):
-        change = (sum((line.amount for line in now.lines if line.kind == kind), Decimal(0))
-                  - sum((line.amount for line in was.lines if line.kind == kind), Decimal(0)))
+        before, after = (sum((line.amount for line in terms.lines if line.kind == kind),
+                             Decimal(0)) for terms in (was, now))
+        change = after - before
+        if kind == "true_up" and change < 0:
+            change, carried = _from_carry_over(connection, customer, charge, card, adjusted,
+                                               period, (before, after), locale)
         if change:
             charge.lines.append(InvoiceLine(
                 description=words.late_contract.format(period=adjusted, terms=name),
                 quantity=Decimal(1), unit_price=change, amount=change, kind=kind, unit="",
                 service_period=adjusted))
     if now.lines or was.lines:
-        charge.notes.append(f"Late usage of {adjusted} ({_billed(late):f} {charge.currency}) "
-                            f"is billed with {adjusted}'s contract: " + " ".join(now.notes))
+        charge.notes.append(contract_labels(locale).late_note.format(
+            period=adjusted, amount=format_money(_billed(late), charge.currency, locale),
+            notes=" ".join(now.notes)))
+    charge.notes.extend(carried)
+
+
+def _from_carry_over(connection: Connection, customer: str, charge: CustomerCharges,
+                     card: CardVersion, adjusted: str, period: str,
+                     unused: tuple[Decimal, Decimal], locale: str
+                     ) -> tuple[Decimal, list[str]]:
+    """Late usage that lowers a closed period's true-up uses commitment that period left
+    unused; when the card carried that over, it was granted to the customer at the close.
+    The grant is never changed: the late usage is paid from what is left of it, as a
+    carry-over line of that period (drawn at the close, `credits.settle`), and a true-up
+    credit remains only for carried-over commitment that expired unused. Part of it used by
+    later months meanwhile is not credited again: the late usage is billed for it.
+    `unused` is the period's true-up (its unused commitment) before and with the late usage.
+    Returns the true-up change still to credit, and the note that says so."""
+    change = unused[1] - unused[0]
+    commitment = card.commitments.get(customer)
+    if commitment is None or commitment.unused != "carry_over":
+        return change, []
+    grant = carried_over_from(connection, customer, charge.currency, adjusted, period)
+    if grant is None:
+        return change, []
+    current = -sum((line.amount for line in charge.lines
+                    if line.kind == "carry_over" and line.service_period is None), Decimal(0))
+    planned = {item.grant_id: part for item, part in draw(available(
+        connection, customer, charge.currency, period, "carry_over"), current)}
+    absorbed = -change
+    used = min(grant.usable - planned.get(grant.grant_id, Decimal(0)), absorbed)
+    rules = contract_labels(locale)
+    notes = []
+    if used > 0:
+        charge.lines.append(InvoiceLine(
+            description=rules.late_carry_over.format(period=adjusted), quantity=Decimal(1),
+            unit_price=-used, amount=-used, kind="carry_over", unit="",
+            service_period=adjusted))
+        money = partial(format_money, currency=charge.currency, locale=locale)
+        notes.append(rules.late_carry_over_note.format(
+            period=adjusted, was=money(unused[0]), now=money(unused[1]), change=money(used)))
+    return -min(grant.expired, absorbed - max(used, Decimal(0))), notes
 
 
 def build_invoice(

@@ -21,11 +21,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from billing.money import round_line
+from invoices.contract_labels import contract_labels
 from invoices.documents import InvoiceLine
-from invoices.formatting import format_percent
+from invoices.formatting import format_money, format_percent
 from invoices.labels import labels
+from invoices.plurals import counted
 from ratecards import CardVersion
 from ratecards.discounts import committed_use, graduated_discount
 
@@ -44,8 +47,10 @@ def percent_text(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
-def _bands_text(card: CardVersion, tier: str) -> str:
-    return ", ".join(f"{percent_text(band.discount)} above {band.above_tokens:,} tokens"
+def _bands_text(card: CardVersion, tier: str, locale: str) -> str:
+    words = contract_labels(locale)
+    return ", ".join(words.band.format(rate=_percent(band.discount, locale),
+                                       tokens=counted("token", band.above_tokens, locale))
                      for band in sorted(card.volume_discounts[tier],
                                         key=lambda band: band.above_tokens))
 
@@ -78,8 +83,9 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
     `carried` is unused commitment of earlier months still usable (`unused: carry_over`):
     it pays for usage above this month's commitment, never below it."""
     terms = ContractTerms([], [])
-    words = labels(locale)
-    where = f"card {card.card}@{card.version}"
+    words, rules = labels(locale), contract_labels(locale)
+    money = partial(format_money, currency=currency, locale=locale)
+    where = rules.card.format(card=card.card, version=card.version)
     for tier in sorted(tiers):
         usage = tiers[tier]
         if tier not in card.volume_discounts or not usage.tokens:
@@ -89,36 +95,35 @@ def contract_lines(card: CardVersion, customer: str, tiers: Mapping[str, TierUsa
         if discount:
             terms.lines.append(_line(words.volume_discount.format(tier=tier), -discount,
                                     "discount"))
-            terms.notes.append(f"Volume discount, {tier} tier ({where}): "
-                               f"{_bands_text(card, tier)}; {usage.tokens:,} tokens this "
-                               f"period, {usage.amount:f} {currency} of token lines.")
+            terms.notes.append(rules.volume_note.format(
+                tier=tier, card=where, bands=_bands_text(card, tier, locale),
+                tokens=counted("token", usage.tokens, locale), amount=money(usage.amount)))
     commitment = card.commitments.get(customer)
     if commitment is None:
         return terms
     base = billed + sum((line.amount for line in terms.lines), Decimal(0))
     result = committed_use(commitment, base)
     discount = round_line(base - result.discounted_usage, currency)
-    rate = percent_text(commitment.discount)
+    rate = _percent(commitment.discount, locale)
     if discount:
-        terms.lines.append(_line(words.committed_discount.format(
-            rate=_percent(commitment.discount, locale)), -discount, "discount"))
+        terms.lines.append(_line(words.committed_discount.format(rate=rate), -discount,
+                                 "discount"))
     after = base - discount
     true_up = round_line(commitment.monthly_amount - after, currency)
-    note = (f"Commitment ({where}): {commitment.monthly_amount:f} {currency} a month at a "
-            f"{rate} discount; usage {base:f}, less {rate} = {after:f}")
+    note = rules.commitment_note.format(card=where, monthly=money(commitment.monthly_amount),
+                                        rate=rate, base=money(base), after=money(after))
     if true_up > 0:
         terms.lines.append(_line(words.commitment_true_up, true_up, "true_up"))
-        note += f", trued up by {true_up:f} to the commitment"
+        note += rules.trued_up.format(true_up=money(true_up))
         if commitment.unused == "carry_over":
-            note += (f"; the unused {true_up:f} {currency} carries over as credit for usage "
-                     f"above the commitment in the next {commitment.carry_over_months} months")
+            note += rules.carries_over.format(amount=money(true_up), months=counted(
+                "month", commitment.carry_over_months, locale))
         else:
-            note += f"; the unused {true_up:f} {currency} expires (not carried over)"
+            note += rules.expires.format(amount=money(true_up))
     elif carried > 0 and after > commitment.monthly_amount:
         used = min(carried, after - commitment.monthly_amount)
-        terms.lines.append(_line("Commitment carry-over used", -used, "carry_over"))
-        note += (f"; {used:f} of the {carried:f} {currency} carried over from earlier months' "
-                 f"unused commitment pays usage above the commitment, "
-                 f"{carried - used:f} {currency} left")
+        terms.lines.append(_line(rules.carry_over_line, -used, "carry_over"))
+        note += rules.carry_over_used.format(used=money(used), carried=money(carried),
+                                             left=money(carried - used))
     terms.notes.append(note + ".")
     return terms

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -20,7 +21,10 @@ from billing.db import write_transaction
 from billing.models import CreditDrawdown, CreditGrant, Document
 from billing.money import minor_unit, round_line
 from billing.period import Period
+from invoices.contract_labels import contract_labels
 from invoices.documents import InvoiceLine
+from invoices.formatting import format_date, format_money
+from invoices.labels import language
 from ratecards import is_currency
 
 grants = CreditGrant.__table__
@@ -68,6 +72,35 @@ def available(connection: Connection, customer: str, currency: str, period: str,
                   key=lambda item: (item.expires_on, item.grant_id))
 
 
+@dataclass(frozen=True)
+class CarriedOver:
+    """The carry-over grant of a closed period's unused commitment, as an invoice of a later
+    period sees it: what is still usable, and what expired unused."""
+
+    grant_id: int
+    usable: Decimal
+    expired: Decimal
+
+
+def carried_over_from(connection: Connection, customer: str, currency: str, origin: str,
+                      period: str) -> CarriedOver | None:
+    """The grant the close of `origin` made of its unused commitment, with the drawdowns of
+    invoices before `period` (so a closed period's lines compute the same again); None when
+    that close carried nothing over."""
+    row = connection.execute(select(grants.c.id, grants.c.amount, grants.c.expires_on).where(
+        grants.c.customer == customer, grants.c.currency == currency,
+        grants.c.source == "carry_over", grants.c.origin_period == origin)).first()
+    if row is None:
+        return None
+    drawn = sum((Decimal(amount) for amount in connection.execute(
+        select(drawdowns.c.amount).where(drawdowns.c.grant_id == row.id,
+                                         drawdowns.c.period < period)).scalars()), Decimal(0))
+    left = Decimal(row.amount) - drawn
+    if row.expires_on < Period.parse(period).first_day:
+        return CarriedOver(row.id, Decimal(0), left)
+    return CarriedOver(row.id, left, Decimal(0))
+
+
 def draw(grants_left: list[Available], amount: Decimal) -> list[tuple[Available, Decimal]]:
     """`amount` taken from the grants in order; less when they hold less."""
     parts = []
@@ -80,8 +113,15 @@ def draw(grants_left: list[Available], amount: Decimal) -> list[tuple[Available,
     return parts
 
 
-def credit_description(grant_id: int, expires_on: date) -> str:
-    return f"Prepaid credit #{grant_id} (expires {expires_on})"
+def credit_description(grant_id: int, expires_on: date, locale: str = "en_US") -> str:
+    return contract_labels(locale).prepaid_line.format(grant=grant_id,
+                                                       date=_date(expires_on, locale))
+
+
+def _date(day: date, locale: str) -> str:
+    """English keeps ISO dates (what FOCUS exports and the CLI print); other languages their
+    own (babel)."""
+    return day.isoformat() if language(locale) == "en" else format_date(day, locale)
 
 
 def prepaid_drawn(connection: Connection, period: str) -> list[tuple[str, InvoiceLine, str]]:
@@ -100,30 +140,35 @@ def prepaid_drawn(connection: Connection, period: str) -> list[tuple[str, Invoic
             for customer, grant_id, expires_on, currency, amount in connection.execute(query)]
 
 
-def prepaid_lines(connection: Connection, customer: str, lines: list[InvoiceLine],
-                  period: str, currency: str) -> tuple[list[InvoiceLine], list[str],
-                                                       list[tuple[Available, Decimal]]]:
-    """Prepaid credit lines for an invoice whose `lines` add up to what it bills before
-    tax: one line per grant drawn, never more than the invoice bills; the note says what
-    is left."""
-    owed = sum((line.amount for line in lines), Decimal(0))
+def prepaid_lines(connection: Connection, customer: str, total: Decimal, period: str,
+                  currency: str, locale: str = "en_US"
+                  ) -> tuple[list[InvoiceLine], list[str], list[tuple[Available, Decimal]]]:
+    """Prepaid credit lines for an invoice of `total`, tax included: one line per grant
+    drawn, never more than the total; the note, in the customer's language, says what is
+    left.
+
+    Prepaid credit is an advance payment, not a price reduction: it pays the invoice total
+    after tax, as Stripe's customer credit balance does, and leaves the taxable subtotal as
+    the lines (usage, discounts, commitment) made it."""
     left = available(connection, customer, currency, period, "prepaid")
-    if owed <= 0 or not left:
+    if total <= 0 or not left:
         return [], [], []
-    parts = draw(left, owed)
+    parts = draw(left, total)
     credit_lines = [InvoiceLine(
-        description=credit_description(grant.grant_id, grant.expires_on),
+        description=credit_description(grant.grant_id, grant.expires_on, locale),
         quantity=ONE, unit_price=-part, amount=-part, kind="credit", unit="")
         for grant, part in parts]
     used = sum((part for _, part in parts), Decimal(0))
     remaining = sum((grant.balance for grant in left), Decimal(0)) - used
     taken = {grant.grant_id: part for grant, part in parts}
-    after = [f"#{grant.grant_id}: {grant.balance - taken.get(grant.grant_id, 0):f} until "
-             f"{grant.expires_on}" for grant in left
-             if grant.balance > taken.get(grant.grant_id, 0)]
-    note = (f"Prepaid credit: {used:f} {currency} drawn on this invoice, before tax; "
-            f"remaining balance {remaining:f} {currency}"
-            + (f" ({', '.join(after)})." if after else "."))
+    words = contract_labels(locale)
+    money = partial(format_money, currency=currency, locale=locale)
+    after = [words.prepaid_left.format(grant=grant.grant_id,
+                                       amount=money(grant.balance - taken.get(grant.grant_id, 0)),
+                                       date=_date(grant.expires_on, locale))
+             for grant in left if grant.balance > taken.get(grant.grant_id, 0)]
+    note = words.prepaid_note.format(used=money(used), remaining=money(remaining),
+                                     grants=f" ({', '.join(after)})" if after else "")
     return credit_lines, [note], parts
 
 
@@ -226,8 +271,8 @@ def balances(engine: Engine, today: date | None = None) -> dict[tuple[str, str],
     return found
 
 
-def expired_carry_over(connection: Connection, customer: str, currency: str, period: str
-                       ) -> list[str]:
+def expired_carry_over(connection: Connection, customer: str, currency: str, period: str,
+                       locale: str = "en_US") -> list[str]:
     """Notes for carried-over commitment that expired unused at the end of last month."""
     last = Period.parse(period).previous()
     query = select(grants.c.id, grants.c.amount, grants.c.origin_period).where(
@@ -240,9 +285,10 @@ def expired_carry_over(connection: Connection, customer: str, currency: str, per
                                              drawdowns.c.period < period)).scalars()),
                    Decimal(0))
         if Decimal(amount) - used > 0:
-            notes.append(f"Unused commitment of {origin} carried over: "
-                         f"{Decimal(amount) - used:f} {currency} of {Decimal(amount):f} expired "
-                         f"unused on {last.last_day}.")
+            money = partial(format_money, currency=currency, locale=locale)
+            notes.append(contract_labels(locale).carry_over_expired.format(
+                origin=origin, left=money(Decimal(amount) - used), amount=money(Decimal(amount)),
+                date=_date(last.last_day, locale)))
     return notes
 
 
@@ -258,6 +304,14 @@ def settle(connection: Connection, customer: str, lines: list[InvoiceLine], curr
         record_drawdowns(connection, draw(available(connection, customer, currency, period,
                                                     "carry_over"), used),
                          document_id, period, now)
+    for line in lines:  # late usage of a closed period paid from that period's carry-over
+        if line.kind == "carry_over" and line.service_period is not None:
+            grant = carried_over_from(connection, customer, currency, line.service_period,
+                                      period)
+            if grant is not None:
+                record_drawdowns(connection, [(Available(grant.grant_id, grant.usable,
+                                                         date.max), -line.amount)],
+                                 document_id, period, now)
     unused = sum((line.amount for line in current if line.kind == "true_up"), Decimal(0))
     if carry_over_months and unused > 0:
         carry_over_grant(connection, customer, unused, currency, period, carry_over_months, now)

@@ -141,6 +141,7 @@ def total_problems(kind: str, row: Any, twin: dict[str, Any]) -> list[str]:
         what = "charged overhead" if kind == "statement" else "tax"
         problems.append(f"its lines ({lines}) plus {what} ({added}) make {lines + added}, but "
                         f"its total says {stated}")
-    if Decimal(row.total) != stated:
-        problems.append(f"the documents table says {row.total} but its JSON twin says {stated}")
+    owed = Decimal(twin.get("amount_due") or stated)  # an invoice less prepaid credit applied
+    if Decimal(row.total) != owed:
+        problems.append(f"the documents table says {row.total} but its JSON twin says {owed}")
     return problems

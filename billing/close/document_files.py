@@ -159,31 +159,3 @@ def verified_pdf(document: dict[str, Any]) -> bytes:
             f"file and run `billing close --period {document['period']}` again to render it "
             "from the stored document", altered=True)
     return data
-
-
-def add_payment_link(engine: Engine, documents_dir: Path, document_id: int, url: str) -> bool:
-    """Print Stripe's hosted-invoice link on an issued invoice, once it was pushed.
-
-    The one change an issued invoice takes: its twin gains `payment_url` (nothing else), its
-    PDF is rendered again in the same place, and the twin's hash and the PDF's sha256 are
-    recorded anew. False when the invoice already carries the link.
-    """
-    with engine.connect() as connection:
-        row = connection.execute(select(documents).where(documents.c.id == document_id)).one()
-    twin = json.loads(row.content)
-    if row.kind != "invoice" or twin.get("payment_url") == url:
-        return False
-    linked = {**twin, "payment_url": url}
-    from_json(linked)
-    folder = documents_dir / row.period
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = Path(row.pdf_path).stem if row.pdf_path else file_stem(row.number, row.id)
-    for old in (folder / f"{stem}.pdf", folder / f"{stem}.json"):
-        old.unlink(missing_ok=True)
-    pdf, digest = _write(folder, stem, row.kind, linked, None)
-    content = json.dumps(linked, sort_keys=True, ensure_ascii=False)
-    with engine.begin() as connection:
-        connection.execute(update(documents).where(documents.c.id == row.id).values(
-            content=content, content_hash=hashlib.sha256(content.encode()).hexdigest(),
-            pdf_path=str(pdf), pdf_sha256=digest))
-    return True

@@ -474,7 +474,7 @@ def period_lines(
         line_currency, groups, unpriced_items = usage[team]
         line_currency = line_currency or currency or (in_force[0].currency if in_force
                                                       else "USD")
-        result[team] = _with_contract(connection, TeamLines(
+        result[team] = with_contract(connection, TeamLines(
             team, period, line_currency,
             tuple(_line(key, groups[key], line_currency) for key in sorted(groups)),
             tuple(shares.get(team, [])), tuple(_merge_unpriced(unpriced_items)),
@@ -482,9 +482,11 @@ def period_lines(
     return result
 
 
-def _with_contract(connection: Connection, lines: TeamLines) -> TeamLines:
+def with_contract(connection: Connection, lines: TeamLines, locale: str = "en_US"
+                  ) -> TeamLines:
     """The team's lines with the contract its card declares for it: volume discounts on
-    its tiers, a commitment named after the team; the same function as invoices use."""
+    its tiers, a commitment named after the team; the same function as invoices use, its
+    descriptions and rule notes in the language of `locale` (the statement's)."""
     current = [line for line in lines.lines if not line.adjusts_period]
     versions = {tuple(version.split("@", 1)) for line in current
                 for version in line.card_versions}
@@ -504,7 +506,7 @@ def _with_contract(connection: Connection, lines: TeamLines) -> TeamLines:
             tiers[line.tier] = TierUsage(before.tokens + line.tokens,
                                          before.amount + line.amount)
     billed = sum((line.amount for line in current), Decimal(0))
-    terms = contract_lines(card, lines.team, tiers, billed, lines.currency)
+    terms = contract_lines(card, lines.team, tiers, billed, lines.currency, locale=locale)
     return replace(lines, contract=tuple(terms.lines), contract_notes=tuple(terms.notes))
 
 

@@ -27,7 +27,6 @@ from sqlalchemy import Connection, Engine, func, insert, select
 
 from billing.budgets.forecast_snapshots import store_forecasts
 from billing.close.chargeback import (
-    CustomerCharges,
     build_invoice,
     customer_charges,
     not_billable_usage,
@@ -50,7 +49,7 @@ from billing.policies.in_force import attribution_rules_for, model_aliases_for, 
 from billing.rating.capacity_rating import capacity_in_period
 from billing.rating.card_registry import UnknownCard
 from billing.rating.rate import cards_in_use, rate, stale_rules
-from invoices import to_json
+from invoices import ChargebackInvoice, to_json
 
 documents = Document.__table__
 closes = PeriodClose.__table__
@@ -115,7 +114,7 @@ def _summary(document: Any, kind: str) -> dict[str, Any]:
                 "total": str(document.total), "currency": document.currency,
                 "recommendation": document.recommendation.action}
     return {"number": document.invoice_number, "customer": document.bill_to.name,
-            "total": str(document.total), "currency": document.currency}
+            "total": str(_owed(document)), "currency": document.currency}
 
 
 def store_document(connection: Connection, kind: str, number: str, subject: str, document: Any,
@@ -124,12 +123,18 @@ def store_document(connection: Connection, kind: str, number: str, subject: str,
     content = json.dumps(twin, sort_keys=True, ensure_ascii=False)
     return connection.execute(insert(documents).values(
         kind=kind, number=number, period=document.period, subject=subject,
-        currency=document.currency, total=document.total,
+        currency=document.currency, total=_owed(document),
         issued_on=getattr(document, "issue_date", None) or now.date(),
         due_on=getattr(document, "due_date", None), references_id=references_id,
         content=content, content_hash=hashlib.sha256(content.encode()).hexdigest(),
         created_at=now,
     ).returning(documents.c.id)).scalar_one()
+
+
+def _owed(document: Any) -> Decimal:
+    """What the documents table keeps as a document's total: an invoice's amount due (its
+    total less prepaid credit applied), which receivables and Stripe's amount due read."""
+    return document.amount_due if isinstance(document, ChargebackInvoice) else document.total
 
 
 def fx_used(statements: Iterable[Any], period: str) -> list[dict[str, Any]]:
@@ -241,14 +246,12 @@ def close_period(
     result.statements = [_summary(statement, "statement") for statement in statements]
     if dry_run:
         with engine.connect() as connection:
-            drawn = {customer: _with_credit(connection, customer, charges[customer], period)[0]
-                     for customer in charges}
-        for customer in sorted(charges):
-            invoice = build_invoice(customer, drawn[customer], number="(numbered at close)",
-                                    period=period, registry=registry,
-                                    issued_on=local_now.date(),
-                                    policy_versions=policies.versions)
-            result.invoices.append(_summary(invoice, "invoice"))
+            for customer in sorted(charges):
+                invoice, _ = _with_credit(connection, customer, build_invoice(
+                    customer, charges[customer], number="(numbered at close)", period=period,
+                    registry=registry, issued_on=local_now.date(),
+                    policy_versions=policies.versions), period)
+                result.invoices.append(_summary(invoice, "invoice"))
         result.message = (f"dry run: would produce {len(statements)} statements and "
                           f"{len(charges)} invoices; nothing was written")
         return result
@@ -271,10 +274,10 @@ def close_period(
         for customer in sorted(charges):
             number = invoice_number(prefix, local_now.year,
                                     next_number(connection, f"{prefix}-{local_now.year}"))
-            charge, prepaid = _with_credit(connection, customer, charges[customer], period)
-            invoice = build_invoice(customer, charge, number=number, period=period,
-                                    registry=registry, issued_on=local_now.date(),
-                                    policy_versions=policies.versions)
+            charge = charges[customer]
+            invoice, prepaid = _with_credit(connection, customer, build_invoice(
+                customer, charge, number=number, period=period, registry=registry,
+                issued_on=local_now.date(), policy_versions=policies.versions), period)
             document_id = store_document(connection, "invoice", number, customer, invoice, now)
             commitment = charge.commitment
             settle(connection, customer, charge.lines, charge.currency,
@@ -299,14 +302,15 @@ def close_period(
     return result
 
 
-def _with_credit(connection: Connection, customer: str, charge: CustomerCharges, period: str
-                 ) -> tuple[CustomerCharges, list[tuple[Available, Decimal]]]:
-    """The customer's charges with its prepaid credit drawn (billing.close.credits)."""
-    lines, notes, parts = prepaid_lines(connection, customer, charge.lines, period,
-                                        charge.currency)
+def _with_credit(connection: Connection, customer: str, invoice: ChargebackInvoice,
+                 period: str) -> tuple[ChargebackInvoice, list[tuple[Available, Decimal]]]:
+    """The invoice with the customer's prepaid credit applied after tax
+    (billing.close.credits)."""
+    lines, notes, parts = prepaid_lines(connection, customer, invoice.total, period,
+                                        invoice.currency, invoice.locale)
     if not lines:
-        return charge, []
-    return replace(charge, lines=[*charge.lines, *lines], notes=[*charge.notes, *notes]), parts
+        return invoice, []
+    return replace(invoice, prepaid=lines, notes=[*invoice.notes, *notes]), parts
 
 
 def unregistered_customers(registry: Registry, customers: Iterable[str],

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from invoices.formatting import format_integer, format_percent
+from invoices.formatting import format_percent
 from invoices.labels import labels
+from invoices.plurals import counted
 
 STOP_OVER_BUDGET = Decimal("0.20")
 LOW_PASS_RATE = Decimal("0.50")
@@ -51,7 +52,7 @@ def recommend(facts: Facts, locale: str = "en_US") -> tuple[str, str]:
         return "adjust", words.rule_non_production.format(
             share=percent(share), limit=percent(NON_PRODUCTION_SHARE))
     gap = (words.rule_unpriced_gap.format(
-        requests=format_integer(facts.unpriced_requests, locale))
+        requests=counted("request", facts.unpriced_requests, locale))
         if facts.unpriced_requests else "")
     if facts.budget is None:
         return "approve", words.rule_no_budget + gap

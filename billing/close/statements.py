@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from billing.close.lines import TeamLines, UsageLine, period_lines
+from billing.close.lines import TeamLines, UsageLine, period_lines, with_contract
 from billing.close.outcome_report import resolve_teams, team_economics
 from billing.close.policy_notes import (
     ownership,
@@ -43,8 +43,8 @@ from invoices.documents import (
     ShowbackStatement,
     StatementLine,
 )
-from invoices.formatting import format_integer
 from invoices.labels import Labels, labels
+from invoices.plurals import counted
 
 STATEMENT_POLICIES = ("attribution", "overhead", "parties", "use_cases")
 
@@ -114,6 +114,12 @@ def _changes(data: TeamLines, previous: TeamLines | None, versions: set[str],
     return changes
 
 
+def _contract(connection: Connection, data: TeamLines, locale: str) -> dict[str, Any]:
+    """The team's contract lines and rule notes in the statement's language."""
+    worded = with_contract(connection, data, locale) if data.contract else data
+    return {"contract": worded.contract, "contract_notes": worded.contract_notes}
+
+
 def build_statements(
     connection: Connection, engine: Any, period: str, *, pools: list[Pool], registry: Registry,
     generated_at: datetime, closed_totals: dict[str, Decimal] | None = None,
@@ -160,7 +166,7 @@ def build_statements(
         changes += unclassified(registry, environments, locale)
         if data.unpriced_requests:
             changes.append(labels(locale).change_unpriced.format(
-                requests=format_integer(data.unpriced_requests, locale)))
+                requests=counted("request", data.unpriced_requests, locale)))
         statements.append(ShowbackStatement(
             statement_number=f"ST-{period}-{team}", team=team, period=period,
             issuer=issuer_party, locale=locale, currency=currency,
@@ -175,7 +181,7 @@ def build_statements(
             owner=registry.team(team).accountable, ownership=ownership(registry.team(team).raci),
             use_cases=use_case_notes((line.use_case for line in data.lines), use_cases or {}),
             production_environments=production,
-            contract=data.contract, contract_notes=data.contract_notes,
+            **_contract(connection, data, locale),
             kpis=reviews.get(team, ()), promoted_changes=promoted_changes(
                 engine, period, (line.use_case for line in data.lines), zone=zone),
             service_levels=tuple(statement_levels(connection, period, team)),

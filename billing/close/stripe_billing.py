@@ -16,7 +16,7 @@ import stripe
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing.close.document_files import add_payment_link
+from billing.close.payment_notice import write_payment_notice
 from billing.config import Settings
 from billing.models import Document, StripeEvent
 from billing.parties import Registry
@@ -74,7 +74,8 @@ def _address(lines: tuple[str, ...]) -> dict[str, str]:
 
 
 def stripe_invoice(row: Any, registry: Registry) -> StripeInvoice:
-    """Our stored invoice as the Stripe push takes it: one item per line, tax its own line."""
+    """Our stored invoice as the Stripe push takes it: one item per line, tax its own line,
+    then one per prepaid credit drawn, applied after tax."""
     invoice = from_json(json.loads(row.content))
     customer = registry.customer(row.subject)
     return StripeInvoice(
@@ -86,6 +87,8 @@ def stripe_invoice(row: Any, registry: Registry) -> StripeInvoice:
         customer_address=_address(customer.address),
         tax_ids=tuple(pair for pair in customer.typed_tax_ids if pair[0]),
         days_until_due=max((invoice.due_date - invoice.issue_date).days, 0),
+        credits=tuple(StripeLine(f"prepaid-{n}", line.description, line.amount)
+                      for n, line in enumerate(invoice.prepaid, start=1)),
     )
 
 
@@ -141,7 +144,8 @@ def push_period(
             continue
         _record(engine, row.id, stripe_error=None, stripe_pushed_at=datetime.now(UTC), **values)
         if values.get("stripe_hosted_url"):
-            add_payment_link(engine, config.documents_dir, row.id, values["stripe_hosted_url"])
+            write_payment_notice(engine, config.documents_dir, row.id,
+                                 values["stripe_hosted_url"])
         report.pushed.append({"number": row.number, **values})
     return report
 

@@ -32,6 +32,7 @@ from billing.exports.focus_data import focus_dataset
 from billing.ledger.metering import ingest_lines
 from billing.models import CreditDrawdown, Document
 from billing.rating.card_registry import publish, publish_shipped
+from invoices.contract_labels import contract_labels
 from invoices.labels import labels
 
 CENT = Decimal("0.01")
@@ -57,6 +58,7 @@ tiers:
       gpt-4o: {provider: openai, input: "2.50", output: "10.00", cached_input: "1.25"}
 """
 GERMAN = labels("de_DE")  # acme is billed in German
+RULES = contract_labels("de_DE")
 
 
 def _card(name: str, contract: str) -> str:
@@ -117,6 +119,15 @@ def _german(amount: Decimal) -> str:
     return f"{amount:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
 
 
+def _dollars(amount: Decimal) -> str:
+    """A USD amount as a German reader sees it: ``65,35 $``."""
+    return f"{_german(amount)}\xa0$"
+
+
+def _flat(text: str) -> str:
+    return text.replace("\n", " ").replace("\xa0", " ")
+
+
 OCT, NOV = datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC)
 
 
@@ -137,12 +148,11 @@ def test_a_short_month_is_trued_up_and_its_unused_commitment_carries_over_or_exp
     assert _kinds(october["twin"], "discount", "true_up", "carry_over") == [-discount, true_up]
     assert Decimal(october["twin"]["subtotal"]) == monthly
     assert october["row"].total == monthly + _cents(monthly * VAT)
-    said = (f"the unused {true_up} USD carries over as credit for usage above the commitment "
-            "in the next 2 months" if card is CARRY
-            else f"the unused {true_up} USD expires (not carried over)")
+    said = (RULES.carries_over.format(amount=_dollars(true_up), months="2 Monate")
+            if card is CARRY else RULES.expires.format(amount=_dollars(true_up)))
     assert said in " ".join(october["twin"]["notes"])
     assert GERMAN.commitment_true_up in october["pdf"] and _german(true_up) in october["pdf"]
-    assert said.split(" USD")[0] in october["pdf"].replace("\n", " ")
+    assert _flat(said) in _flat(october["pdf"])
 
     november = _close(engine, settings, "2026-11", NOV)
     usage = _usage("gpt-4o", 60, 2)
@@ -157,10 +167,11 @@ def test_a_short_month_is_trued_up_and_its_unused_commitment_carries_over_or_exp
     assert november["row"].total == subtotal + _cents(subtotal * VAT)
     if card is CARRY:
         assert subtotal == Decimal("102.95")
-        assert "Commitment carry-over used" in november["pdf"]
+        assert RULES.carry_over_line in november["pdf"]
         assert _german(carried) in november["pdf"]
-        assert (f"{carried} of the {true_up} USD carried over" in " ".join(
-            november["twin"]["notes"]))
+        assert RULES.carry_over_used.format(
+            used=_dollars(carried), carried=_dollars(true_up),
+            left=_dollars(true_up - carried)) in " ".join(november["twin"]["notes"])
         with engine.connect() as connection:  # what exports and reconcile compute again
             again = customer_charges(connection, "2026-11")["acme"]
         assert [line.amount for line in again.lines if line.kind == "carry_over"] == [-carried]
@@ -169,7 +180,7 @@ def test_a_short_month_is_trued_up_and_its_unused_commitment_carries_over_or_exp
             "carry_over", "2026-10", "2026-12-31")
         assert Decimal(grant["balance"]) == 0
     else:
-        assert "carry-over" not in november["pdf"] and list_credits(engine) == []
+        assert RULES.carry_over_line not in november["pdf"] and list_credits(engine) == []
     with stripe_server.FakeStripe() as fake:
         pushed = replace(settings, stripe_api_key=fake.api_key, stripe_api_base=fake.url)
         for period in ("2026-10", "2026-11", "2026-10", "2026-11"):
@@ -197,11 +208,13 @@ def test_a_graduated_discount_whose_band_is_crossed_mid_month(engine, close_sett
     assert invoice["row"].total == subtotal + _cents(subtotal * VAT)
     assert GERMAN.volume_discount.format(tier="good") in invoice["pdf"]
     assert _german(discount) in invoice["pdf"]
-    assert "5% above 100,000,000 tokens" in invoice["pdf"].replace("\n", " ")
+    assert "5 % ab 100.000.000 Tokens" in _flat(invoice["pdf"])
 
 
-def test_prepaid_credit_is_drawn_across_two_invoices_once_and_sent_to_stripe_once(
+def test_prepaid_credit_is_applied_after_tax_across_two_invoices_once_and_sent_to_stripe_once(
         engine, close_settings):
+    """Prepaid credit is an advance payment: it pays the invoice total, tax included, and
+    never lowers the taxable subtotal (Stripe's customer credit balance works the same)."""
     settings = _setup(engine, close_settings, PLAIN, [
         _event(1, "2026-10-10", "gpt-4o-mini", 30), _event(2, "2026-11-10", "gpt-4o-mini", 90)])
     granted = datetime(2026, 10, 1, tzinfo=UTC)
@@ -210,19 +223,33 @@ def test_prepaid_credit_is_drawn_across_two_invoices_once_and_sent_to_stripe_onc
     euros = grant_credit(engine, "acme", "50.00", "EUR", "2026-11-30", now=granted)
 
     october = _close(engine, settings, "2026-10", OCT)
-    owed = _usage("gpt-4o-mini", 30)
-    first = min(owed, Decimal("25.00"))
-    second = min(owed - first, Decimal("60.00"))
-    assert (owed, first, second) == (Decimal("33.00"), Decimal("25.00"), Decimal("8.00"))
-    credit = [(line["description"], Decimal(line["amount"]))
-              for line in october["twin"]["lines"] if line["kind"] == "credit"]
-    assert credit == [(f"Prepaid credit #{sooner['id']} (expires 2026-12-31)", -first),
-                      (f"Prepaid credit #{later['id']} (expires 2027-06-30)", -second)]
-    assert Decimal(october["twin"]["subtotal"]) == 0 and october["row"].total == 0
+    subtotal = _usage("gpt-4o-mini", 30)
+    tax = _cents(subtotal * VAT)  # on the whole subtotal: the credit is no discount
+    total = subtotal + tax
+    first = min(total, Decimal("25.00"))
+    second = min(total - first, Decimal("60.00"))
+    assert (subtotal, tax, total, first, second) == (
+        Decimal("33.00"), Decimal("6.27"), Decimal("39.27"), Decimal("25.00"), Decimal("14.27"))
+    twin = october["twin"]
+    assert [line["kind"] for line in twin["lines"]].count("credit") == 0
+    assert [(line["description"], Decimal(line["amount"])) for line in twin["prepaid"]] == [
+        (RULES.prepaid_line.format(grant=sooner["id"], date="31.12.2026"), -first),
+        (RULES.prepaid_line.format(grant=later["id"], date="30.06.2027"), -second)]
+    assert (Decimal(twin["subtotal"]), Decimal(twin["tax"]), Decimal(twin["total"])) == (
+        subtotal, tax, total)
+    assert Decimal(twin["prepaid_applied"]) == first + second
+    assert Decimal(twin["amount_due"]) == 0 == october["row"].total
     left = Decimal("60.00") - second
-    assert f"remaining balance {left} USD" in " ".join(october["twin"]["notes"])
-    assert f"Prepaid credit #{sooner['id']}" in october["pdf"]
-    assert f"remaining balance {left} USD" in october["pdf"].replace("\n", " ")
+    assert f"Restguthaben {_dollars(left)}" in " ".join(twin["notes"])
+    pdf = _flat(october["pdf"])
+    for shown in (RULES.prepaid_applied, RULES.invoice_total.format(currency="USD"),
+                  RULES.amount_due.format(currency="USD"), f"Restguthaben {_german(left)}",
+                  _german(subtotal), _german(tax), _german(total), _german(second),
+                  f"#{sooner['id']}"):
+        assert _flat(shown) in pdf, shown
+    # the totals block reads top to bottom: subtotal, tax, total, credit applied, amount due
+    assert (pdf.index(_german(tax)) < pdf.index(_german(total))
+            < pdf.index(RULES.prepaid_applied) < pdf.index(RULES.amount_due.format(currency="USD")))
 
     again = close_period(engine, settings, "2026-10", now=OCT)
     assert again.status == "already_closed"
@@ -231,19 +258,21 @@ def test_prepaid_credit_is_drawn_across_two_invoices_once_and_sent_to_stripe_onc
         october["row"].number, left)
 
     november = _close(engine, settings, "2026-11", NOV)
-    owed = _usage("gpt-4o-mini", 90)
-    assert _kinds(november["twin"], "credit") == [-left]
-    subtotal = owed - left
-    assert (owed, subtotal) == (Decimal("99.00"), Decimal("47.00"))
+    subtotal = _usage("gpt-4o-mini", 90)
+    total = subtotal + _cents(subtotal * VAT)
+    applied = min(left, total)
+    assert (subtotal, total, applied) == (Decimal("99.00"), Decimal("117.81"), left)
+    assert [Decimal(line["amount"]) for line in november["twin"]["prepaid"]] == [-applied]
     assert Decimal(november["twin"]["subtotal"]) == subtotal
-    assert november["row"].total == subtotal + _cents(subtotal * VAT)
-    assert _german(left) in november["pdf"]
+    assert Decimal(november["twin"]["total"]) == total
+    assert november["row"].total == total - applied == Decimal("72.08")
+    assert _german(applied) in november["pdf"] and _german(total - applied) in november["pdf"]
 
     chargeback = focus_dataset(engine, settings, "2026-11", "chargeback")
     rows = [row for row in chargeback.rows if row["x_Customer"] == "acme"]
     assert [(row["ChargeCategory"], row["BilledCost"]) for row in rows
             if row["x_Component"] == "credit"] == [("Credit", -left)]
-    assert sum(row["BilledCost"] for row in rows) == subtotal
+    assert sum(row["BilledCost"] for row in rows) == subtotal - applied
 
     balances = {item["id"]: (Decimal(item["drawn"]), Decimal(item["balance"]))
                 for item in list_credits(engine, customer="acme")}
@@ -258,10 +287,17 @@ def test_prepaid_credit_is_drawn_across_two_invoices_once_and_sent_to_stripe_onc
         pushed = replace(settings, stripe_api_key=fake.api_key, stripe_api_base=fake.url)
         for period in ("2026-10", "2026-11", "2026-10", "2026-11"):
             push_period(engine, pushed, period)
-        amounts = sorted(item["amount"] for invoice in fake.of("invoice")
+        sent = fake.of("invoice")
+        assert len(sent) == 2
+        amounts = sorted(item["amount"] for invoice in sent
                          for item in invoice["lines"]["data"] if item["amount"] < 0)
         assert amounts == sorted(-int(value * 100) for value in (first, second, left))
-        assert len(fake.of("invoice")) == 2
+        # the credit items come after the tax item: Stripe's total is our amount due
+        for invoice in sent:
+            items = invoice["lines"]["data"]
+            kinds = [item["metadata"]["line_id"].split("-")[0] for item in items]
+            assert kinds.index("tax") < kinds.index("prepaid"), kinds
+        assert sorted(invoice["amount_due"] for invoice in sent) == [0, 7208]
 
 
 def test_credits_from_the_command_line_and_the_api(engine, close_env):
@@ -413,8 +449,8 @@ def test_carried_over_commitment_expires_after_its_months_and_the_invoice_says_s
         _usage("gpt-4o", 10, 1) * Decimal("0.10")))
     assert [_kinds(invoice["twin"], "true_up", "carry_over") for invoice in invoices] == [
         [true_up]] * 3  # below the commitment each month: nothing carried is used
-    expired = (f"Unused commitment of 2026-10 carried over: {true_up} USD of {true_up} "
-               "expired unused on 2026-11-30.")
+    expired = RULES.carry_over_expired.format(origin="2026-10", left=_dollars(true_up),
+                                              amount=_dollars(true_up), date="30.11.2026")
     assert expired not in " ".join(invoices[1]["twin"]["notes"])
     assert expired in " ".join(invoices[2]["twin"]["notes"])
-    assert expired.split(" USD")[0] in invoices[2]["pdf"].replace("\n", " ")
+    assert _flat(expired) in _flat(invoices[2]["pdf"])

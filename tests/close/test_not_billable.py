@@ -137,3 +137,13 @@ def test_usage_without_a_use_case_is_billed_when_billable_leaves_other_use_cases
     owed = _chargeback(engine, use_case="support-copilot") + _chargeback(engine, use_case=None)
     assert abs(billed - owed) <= Decimal("0.005") * len(twin["lines"])
     assert reconcile(engine, close_env, "2026-10", now=NOW).breaks == []
+
+
+def test_the_invoice_s_not_billed_table_names_each_group_s_project(engine, closed):
+    twin, text = _document(engine, "invoice", "acme")
+    rows = text.split("Usage not billed")[-1]
+    assert "Project" in rows.split("hackweek-demo")[0]  # the table's header
+    cells = [cell.strip() for cell in rows.splitlines()]
+    # each cell reads on its own line: the project follows the use case, "–" for none
+    assert cells[cells.index("hackweek-demo") + 1] == "proj_hackweek"
+    assert cells[cells.index("sandbox") + 1] == "–"

@@ -31,6 +31,16 @@ def _facts(**changes: object) -> Facts:
     (_facts(unpriced_requests=1823), "fr_FR", "approve",
      "dans le budget, aucune alerte ; 1\u202f823 requêtes vers des modèles sans prix dans la "
      "grille : une lacune de la grille, pas de cette équipe"),
+    # a count takes its language's plural form: one request is "1 Anfrage", not "1 Anfragen"
+    (_facts(unpriced_requests=1), "de_DE", "approve",
+     "im Budget, keine Auffälligkeit; 1 Anfrage an Modelle ohne Preis in der "
+     "Preisliste: eine Lücke der Preisliste, nicht dieses Teams"),
+    (_facts(unpriced_requests=1), "en_US", "approve",
+     "within budget, no flag raised; 1 request used models no card prices, a rate-card gap "
+     "for the card's owners to close, not this team's"),
+    (_facts(unpriced_requests=1), "fr_FR", "approve",
+     "dans le budget, aucune alerte ; 1 requête vers des modèles sans prix dans la "
+     "grille : une lacune de la grille, pas de cette équipe"),
     (_facts(worst_pass_rate=("triage", Decimal("0.4"))), "de_DE", "adjust",
      "Anwendungsfall triage nimmt nur 40\u00a0% seiner Ergebnisse an (unter 50\u00a0%): "
      "Modell und Prompt prüfen"),
