@@ -52,9 +52,10 @@ ENGLISH = ReviewLabels(
     changes_heading="Promoted changes and their measured effect",
     changes_intro="Changes the evaluation gate promoted that shipped in this period or the one "
                   "before, measured from the ledger and outcomes: the days from shipping to "
-                  "the end of this period against as many days just before.",
+                  "the end of this period against as many days just before. Their cost per "
+                  "accepted outcome is usage only; the KPI above adds the overhead share.",
     change="Use case · change", shipped="Shipped", cost_per_call="Cost per call",
-    pass_rate="Pass rate", cost_per_accepted="Cost per accepted outcome",
+    pass_rate="Pass rate", cost_per_accepted="Usage cost per accepted outcome",
     no_changes="No promoted change shipped in this period or the one before.",
     points="pp", per_accepted="{cost} per accepted outcome",
     against_baseline="{candidate} against baseline {baseline}",
@@ -80,9 +81,11 @@ GERMAN = ReviewLabels(
     changes_heading="Freigegebene Änderungen und ihre gemessene Wirkung",
     changes_intro="Vom Evaluations-Gate freigegebene Änderungen, die in dieser oder der "
                   "vorigen Periode live gingen, gemessen aus Ledger und Ergebnissen: die Tage "
-                  "ab Einführung bis Periodenende gegen ebenso viele Tage davor.",
+                  "ab Einführung bis Periodenende gegen ebenso viele Tage davor. Ihre Kosten je "
+                  "akzeptiertem Ergebnis sind reine Nutzung; die KPI oben enthält den "
+                  "Gemeinkostenanteil.",
     change="Anwendungsfall · Änderung", shipped="Live seit", cost_per_call="Kosten je Aufruf",
-    pass_rate="Erfolgsquote", cost_per_accepted="Kosten je akzeptiertem Ergebnis",
+    pass_rate="Erfolgsquote", cost_per_accepted="Nutzungskosten je akzeptiertem Ergebnis",
     no_changes="Keine freigegebene Änderung ging in dieser oder der vorigen Periode live.",
     points="Pp.", per_accepted="{cost} je akzeptiertem Ergebnis",
     against_baseline="{candidate} gegen Ausgangsbasis {baseline}",
@@ -109,9 +112,10 @@ FRENCH = ReviewLabels(
     changes_intro="Changements promus par la porte d'évaluation et déployés pendant cette "
                   "période ou la précédente, mesurés à partir du registre et des résultats : "
                   "les jours depuis le déploiement jusqu'à la fin de la période face à autant "
-                  "de jours juste avant.",
+                  "de jours juste avant. Leur coût par résultat accepté est l'usage seul ; le KPI "
+                  "ci-dessus ajoute la quote-part des frais généraux.",
     change="Cas d'usage · changement", shipped="Déployé le", cost_per_call="Coût par appel",
-    pass_rate="Taux de réussite", cost_per_accepted="Coût par résultat accepté",
+    pass_rate="Taux de réussite", cost_per_accepted="Coût d'usage par résultat accepté",
     no_changes="Aucun changement promu déployé pendant cette période ou la précédente.",
     points="pts", per_accepted="{cost} par résultat accepté",
     against_baseline="{candidate} face à la référence {baseline}",
