@@ -138,9 +138,9 @@ def _python_checked(spark: Any, frame: Any, fmt: str, header: str | None, period
     schema = StructType([StructField(name, LongType() if name in longs else StringType())
                          for name in lake_rows.COLUMNS])
     if fmt == "parquet":
-        names = [name for name in frame.columns if name != ROW]
         records = frame.rdd.map(lambda row: (
-            {name: row[name] for name in names if row[name] is not None}, row[ROW]))
+            {name: value for name, value in row.asDict(recursive=True).items()
+             if name != ROW}, row[ROW]))
     else:
         records = frame.rdd.map(lambda row: (row.value, row[ROW]))
 
