@@ -33,7 +33,8 @@ def _pick(F, values: tuple, key) -> object:  # noqa: ANN001
 
 def raw_events(spark, events: int):  # noqa: ANN001, ANN201
     """`events` raw usage events of October 2026 as deterministic columns of spark.range:
-    made in the JVM, never a Python loop."""
+    made in the JVM, never a Python loop. Labels follow the team, as a gateway's do, so a
+    month reduces to a few thousand groups (day, team, customer, environment, model)."""
     from pyspark.sql import functions as F
 
     n = F.col("id")
@@ -45,8 +46,8 @@ def raw_events(spark, events: int):  # noqa: ANN001, ANN201
         F.date_format(F.timestamp_seconds(F.lit(START) + spread),
                       "yyyy-MM-dd'T'HH:mm:ss'Z'").alias("occurred_at"),
         _pick(F, TEAMS, n % 97).alias("team"),
-        _pick(F, USE_CASES, n % 89).alias("use_case"),
-        F.when(n % 3 == 0, _pick(F, CUSTOMERS, n % 83)).alias("customer"),
+        _pick(F, USE_CASES, n % 97).alias("use_case"),  # a team's own use case
+        F.when(n % 3 == 0, _pick(F, CUSTOMERS, n % 97)).alias("customer"),
         F.when(n % 20 == 0, F.lit("staging")).otherwise(F.lit("production")).alias("environment"),
         F.split(provider_model, "/").getItem(0).alias("provider"),
         F.split(provider_model, "/").getItem(1).alias("model"),
@@ -54,7 +55,7 @@ def raw_events(spark, events: int):  # noqa: ANN001, ANN201
         ((n * 17) % 800).alias("output_tokens"),
         ((n % 7) * 10).alias("cached_input_tokens"),
         F.lit(1).cast("bigint").alias("requests"),
-        F.when(n % 2 == 0, F.lit("v1")).otherwise(F.lit("v2")).alias("prompt_version"))
+        F.lit("v1").alias("prompt_version"))
 
 
 def generate(out: str, events: str, master: str, partitions: str, sample: str) -> None:
