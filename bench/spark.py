@@ -1,9 +1,12 @@
 """The Spark reduction in local mode next to native ingest, on the same generated raw events:
 events/s and peak memory (the whole process tree: driver, JVM and Python workers).
 
-    python -m bench.spark [--events N] [--master local[*]] [--partitions N]
+    python -m bench.spark [--events N] [--native N] [--master local[*]] [--partitions N]
 
-BENCH_SPARK_EVENTS sets N for `make bench` (default 2,000,000: a few minutes on 2 cores).
+The raw events are made inside Spark (spark.range and deterministic columns) and written to
+Parquet once; the reduction reads them as a data lake would hold them. Native ingest reads the
+first BENCH_SPARK_NATIVE_EVENTS of them as JSON lines (default 1,000,000: at its rate 100M
+would take hours). BENCH_SPARK_EVENTS sets N for `make bench` (default 100,000,000).
 Each run happens in its own process on a fresh SQLite database, so its memory is its own.
 """
 
@@ -19,9 +22,8 @@ import threading
 import time
 from pathlib import Path
 
-from billing.demo_data import generate
-
-EVENTS = int(os.environ.get("BENCH_SPARK_EVENTS", "2000000"))
+EVENTS = int(os.environ.get("BENCH_SPARK_EVENTS", "100000000"))
+NATIVE = int(os.environ.get("BENCH_SPARK_NATIVE_EVENTS", "1000000"))
 SAMPLE_SECONDS = 0.2
 
 
@@ -70,44 +72,41 @@ def _measured(command: list[str], env: dict[str, str]) -> tuple[dict, float]:
     return json.loads(output.strip().splitlines()[-1]), peak[0]
 
 
-def _write(path: Path, events: int) -> int:
-    rows = 0
-    with path.open("w", encoding="utf-8") as handle:
-        for line in generate("2026-10", events, 11):
-            handle.write(line + "\n")
-            rows += 1
-    return rows
-
-
-def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 8) -> list[dict]:
+def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 8,
+            native: int = NATIVE) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        source = work / "raw.jsonl"
-        print(f"spark: generating {events:,} raw events ...", flush=True)
-        rows = _write(source, events)
+        env = dict(os.environ, SPARK_LOCAL_DIRS=str(work))
+        sample = min(events, native)
+        print(f"spark: generating {events:,} raw events in Spark ...", flush=True)
+        made, _ = _measured([sys.executable, "-m", "bench.spark_job", "generate", str(work),
+                             str(events), master, str(partitions), str(sample)], env)
+        print(f"spark: generated in {made['seconds']:.0f} s", flush=True)
         results = []
-        for path, command in (
-            ("spark reduce", [sys.executable, "-m", "bench.spark_job", f"sqlite:///{work}/s.db",
-                              str(source), master, str(partitions)]),
-            ("native ingest", [sys.executable, "-m", "bench.ingest_file",
-                               f"sqlite:///{work}/n.db", str(source)]),
+        for path, rows, command in (
+            ("spark reduce", events,
+             [sys.executable, "-m", "bench.spark_job", "reduce", f"sqlite:///{work}/s.db",
+              str(work / "raw.parquet"), master, str(partitions)]),
+            ("native ingest", sample, [sys.executable, "-m", "bench.ingest_file",
+                                       f"sqlite:///{work}/n.db", made["sample"]]),
         ):
-            print(f"spark: {path} ...", flush=True)
-            found, peak = _measured(command, dict(os.environ, SPARK_LOCAL_DIRS=str(work)))
+            print(f"spark: {path} of {rows:,} events ...", flush=True)
+            found, peak = _measured(command, env)
             results.append({"path": path, "rows": rows, "seconds": found["seconds"],
                             "events_per_second": rows / found["seconds"],
-                            "peak_mib": peak, "ledger_rows": found.get("accepted")})
+                            "peak_mib": peak, "ledger_rows": found.get("accepted"),
+                            "load_average": os.getloadavg()[0]})
     return results
 
 
 def print_table(results: list[dict]) -> None:
     print(f"\nRaw events reduced (Spark local mode) vs ingested (native), {os.cpu_count()} cores")
     print(f"{'path':<15} {'rows':>12} {'seconds':>9} {'events/s':>10} {'peak MiB':>9} "
-          f"{'ledger rows':>12}")
+          f"{'ledger rows':>12} {'load':>5}")
     for row in results:
         print(f"{row['path']:<15} {row['rows']:>12,} {row['seconds']:>9.1f} "
               f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9,.0f} "
-              f"{row['ledger_rows'] or 0:>12,}")
+              f"{row['ledger_rows'] or 0:>12,} {row['load_average']:>5.1f}")
 
 
 def main() -> None:
@@ -115,8 +114,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--master", default="local[*]")
     parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--native", type=int, default=NATIVE)
     args = parser.parse_args()
-    results = measure(args.events, args.master, args.partitions)
+    results = measure(args.events, args.master, args.partitions, args.native)
     print_table(results)
     print(json.dumps(results))
 

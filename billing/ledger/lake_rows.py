@@ -10,7 +10,7 @@ an accepted row, or the reason of a rejected one. Nothing here imports Spark.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,10 +31,13 @@ GRAIN = ("usage_date", "team", "use_case", "customer", "environment", "provider"
 COUNTS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
           "requests", "reported_cost_nanos", "cache_write_1h_input_tokens",
           "web_search_requests")
-COLUMNS = ("row", "key", "status", "event_id", "field", "message", "raw", "content_hash",
+# occurred_at in microseconds since the epoch (UTC): with the grain and the counts, all an
+# event says, so two rows of one event_id are compared by these columns (in Spark)
+COLUMNS = ("row", "key", "status", "event_id", "field", "message", "raw", "occurred_at",
            *GRAIN, *COUNTS)
 FORMATS = ("json", "csv", "parquet")
-_NOTHING = (None,) * (len(GRAIN) + len(COUNTS))
+_NOTHING = (None,) * (1 + len(GRAIN) + len(COUNTS))
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def source_rows(fmt: str, records: Iterable[tuple[Any, int]], header: str | None = None
@@ -77,7 +80,7 @@ def check(rows: Iterable[SourceRow], *, zone: str, period: str, backfill: bool,
     for source in rows:
         if source.data is None:
             yield (source.row, f"\x00{source.row}", REJECTED, None, source.field, source.error,
-                   source.raw, None, *_NOTHING)
+                   source.raw, *_NOTHING)
             continue
         try:
             values = validate(source.data, where, backfill=backfill, now=now)
@@ -85,15 +88,14 @@ def check(rows: Iterable[SourceRow], *, zone: str, period: str, backfill: bool,
             event_id = source.data.get("event_id")
             yield (source.row, f"\x00{source.row}", REJECTED,
                    event_id if isinstance(event_id, str) else None, exc.field, exc.message,
-                   source.raw, None, *_NOTHING)
+                   source.raw, *_NOTHING)
             continue
         if values["period"] != period:
-            yield (source.row, OUTSIDE_KEY, OUTSIDE, None, None, None, None, None, *_NOTHING)
+            yield (source.row, OUTSIDE_KEY, OUTSIDE, None, None, None, None, *_NOTHING)
             continue
-        attributed = values["team"] is not None and values["use_case"] is not None
         grain = [values[name] for name in GRAIN]
         grain[0] = values["usage_date"].isoformat()
-        if attributed:
-            grain[-2:] = [None, None]
+        moment = values["occurred_at"] - EPOCH
+        micros = (moment.days * 86_400 + moment.seconds) * 1_000_000 + moment.microseconds
         yield (source.row, values["event_id"], OK, values["event_id"], None, None, None,
-               values["content_hash"], *grain, *(int(values[name]) for name in COUNTS))
+               micros, *grain, *(int(values[name]) for name in COUNTS))

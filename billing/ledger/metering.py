@@ -181,9 +181,10 @@ def _write_prepared(
 ) -> list[RowOutcome]:
     """Write a validated chunk; one outcome per row, in order."""
     candidates, outcomes = prepared.candidates, prepared.outcomes
-    for index, values in prepared.snapshots:
-        decision = restatement.store(connection, prepared.chunk[index], values,
-                                     lambda rows: write_events(connection, rows), batch_id)
+    decisions = restatement.store_many(
+        connection, [(prepared.chunk[index], values) for index, values in prepared.snapshots],
+        lambda rows: write_events(connection, rows), batch_id)
+    for (index, values), decision in zip(prepared.snapshots, decisions, strict=True):
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
                                      decision.message)
     present = _land(connection, [values for _, values in candidates.values()], prepared.params)

@@ -1,11 +1,13 @@
 """The Spark reduction: raw usage in a data lake reduced to the rating grain on Apache Spark.
 
-Spark reads the input where it lies and runs the ingest rules on it in its Python workers
-(billing/ledger/lake_rows.py); two shuffles follow: one on event_id keeps the first row of
-each id (a later row is a duplicate, or a conflict when its content differs, as in ingest),
-one on the grain sums the counts as DECIMAL(38,0), which cannot overflow or round. The reduced
-groups (a few per team, model and day) and the rejected rows are written under `out`; the
-groups then enter the ledger as aggregate usage events (billing/ledger/aggregate_events.py).
+Spark reads the input where it lies; the plain rows of a typed input (Parquet) are checked by
+Spark SQL's built-in functions in the JVM (billing/ledger/lake_plain.py), every other record by
+the ingest rules themselves in Python workers (billing/ledger/lake_rows.py). Two shuffles
+follow: one on event_id keeps the first row of each id (a later row is a duplicate, or a
+conflict when its content differs, as in ingest), one on the grain sums the counts as
+DECIMAL(38,0), which cannot overflow or round. The reduced groups (a few per team, model and
+day) and the rejected rows are written under `out`; the groups then enter the ledger as
+aggregate usage events (billing/ledger/aggregate_events.py).
 Spark is an optional extra; nothing else imports this module.
 """
 
@@ -24,11 +26,13 @@ from sqlalchemy import Engine
 
 from billing.ledger import lake_rows
 from billing.ledger.aggregate_events import ingest_groups
+from billing.ledger.lake_plain import ROW, plain
 from billing.ledger.lake_rows import COUNTS, GRAIN, OK, OUTSIDE, REJECTED
 from billing.ledger.metering import compare_resend
 
 INSTALL_HINT = "install the Spark extra: pip install -e '.[spark]' (it needs Java 17)"
 KEPT_ERRORS = 1_000
+MASK = (1 << 33) - 1
 
 
 class SparkUnavailable(RuntimeError):
@@ -85,66 +89,127 @@ def session(master: str | None = None, *, partitions: int | None = None) -> Any:
                                ) from None
 
 
-def _records(spark: Any, path: str, fmt: str) -> tuple[Any, str | None]:
-    if fmt == "parquet":
-        return spark.read.parquet(path).rdd.map(lambda row: row.asDict(recursive=True)), None
-    text = spark.read.text(path)
+def _source(spark: Any, path: str, fmt: str) -> tuple[Any, str | None]:
+    """The input as a frame numbered in reading order (`ROW`), and a CSV file's header."""
+    from pyspark.sql import functions as F
+
+    frame = spark.read.parquet(path) if fmt == "parquet" else spark.read.text(path)
     header = None
     if fmt == "csv":
-        first = text.first()
+        first = frame.first()
         header = first.value if first else ""
-    return text.rdd.map(lambda row: row.value), header
+    return frame.withColumn(ROW, F.monotonically_increasing_id()), header
 
 
-def _checked(spark: Any, path: str, fmt: str, period: str, zone: str, backfill: bool,
-             now: datetime) -> Any:
+def _positions(frame: Any) -> dict[int, int]:
+    """Where each partition starts in the input: a record's number is its partition's start
+    plus its place in the partition (`monotonically_increasing_id` keeps the partition in
+    the bits above 33), counted in one pass that reads no column."""
+    from pyspark.sql import functions as F
+
+    counts = dict(frame.select(F.shiftright(ROW, 33).alias("part")).groupBy("part").count()
+                  .collect())
+    starts, total = {}, 0
+    for part in sorted(counts):
+        starts[part], total = total, total + counts[part]
+    return starts
+
+
+def _row_number(starts: dict[int, int]) -> Any:
+    """A `row` (an id + 1) as the record's 1-based number in the input."""
+    from pyspark.sql import functions as F
+
+    index = F.col("row") - 1
+    start = F.create_map(*[F.lit(value) for pair in starts.items() for value in pair]) \
+        if starts else F.create_map(F.lit(0), F.lit(0))
+    return F.element_at(start, F.shiftright(index, 33)) + index.bitwiseAND(MASK) + 1
+
+
+def _number(starts: dict[int, int], row: int) -> int:
+    return starts.get((row - 1) >> 33, 0) + ((row - 1) & MASK) + 1
+
+
+def _python_checked(spark: Any, frame: Any, fmt: str, header: str | None, period: str,
+                    zone: str, backfill: bool, now: datetime) -> Any:
+    """Records the SQL rules did not settle, checked by ingest's own rules in Python."""
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    records, header = _records(spark, path, fmt)
-    longs = {"row", *COUNTS}
+    longs = {"row", "occurred_at", *COUNTS}
     schema = StructType([StructField(name, LongType() if name in longs else StringType())
                          for name in lake_rows.COLUMNS])
+    if fmt == "parquet":
+        records = frame.rdd.map(lambda row: (
+            {name: value for name, value in row.asDict(recursive=True).items()
+             if name != ROW}, row[ROW]))
+    else:
+        records = frame.rdd.map(lambda row: (row.value, row[ROW]))
 
     def partition(items: Any) -> Any:
         rows = lake_rows.source_rows(fmt, items, header)
         return lake_rows.check(rows, zone=zone, period=period, backfill=backfill, now=now)
 
-    return spark.createDataFrame(records.zipWithIndex().mapPartitions(partition), schema)
+    return spark.createDataFrame(records.mapPartitions(partition), schema)
+
+
+def _checked(spark: Any, frame: Any, fmt: str, header: str | None, period: str, zone: str,
+             backfill: bool, now: datetime) -> Any:
+    """Every record checked: the plain rows of a typed input by Spark SQL (lake_plain.py),
+    the rest by the Python rules."""
+    split = plain(frame, zone=zone, period=period, backfill=backfill, now=now) \
+        if fmt == "parquet" else None
+    if split is None:
+        return _python_checked(spark, frame, fmt, header, period, zone, backfill, now)
+    settled, rest = split
+    return settled.unionByName(
+        _python_checked(spark, rest, fmt, header, period, zone, backfill, now))
+
+
+def _content(F: Any) -> list[Any]:  # noqa: N803
+    """What an event says, for telling a resend from a conflict; a null's place is kept."""
+    names = ("occurred_at", *GRAIN, *COUNTS)
+    return [*[F.col(name) for name in names], *[F.col(name).isNull() for name in names]]
 
 
 def _reduce_frame(checked: Any) -> Any:
-    """Dedupe on the key (event_id, or the row itself when rejected), then sum to the grain."""
+    """Dedupe on the key (event_id, or the row itself when rejected), then sum to the grain.
+    Tags and a project only matter to rules that fill a missing team or use case."""
     from pyspark.sql import functions as F
 
     kept = [name for name in lake_rows.COLUMNS if name != "key"]
-    first = (checked.groupBy("key")
+    hashed = checked.withColumn("content", F.xxhash64(*_content(F)))
+    first = (hashed.groupBy("key")
              .agg(F.min_by(F.struct(*kept), "row").alias("first"), F.count("*").alias("n"),
-                  F.size(F.collect_set("content_hash")).alias("hashes"))
-             .select("key", "first.*", "n", "hashes"))
+                  (F.min("content") != F.max("content")).alias("clashes"))
+             .select("key", "first.*", "n", "clashes"))
+    attributed = F.col("team").isNotNull() & F.col("use_case").isNotNull()
+    for name in ("tags", "project"):
+        first = first.withColumn(name, F.when(~attributed, F.col(name)))
     own = F.when(F.col("status") == REJECTED, F.col("key"))
     return (first.groupBy("status", own.alias("own"), *GRAIN)
             .agg(*[F.sum(F.col(name).cast("decimal(38,0)")).alias(name) for name in COUNTS],
                  F.sum("n").alias("rows"), F.count("*").alias("keys"),
-                 F.collect_list(F.when(F.col("hashes") > 1, F.col("event_id"))).alias("clash"),
+                 F.collect_list(F.when(F.col("clashes"), F.col("event_id"))).alias("clash"),
                  *[F.first(name).alias(name)
                    for name in ("row", "event_id", "field", "message", "raw")]))
 
 
 def _conflicts(spark: Any, checked: Any, clashing: list[str]) -> list[tuple[int, str, str]]:
     """Rows whose event_id an earlier row of the input holds with other content: (row,
-    event_id, message). Only ids with two contents are looked at again."""
+    event_id, message). Only ids with two contents are looked at again, in full."""
     from pyspark.sql import functions as F
 
+    names = ("occurred_at", *GRAIN, *COUNTS)
     rows = (checked.where(F.col("status") == OK)
             .join(spark.createDataFrame([(key,) for key in clashing], "event_id string")
                   .hint("broadcast"), "event_id")
-            .select("row", "event_id", "content_hash").collect())
-    first: dict[str, tuple[int, str]] = {}
+            .select("row", "event_id", *names).collect())
+    first: dict[str, tuple] = {}
     for row in sorted(rows, key=lambda item: item.row):
-        first.setdefault(row.event_id, (row.row, row.content_hash))
+        first.setdefault(row.event_id, tuple(row[name] for name in names))
     found = []
     for row in rows:
-        outcome = compare_resend(row.event_id, row.content_hash, first[row.event_id][1])
+        said = tuple(row[name] for name in names)
+        outcome = compare_resend(row.event_id, repr(said), repr(first[row.event_id]))
         if outcome.status == "rejected":
             found.append((row.row, row.event_id, outcome.message or ""))
     return sorted(found)
@@ -159,7 +224,10 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
 
     started = time.perf_counter()
     result = ReduceResult(input=path, format=fmt, period=period, out=str(out))
-    checked = _checked(spark, path, fmt, period, str(zone), backfill, now or datetime.now(UTC))
+    frame, header = _source(spark, path, fmt)
+    starts = _positions(frame)
+    checked = _checked(spark, frame, fmt, header, period, str(zone), backfill,
+                       now or datetime.now(UTC))
     base = str(out).rstrip("/")  # local, or any URL Spark writes (hdfs://, s3a://)
     reduced_path, rejected_path = f"{base}/reduced", f"{base}/rejected"
     _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
@@ -176,14 +244,15 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
         groups.append({name: values[name] for name in (*GRAIN, *COUNTS)})
     result.groups = len(groups)
     rejected = reduced.where(F.col("status") == REJECTED).select(
-        "row", "event_id", "field", "message", "raw")
+        _row_number(starts).alias("row"), "event_id", "field", "message", "raw")
     conflicts = _conflicts(spark, checked, clashing) if clashing else []
     if conflicts:
         extra = spark.createDataFrame(
-            [(row, key, "event_id", message, None) for row, key, message in conflicts],
-            rejected.schema)
+            [(_number(starts, row), key, "event_id", message, None)
+             for row, key, message in conflicts], rejected.schema)
         rejected = rejected.unionByName(extra)
     rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
+    rejected = spark.read.schema(rejected.schema).json(rejected_path)
     summary = rejected.groupBy("field").count().collect()
     result.rejected = sum(int(item["count"]) for item in summary)
     result.reasons.update({item["field"] or "record": int(item["count"]) for item in summary})
