@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, case, func, or_, select
 
 from billing.models import UsageEvent
 
@@ -26,10 +26,11 @@ WEEKS = 6
 MIN_SAME_WEEKDAY = 3
 WINDOW_DAYS = 14
 MIN_HISTORY_DAYS = 7
+FAILED_STATUSES = ("error", "timeout", "refused", "rate_limited")  # the event's outcome status
 SIGNALS = {  # name: (k, absolute floor above the median, relative floor, what it is)
     "tokens_per_request": (3.0, 0.0, 0.5, "tokens per request"),
     "cache_miss_rate": (3.0, 0.20, 0.0, "cache-miss rate"),
-    "error_rate": (3.0, 0.05, 0.0, "failed-call rate"),
+    "error_rate": (3.0, 0.05, 0.0, "failed or refused call rate"),
 }
 
 
@@ -56,7 +57,8 @@ class Surge:
 
 def daily_signals(engine: Engine, start: date, end: date) -> pd.DataFrame:
     """One row per (team, use case, day) in [start, end] with the usage signals."""
-    failed = func.sum(case((usage.c.call_status == "failed", 1), else_=0))
+    failed = func.sum(case((or_(usage.c.call_status == "failed",
+                                usage.c.status.in_(FAILED_STATUSES)), 1), else_=0))
     query = (select(usage.c.team, usage.c.use_case, usage.c.usage_date.label("day"),
                     func.count().label("events"), failed.label("failed"),
                     func.sum(usage.c.requests).label("requests"),

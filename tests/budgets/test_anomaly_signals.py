@@ -20,7 +20,7 @@ MONDAY = START + timedelta(weeks=6)
 
 
 def _events(day: date, n: int, *, requests: int = 10, per_request: int = 1000,
-            cached_share: float = 0.5, failed: int = 0) -> list[str]:
+            cached_share: float = 0.5, failed: int = 0, refused: int = 0) -> list[str]:
     busy = 3 if day.weekday() == 0 else 1
     lines = []
     for i in range(busy):
@@ -36,6 +36,12 @@ def _events(day: date, n: int, *, requests: int = 10, per_request: int = 1000,
             "event_id": f"f{n}-{i}", "occurred_at": f"{day.isoformat()}T11:00:00Z",
             "team": "support", "use_case": "copilot", "model": "m-cheap", "requests": 1,
             "input_tokens": 0, "output_tokens": 0, "call_status": "failed"}))
+    for i in range(refused):  # billed calls the provider answered with a refusal or a 429
+        lines.append(json.dumps({
+            "event_id": f"r{n}-{i}", "occurred_at": f"{day.isoformat()}T12:00:00Z",
+            "team": "support", "use_case": "copilot", "model": "m-cheap", "requests": 1,
+            "input_tokens": 10, "output_tokens": 0,
+            "status": ("refused", "rate_limited", "timeout", "error")[i % 4]}))
     return lines
 
 
@@ -87,3 +93,12 @@ def test_a_jump_in_tokens_per_request_without_a_spend_spike(engine, usage):
 def test_few_failures_never_page(engine, usage):
     usage(_weeks(failed=4))
     assert {s.signal for s in surges(daily_signals(engine, START, MONDAY), MONDAY)} == set()
+
+
+def test_a_wave_of_refusals_errors_and_429s_surges_like_failed_calls(engine, usage):
+    usage(_weeks(refused=12))
+    found = {s.signal: s for s in surges(daily_signals(engine, START, MONDAY), MONDAY)}
+    assert set(found) == {"error_rate"}
+    assert round(found["error_rate"].value, 4) == round(12 / 15, 4)
+    raised = check_anomalies(engine, MONDAY)
+    assert "failed or refused call rate 80.0%" in " ".join(a.message for a in raised)
