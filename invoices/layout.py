@@ -47,7 +47,8 @@ RULE = colors.HexColor("#D5D8DC")
 
 
 def style(name: str) -> ParagraphStyle:
-    """The paragraph styles documents use: title, heading, body, strong, small, right."""
+    """The paragraph styles documents use: title, heading, body, strong, small, right, and
+    cells of a table whose text must wrap."""
     face = fonts()
     base = {"fontName": face.regular, "fontSize": 8.5, "leading": 11, "alignment": TA_LEFT}
     variants = {
@@ -60,6 +61,10 @@ def style(name: str) -> ParagraphStyle:
         "right": {"alignment": TA_RIGHT},
         "small_right": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED,
                         "alignment": TA_RIGHT},
+        "cell": {"fontSize": 7.5, "leading": 9},
+        "cell_bold": {"fontName": face.bold, "fontSize": 7.5, "leading": 9},
+        "cell_bold_right": {"fontName": face.bold, "fontSize": 7.5, "leading": 9,
+                            "alignment": TA_RIGHT},
     }
     return ParagraphStyle(name, **{**base, **variants[name]})
 
@@ -173,14 +178,15 @@ def totals_table(rows: Sequence[tuple[str, str]], *, strong_last: bool = True,
     return table
 
 
-def grid(data: Sequence[Sequence[str]], widths: Sequence[float],
+def grid(data: Sequence[Sequence[str | Flowable]], widths: Sequence[float],
          right: Sequence[int] = (), summary_rows: int = 0) -> Table:
     """A small table with a heading row (overhead, outcomes): numbers right-aligned.
 
     The last `summary_rows` rows are totals: bold, label spanning to the amount column.
     """
     face = fonts()
-    cells = [[printable(cell) for cell in row] for row in data]
+    cells = [[printable(cell) if isinstance(cell, str) else cell for cell in row]
+             for row in data]
     table = Table(cells, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     commands: list[tuple] = [
         ("FONT", (0, 0), (-1, -1), face.regular, 7.5),

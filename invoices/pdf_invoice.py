@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
+from invoices.billable_reasons import reason_in
 from invoices.documents import ChargebackInvoice, CreditNote, InvoiceLine, PaymentDetails
 from invoices.formatting import (
     format_date,
@@ -160,15 +161,19 @@ def _not_billed(invoice: ChargebackInvoice, money: partial, words: Labels) -> li
     if not invoice.not_billed:
         return []
     locale = invoice.locale
-    rows = [[words.use_case, words.project, words.environment, words.requests, words.tokens,
-             words.value_not_billed, words.reason.format(reason="").rstrip(": ")]]
-    rows += [[usage.use_case or words.unattributed, usage.project or "–",
-              words.environment_name(usage.environment),
+    heading = [words.use_case, words.project, words.environment, words.requests, words.tokens,
+               words.value_not_billed, words.reason.format(reason="").rstrip(": ")]
+    rows: list[list] = [[text(cell, "cell_bold_right" if index in (3, 4, 5) else "cell_bold")
+                         for index, cell in enumerate(heading)]]
+    rows += [[text(usage.use_case or words.unattributed, "cell"),
+              text(usage.project or "–", "cell"),
+              text(words.environment_name(usage.environment), "cell"),
               format_integer(usage.requests, locale), format_integer(usage.tokens, locale),
-              money(usage.amount), usage.reason] for usage in invoice.not_billed]
+              money(usage.amount), text(reason_in(usage.reason, locale), "cell")]
+             for usage in invoice.not_billed]
     rows.append([words.not_billed_total, "", "", "", "", money(invoice.not_billed_amount), ""])
     return [KeepTogether([text(words.not_billed, "heading"), text(words.not_billed_note, "small"),
-                          grid(rows, [75, 70, 60, 45, 65, 70, 130], right=[3, 4, 5],
+                          grid(rows, [74, 92, 52, 46, 52, 56, 143], right=[3, 4, 5],
                                summary_rows=0)])]
 
 

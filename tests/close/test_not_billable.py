@@ -21,6 +21,8 @@ from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import Document, RatedLine
 from billing.parties import RegistryError, load_registry
 from billing.rating.card_registry import publish_shipped
+from invoices import from_json, render_invoice
+from invoices.billable_reasons import reason_in
 from tests_support import publish_policy
 
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
@@ -78,7 +80,7 @@ def test_not_billable_usage_never_reaches_the_invoice_but_stays_in_showback(engi
     assert hackweek > Decimal("0.50")  # so the invoice would show it, had it been billed
     listed = {(item["use_case"], item["project"]) for item in twin["not_billed"]}
     assert listed == {("hackweek-demo", "proj_hackweek"), ("sandbox", None)}
-    assert "project proj_hackweek is never billable" in text
+    assert "project proj_hackweek is never billable" in " ".join(text.split())  # wraps
     # and it stays in showback
     twin, _ = _document(engine, "statement", "data-science")
     assert twin["lines"] and twin["total"] != "0.00"
@@ -147,3 +149,28 @@ def test_the_invoice_s_not_billed_table_names_each_group_s_project(engine, close
     # each cell reads on its own line: the project follows the use case, "–" for none
     assert cells[cells.index("hackweek-demo") + 1] == "proj_hackweek"
     assert cells[cells.index("sandbox") + 1] == "–"
+
+
+@pytest.mark.parametrize(("locale", "said"), [
+    ("de_DE", "Projekt proj_hackweek wird nie berechnet"),
+    ("fr_FR", "Le projet proj_hackweek n'est jamais facturé"),
+    ("en_US", "project proj_hackweek is never billable"),
+])
+def test_the_reason_usage_was_not_billed_is_in_the_invoice_s_language(engine, closed, tmp_path,
+                                                                      locale, said):
+    twin, _ = _document(engine, "invoice", "acme")
+    render_invoice(from_json({**twin, "locale": locale}), tmp_path / "invoice.pdf")
+    text = " ".join("".join(page.extract_text() for page in
+                            PdfReader(tmp_path / "invoice.pdf").pages).split())
+    assert said in text
+    assert twin["not_billed"][0]["reason"].endswith("billable")  # the twin keeps it as stated
+
+
+@pytest.mark.parametrize(("reason", "locale", "worded"), [
+    ("use case sandbox is not billable", "de_CH", "Anwendungsfall sandbox ist nicht abrechenbar"),
+    ("usage without a project is not billable", "fr_FR", "Usage sans projet : non facturable"),
+    ("environment staging is never billable", "ja_JP", "environment staging is never billable"),
+    ("a reason of its own", "de_DE", "a reason of its own"),
+])
+def test_only_the_policy_s_own_reasons_are_reworded(reason, locale, worded):
+    assert reason_in(reason, locale) == worded
