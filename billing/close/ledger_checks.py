@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from billing.budgets.spend_totals import deltas
 from billing.ledger.archive import ArchiveUnreadable, archived_counts
+from billing.ledger.usage_event import BILLED
 from billing.models import RatedLine, RatingRun, SpendTotal, UsageEvent
 
 usage = UsageEvent.__table__
@@ -104,9 +105,12 @@ def _usage_counts(connection: Connection, period: str) -> tuple[dict[str, tuple]
     tokens = sum((usage.c[name] for name in TOKENS[1:]), usage.c[TOKENS[0]])
     read = usage.c.id <= watermark
 
+    billed = usage.c.call_status == BILLED  # a cache hit or failed call: an event, no usage
+
     def sums(condition):  # noqa: ANN001, ANN202
-        return [func.coalesce(func.sum(case((condition, value), else_=0)), 0)
-                for value in (1, usage.c.requests, tokens)]
+        return [func.coalesce(func.sum(case((condition, 1), else_=0)), 0),
+                *(func.coalesce(func.sum(case((and_(condition, billed), value), else_=0)), 0)
+                  for value in (usage.c.requests, tokens))]
 
     row = connection.execute(select(
         *sums(read), *sums(and_(read, usage.c.customer.is_not(None))),

@@ -19,9 +19,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from sqlalchemy import BigInteger, Connection, Engine, Integer, case, delete, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Integer,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+)
 
 from billing.db import write_transaction
+from billing.ledger.usage_event import BILLED
 from billing.models import PeriodClose, RatingRun, UsageArchive, UsageEvent
 from billing.period import Period
 
@@ -42,7 +54,9 @@ class ArchiveRefused(ValueError):
 
 @dataclass(frozen=True)
 class Counts:
-    """(events, requests, tokens) in all and of the events with a customer."""
+    """(events, requests, tokens) in all and of the events with a customer; requests and tokens
+    of billed calls only, as rating counts them (a cache hit or a failed call is an event that
+    carries no usage)."""
 
     events: int
     requests: int
@@ -73,29 +87,33 @@ class ArchiveResult:
 def _ledger_counts(connection: Connection, period: str) -> Counts:
     tokens = sum((usage.c[name] for name in TOKENS[1:]), usage.c[TOKENS[0]])
     has = usage.c.customer.is_not(None)
+    billed = usage.c.call_status == BILLED
     row = connection.execute(select(
-        func.count(), func.sum(usage.c.requests), func.sum(tokens),
-        func.sum(case((has, 1), else_=0)), func.sum(case((has, usage.c.requests), else_=0)),
-        func.sum(case((has, tokens), else_=0))).where(usage.c.period == period)).one()
+        func.count(), func.sum(case((billed, usage.c.requests), else_=0)),
+        func.sum(case((billed, tokens), else_=0)), func.sum(case((has, 1), else_=0)),
+        func.sum(case((and_(has, billed), usage.c.requests), else_=0)),
+        func.sum(case((and_(has, billed), tokens), else_=0))).where(usage.c.period == period)).one()
     return Counts(*(int(value or 0) for value in row))
 
 
 def parquet_counts(path: Path) -> Counts:
     """The same counts, read from an archive's Parquet files."""
     table = ds.dataset(path, format="parquet", partitioning="hive").to_table(
-        columns=["customer", "requests", *TOKENS])
+        columns=["customer", "call_status", "requests", *TOKENS])
     tokens = table.column(TOKENS[0]).cast(pa.int64())
     for name in TOKENS[1:]:
         tokens = pc.add_checked(tokens, table.column(name))
     has = pc.is_valid(table.column("customer"))
+    billed = pc.equal(table.column("call_status"), BILLED)
 
     def total(values: Any, where: Any = None) -> int:
         chosen = values if where is None else pc.filter(values, where)
         return int(pc.sum(chosen).as_py() or 0)
 
-    return Counts(table.num_rows, total(table.column("requests")), total(tokens),
+    return Counts(table.num_rows, total(table.column("requests"), billed), total(tokens, billed),
                   int(pc.sum(has.cast(pa.int64())).as_py() or 0),
-                  total(table.column("requests"), has), total(tokens, has))
+                  total(table.column("requests"), pc.and_(has, billed)),
+                  total(tokens, pc.and_(has, billed)))
 
 
 def archived(connection: Connection, period: str) -> Any:

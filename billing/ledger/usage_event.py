@@ -26,6 +26,7 @@ from billing.policies.environments import NAME as ENVIRONMENT_NAME
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
 TEXT_FIELDS = ("team", "use_case", "customer", "project", "provider", "prompt_version")
 CALL_STATUSES = ("ok", "cache_hit", "failed")
+BILLED = "ok"  # cache hits and failed calls are counted as events but carry no usage
 SERVICE_TIERS = ("standard", "batch", "flex", "priority")
 BILLING_FIELDS = ("call_status", "service_tier", "reported_cost", "cache_write_1h_input_tokens",
                   "web_search_requests")

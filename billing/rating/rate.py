@@ -25,6 +25,7 @@ from billing.budgets.freshness import invalidate
 from billing.budgets.reservations import rating_finished
 from billing.budgets.spend_totals import apply_rated_lines, rebuild_period
 from billing.db import write_transaction
+from billing.ledger.usage_event import BILLED
 from billing.models import PeriodClose, RatedLine, RatingRun, UsageEvent
 from billing.period import next_open_period
 from billing.rating.attribution import Rule, RuleSet, attribute
@@ -55,7 +56,6 @@ SQLITE_SORT_THREADS = 4
 TOKENS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens",
           "cache_write_input_tokens")
 LOCK_KEY = 7_201_011
-BILLED = "ok"  # cache hits and failed calls are counted as events but carry no cost
 NANOS = Decimal(1_000_000_000)
 REPORTED_CURRENCY = "USD"
 

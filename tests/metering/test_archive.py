@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 import pyarrow.dataset as ds
@@ -17,9 +18,13 @@ from billing.cli import app
 from billing.close.period_close import close_period
 from billing.close.reconcile import reconcile
 from billing.demo_data import generate
+from billing.ledger.metering import ingest_lines
 from billing.models import Document, RatedLine, UsageEvent
+from billing.rating.card_registry import published_versions
+from billing.rating.rate import Cards, rate
 
 NOW = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")
 usage, rated, documents = UsageEvent.__table__, RatedLine.__table__, Document.__table__
 runner = CliRunner()
 TOKENS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
@@ -98,3 +103,32 @@ def test_archive_refuses_an_unrated_event_and_removes_nothing(month, close_env, 
 def _write(path: Path, text: str) -> str:
     path.write_text(text + "\n")
     return str(path)
+
+
+def _call(event_id: str, status: str, day: str) -> str:
+    return json.dumps({"event_id": event_id, "occurred_at": f"2026-10-{day}T12:00:00Z",
+                       "team": "support", "use_case": "support-copilot", "customer": "acme",
+                       "provider": "openai", "model": "gpt-4o-mini", "requests": 3,
+                       "input_tokens": 900, "output_tokens": 0, "call_status": status})
+
+
+def test_failed_calls_and_cache_hits_reconcile_in_the_ledger_and_from_the_archive(
+        month, close_env, tmp_path):
+    """They are events that carry no usage: rating counts them as events only, and so must the
+    ledger's side of reconcile and the archive's counts, or one failed call is a break."""
+    ingest_lines(month, [_call("failed-in-month", "failed", "10")], zone=UTC_ZONE)
+    close_period(month, close_env, "2026-10", now=NOW)
+    assert reconcile(month, close_env, "2026-10").ok
+    ingest_lines(month, [_call("late-cache-hit", "cache_hit", "20"),
+                         _call("late-failed", "failed", "21")], zone=UTC_ZONE, source="late")
+    rate(month, Cards(team=published_versions(month, "internal"),
+                      customer=published_versions(month, "external")), zone=UTC_ZONE)
+    assert reconcile(month, close_env, "2026-10").ok
+    done = runner.invoke(app, ["archive", "--period", "2026-10", "--to", str(tmp_path),
+                               "--json"])
+    assert done.exit_code == 0, done.output
+    events, requests, tokens = _expected(generate("2026-10", 3000, 5))
+    report = json.loads(done.output)
+    assert (report["events"], report["requests"], report["tokens"]) == (events + 3, requests,
+                                                                         tokens)
+    assert reconcile(month, close_env, "2026-10").ok
