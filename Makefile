@@ -25,7 +25,7 @@ demo: venv
 # the suite runs on every core (pytest-xdist); each worker has its own databases
 test: venv spark $(VENV)/.docs-installed
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --durations=25
 
 bench: venv spark
 	$(BIN)/python -m bench.run
