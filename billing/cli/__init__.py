@@ -74,8 +74,8 @@ kpis.register(app)
 overview.register(app)
 spark.register(app)
 archive.register(app)
-document(app)
 sla.register(app)
+document(app)  # last: every command's help ends with the exit codes
 
 
 def main() -> None:
