@@ -22,9 +22,12 @@ $(VENV)/.spark-installed: $(VENV)/.installed
 demo: venv
 	$(BIN)/billing demo
 
-# the suite runs on every core (pytest-xdist); each worker has its own databases
+# the suite runs on every core (pytest-xdist); each worker has its own databases. The bytecode
+# is compiled first: where PYTHONDONTWRITEBYTECODE is set, every `billing` process the tests
+# start (each command of the docs) would otherwise compile the package from source again
 test: venv spark $(VENV)/.docs-installed
 	$(BIN)/ruff check .
+	$(BIN)/python -m compileall -q billing invoices ratecards alembic
 	$(BIN)/pytest -q -n auto --durations=25
 
 bench: venv spark

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 
-from alembic import command
 from billing.exact_sum import register as register_exact_sum
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +83,10 @@ def engine_for(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    """Alembic loads only where the schema is migrated or its head read, so a command that
+    only reads starts without it."""
+    from alembic.config import Config
+
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -89,6 +95,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> str:
     """Bring the database to the newest schema; returns the revision now in force."""
+    from alembic import command
+
     engine = engine_for(url)
     config = alembic_config(url)
     with engine.begin() as connection:

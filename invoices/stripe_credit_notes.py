@@ -12,13 +12,14 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from invoices.stripe_amounts import from_minor_units, to_minor_units
 from invoices.stripe_lookup import list_all, metadata_value
 from invoices.stripe_retry import RetryPolicy, call_stripe
+
+if TYPE_CHECKING:
+    import stripe  # the stripe SDK loads when Stripe is called, not when a command starts
 
 
 @dataclass(frozen=True)

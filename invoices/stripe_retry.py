@@ -18,9 +18,10 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
+if TYPE_CHECKING:
+    import stripe  # the stripe SDK loads when Stripe is called, not when a command starts
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ def is_transient(error: stripe.StripeError) -> bool:
 
     Stripe's own `Stripe-Should-Retry` response header, when present, overrides the guess.
     """
+    import stripe
+
     advice = {name.lower(): value for name, value in (error.headers or {}).items()}.get(
         "stripe-should-retry")
     if advice in ("true", "false"):
@@ -121,6 +124,8 @@ def call_stripe(
     Every attempt sends the same `idempotency_key`, so Stripe does a create at most once however
     many attempts it takes. Returns the response as a plain dict.
     """
+    import stripe
+
     options: dict[str, Any] = {"max_network_retries": 0}
     if idempotency_key is not None:
         options["idempotency_key"] = idempotency_key

@@ -29,9 +29,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from invoices.stripe_amounts import from_minor_units, to_minor_units
 from invoices.stripe_credit_notes import CreditNoteResult, push_credit_note
@@ -43,6 +41,9 @@ from invoices.stripe_webhook import (
     WebhookVerificationError,
     verify_webhook,
 )
+
+if TYPE_CHECKING:
+    import stripe  # the stripe SDK loads when Stripe is called, not when a command starts
 
 __all__ = [
     "CreditNoteResult", "RetryPolicy", "StripeInvoice", "StripeInvoiceTotals", "StripeLine",
@@ -157,6 +158,8 @@ def stripe_client(api_key: str, api_base: str | None = None) -> stripe.StripeCli
 
     Its own network retries are off: `RetryPolicy` decides retries, on every call anyway.
     """
+    import stripe
+
     if api_base:
         return stripe.StripeClient(api_key, base_addresses={"api": api_base},
                                    max_network_retries=0)

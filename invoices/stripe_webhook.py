@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import stripe
-
 DEFAULT_TOLERANCE_SECONDS = 300
 MAX_ID = 100  # Stripe's ids are far shorter; what we store an id in holds this many
 
@@ -68,6 +66,8 @@ def verify_webhook(
 ) -> WebhookEvent:
     """The event in `payload` if `signature_header` proves Stripe sent it within `tolerance` s
     (either way), and, when `livemode` is given, only an event of that mode."""
+    import stripe
+
     try:
         stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance)
     except stripe.SignatureVerificationError as error:

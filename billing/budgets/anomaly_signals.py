@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, case, func, or_, select
 
 from billing.models import UsageEvent
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 usage = UsageEvent.__table__
 MAD_SCALE = 1.4826
@@ -56,7 +59,10 @@ class Surge:
 
 
 def daily_signals(engine: Engine, start: date, end: date) -> pd.DataFrame:
-    """One row per (team, use case, day) in [start, end] with the usage signals."""
+    """One row per (team, use case, day) in [start, end] with the usage signals. pandas
+    loads here, on the first anomaly check, not when the CLI starts."""
+    import pandas as pd
+
     failed = func.sum(case((or_(usage.c.call_status == "failed",
                                 usage.c.status.in_(FAILED_STATUSES)), 1), else_=0))
     query = (select(usage.c.team, usage.c.use_case, usage.c.usage_date.label("day"),
@@ -98,6 +104,8 @@ def _baseline(history: pd.Series, day: date) -> tuple[pd.Series, str]:
 
 def surges(frame: pd.DataFrame, day: date) -> list[Surge]:
     """Pure: every signal of every use case that surged on `day`."""
+    import pandas as pd
+
     found: list[Surge] = []
     if frame.empty:
         return found

@@ -22,15 +22,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 from sqlalchemy import Engine, and_, insert, or_, select, update
 
 from billing.budgets.alerts import alert_dict, list_alerts
 from billing.models import Alert, AlertDelivery
 from billing.policies.ownership import Routes
+
+if TYPE_CHECKING:
+    import httpx  # loads when a webhook is sent, not when a command starts
 
 alerts = Alert.__table__
 deliveries = AlertDelivery.__table__
@@ -165,6 +167,8 @@ def _record(engine: Engine, alert_id: int, url: str, status: int | None, error: 
 
 def _send_one(client: httpx.Client, url: str, secret: str, body: bytes,
               alert_id: int) -> tuple[int | None, str | None]:
+    import httpx
+
     timestamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp,
                SIGNATURE_HEADER: sign(secret, timestamp, body),
@@ -231,7 +235,10 @@ def deliver_pending(
     policy = policy or DeliveryPolicy()
     now = now or datetime.now(UTC)
     own_client = client is None
-    client = client or httpx.Client(timeout=policy.timeout)
+    if client is None:
+        import httpx
+
+        client = httpx.Client(timeout=policy.timeout)
     try:
         for url in urls:
             _deliver_to(engine, client, url, secret, now, policy, jitter, limit, report)

@@ -17,7 +17,6 @@ from sqlalchemy import Engine, select
 from billing.close.document_files import file_stem
 from billing.models import Document
 from invoices import from_json
-from invoices.pdf_payment_notice import render_payment_notice
 
 documents = Document.__table__
 
@@ -30,7 +29,10 @@ def notice_path(documents_dir: Path, period: str, pdf_path: str | None, number: 
 
 def write_payment_notice(engine: Engine, documents_dir: Path, document_id: int,
                          url: str) -> Path | None:
-    """The invoice's payment notice with `url`; None for a document that is no invoice."""
+    """The invoice's payment notice with `url`; None for a document that is no invoice.
+    reportlab loads here, when a notice is drawn, not when a command starts."""
+    from invoices.pdf_payment_notice import render_payment_notice
+
     with engine.connect() as connection:
         row = connection.execute(select(documents).where(documents.c.id == document_id)).one()
     if row.kind != "invoice":

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -34,6 +33,9 @@ from invoices.stripe_sync import (
     reconcile_differences,
     stripe_client,
 )
+
+if TYPE_CHECKING:
+    import stripe  # the stripe SDK loads when Stripe is called, not when a command starts
 
 documents = Document.__table__
 events = StripeEvent.__table__

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -98,6 +95,10 @@ def _ledger_counts(connection: Connection, period: str) -> Counts:
 
 def parquet_counts(path: Path) -> Counts:
     """The same counts, read from an archive's Parquet files."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
     table = ds.dataset(path, format="parquet", partitioning="hive").to_table(
         columns=["customer", "call_status", "requests", *TOKENS])
     tokens = table.column(TOKENS[0]).cast(pa.int64())
@@ -131,7 +132,7 @@ def archived_counts(connection: Connection, period: str) -> Counts | None:
         return None
     try:
         return parquet_counts(Path(row.path))
-    except (OSError, pa.ArrowException) as exc:
+    except (OSError, _arrow_error()) as exc:
         raise ArchiveUnreadable(f"the archive of {period} at {row.path} cannot be read "
                                 f"({exc})") from None
 
@@ -157,6 +158,10 @@ def _check(connection: Connection, period: str) -> None:
 
 def _write(connection: Connection, period: str, folder: Path) -> int:
     """Stream the period's rows by id into one Parquet file per day."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _schema()
     writers: dict[str, pq.ParquetWriter] = {}
     last = 0
     try:
@@ -172,11 +177,11 @@ def _write(connection: Connection, period: str, folder: Path) -> int:
             for row in rows:
                 by_day.setdefault(str(row["usage_date"]), []).append(row)
             for day, items in by_day.items():
-                table = pa.Table.from_pylist([_plain(item) for item in items], schema=SCHEMA)
+                table = pa.Table.from_pylist([_plain(item) for item in items], schema=schema)
                 if day not in writers:
                     target = folder / f"usage_date={day}"
                     target.mkdir(parents=True, exist_ok=True)
-                    writers[day] = pq.ParquetWriter(target / "part-0.parquet", SCHEMA)
+                    writers[day] = pq.ParquetWriter(target / "part-0.parquet", schema)
                 writers[day].write_table(table)
     finally:
         for writer in writers.values():
@@ -196,10 +201,24 @@ def _plain(row: Any) -> dict[str, Any]:
 # every whole-number column of the ledger, read from its schema so a new one is never a string
 _INTEGERS = {column.name for column in usage.c
              if isinstance(column.type, BigInteger | Integer)} | {"id", "batch_id"}
-SCHEMA = pa.schema([
-    (name, pa.int64() if name in _INTEGERS else
-     pa.timestamp("us", tz="UTC") if name == "occurred_at" else pa.string())
-    for name in COLUMNS if name != "usage_date"])
+
+
+@cache
+def _schema() -> Any:
+    """pyarrow loads only when an archive is written or read: every other command starts
+    without it."""
+    import pyarrow as pa
+
+    return pa.schema([
+        (name, pa.int64() if name in _INTEGERS else
+         pa.timestamp("us", tz="UTC") if name == "occurred_at" else pa.string())
+        for name in COLUMNS if name != "usage_date"])
+
+
+def _arrow_error() -> type[Exception]:
+    import pyarrow as pa
+
+    return pa.ArrowException
 
 
 def archive_period(engine: Engine, period: str, to: Path) -> ArchiveResult:
