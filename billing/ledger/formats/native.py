@@ -32,15 +32,18 @@ def read(lines: Iterable[str]) -> Iterator[SourceRow]:
             yield from _read_array(stripped + "".join(iterator))
             return
         first = False
-        try:
-            data = orjson.loads(stripped)
-        except orjson.JSONDecodeError as exc:
-            yield SourceRow(row, None, stripped, f"invalid JSON: {exc}")
-            continue
-        if not isinstance(data, dict):
-            yield SourceRow(row, None, stripped, NOT_AN_OBJECT)
-            continue
-        yield _checked(row, data, stripped)
+        yield read_line(row, stripped)
+
+
+def read_line(row: int, stripped: str) -> SourceRow:
+    """One line of JSON lines (already stripped, not blank) as its source row."""
+    try:
+        data = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        return SourceRow(row, None, stripped, f"invalid JSON: {exc}")
+    if not isinstance(data, dict):
+        return SourceRow(row, None, stripped, NOT_AN_OBJECT)
+    return _checked(row, data, stripped)
 
 
 class _DuplicateKey(ValueError):
