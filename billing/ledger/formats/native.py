@@ -62,6 +62,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _KEY_END = re.compile(r'"\s*:')
+_LOOSE_KEY_END = re.compile(r'"(?:[ \t\n\r]{2}|[\t\n\r])')
 
 
 _CONTAINERS = (dict, list)
@@ -78,8 +79,9 @@ def _keys(value: Any) -> int:
 
 def _key_endings(raw: str) -> int:
     """How many `"` then `:` the text holds, an upper bound on its keys: two substring counts
-    unless a tab or line break stands after a quote, when the regular expression decides."""
-    if '"\t' in raw or '"\n' in raw or '"\r' in raw:
+    unless a tab, a line break or two spaces stand after a quote, when the regular expression
+    decides."""
+    if _LOOSE_KEY_END.search(raw):
         return len(_KEY_END.findall(raw))
     return raw.count('":') + raw.count('" :')
 
