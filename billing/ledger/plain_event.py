@@ -74,6 +74,7 @@ _fromisoformat = datetime.fromisoformat
 _sha256 = hashlib.sha256
 _dumps = orjson.dumps
 _checked: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+_checked_tags: dict[tuple[tuple[str, str], ...], str | None] = {}
 MAX_CACHED = 100_000
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
 
@@ -98,6 +99,24 @@ def _labels(found: tuple[Any, ...]) -> tuple[Any, ...] | None:
         _checked.clear()
     _checked[found] = checked
     return checked
+
+
+def _tags_text(tags: dict[str, str]) -> str | None:
+    """The tags as the ledger stores them, or None when a tag name is refused: checked once
+    per set of tags, as the tag names' rule walks every character."""
+    key = tuple(tags.items())
+    try:
+        return _checked_tags[key]
+    except KeyError:
+        pass
+    try:
+        text: str | None = _tags(tags)
+    except InvalidEvent:
+        text = None
+    if len(_checked_tags) >= MAX_CACHED:
+        _checked_tags.clear()
+    _checked_tags[key] = text
+    return text
 
 
 def _no_key_twice(line: str | bytes, event: _Plain, values: tuple[Any, ...]) -> bool:
@@ -149,9 +168,8 @@ def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime
     if not backfill and not EARLIEST <= utc <= now + FUTURE_SLACK:
         return None
     if tags:
-        try:
-            tags = _tags(tags)
-        except InvalidEvent:
+        tags = _tags_text(tags)
+        if tags is None:
             return None
     else:
         tags = None

@@ -90,6 +90,7 @@ def _no_remembered_checks():
     usage_event._checked_labels.clear()
     usage_event._periods.clear()
     plain_event._checked.clear()
+    plain_event._checked_tags.clear()
 
 
 @settings(max_examples=600, deadline=None)
