@@ -13,7 +13,7 @@ from billing.api.deps import AppSettings
 from billing.api.problems import Problem
 from billing.ledger.formats import native
 from billing.ledger.formats.native import read as read_native
-from billing.ledger.metering import ingest_rows
+from billing.ledger.metering import IngestResult, ingest_lines, ingest_rows
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 
@@ -145,7 +145,10 @@ async def post_usage(
         raise Problem(400, "Empty batch", "the body holds no events; send a JSON array or NDJSON")
     if "json" in content_type and "ndjson" not in content_type and stripped[0] == "{":
         _refuse_an_object_or_broken_json(stripped)
-    rows = list(read_native(text.splitlines()))
+    lines = text.splitlines()
+    if stripped[0] != "[" and any(line.lstrip().startswith("{") for line in lines):
+        return await _ingest_json_lines(request, settings, lines, allow_backfill)
+    rows = list(read_native(lines))
     if len(rows) == 1 and rows[0].data is None and stripped[0] == "[":
         raise Problem(400, "Malformed JSON", rows[0].error or "the body is not valid JSON")
     if rows and all(row.data is None and row.error in _NOT_EVENTS for row in rows):
@@ -161,6 +164,26 @@ async def post_usage(
         ingest_rows, request.app.state.engine, rows, zone=settings.zone, fmt="native",
         source="api", backfill=allow_backfill,
     )
+    return _batch_result(result)
+
+
+async def _ingest_json_lines(request: Request, settings: AppSettings, lines: list[str],
+                             allow_backfill: bool) -> UsageBatchResult:
+    """NDJSON holding at least one object: each line goes to the typed decoder, and only a
+    line it does not settle is parsed into a dict (billing/ledger/metering.ingest_lines)."""
+    events = sum(1 for line in lines if line and not line.isspace())
+    if events > settings.max_batch_events:
+        raise Problem(413, "Batch too large",
+                      f"the batch holds {events} events; send at most "
+                      f"{settings.max_batch_events:,} per request")
+    result = await run_in_threadpool(
+        ingest_lines, request.app.state.engine, lines, zone=settings.zone, fmt="native",
+        source="api", backfill=allow_backfill,
+    )
+    return _batch_result(result)
+
+
+def _batch_result(result: IngestResult) -> UsageBatchResult:
     return UsageBatchResult(
         batch_id=result.batch_id,
         accepted=result.accepted,

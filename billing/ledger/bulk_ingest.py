@@ -19,13 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
-from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from billing.db import make_engine
-from billing.ledger.formats.native import read as read_native
-from billing.ledger.metering import IngestResult, ingest_rows
+from billing.ledger.metering import IngestResult, ingest_lines
 
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
@@ -127,11 +125,9 @@ def _ingest_part(url: str, path: str, start: int, end: int, first_row: int, zone
     engine = make_engine(url)
     turn = _WriterTurn(Path(path)) if url.startswith("sqlite") else None
     try:
-        offset = first_row - 1
-        rows = (replace(row, row=row.row + offset)
-                for row in read_native(_lines(Path(path), start, end)))
-        return ingest_rows(engine, rows, zone=ZoneInfo(zone), fmt="native", source=source,
-                           backfill=backfill, write_lock=turn)
+        return ingest_lines(engine, _lines(Path(path), start, end), zone=ZoneInfo(zone),
+                            fmt="native", source=source, backfill=backfill,
+                            first_row=first_row, write_lock=turn)
     finally:
         if turn is not None:
             turn.close()

@@ -14,9 +14,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,8 +26,9 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.db import write_transaction
-from billing.ledger import restatement
+from billing.ledger import plain_event, restatement
 from billing.ledger.formats import SourceRow, reader_for
+from billing.ledger.formats.native import read_line
 from billing.ledger.usage_event import InvalidEvent, validate
 from billing.models import IngestBatch, QuarantinedRow, UsageEvent
 
@@ -82,7 +83,9 @@ class IngestResult:
     errors: list[RowError] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
 
-    def add_chunk(self, chunk: list[SourceRow], outcomes: list[RowOutcome]) -> None:
+    def add_chunk(self, source: Callable[[int], SourceRow], outcomes: list[RowOutcome]
+                  ) -> None:
+        """Count a written chunk; `source(index)` is the row an outcome is about."""
         counts = Counter(outcome.status for outcome in outcomes)
         self.rows += len(outcomes)
         self.accepted += counts["accepted"]
@@ -90,12 +93,12 @@ class IngestResult:
         self.rejected += counts["rejected"]
         self.restated += counts["restated"]
         if counts["rejected"]:
-            for row, outcome in zip(chunk, outcomes, strict=True):
+            for index, outcome in enumerate(outcomes):
                 if outcome.status == "rejected":
                     self.reasons[outcome.field or "record"] += 1
                     if len(self.errors) < MAX_KEPT_ERRORS:
-                        self.errors.append(RowError(row.row, outcome.event_id, outcome.field,
-                                                    outcome.message or ""))
+                        self.errors.append(RowError(source(index).row, outcome.event_id,
+                                                    outcome.field, outcome.message or ""))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +138,8 @@ def _chunks(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
 class _Prepared:
     """A validated chunk, ready to write: the pure half of storing, done off the writer."""
 
-    chunk: list[SourceRow]
+    chunk: list[SourceRow | tuple[int, str]]
+    """The rows as read; a line the typed decoder settled stays (line number, text)."""
     outcomes: list[RowOutcome | None]
     candidates: dict[str, tuple[int, dict[str, Any]]]
     repeats: list[tuple[int, dict[str, Any]]]
@@ -143,34 +147,82 @@ class _Prepared:
     params: list[tuple[Any, ...]] | None = None
     """SQLite: the candidates' insert parameters, built before the write lock is taken."""
 
+    def source(self, index: int) -> SourceRow:
+        """The source row of an outcome; a decoded line becomes one only when it is refused
+        (a conflicting resend), to be reported and quarantined as it arrived."""
+        found = self.chunk[index]
+        if isinstance(found, SourceRow):
+            return found
+        row, text = found
+        return SourceRow(row, None, text.strip())
+
+
+def _validated(source: SourceRow, zone: ZoneInfo, backfill: bool, now: datetime
+               ) -> dict[str, Any] | RowOutcome:
+    """The ledger row of a source row, or the outcome that refuses it."""
+    if source.data is None:
+        return RowOutcome("rejected", None, source.field, source.error)
+    try:
+        return validate(source.data, zone, backfill=backfill, now=now)
+    except InvalidEvent as exc:
+        event_id = source.data.get("event_id")
+        return RowOutcome(
+            "rejected", event_id if isinstance(event_id, str) else None, exc.field, exc.message
+        )
+
 
 def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
              backfill: bool = False, dialect: str | None = None) -> _Prepared:
-    outcomes: list[RowOutcome | None] = [None] * len(chunk)
-    candidates: dict[str, tuple[int, dict[str, Any]]] = {}
-    repeats: list[tuple[int, dict[str, Any]]] = []
-    snapshots: list[tuple[int, dict[str, Any]]] = []
+    prepared = _Prepared(list(chunk), [None] * len(chunk), {}, [])
+    candidates, outcomes = prepared.candidates, prepared.outcomes
     now = _now()
     for index, source in enumerate(chunk):
-        if source.data is None:
-            outcomes[index] = RowOutcome("rejected", None, source.field, source.error)
-            continue
-        try:
-            values = validate(source.data, zone, backfill=backfill, now=now)
-        except InvalidEvent as exc:
-            event_id = source.data.get("event_id")
-            outcomes[index] = RowOutcome(
-                "rejected", event_id if isinstance(event_id, str) else None, exc.field, exc.message
-            )
+        values = _validated(source, zone, backfill, now)
+        if isinstance(values, RowOutcome):
+            outcomes[index] = values
             continue
         values["batch_id"] = batch_id
         if source.bucket is not None:
-            snapshots.append((index, values))
+            prepared.snapshots.append((index, values))
         elif values["event_id"] in candidates:
-            repeats.append((index, values))
+            prepared.repeats.append((index, values))
         else:
             candidates[values["event_id"]] = (index, values)
-    prepared = _Prepared(chunk, outcomes, candidates, repeats, snapshots)
+    if dialect == "sqlite":
+        prepared.params = sqlite_params([values for _, values in candidates.values()])
+    return prepared
+
+
+def _prepare_lines(lines: list[tuple[int, str]], zone: ZoneInfo, batch_id: int | None,
+                   backfill: bool = False, dialect: str | None = None) -> _Prepared:
+    """`_prepare` for numbered JSON lines: a plain line goes straight to its row through the
+    typed decoder (billing/ledger/plain_event.py); any other is read and validated as
+    `_prepare` does, so its row or its error is the same."""
+    prepared = _Prepared([], [], {}, [])
+    chunk, outcomes, candidates = prepared.chunk, prepared.outcomes, prepared.candidates
+    now = _now()
+    decode = plain_event.decode
+    for numbered in lines:
+        values = decode(numbered[1], zone, backfill, now)
+        if values is None:
+            stripped = numbered[1].strip()
+            if not stripped:
+                continue
+            source = read_line(numbered[0], stripped)
+            chunk.append(source)
+            values = _validated(source, zone, backfill, now)
+            if isinstance(values, RowOutcome):
+                outcomes.append(values)
+                continue
+        else:
+            chunk.append(numbered)
+        index = len(outcomes)
+        outcomes.append(None)
+        values["batch_id"] = batch_id
+        if values["event_id"] in candidates:
+            prepared.repeats.append((index, values))
+        else:
+            candidates[values["event_id"]] = (index, values)
     if dialect == "sqlite":
         prepared.params = sqlite_params([values for _, values in candidates.values()])
     return prepared
@@ -182,7 +234,7 @@ def _write_prepared(
     """Write a validated chunk; one outcome per row, in order."""
     candidates, outcomes = prepared.candidates, prepared.outcomes
     decisions = restatement.store_many(
-        connection, [(prepared.chunk[index], values) for index, values in prepared.snapshots],
+        connection, [(prepared.source(index), values) for index, values in prepared.snapshots],
         lambda rows: write_events(connection, rows), batch_id)
     for (index, values), decision in zip(prepared.snapshots, decisions, strict=True):
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
@@ -423,18 +475,26 @@ def ingest_rows(
     sharing one SQLite file pass a `write_lock` to queue on it rather than poll the file."""
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
-    for chunk in _chunks(rows, chunk_size):
-        prepared = _prepare(chunk, zone, result.batch_id, backfill, engine.dialect.name)
+    prepared = (_prepare(chunk, zone, result.batch_id, backfill, engine.dialect.name)
+                for chunk in _chunks(rows, chunk_size))
+    return _ingest(engine, prepared, result, on_chunk, write_lock)
+
+
+def _ingest(engine: Engine, chunks: Iterable[_Prepared], result: IngestResult,
+            on_chunk: Callable[[IngestResult], None] | None,
+            write_lock: AbstractContextManager[Any] | None) -> IngestResult:
+    for prepared in chunks:
         with write_lock or nullcontext(), write_transaction(engine) as connection:
             outcomes = _write_prepared(connection, prepared, result.batch_id)
             rejected = [
-                (row, outcome)
-                for row, outcome in zip(chunk, outcomes, strict=True)
+                (prepared.source(index), outcome)
+                for index, outcome in enumerate(outcomes)
                 if outcome.status == "rejected"
             ]
             if rejected:
-                _quarantine(connection, rejected, fmt, source, result.batch_id)
-        result.add_chunk(chunk, outcomes)
+                _quarantine(connection, rejected, result.format, result.source,
+                            result.batch_id)
+        result.add_chunk(prepared.source, outcomes)
         if on_chunk:
             on_chunk(result)
     _close_batch(engine, result)
@@ -450,12 +510,32 @@ def ingest_lines(
     source: str = "",
     on_chunk: Callable[[IngestResult], None] | None = None,
     backfill: bool = False,
+    first_row: int = 1,
+    write_lock: AbstractContextManager[Any] | None = None,
+    chunk_size: int = CHUNK_SIZE,
 ) -> IngestResult:
-    """Read lines in `fmt` and ingest them."""
-    return ingest_rows(
-        engine, reader_for(fmt)(lines), zone=zone, fmt=fmt, source=source, on_chunk=on_chunk,
-        backfill=backfill,
-    )
+    """Read lines in `fmt` and ingest them; `first_row` is the number of the first line
+    (a part of a larger file). JSON lines take the typed decoder, a JSON array (the
+    first line opens it) or another format the reader."""
+    lines = iter(lines)
+    blank: list[str] = []
+    if fmt == "native":
+        for text in lines:
+            blank.append(text)
+            if text.strip():
+                break
+    if fmt != "native" or (first_row == 1 and blank and blank[-1].lstrip().startswith("[")):
+        rows = reader_for(fmt)(chain(blank, lines))
+        if first_row != 1:
+            rows = (replace(row, row=row.row + first_row - 1) for row in rows)
+        return ingest_rows(engine, rows, zone=zone, fmt=fmt, source=source, on_chunk=on_chunk,
+                           backfill=backfill, write_lock=write_lock, chunk_size=chunk_size)
+    result = IngestResult(source=source, format=fmt)
+    result.batch_id = _open_batch(engine, source, fmt)
+    numbered = enumerate(chain(blank, lines), start=first_row)
+    prepared = (_prepare_lines(chunk, zone, result.batch_id, backfill, engine.dialect.name)
+                for chunk in iter(lambda: list(islice(numbered, chunk_size)), []))
+    return _ingest(engine, prepared, result, on_chunk, write_lock)
 
 
 @dataclass

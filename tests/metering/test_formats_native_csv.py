@@ -48,6 +48,9 @@ def test_csv_columns_become_event_fields_and_tag_columns_become_tags():
     ('{"event_id":"x","team":"b","team":"b"}', "team"),
     ('{"event_id": "x", "note": "a: b, c", "team": "a", "team": "a"}', "team"),
     ('{"event_id": "x", "tags": [1, 2, {"k": "v", "k": "v"}]}', "k"),
+    ('{"event_id":"x","team":"a","team"  :"b"}', "team"),  # two spaces before the colon
+    ('{"event_id":"x","team":"a","team" \t:"b"}', "team"),
+    ('{"event_id":"x","team":"a","team"\t :"b"}', "team"),
 ])
 def test_a_duplicate_key_is_caught_wherever_it_hides(line, field):
     [row] = list(native.read([line]))

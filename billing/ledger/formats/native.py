@@ -32,15 +32,18 @@ def read(lines: Iterable[str]) -> Iterator[SourceRow]:
             yield from _read_array(stripped + "".join(iterator))
             return
         first = False
-        try:
-            data = orjson.loads(stripped)
-        except orjson.JSONDecodeError as exc:
-            yield SourceRow(row, None, stripped, f"invalid JSON: {exc}")
-            continue
-        if not isinstance(data, dict):
-            yield SourceRow(row, None, stripped, NOT_AN_OBJECT)
-            continue
-        yield _checked(row, data, stripped)
+        yield read_line(row, stripped)
+
+
+def read_line(row: int, stripped: str) -> SourceRow:
+    """One line of JSON lines (already stripped, not blank) as its source row."""
+    try:
+        data = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        return SourceRow(row, None, stripped, f"invalid JSON: {exc}")
+    if not isinstance(data, dict):
+        return SourceRow(row, None, stripped, NOT_AN_OBJECT)
+    return _checked(row, data, stripped)
 
 
 class _DuplicateKey(ValueError):
@@ -59,6 +62,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _KEY_END = re.compile(r'"\s*:')
+_LOOSE_KEY_END = re.compile(r'"(?:[ \t\n\r]{2}|[\t\n\r])')
 
 
 _CONTAINERS = (dict, list)
@@ -75,8 +79,9 @@ def _keys(value: Any) -> int:
 
 def _key_endings(raw: str) -> int:
     """How many `"` then `:` the text holds, an upper bound on its keys: two substring counts
-    unless a tab or line break stands after a quote, when the regular expression decides."""
-    if '"\t' in raw or '"\n' in raw or '"\r' in raw:
+    unless a tab, a line break or two spaces stand after a quote, when the regular expression
+    decides."""
+    if _LOOSE_KEY_END.search(raw):
         return len(_KEY_END.findall(raw))
     return raw.count('":') + raw.count('" :')
 
