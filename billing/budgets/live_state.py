@@ -50,18 +50,25 @@ class BudgetState:
         """The rated status (no holds): from memory; read anew after a change in this
         process, or after the background check finds that another process changed the
         totals or budgets. No request waits for that check."""
-        key = (team, period, use_case, customer)
+        found = self.warm(team, period, use_case=use_case, customer=customer)
+        if found is not None:
+            return found
+        seen = generation()  # read before the query: a change during it makes the entry stale
+        fresh = gateway_status(self.engine, team, period, use_case=use_case, customer=customer)
+        self._statuses[(team, period, use_case, customer)] = (seen, fresh)
+        return fresh
+
+    def warm(self, team: str, period: str, *, use_case: str | None = None,
+             customer: str | None = None) -> GatewayStatus | None:
+        """The rated status when memory holds it current; None when it must be read."""
         if time.monotonic() - self._checked_at >= self.stale_after \
                 and self._checking.acquire(blocking=False):
             self._checked_at = time.monotonic()
             self._checker.submit(self._check)
-        found = self._statuses.get(key)
+        found = self._statuses.get((team, period, use_case, customer))
         if found is not None and found[0] == generation():
             return found[1]
-        seen = generation()  # read before the query: a change during it makes the entry stale
-        fresh = gateway_status(self.engine, team, period, use_case=use_case, customer=customer)
-        self._statuses[key] = (seen, fresh)
-        return fresh
+        return None
 
     def _check(self) -> None:
         """One small query for the whole state, every `stale_after` seconds at most."""
@@ -119,4 +126,14 @@ def check(engine: Engine, team: str, period: str, *, use_case: str | None = None
     answers, from memory (microseconds once warm)."""
     state = state_for(engine)
     found = state.status(team, period, use_case=use_case, customer=customer)
+    return with_holds(found, book_for(engine).held(period)).to_dict()
+
+
+def check_warm(engine: Engine, team: str, period: str, *, use_case: str | None = None,
+               customer: str | None = None) -> dict[str, Any] | None:
+    """`check` when memory can answer it; None when the status must be read from the database
+    first, which a caller on the event loop leaves to a thread (`check`)."""
+    found = state_for(engine).warm(team, period, use_case=use_case, customer=customer)
+    if found is None:
+        return None
     return with_holds(found, book_for(engine).held(period)).to_dict()
