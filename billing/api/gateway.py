@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.names import Name
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.budgets import live_state, pre_call
 from billing.budgets.reservations import DEFAULT_TTL, MAX_TTL
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.au
 GATEWAY = [Depends(deps.roles("gateway", "ingest"))]
 BATCH_ROLES = ("gateway", "finance")
 MAX_SCOPES = 1000
-PERIOD_FIELD = Field(default=None, pattern=r"^\d{4}-\d{2}$",
+PERIOD_FIELD = Field(default=None, pattern=PERIOD,
                      description="YYYY-MM; default: the current period")
 
 
