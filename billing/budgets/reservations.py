@@ -52,6 +52,8 @@ class Book:
 
     def held(self, period: str) -> dict[tuple[str, str], Decimal]:
         """Per scope (kind, key): the spend held in `period` beyond the rated totals."""
+        if not self.holds:  # the gateway's common case, asked on every status check
+            return {}
         with self.lock:
             return self.held_locked(period)
 
