@@ -23,6 +23,7 @@ from billing.api import (
     ratecards,
     showback,
     slo,
+    status_fast,
     stripe_webhook,
     traces,
     trends,
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.dependency_overrides[get_settings] = lambda: given
     app.state.engine = engine_for(settings.database_url)
     problems.install(app)
+    status_fast.install(app)  # before the request log: the log stays outside it
     operations.install(app)
     app.include_router(usage.router)
     app.include_router(traces.router)

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps, problems
 from billing.api.deps import AppSettings
@@ -17,7 +18,6 @@ from billing.budgets import live_state
 from billing.budgets import store as budget_store
 from billing.budgets.budget import BudgetError, budget_from_mapping
 from billing.close.budget_actuals import budget_variances
-from billing.period import Period
 from billing.policies.in_force import policies_for
 from billing.teams import UnknownTeam, check_team
 
@@ -72,9 +72,12 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
             if not (own_only and report.budget.scope.kind == "customer")]
 
 
+STATUS_ROLES = ("gateway", "finance", "team")
+
+
 @router.get(
     "/budgets/{team}/status", summary="allow, warn or block: the gateway's pre-call check",
-    dependencies=[Depends(deps.roles("gateway", "finance", "team")), Depends(deps.team_path)],
+    dependencies=[Depends(deps.roles(*STATUS_ROLES)), Depends(deps.team_path)],
     responses=problems.responses(401, 403, 404, 422), response_model=dict[str, Any],
     description="Answers from the live budget state in memory (built from the running spend "
                 "totals, renewed when usage lands, a rating run finishes or a budget changes), "
@@ -85,12 +88,15 @@ def get_budgets(request: Request, settings: AppSettings, period: str = Query(...
 async def get_status(team: Name, request: Request,
                      period: str | None = Query(None, pattern=PERIOD),
                      use_case: Name | None = None, customer: Name | None = None) -> Response:
-    if customer is not None and deps.require_key(request).role == "team":
-        # a customer's spend totals are every team's: not for one team's key to read
+    if customer is not None and deps.customer_hidden(deps.require_key(request)):
         deps.deny_scope(request, "customer", customer)
-    period = period or str(Period.of(datetime.now(UTC), deps.current_settings(request).zone))
+    period = deps.period_or_current(period, deps.current_settings(request))
     # async, every dependency too, and serialised once: answered from memory once warm,
-    # without a hop to the thread pool
-    return Response(orjson.dumps(live_state.check(
-        request.app.state.engine, team, period, use_case=use_case, customer=customer)),
-        media_type="application/json")
+    # without a hop to the thread pool; a status to read first is read in a thread
+    # (status_fast.py answers the warm requests before they reach FastAPI at all)
+    engine = request.app.state.engine
+    found = live_state.check_warm(engine, team, period, use_case=use_case, customer=customer)
+    if found is None:
+        found = await run_in_threadpool(live_state.check, engine, team, period,
+                                        use_case=use_case, customer=customer)
+    return Response(orjson.dumps(found), media_type="application/json")

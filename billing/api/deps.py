@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from billing.api.names import Name
 from billing.api.problems import Problem
 from billing.api_keys import Principal, authenticate, known_key
 from billing.config import Settings, get_settings
+from billing.period import Period
 
 log = logging.getLogger("billing.api.access")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -31,7 +33,39 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 def current_settings(request: Request) -> Settings:
     """The settings for code that runs outside FastAPI's injection (a check called directly
     from a route), honouring the app's override as `Depends(get_settings)` does."""
-    return request.app.dependency_overrides.get(get_settings, get_settings)()
+    return settings_of(request.app)
+
+
+def settings_of(app: Any) -> Settings:
+    """`current_settings` for code that has the app but no request (the status fast path)."""
+    return app.dependency_overrides.get(get_settings, get_settings)()
+
+
+def period_or_current(given: str | None, settings: Settings) -> str:
+    """A period parameter's value, or the current period in the billing time zone."""
+    return given or str(Period.of(datetime.now(UTC), settings.zone))
+
+
+def bearer_token(header: str) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header; None when there is none."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def role_allows(principal: Principal, allowed: tuple[str, ...]) -> bool:
+    """Admin may do everything; any other key only what its role is named for."""
+    return principal.role == "admin" or principal.role in allowed
+
+
+def team_hidden(principal: Principal, team: str) -> bool:
+    """A team key asking about another team: answered as if that team did not exist."""
+    return principal.role == "team" and principal.team != team
+
+
+def customer_hidden(principal: Principal) -> bool:
+    """A customer's spend is every team's: not for one team's key to read."""
+    return principal.role == "team"
 
 
 def engine(request: Request) -> Engine:
@@ -50,14 +84,13 @@ def require_key(request: Request) -> Principal:
     found = getattr(request.state, "principal", None)
     if found is not None:
         return found
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         _deny(request, 401, "no bearer key", None)
         raise Problem(401, "Unauthorized", "send the API key as 'Authorization: Bearer <key>' "
                       "(create one with `billing keys create`)", headers=CHALLENGE)
     app_settings = current_settings(request)
-    principal = authenticate(request.app.state.engine, token.strip(), app_settings.api_key)
+    principal = authenticate(request.app.state.engine, token, app_settings.api_key)
     if principal is None:
         _deny(request, 401, "invalid, expired or revoked key", None)
         raise Problem(401, "Unauthorized", "the API key is not valid (wrong, expired or "
@@ -73,9 +106,8 @@ async def authenticated(request: Request) -> Principal:
     found = getattr(request.state, "principal", None)
     if found is not None:
         return found
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is not None:
         principal = known_key(request.app.state.engine, token, current_settings(request).api_key)
         if principal is not None:
             request.state.principal = principal
@@ -88,7 +120,7 @@ def roles(*allowed: str) -> Callable[[Request], Awaitable[Principal]]:
 
     async def check(request: Request) -> Principal:
         principal = await authenticated(request)
-        if principal.role != "admin" and principal.role not in allowed:
+        if not role_allows(principal, allowed):
             _deny(request, 403, f"role {principal.role} not in {allowed}", principal)
             raise Problem(403, "Forbidden", f"a {principal.role} key cannot do this; it needs "
                           f"a key with role {' or '.join(allowed)}")
@@ -99,7 +131,7 @@ def roles(*allowed: str) -> Callable[[Request], Awaitable[Principal]]:
 
 def readable_team(request: Request, principal: Principal, team: str) -> None:
     """404 unless the caller may read `team` (a team key reads only its own)."""
-    if principal.role in ("team",) and principal.team != team:
+    if team_hidden(principal, team):
         _deny(request, 404, f"team key of {principal.team} asked for another team", principal)
         raise Problem(404, "Not found", f"nothing found for team {team!r}")
 

@@ -3,23 +3,25 @@ call's estimated cost from the pre-call check until the call is settled or relea
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from billing.api import deps, problems
 from billing.api.deps import AppSettings
 from billing.api.names import Name
-from billing.api.problems import Problem
+from billing.api.problems import PERIOD, Problem
 from billing.budgets import live_state, pre_call
 from billing.budgets.reservations import DEFAULT_TTL, MAX_TTL
-from billing.period import Period
 
 router = APIRouter(prefix="/v1", tags=["budgets"], dependencies=[Depends(deps.authenticated)])
 GATEWAY = [Depends(deps.roles("gateway", "ingest"))]
-PERIOD_FIELD = Field(default=None, pattern=r"^\d{4}-\d{2}$",
+BATCH_ROLES = ("gateway", "finance")
+MAX_SCOPES = 1000
+PERIOD_FIELD = Field(default=None, pattern=PERIOD,
                      description="YYYY-MM; default: the current period")
 
 
@@ -31,7 +33,7 @@ class ScopeBody(BaseModel):
 
 class StatusBatch(BaseModel):
     period: str | None = PERIOD_FIELD
-    scopes: list[ScopeBody] = Field(min_length=1, max_length=1000)
+    scopes: list[ScopeBody] = Field(min_length=1, max_length=MAX_SCOPES)
 
 
 class ReserveBody(BaseModel):
@@ -52,18 +54,19 @@ class SettleBody(BaseModel):
     cache_write_input_tokens: int = Field(default=0, ge=0)
 
 
-def _period(given: str | None, settings: AppSettings) -> str:
-    return given or str(Period.of(datetime.now(UTC), settings.zone))
 
 
 @router.post("/budgets/status", summary="allow, warn or block for several scopes at once",
-             dependencies=[Depends(deps.roles("gateway", "finance"))],
-             responses=problems.responses(400, 401, 403, 422))
-def post_status_batch(body: StatusBatch, request: Request, settings: AppSettings) -> list[dict]:
-    period = _period(body.period, settings)
-    return [live_state.check(request.app.state.engine, scope.team, period,
-                             use_case=scope.use_case, customer=scope.customer)
-            for scope in body.scopes]
+             dependencies=[Depends(deps.roles(*BATCH_ROLES))],
+             responses=problems.responses(400, 401, 403, 422),
+             response_model=list[dict[str, Any]])
+def post_status_batch(body: StatusBatch, request: Request, settings: AppSettings) -> Response:
+    period = deps.period_or_current(body.period, settings)
+    # serialised as the single check is (status_fast.py answers the same bytes when warm)
+    return Response(orjson.dumps([
+        live_state.check(request.app.state.engine, scope.team, period,
+                         use_case=scope.use_case, customer=scope.customer)
+        for scope in body.scopes]), media_type="application/json")
 
 
 @router.post(
@@ -79,9 +82,9 @@ async def post_reservation(team: Name, body: ReserveBody, request: Request,
                            settings: AppSettings) -> dict:
     decision = await run_in_threadpool(
         pre_call.reserve, request.app.state.engine, settings, team,
-        _period(body.period, settings), model=body.model, input_tokens=body.input_tokens,
-        max_tokens=body.max_tokens, use_case=body.use_case, customer=body.customer,
-        ttl=body.ttl_seconds)
+        deps.period_or_current(body.period, settings), model=body.model,
+        input_tokens=body.input_tokens, max_tokens=body.max_tokens, use_case=body.use_case,
+        customer=body.customer, ttl=body.ttl_seconds)
     return decision.to_dict()
 
 

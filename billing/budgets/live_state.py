@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -33,13 +34,28 @@ budgets_table = BudgetEntry.__table__
 Key = tuple[str, str, str | None, str | None]
 
 
+@dataclass(slots=True)
+class _Held:
+    """One scope's rated status as read at `generation`, and its answer once made."""
+
+    generation: int
+    status: GatewayStatus
+    answer: dict[str, Any] | None = None
+
+    def answered(self) -> dict[str, Any]:
+        if self.answer is None:
+            self.answer = self.status.to_dict()
+        return self.answer
+
+
 class BudgetState:
     """Statuses of one database, by (team, period, use case, customer)."""
 
     def __init__(self, engine: Engine, stale_after: float = STALE_AFTER) -> None:
         self.engine = engine
+        self.name = engine.url.render_as_string(hide_password=False)
         self.stale_after = stale_after
-        self._statuses: dict[Key, tuple[int, GatewayStatus]] = {}
+        self._statuses: dict[Key, _Held] = {}
         self._fingerprint: tuple | None = None
         self._checked_at = time.monotonic()
         self._checking = threading.Lock()
@@ -50,18 +66,25 @@ class BudgetState:
         """The rated status (no holds): from memory; read anew after a change in this
         process, or after the background check finds that another process changed the
         totals or budgets. No request waits for that check."""
-        key = (team, period, use_case, customer)
+        found = self.warm(team, period, use_case=use_case, customer=customer)
+        if found is not None:
+            return found.status
+        seen = generation()  # read before the query: a change during it makes the entry stale
+        fresh = gateway_status(self.engine, team, period, use_case=use_case, customer=customer)
+        self._statuses[(team, period, use_case, customer)] = _Held(seen, fresh)
+        return fresh
+
+    def warm(self, team: str, period: str, *, use_case: str | None = None,
+             customer: str | None = None) -> _Held | None:
+        """The rated status when memory holds it current; None when it must be read."""
         if time.monotonic() - self._checked_at >= self.stale_after \
                 and self._checking.acquire(blocking=False):
             self._checked_at = time.monotonic()
             self._checker.submit(self._check)
-        found = self._statuses.get(key)
-        if found is not None and found[0] == generation():
-            return found[1]
-        seen = generation()  # read before the query: a change during it makes the entry stale
-        fresh = gateway_status(self.engine, team, period, use_case=use_case, customer=customer)
-        self._statuses[key] = (seen, fresh)
-        return fresh
+        found = self._statuses.get((team, period, use_case, customer))
+        if found is not None and found.generation == generation():
+            return found
+        return None
 
     def _check(self) -> None:
         """One small query for the whole state, every `stale_after` seconds at most."""
@@ -102,14 +125,19 @@ def _scope(check: budgets.Status) -> tuple[str, str]:
 
 _states: dict[str, BudgetState] = {}
 _states_lock = threading.Lock()
+_by_engine: weakref.WeakKeyDictionary[Engine, BudgetState] = weakref.WeakKeyDictionary()
 
 
 def state_for(engine: Engine) -> BudgetState:
     """One state per database per process, shared by the API and in-process checks."""
+    found = _by_engine.get(engine)
+    if found is not None and _states.get(found.name) is found:
+        return found
     name = engine.url.render_as_string(hide_password=False)
     with _states_lock:
         if name not in _states:
             _states[name] = BudgetState(engine)
+        _by_engine[engine] = _states[name]
         return _states[name]
 
 
@@ -120,3 +148,15 @@ def check(engine: Engine, team: str, period: str, *, use_case: str | None = None
     state = state_for(engine)
     found = state.status(team, period, use_case=use_case, customer=customer)
     return with_holds(found, book_for(engine).held(period)).to_dict()
+
+
+def check_warm(engine: Engine, team: str, period: str, *, use_case: str | None = None,
+               customer: str | None = None) -> dict[str, Any] | None:
+    """`check` when memory can answer it; None when the status must be read from the database
+    first, which a caller on the event loop leaves to a thread (`check`). With no holds the
+    answer is the one made when the status was read, shared: serialise it, never change it."""
+    found = state_for(engine).warm(team, period, use_case=use_case, customer=customer)
+    if found is None:
+        return None
+    held = book_for(engine).held(period)
+    return with_holds(found.status, held).to_dict() if held else found.answered()

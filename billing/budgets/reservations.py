@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -51,6 +52,8 @@ class Book:
 
     def held(self, period: str) -> dict[tuple[str, str], Decimal]:
         """Per scope (kind, key): the spend held in `period` beyond the rated totals."""
+        if not self.holds:  # the gateway's common case, asked on every status check
+            return {}
         with self.lock:
             return self.held_locked(period)
 
@@ -105,13 +108,20 @@ class Book:
 
 _books: dict[str, Book] = {}
 _books_lock = threading.Lock()
+_by_engine: weakref.WeakKeyDictionary[Engine, tuple[str, Book]] = weakref.WeakKeyDictionary()
 
 
 def book_for(engine: Engine) -> Book:
+    """One book per database per process (the name of an engine is remembered: rendering it
+    costs more than the budget check it is asked for)."""
+    found = _by_engine.get(engine)
+    if found is not None and _books.get(found[0]) is found[1]:
+        return found[1]
     name = engine.url.render_as_string(hide_password=False)
     with _books_lock:
         if name not in _books:
             _books[name] = Book()
+        _by_engine[engine] = (name, _books[name])
         return _books[name]
 
 
