@@ -4,7 +4,8 @@ A test suite that passes says little until a bug in the code makes it fail. mutm
 small bugs (a `<` for a `<=`, a dropped argument, a changed constant) one at a time in a copy of
 the project (`mutants/`) and runs the tests that reach the changed function: a mutant the tests
 miss is a promise no test keeps. Each area below is run with its own fast tests (SQLite, no
-PostgreSQL, no browser) so the whole run stays within minutes on two cores.
+PostgreSQL, no browser) so the whole run stays within minutes on two cores; code only
+PostgreSQL reaches has its own small PostgreSQL tests, run when BILLING_TEST_POSTGRES_URL is set.
 
 Prints the kill rate per area and file and every surviving mutant as a diff, and writes
 bench/mutation.json. The README's "Mutation testing" section lists the survivors that are
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "mutants" / "results"
 OUTPUT = ROOT / "bench" / "mutation.json"
 TARGET = 0.90
+POSTGRES = "BILLING_MUTATE_POSTGRES"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Area:
     name: str
     files: dict[str, tuple[str, ...] | None]  # path -> mangled function names, None = all
     tests: tuple[str, ...]
+    postgres: tuple[str, ...] = ()  # run too when BILLING_TEST_POSTGRES_URL is set
 
 
 AREAS = (
@@ -69,7 +72,12 @@ AREAS = (
          ("tests/metering/test_usage_event.py", "tests/metering/test_metering.py",
           "tests/metering/test_usage_event_edges.py",
           "tests/metering/test_usage_event_billing.py", "tests/metering/test_ingest_buckets.py",
-          "tests/metering/test_validate_common_path.py")),
+          "tests/metering/test_validate_common_path.py", "tests/metering/test_sqlite_params.py",
+          "tests/metering/test_common_path_edges.py", "tests/metering/test_validation_bounds.py",
+          "tests/metering/test_service_level_fields.py"),
+         # the PostgreSQL half of _land and _stored; its rows are not validated, so only the
+         # mutants of metering.py pay for its database
+         postgres=("tests/metering/test_land_postgres.py",)),
     Area("numbering", {"billing/close/numbering.py": None}, ("tests/close/test_numbering.py",)),
     # allocation; reading and writing pool files (policy authoring) is outside the money core
     Area("overhead", {"billing/rating/overhead.py": (
@@ -106,7 +114,8 @@ def _worker(name: str) -> None:
     def narrowed() -> configuration.Config:
         found = load()
         found.only_mutate = list(area.files)
-        found.pytest_add_cli_args_test_selection = [t for t in area.tests
+        tests = area.tests + (area.postgres if os.environ.get(POSTGRES) == "1" else ())
+        found.pytest_add_cli_args_test_selection = [t for t in tests
                                                      if Path(t.split("::")[0]).exists()]
         return found
 
@@ -172,8 +181,10 @@ def _run_area(area: Area, env: dict[str, str]) -> dict:
     files = json.loads((RESULTS / f"{area.name}.json").read_text(encoding="utf-8"))
     keys = ("mutants", "killed", "survived", "timeout", "no_tests", "other")
     totals = {key: sum(found[key] for found in files.values()) for key in keys}
+    postgres = env.get(POSTGRES) == "1"
     return {**totals, "kill_rate": round(_rate(totals), 4),
-            "seconds": round(time.monotonic() - started, 1), "tests": list(area.tests),
+            "seconds": round(time.monotonic() - started, 1),
+            "tests": list(area.tests + (area.postgres if postgres else ())),
             "files": {path: {**{k: v for k, v in found.items() if k != "survivors"},
                              "kill_rate": round(_rate(found), 4),
                              "survivors": [s["mutant"] for s in found["survivors"]]}
@@ -184,6 +195,8 @@ def main() -> int:
     only = [name for name in os.environ.get("MUTATE_ONLY", "").split(",") if name]
     areas = [area for area in AREAS if not only or area.name in only]
     env = {**os.environ, "BILLING_SKIP_POSTGRES": "1", "PYTHONHASHSEED": "0"}
+    postgres = "BILLING_TEST_POSTGRES_URL" in os.environ
+    env[POSTGRES] = "1" if postgres else "0"
     load_before = os.getloadavg()
     started = time.monotonic()
     report: dict[str, dict] = {}
@@ -207,6 +220,10 @@ def main() -> int:
                   f"{per_file['kill_rate']:9.1%}")
     print(f"\nwall time {wall / 60:.1f} min; load average before {load_before[0]:.2f}, "
           f"after {os.getloadavg()[0]:.2f} (2 cores, shared)")
+    if any(area.postgres for area in areas):
+        print("PostgreSQL tests: " + ("run (BILLING_TEST_POSTGRES_URL)" if postgres else
+                                      "not run; set BILLING_TEST_POSTGRES_URL to kill the "
+                                      "PostgreSQL-only mutants"))
     if survivors:
         print(f"\n{len(survivors)} surviving mutants (killed by no test; the README lists the "
               "equivalent ones):")
@@ -224,6 +241,7 @@ def main() -> int:
             "cpu_count": os.cpu_count(),
             "load_average_before": round(load_before[0], 2),
             "load_average_after": round(os.getloadavg()[0], 2),
+            "postgres": postgres,
             "modules": report,
         }, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {OUTPUT.relative_to(ROOT)}")

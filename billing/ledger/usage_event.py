@@ -20,7 +20,7 @@ import orjson
 
 from billing import identifiers
 from billing.models import TIERS
-from billing.period import Period
+from billing.period import FIRST_YEAR, Period
 from billing.policies.environments import NAME as ENVIRONMENT_NAME
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens")
@@ -121,7 +121,8 @@ def _count(value: Any, name: str, *, default: int | None, minimum: int) -> int:
 
 
 def parse_timestamp(value: Any, name: str = "occurred_at") -> datetime:
-    """Parse an RFC 3339 timestamp; a zone is required because it decides the period."""
+    """Parse an RFC 3339 timestamp; a zone is required because it decides the period, and the
+    time must lie two days (any zone) inside the years a period can name (1000 to 9999)."""
     if not isinstance(value, str) or not value:
         raise InvalidEvent(name, f"{name} is required: an RFC 3339 timestamp with a zone")
     try:
@@ -136,10 +137,11 @@ def parse_timestamp(value: Any, name: str = "occurred_at") -> datetime:
         )
     try:
         moment.astimezone(UTC) + _ANY_ZONE
-        moment.astimezone(UTC) - _ANY_ZONE
+        outside = (moment.astimezone(UTC) - _ANY_ZONE).year < FIRST_YEAR
     except OverflowError:
-        raise InvalidEvent(name, f"{name} {value!r} is outside the years a ledger can hold") \
-            from None
+        outside = True
+    if outside:
+        raise InvalidEvent(name, f"{name} {value!r} is outside the years a ledger can hold")
     return moment
 
 
@@ -432,7 +434,7 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
         moment = datetime.fromisoformat(stamp)
     except ValueError:
         return None
-    if moment.tzinfo is None or not 1 < moment.year < 9999:
+    if moment.tzinfo is None or not FIRST_YEAR < moment.year < 9999:
         return None
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     if not backfill and not EARLIEST <= utc <= (now or datetime.now(UTC)) + FUTURE_SLACK:
