@@ -1,11 +1,13 @@
 """Metering: usage events enter the append-only ledger exactly once.
 
 Each chunk of rows is validated in Python, then written in one transaction with
-`INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING`, so a resend is a duplicate, a changed
-resend is a conflict, and a process killed mid-file loses nothing: the next run skips what
-landed. Rejected rows go to the quarantine verbatim, keyed by their content, so a re-run does
-not quarantine them twice. A provider's usage bucket (a snapshot, not an event) read again
-with other numbers is restated instead of refused (billing/ledger/restatement.py).
+`INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING` (on PostgreSQL into the event-id
+table beside the partitioned ledger: billing/ledger/partitions.py), so a resend is a
+duplicate, a changed resend is a conflict, and a process killed mid-file loses nothing: the
+next run skips what landed. Rejected rows go to the quarantine verbatim, keyed by their
+content, so a re-run does not quarantine them twice. A provider's usage bucket (a snapshot,
+not an event) read again with other numbers is restated instead of refused
+(billing/ledger/restatement.py).
 """
 
 from __future__ import annotations
