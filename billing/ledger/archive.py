@@ -33,6 +33,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 
 from billing.db import lock_closes, write_transaction
 from billing.ledger import partitions
@@ -222,10 +223,24 @@ def archive_period(engine: Engine, period: str, to: Path) -> ArchiveResult:
         raise ArchiveRefused(f"the Parquet files in {folder} count {written}, the ledger "
                              f"{ledger}; nothing was removed",
                              "check the disk and archive again to an empty folder")
+    try:
+        _remove(engine, period, folder, ledger)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in partitions.BUSY:
+            raise
+        raise ArchiveRefused(f"the ledger was busy, so {period}'s partition could not be "
+                             f"dropped ({exc.orig}); nothing was removed",
+                             "move the files away, then archive again, outside peak "
+                             "hours") from None
+    return ArchiveResult(period, str(folder), ledger, files)
+
+
+def _remove(engine: Engine, period: str, folder: Path, ledger: Counts) -> None:
+    """Recount and remove the period's rows, and record the archive, in one transaction."""
     with write_transaction(engine) as connection:
         lock_closes(connection)
-        if partitions.partitioned(connection):  # writers wait; readers go on until the drop
-            connection.exec_driver_sql("LOCK TABLE usage_event IN SHARE MODE")
+        if partitions.partitioned(connection):
+            partitions.hold(connection, period)
         _check(connection, period)
         if _ledger_counts(connection, period) != ledger:
             raise ArchiveRefused(f"usage of {period} changed while it was archived; nothing "
@@ -237,4 +252,3 @@ def archive_period(engine: Engine, period: str, to: Path) -> ArchiveResult:
         connection.execute(insert(archives).values(period=period, path=str(folder),
                                                    archived_at=datetime.now(UTC),
                                                    **ledger.__dict__))
-    return ArchiveResult(period, str(folder), ledger, files)

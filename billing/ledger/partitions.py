@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 IDS = "usage_event_id"
+LOCK_TIMEOUT = "30s"
+BUSY = ("55P03", "40P01")  # lock_not_available (the timeout), deadlock_detected
 
 
 def partitioned(connection: Connection) -> bool:
@@ -60,15 +62,28 @@ def periods(connection: Connection) -> list[str]:
     return sorted(table.removeprefix("usage_event_p").replace("_", "-") for table in tables)
 
 
+def _exists(connection: Connection, period: str) -> bool:
+    return connection.exec_driver_sql(
+        "SELECT 1 FROM pg_inherits WHERE inhparent = 'usage_event'::regclass "
+        "AND inhrelid = to_regclass(%(table)s)", {"table": name(period)}).first() is not None
+
+
+def hold(connection: Connection, period: str) -> None:
+    """Keep writers out of a period's partition until the transaction ends (the other
+    periods, and every reader, go on)."""
+    if _exists(connection, period):
+        connection.exec_driver_sql(f'LOCK TABLE "{name(period)}" IN SHARE MODE')
+
+
 def drop(connection: Connection, period: str) -> bool:
     """Detach and drop a period's partition, in the caller's transaction; its event ids stay
-    in `usage_event_id`. False when the period has none."""
-    table = name(period)
-    exists = connection.exec_driver_sql(
-        "SELECT 1 FROM pg_inherits WHERE inhparent = 'usage_event'::regclass "
-        "AND inhrelid = to_regclass(%(table)s)", {"table": table}).first()
-    if exists is None:
+    in `usage_event_id`. False when the period has none. Detaching locks `usage_event` for a
+    moment; waiting longer than LOCK_TIMEOUT for that (a long query runs) fails with a
+    `BUSY` state rather than keep every reader queued behind it."""
+    if not _exists(connection, period):
         return False
+    table = name(period)
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     connection.exec_driver_sql(f'ALTER TABLE usage_event DETACH PARTITION "{table}"')
     connection.exec_driver_sql(f'DROP TABLE "{table}"')
     return True

@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
@@ -170,3 +171,26 @@ def test_a_late_resend_of_an_archived_event(month, close_env, tmp_path):
         assert (again.accepted, again.duplicates) == (0, 1)
     else:
         assert (again.accepted, again.duplicates) == (1, 0)
+
+
+def test_archive_gives_up_on_a_busy_ledger_and_removes_nothing(month, close_env, tmp_path,
+                                                                 monkeypatch):
+    """A long reader of usage_event would queue every other reader behind the drop's lock:
+    the archive waits LOCK_TIMEOUT at most, then refuses with what to do; nothing is lost."""
+    if month.dialect.name != "postgresql":
+        return
+    from billing.ledger.archive import ArchiveRefused, archive_period
+
+    close_period(month, close_env, "2026-10", now=datetime(2026, 11, 2, 3, tzinfo=UTC))
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "500ms")
+    before = _where(month)
+    with month.connect() as reader:
+        reader.execute(select(func.count()).select_from(usage)).scalar_one()  # holds its lock
+        with pytest.raises(ArchiveRefused) as refused:
+            archive_period(month, "2026-10", tmp_path)
+        reader.rollback()
+    assert "busy" in refused.value.message and "archive again" in refused.value.hint
+    assert _where(month) == before
+    with month.connect() as connection:
+        assert "2026-10" in partitions.periods(connection)
+        assert connection.execute(text("SELECT count(*) FROM usage_archive")).scalar_one() == 0
