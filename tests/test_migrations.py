@@ -13,6 +13,8 @@ def _partitioning(difference: tuple) -> bool:
     kind, item = difference[0], difference[1]
     if kind == "remove_table":
         return item.name == "usage_event_id" or item.name.startswith("usage_event_p")
+    if kind == "remove_index" and item.table.name.startswith("usage_event_p"):
+        return True  # a partition's own copy of a partitioned index
     if kind in ("remove_constraint", "add_constraint") and item.table.name == "usage_event":
         return [column.name for column in item.columns] in (["event_id", "period"],
                                                             ["event_id"])
