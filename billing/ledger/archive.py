@@ -4,8 +4,10 @@ Once a period is closed and every one of its events rated, the raw rows only mat
 audit: its rated lines and documents never change again. They are written to Parquet, one
 folder per day, read back and counted against the ledger (events, requests, tokens, in total
 and with a customer, the two views the close checks), and only then removed, in the same
-transaction that records where they went. `billing reconcile` counts the files instead of
-the rows from then on (`archived_counts`).
+transaction that records where they went: on PostgreSQL by detaching and dropping the period's
+partition (billing/ledger/partitions.py), whose event ids stay known so a late resend is still
+a duplicate; on SQLite by a `DELETE`, which takes the ids with the rows. `billing reconcile`
+counts the files instead of the rows from then on (`archived_counts`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.exc import DBAPIError
 
-from billing.db import write_transaction
+from billing.db import lock_closes, write_transaction
+from billing.ledger import partitions
 from billing.ledger.usage_event import BILLED
 from billing.models import PeriodClose, RatingRun, UsageArchive, UsageEvent
 from billing.period import Period
@@ -238,13 +242,32 @@ def archive_period(engine: Engine, period: str, to: Path) -> ArchiveResult:
         raise ArchiveRefused(f"the Parquet files in {folder} count {written}, the ledger "
                              f"{ledger}; nothing was removed",
                              "check the disk and archive again to an empty folder")
+    try:
+        _remove(engine, period, folder, ledger)
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in partitions.BUSY:
+            raise
+        raise ArchiveRefused(f"the ledger was busy, so {period}'s partition could not be "
+                             f"dropped ({exc.orig}); nothing was removed",
+                             "move the files away, then archive again, outside peak "
+                             "hours") from None
+    return ArchiveResult(period, str(folder), ledger, files)
+
+
+def _remove(engine: Engine, period: str, folder: Path, ledger: Counts) -> None:
+    """Recount and remove the period's rows, and record the archive, in one transaction."""
     with write_transaction(engine) as connection:
+        lock_closes(connection)
+        if partitions.partitioned(connection):
+            partitions.hold(connection, period)
         _check(connection, period)
         if _ledger_counts(connection, period) != ledger:
             raise ArchiveRefused(f"usage of {period} changed while it was archived; nothing "
                                  "was removed", "rate it, then archive again to an empty folder")
-        connection.execute(delete(usage).where(usage.c.period == period))
+        if partitions.partitioned(connection):
+            partitions.drop(connection, period)
+        else:
+            connection.execute(delete(usage).where(usage.c.period == period))
         connection.execute(insert(archives).values(period=period, path=str(folder),
                                                    archived_at=datetime.now(UTC),
                                                    **ledger.__dict__))
-    return ArchiveResult(period, str(folder), ledger, files)

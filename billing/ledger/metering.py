@@ -1,11 +1,13 @@
 """Metering: usage events enter the append-only ledger exactly once.
 
 Each chunk of rows is validated in Python, then written in one transaction with
-`INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING`, so a resend is a duplicate, a changed
-resend is a conflict, and a process killed mid-file loses nothing: the next run skips what
-landed. Rejected rows go to the quarantine verbatim, keyed by their content, so a re-run does
-not quarantine them twice. A provider's usage bucket (a snapshot, not an event) read again
-with other numbers is restated instead of refused (billing/ledger/restatement.py).
+`INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING` (on PostgreSQL into the event-id
+table beside the partitioned ledger: billing/ledger/partitions.py), so a resend is a
+duplicate, a changed resend is a conflict, and a process killed mid-file loses nothing: the
+next run skips what landed. Rejected rows go to the quarantine verbatim, keyed by their
+content, so a re-run does not quarantine them twice. A provider's usage bucket (a snapshot,
+not an event) read again with other numbers is restated instead of refused
+(billing/ledger/restatement.py).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from billing.db import write_transaction
-from billing.ledger import plain_event, restatement
+from billing.ledger import partitions, plain_event, restatement
 from billing.ledger.formats import SourceRow, reader_for
 from billing.ledger.formats.native import read_line
 from billing.ledger.usage_event import InvalidEvent, validate
@@ -298,18 +300,16 @@ def _stored(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int
     """The id and content hash of each of these events that is in the ledger."""
     if not event_ids:
         return {}
-    if connection.dialect.name == "postgresql":
-        sql = ("SELECT event_id, id, content_hash FROM usage_event "
-               "WHERE event_id = ANY(%s::varchar[])")
-        param: Any = event_ids
-    else:
-        sql = ("SELECT event_id, id, content_hash FROM usage_event "
-               "WHERE event_id IN (SELECT value FROM json_each(?))")
-        param = orjson.dumps(event_ids).decode()
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(sql, (param,))
-        return {event_id: (row_id, stored) for event_id, row_id, stored in cursor.fetchall()}
+        if partitions.partitioned(connection):
+            found = partitions.stored_hashes(cursor, event_ids)
+        else:
+            cursor.execute("SELECT event_id, id, content_hash FROM usage_event "
+                           "WHERE event_id IN (SELECT value FROM json_each(?))",
+                           (orjson.dumps(event_ids).decode(),))
+            found = cursor.fetchall()
+        return {event_id: (row_id, stored) for event_id, row_id, stored in found}
     finally:
         cursor.close()
 
@@ -326,8 +326,10 @@ _values = itemgetter(*_COLUMNS)
 
 def _copy_events(connection: Connection, rows: list[dict[str, Any]], report: bool = False
                  ) -> Any:
-    """PostgreSQL: COPY into a session staging table, then one INSERT ... ON CONFLICT; how
-    many landed, or with `report` the ids that did not (found set-wise, in the database)."""
+    """PostgreSQL: COPY into a session staging table, then one statement that claims the new
+    ids in `usage_event_id` and inserts their events into their periods' partitions (made
+    first where missing); how many landed, or with `report` the ids that did not (found
+    set-wise, in the database)."""
     columns = ", ".join(_COLUMNS)
     cursor = connection.connection.driver_connection.cursor()
     try:
@@ -338,15 +340,19 @@ def _copy_events(connection: Connection, rows: list[dict[str, Any]], report: boo
         with cursor.copy(f"COPY usage_stage ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(_values(row))
+        partitions.ensure(cursor, {row["period"] for row in rows})
+        claim = (f"WITH claimed AS (INSERT INTO {partitions.IDS} (event_id, period, "
+                 "content_hash) SELECT event_id, period, content_hash FROM usage_stage "
+                 "ON CONFLICT (event_id) DO NOTHING RETURNING event_id)")
         insert = (f"INSERT INTO usage_event ({columns}) SELECT {columns} FROM usage_stage "
-                  "ON CONFLICT (event_id) DO NOTHING")
+                  "WHERE event_id IN (SELECT event_id FROM claimed)")
         if report:
-            cursor.execute(f"WITH landed AS ({insert} RETURNING event_id) "
+            cursor.execute(f"{claim}, landed AS ({insert} RETURNING event_id) "
                            "SELECT event_id FROM usage_stage "
                            "EXCEPT ALL SELECT event_id FROM landed")
             found: Any = [event_id for (event_id,) in cursor.fetchall()]
         else:
-            cursor.execute(insert)
+            cursor.execute(f"{claim} {insert}")
             found = cursor.rowcount
         cursor.execute("DELETE FROM usage_stage")
         return found
