@@ -95,7 +95,8 @@ def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 8,
             results.append({"path": path, "rows": rows, "seconds": found["seconds"],
                             "events_per_second": rows / found["seconds"],
                             "peak_mib": peak, "ledger_rows": found.get("accepted"),
-                            "load_average": os.getloadavg()[0]})
+                            "load_average": os.getloadavg()[0],
+                            "stages": found.get("stages", [])})
     return results
 
 
@@ -107,6 +108,13 @@ def print_table(results: list[dict]) -> None:
         print(f"{row['path']:<15} {row['rows']:>12,} {row['seconds']:>9.1f} "
               f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9,.0f} "
               f"{row['ledger_rows'] or 0:>12,} {row['load_average']:>5.1f}")
+    for row in results:
+        if row.get("stages"):
+            print(f"\nStages of {row['path']} ({row['rows']:,} events)")
+            print(f"{'stage':<30} {'seconds':>9} {'CPU s':>9}")
+            for stage in row["stages"]:
+                print(f"{stage['stage']:<30} {stage['seconds']:>9.1f} "
+                      f"{stage['cpu_seconds']:>9.1f}")
 
 
 def main() -> None:

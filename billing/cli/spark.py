@@ -93,6 +93,10 @@ def reduce_command(
               f"{ingest['duplicates']:,} unchanged aggregate events", highlight=False)
     out.print(f"Reduced groups in {user(result.out)}/reduced; rejected rows with reasons in "
               f"{user(result.out)}/rejected", highlight=False)
+    stages = Table("stage", "seconds", "CPU seconds", title="Stage timings")
+    for stage in result.stages.to_list():
+        stages.add_row(stage["stage"], f"{stage['seconds']:.1f}", f"{stage['cpu_seconds']:.1f}")
+    print_table(stages)
     if result.errors:
         table = Table("row", "event_id", "field", "reason")
         for error in result.errors[:SHOWN_ERRORS]:

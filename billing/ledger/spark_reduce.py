@@ -29,10 +29,13 @@ from billing.ledger.aggregate_events import ingest_groups
 from billing.ledger.lake_plain import ROW, plain
 from billing.ledger.lake_rows import COUNTS, GRAIN, OK, OUTSIDE, REJECTED
 from billing.ledger.metering import compare_resend
+from billing.ledger.stage_timings import Stages
 
 INSTALL_HINT = "install the Spark extra: pip install -e '.[spark]' (it needs Java 17)"
 KEPT_ERRORS = 1_000
 MASK = (1 << 33) - 1
+# the Spark stages of the main job, in the order they run (a shuffle ends each)
+SPARK_STAGES = ("read and validate", "dedupe", "reduce and write")
 
 
 class SparkUnavailable(RuntimeError):
@@ -55,6 +58,7 @@ class ReduceResult:
     reasons: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, Any]] = field(default_factory=list)
     ingest: dict[str, Any] = field(default_factory=dict)
+    stages: Stages = field(default_factory=Stages)
 
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "format": self.format, "period": self.period,
@@ -63,7 +67,8 @@ class ReduceResult:
                 "rejected": self.rejected, "outside_period": self.outside_period,
                 "groups": self.groups, "seconds": round(self.seconds, 3),
                 "rejected_by_field": dict(self.reasons.most_common()),
-                "errors": self.errors, "ingest": self.ingest}
+                "errors": self.errors, "ingest": self.ingest,
+                "stages": self.stages.to_list()}
 
 
 def session(master: str | None = None, *, partitions: int | None = None) -> Any:
@@ -224,40 +229,47 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
 
     started = time.perf_counter()
     result = ReduceResult(input=path, format=fmt, period=period, out=str(out))
-    frame, header = _source(spark, path, fmt)
-    starts = _positions(frame)
+    timed = result.stages.timed
+    with timed("read", spark):
+        frame, header = _source(spark, path, fmt)
+        starts = _positions(frame)
     checked = _checked(spark, frame, fmt, header, period, str(zone), backfill,
                        now or datetime.now(UTC))
     base = str(out).rstrip("/")  # local, or any URL Spark writes (hdfs://, s3a://)
     reduced_path, rejected_path = f"{base}/reduced", f"{base}/rejected"
-    _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
-    reduced = spark.read.parquet(reduced_path)
+    with timed("validate, dedupe and reduce", spark, SPARK_STAGES):
+        _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
     groups, clashing = [], []
-    for row in reduced.where(F.col("status") != REJECTED).collect():
-        values = row.asDict()
-        result.rows += int(values["rows"])
-        if values["status"] == OUTSIDE:
-            result.outside_period += int(values["rows"])
-            continue
-        result.accepted += int(values["keys"])
-        clashing.extend(values["clash"])
-        groups.append({name: values[name] for name in (*GRAIN, *COUNTS)})
+    with timed("collect groups", spark):
+        reduced = spark.read.parquet(reduced_path)
+        for row in reduced.where(F.col("status") != REJECTED).collect():
+            values = row.asDict()
+            result.rows += int(values["rows"])
+            if values["status"] == OUTSIDE:
+                result.outside_period += int(values["rows"])
+                continue
+            result.accepted += int(values["keys"])
+            clashing.extend(values["clash"])
+            groups.append({name: values[name] for name in (*GRAIN, *COUNTS)})
     result.groups = len(groups)
     rejected = reduced.where(F.col("status") == REJECTED).select(
         _row_number(starts).alias("row"), "event_id", "field", "message", "raw")
-    conflicts = _conflicts(spark, checked, clashing) if clashing else []
-    if conflicts:
-        extra = spark.createDataFrame(
-            [(_number(starts, row), key, "event_id", message, None)
-             for row, key, message in conflicts], rejected.schema)
-        rejected = rejected.unionByName(extra)
-    rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
-    rejected = spark.read.schema(rejected.schema).json(rejected_path)
-    summary = rejected.groupBy("field").count().collect()
-    result.rejected = sum(int(item["count"]) for item in summary)
-    result.reasons.update({item["field"] or "record": int(item["count"]) for item in summary})
-    result.errors = [row.asDict() for row in
-                     rejected.orderBy("row").drop("raw").limit(KEPT_ERRORS).collect()]
+    with timed("conflicts", spark):
+        conflicts = _conflicts(spark, checked, clashing) if clashing else []
+    with timed("write rejects", spark):
+        if conflicts:
+            extra = spark.createDataFrame(
+                [(_number(starts, row), key, "event_id", message, None)
+                 for row, key, message in conflicts], rejected.schema)
+            rejected = rejected.unionByName(extra)
+        rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
+        rejected = spark.read.schema(rejected.schema).json(rejected_path)
+        summary = rejected.groupBy("field").count().collect()
+        result.rejected = sum(int(item["count"]) for item in summary)
+        result.reasons.update({item["field"] or "record": int(item["count"])
+                               for item in summary})
+        result.errors = [row.asDict() for row in
+                         rejected.orderBy("row").drop("raw").limit(KEPT_ERRORS).collect()]
     result.duplicates = result.rows - result.outside_period - result.accepted - len(conflicts)
     result.rows += result.rejected - len(conflicts)
     result.seconds = time.perf_counter() - started
@@ -269,8 +281,10 @@ def reduce_and_ingest(engine: Engine, spark: Any, path: str, *, fmt: str, period
     """The whole command: reduce on Spark, then ingest the groups as aggregate events."""
     result, groups = reduce_input(spark, path, fmt=fmt, period=period, zone=zone, out=out,
                                   backfill=backfill)
-    ingested, withdrawn = ingest_groups(engine, period, groups, zone=zone,
-                             source=f"spark reduce {path} ({period})", backfill=backfill)
+    with result.stages.timed("ingest groups"):
+        ingested, withdrawn = ingest_groups(engine, period, groups, zone=zone,
+                                            source=f"spark reduce {path} ({period})",
+                                            backfill=backfill)
     result.ingest = {"batch_id": ingested.batch_id, "groups": ingested.rows,
                      "accepted": ingested.accepted, "duplicates": ingested.duplicates,
                      "restated": ingested.restated, "withdrawn": withdrawn,
