@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,9 @@ from pathlib import Path
 EVENTS = int(os.environ.get("BENCH_SPARK_EVENTS", "100000000"))
 NATIVE = int(os.environ.get("BENCH_SPARK_NATIVE_EVENTS", "1000000"))
 SAMPLE_SECONDS = 0.2
+# disk per event while the bench runs: the raw Parquet (~16 bytes), the dedupe's shuffle
+# files (compressed rows) and the native sample, all in one temporary folder removed after
+DISK_BYTES_PER_EVENT = 150
 
 
 def _tree(pid: int) -> list[int]:
@@ -72,10 +76,15 @@ def _measured(command: list[str], env: dict[str, str]) -> tuple[dict, float]:
     return json.loads(output.strip().splitlines()[-1]), peak[0]
 
 
-def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 8,
+def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 200,
             native: int = NATIVE) -> list[dict]:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-spark-") as tmp:
         work = Path(tmp)
+        free, need = shutil.disk_usage(work).free, events * DISK_BYTES_PER_EVENT
+        if free < need:
+            raise SystemExit(f"spark: {events:,} events need about {need / 2**30:.0f} GiB "
+                             f"free in {work.parent}, which has {free / 2**30:.0f} GiB; "
+                             "set TMPDIR to a larger disk or lower BENCH_SPARK_EVENTS")
         env = dict(os.environ, SPARK_LOCAL_DIRS=str(work))
         sample = min(events, native)
         print(f"spark: generating {events:,} raw events in Spark ...", flush=True)
@@ -95,7 +104,8 @@ def measure(events: int = EVENTS, master: str = "local[*]", partitions: int = 8,
             results.append({"path": path, "rows": rows, "seconds": found["seconds"],
                             "events_per_second": rows / found["seconds"],
                             "peak_mib": peak, "ledger_rows": found.get("accepted"),
-                            "load_average": os.getloadavg()[0]})
+                            "load_average": os.getloadavg()[0],
+                            "stages": found.get("stages", [])})
     return results
 
 
@@ -107,13 +117,20 @@ def print_table(results: list[dict]) -> None:
         print(f"{row['path']:<15} {row['rows']:>12,} {row['seconds']:>9.1f} "
               f"{row['events_per_second']:>10,.0f} {row['peak_mib']:>9,.0f} "
               f"{row['ledger_rows'] or 0:>12,} {row['load_average']:>5.1f}")
+    for row in results:
+        if row.get("stages"):
+            print(f"\nStages of {row['path']} ({row['rows']:,} events)")
+            print(f"{'stage':<30} {'seconds':>9} {'CPU s':>9}")
+            for stage in row["stages"]:
+                print(f"{stage['stage']:<30} {stage['seconds']:>9.1f} "
+                      f"{stage['cpu_seconds']:>9.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=EVENTS)
     parser.add_argument("--master", default="local[*]")
-    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--partitions", type=int, default=200)
     parser.add_argument("--native", type=int, default=NATIVE)
     args = parser.parse_args()
     results = measure(args.events, args.master, args.partitions, args.native)

@@ -83,7 +83,7 @@ def reduce(url: str, path: str, master: str, partitions: str) -> None:
     spark.stop()
     print(json.dumps({"rows": result.rows, "accepted": result.ingest["accepted"],
                       "groups": result.groups, "seconds": seconds,
-                      "job_seconds": result.seconds}))
+                      "job_seconds": result.seconds, "stages": result.stages.to_list()}))
 
 
 if __name__ == "__main__":

@@ -52,7 +52,8 @@ def reduce_command(
                                  "rejected rows are written (OUT/reduced and OUT/rejected, "
                                  "replaced). Default: beside the input, INPUT.reduced-PERIOD."),
     partitions: int = typer.Option(None, "--partitions", min=1, help="Shuffle partitions "
-                                   "(default 8; about 2-3 per core of the cluster)."),
+                                   "(default 200; Spark's adaptive execution merges them to "
+                                   "~64 MB each, so raise it only past ~10 GB of input)."),
     backfill: bool = typer.Option(False, "--allow-backfill",
                                   help="Accept events dated before 2000-01-01 or more than a day "
                                        "in the future, as `billing ingest` does."),
@@ -93,6 +94,10 @@ def reduce_command(
               f"{ingest['duplicates']:,} unchanged aggregate events", highlight=False)
     out.print(f"Reduced groups in {user(result.out)}/reduced; rejected rows with reasons in "
               f"{user(result.out)}/rejected", highlight=False)
+    stages = Table("stage", "seconds", "CPU seconds", title="Stage timings")
+    for stage in result.stages.to_list():
+        stages.add_row(stage["stage"], f"{stage['seconds']:.1f}", f"{stage['cpu_seconds']:.1f}")
+    print_table(stages)
     if result.errors:
         table = Table("row", "event_id", "field", "reason")
         for error in result.errors[:SHOWN_ERRORS]:

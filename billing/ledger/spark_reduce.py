@@ -29,10 +29,16 @@ from billing.ledger.aggregate_events import ingest_groups
 from billing.ledger.lake_plain import ROW, plain
 from billing.ledger.lake_rows import COUNTS, GRAIN, OK, OUTSIDE, REJECTED
 from billing.ledger.metering import compare_resend
+from billing.ledger.stage_timings import Stages
 
 INSTALL_HINT = "install the Spark extra: pip install -e '.[spark]' (it needs Java 17)"
 KEPT_ERRORS = 1_000
 MASK = (1 << 33) - 1
+# shuffle partitions: enough that one partition of a 100M-event dedupe sorts in memory;
+# adaptive execution merges them down to ~64 MB each, so a small input gets one or two
+PARTITIONS = 200
+# the Spark stages of the main job, in the order they run (a shuffle ends each)
+SPARK_STAGES = ("read and validate", "dedupe", "reduce and write")
 
 
 class SparkUnavailable(RuntimeError):
@@ -55,6 +61,7 @@ class ReduceResult:
     reasons: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, Any]] = field(default_factory=list)
     ingest: dict[str, Any] = field(default_factory=dict)
+    stages: Stages = field(default_factory=Stages)
 
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "format": self.format, "period": self.period,
@@ -63,7 +70,8 @@ class ReduceResult:
                 "rejected": self.rejected, "outside_period": self.outside_period,
                 "groups": self.groups, "seconds": round(self.seconds, 3),
                 "rejected_by_field": dict(self.reasons.most_common()),
-                "errors": self.errors, "ingest": self.ingest}
+                "errors": self.errors, "ingest": self.ingest,
+                "stages": self.stages.to_list()}
 
 
 def session(master: str | None = None, *, partitions: int | None = None) -> Any:
@@ -80,7 +88,8 @@ def session(master: str | None = None, *, partitions: int | None = None) -> Any:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers run our rules
     builder = (builder.config("spark.ui.enabled", "false")
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", str(partitions or 8)))
+               .config("spark.sql.adaptive.enabled", "true")
+               .config("spark.sql.shuffle.partitions", str(partitions or PARTITIONS)))
     try:
         return builder.getOrCreate()
     except Exception as exc:  # noqa: BLE001 - a missing Java surfaces as any of several errors
@@ -172,25 +181,45 @@ def _content(F: Any) -> list[Any]:  # noqa: N803
 
 def _reduce_frame(checked: Any) -> Any:
     """Dedupe on the key (event_id, or the row itself when rejected), then sum to the grain.
-    Tags and a project only matter to rules that fill a missing team or use case."""
+    Tags and a project only matter to rules that fill a missing team or use case.
+
+    One shuffle on the key, sorted once after it on the key's 64-bit hash first (a radix
+    sort on a fixed-width prefix; ids often share their first bytes); grouping by hash and
+    key is grouping by key. The grain sums hold only fixed-width values, so Spark sums them
+    in a hash table map-side and shuffles a few rows per group."""
     from pyspark.sql import functions as F
 
     kept = [name for name in lake_rows.COLUMNS if name != "key"]
-    hashed = checked.withColumn("content", F.xxhash64(*_content(F)))
-    first = (hashed.groupBy("key")
+    hashed = (checked.withColumn("content", F.xxhash64(*_content(F)))
+              .withColumn("key_hash", F.xxhash64("key")))
+    first = (hashed.repartition("key_hash")
+             .groupBy("key_hash", "key")
              .agg(F.min_by(F.struct(*kept), "row").alias("first"), F.count("*").alias("n"),
                   (F.min("content") != F.max("content")).alias("clashes"))
              .select("key", "first.*", "n", "clashes"))
     attributed = F.col("team").isNotNull() & F.col("use_case").isNotNull()
     for name in ("tags", "project"):
         first = first.withColumn(name, F.when(~attributed, F.col(name)))
-    own = F.when(F.col("status") == REJECTED, F.col("key"))
-    return (first.groupBy("status", own.alias("own"), *GRAIN)
+    rejected = F.col("status") == REJECTED
+    own = [F.when(rejected, F.col(name)).alias(name)
+           for name in ("key", "row", "event_id", "field", "message", "raw")]
+    return (first.groupBy("status", *own, *GRAIN)
             .agg(*[F.sum(F.col(name).cast("decimal(38,0)")).alias(name) for name in COUNTS],
                  F.sum("n").alias("rows"), F.count("*").alias("keys"),
-                 F.collect_list(F.when(F.col("clashes"), F.col("event_id"))).alias("clash"),
-                 *[F.first(name).alias(name)
-                   for name in ("row", "event_id", "field", "message", "raw")]))
+                 F.sum(F.col("clashes").cast("bigint")).alias("clashes"))
+            .drop("key"))
+
+
+def _clashing(checked: Any) -> list[str]:
+    """The event_ids an input holds with two contents: looked for again only when the
+    reduction counted some."""
+    from pyspark.sql import functions as F
+
+    return [row.event_id for row in
+            checked.where(F.col("status") == OK)
+            .withColumn("content", F.xxhash64(*_content(F)))
+            .groupBy("event_id").agg((F.min("content") != F.max("content")).alias("clash"))
+            .where("clash").select("event_id").collect()]
 
 
 def _conflicts(spark: Any, checked: Any, clashing: list[str]) -> list[tuple[int, str, str]]:
@@ -224,40 +253,48 @@ def reduce_input(spark: Any, path: str, *, fmt: str, period: str, zone: ZoneInfo
 
     started = time.perf_counter()
     result = ReduceResult(input=path, format=fmt, period=period, out=str(out))
-    frame, header = _source(spark, path, fmt)
-    starts = _positions(frame)
+    timed = result.stages.timed
+    with timed("read", spark):
+        frame, header = _source(spark, path, fmt)
+        starts = _positions(frame)
     checked = _checked(spark, frame, fmt, header, period, str(zone), backfill,
                        now or datetime.now(UTC))
     base = str(out).rstrip("/")  # local, or any URL Spark writes (hdfs://, s3a://)
     reduced_path, rejected_path = f"{base}/reduced", f"{base}/rejected"
-    _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
-    reduced = spark.read.parquet(reduced_path)
-    groups, clashing = [], []
-    for row in reduced.where(F.col("status") != REJECTED).collect():
-        values = row.asDict()
-        result.rows += int(values["rows"])
-        if values["status"] == OUTSIDE:
-            result.outside_period += int(values["rows"])
-            continue
-        result.accepted += int(values["keys"])
-        clashing.extend(values["clash"])
-        groups.append({name: values[name] for name in (*GRAIN, *COUNTS)})
+    with timed("validate, dedupe and reduce", spark, SPARK_STAGES):
+        _reduce_frame(checked).write.mode("overwrite").parquet(reduced_path)
+    groups, clashes = [], 0
+    with timed("collect groups", spark):
+        reduced = spark.read.parquet(reduced_path)
+        for row in reduced.where(F.col("status") != REJECTED).collect():
+            values = row.asDict()
+            result.rows += int(values["rows"])
+            if values["status"] == OUTSIDE:
+                result.outside_period += int(values["rows"])
+                continue
+            result.accepted += int(values["keys"])
+            clashes += int(values["clashes"] or 0)
+            groups.append({name: values[name] for name in (*GRAIN, *COUNTS)})
     result.groups = len(groups)
     rejected = reduced.where(F.col("status") == REJECTED).select(
         _row_number(starts).alias("row"), "event_id", "field", "message", "raw")
-    conflicts = _conflicts(spark, checked, clashing) if clashing else []
-    if conflicts:
-        extra = spark.createDataFrame(
-            [(_number(starts, row), key, "event_id", message, None)
-             for row, key, message in conflicts], rejected.schema)
-        rejected = rejected.unionByName(extra)
-    rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
-    rejected = spark.read.schema(rejected.schema).json(rejected_path)
-    summary = rejected.groupBy("field").count().collect()
-    result.rejected = sum(int(item["count"]) for item in summary)
-    result.reasons.update({item["field"] or "record": int(item["count"]) for item in summary})
-    result.errors = [row.asDict() for row in
-                     rejected.orderBy("row").drop("raw").limit(KEPT_ERRORS).collect()]
+    with timed("conflicts", spark):
+        clashing = _clashing(checked) if clashes else []
+        conflicts = _conflicts(spark, checked, clashing) if clashing else []
+    with timed("write rejects", spark):
+        if conflicts:
+            extra = spark.createDataFrame(
+                [(_number(starts, row), key, "event_id", message, None)
+                 for row, key, message in conflicts], rejected.schema)
+            rejected = rejected.unionByName(extra)
+        rejected.orderBy("row").coalesce(1).write.mode("overwrite").json(rejected_path)
+        rejected = spark.read.schema(rejected.schema).json(rejected_path)
+        summary = rejected.groupBy("field").count().collect()
+        result.rejected = sum(int(item["count"]) for item in summary)
+        result.reasons.update({item["field"] or "record": int(item["count"])
+                               for item in summary})
+        result.errors = [row.asDict() for row in
+                         rejected.orderBy("row").drop("raw").limit(KEPT_ERRORS).collect()]
     result.duplicates = result.rows - result.outside_period - result.accepted - len(conflicts)
     result.rows += result.rejected - len(conflicts)
     result.seconds = time.perf_counter() - started
@@ -269,8 +306,10 @@ def reduce_and_ingest(engine: Engine, spark: Any, path: str, *, fmt: str, period
     """The whole command: reduce on Spark, then ingest the groups as aggregate events."""
     result, groups = reduce_input(spark, path, fmt=fmt, period=period, zone=zone, out=out,
                                   backfill=backfill)
-    ingested, withdrawn = ingest_groups(engine, period, groups, zone=zone,
-                             source=f"spark reduce {path} ({period})", backfill=backfill)
+    with result.stages.timed("ingest groups"):
+        ingested, withdrawn = ingest_groups(engine, period, groups, zone=zone,
+                                            source=f"spark reduce {path} ({period})",
+                                            backfill=backfill)
     result.ingest = {"batch_id": ingested.batch_id, "groups": ingested.rows,
                      "accepted": ingested.accepted, "duplicates": ingested.duplicates,
                      "restated": ingested.restated, "withdrawn": withdrawn,

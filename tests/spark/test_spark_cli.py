@@ -22,6 +22,19 @@ def test_spark_reduce_command_reports_and_ingests(engine, close_env, spark, tmp_
     report = json.loads(done.output)
     assert report["accepted"] == 200 and report["ingest"]["accepted"] == report["groups"] > 0
     assert (tmp_path / "out" / "reduced").is_dir() and (tmp_path / "out" / "rejected").is_dir()
+    stages = {stage["stage"]: stage for stage in report["stages"]}
+    assert {"read", "read and validate", "dedupe", "write rejects", "ingest groups"} <= set(stages)
+    assert all(stage["seconds"] >= 0 and stage["cpu_seconds"] >= 0 for stage in stages.values())
+    assert stages["read and validate"]["cpu_seconds"] > 0  # the executors' CPU, from Spark
+
+
+def test_spark_reduce_prints_its_stage_timings(engine, close_env, spark, tmp_path):
+    source = tmp_path / "lake.jsonl"
+    source.write_text("\n".join(generate("2026-10", 20, 9)) + "\n")
+    done = runner.invoke(app, ["spark", "reduce", "--input", str(source), "--format", "json",
+                               "--period", "2026-10", "--out", str(tmp_path / "out")])
+    assert done.exit_code == 0, done.output
+    assert "Stage timings" in done.output and "ingest groups" in done.output
 
 
 def test_spark_reduce_refuses_bad_arguments_before_starting_spark(close_env, tmp_path):
