@@ -30,6 +30,7 @@ from billing.ledger.usage_event import (
     _text,
     _text_field,
 )
+from billing.period import FIRST_YEAR
 
 _LIMIT = 2**62
 _Count = Annotated[int, msgspec.Meta(ge=0, lt=_LIMIT)]
@@ -162,7 +163,7 @@ def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime
         moment = _fromisoformat(stamp)
     except ValueError:
         return None
-    if moment.tzinfo is None or not 1 < moment.year < 9999:
+    if moment.tzinfo is None or not FIRST_YEAR < moment.year < 9999:
         return None
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
     if not backfill and not EARLIEST <= utc <= now + FUTURE_SLACK:
