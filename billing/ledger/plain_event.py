@@ -10,13 +10,11 @@ through the native reader and `usage_event.validate`, so rows and messages read 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-import orjson
 
 from billing.ledger.usage_event import (
     EARLIEST,
@@ -25,10 +23,10 @@ from billing.ledger.usage_event import (
     MAX_TEXT,
     InvalidEvent,
     _environment,
-    _period_text,
     _tags,
     _text,
     _text_field,
+    plain_row,
 )
 from billing.period import FIRST_YEAR
 
@@ -72,8 +70,6 @@ _LABELS = 9
 _decode = msgspec.json.Decoder(_Plain).decode
 _astuple = msgspec.structs.astuple
 _fromisoformat = datetime.fromisoformat
-_sha256 = hashlib.sha256
-_dumps = orjson.dumps
 _checked: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
 _checked_tags: dict[tuple[tuple[str, str], ...], str | None] = {}
 MAX_CACHED = 100_000
@@ -180,27 +176,5 @@ def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime
         cache_writes = 0
     if requests is None:
         requests = 1
-    team, use_case, customer, provider, prompt_version, project, environment, tier, model = labels
-    in_utc = zone is UTC or getattr(zone, "key", None) == "UTC"
-    day = (utc if in_utc else utc.astimezone(zone)).date()
-    hashed: tuple[Any, ...] = (
-        event_id, utc, team, use_case, customer, environment, provider, model, tier,
-        inputs, outputs, cached, cache_writes, requests, prompt_version, tags)
-    if project is not None:
-        hashed = (*hashed, "project", project)
-    if latency is not None or status is not None:
-        hashed = (*hashed, "service", latency, status)
-    plain = len(stamp) == 20 and stamp[19] == "Z" and stamp[10] == "T" and stamp[4] == "-" \
-        and stamp[7] == "-" and stamp[13] == ":" and stamp[16] == ":"
-    return {
-        "event_id": event_id, "occurred_at": utc, "period": _period_text(day), "usage_date": day,
-        "occurred_at_text": f"{stamp[:10]} {stamp[11:19]}.000000" if plain else None,
-        "environment": environment, "model": model, "tier": tier, "tags": tags,
-        "input_tokens": inputs, "output_tokens": outputs, "cached_input_tokens": cached,
-        "cache_write_input_tokens": cache_writes, "requests": requests,
-        "team": team, "use_case": use_case, "customer": customer, "provider": provider,
-        "prompt_version": prompt_version, "call_status": "ok", "service_tier": "standard",
-        "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0, "web_search_requests": 0,
-        "project": project, "latency_ms": latency, "status": status,
-        "content_hash": _sha256(_dumps(hashed)).hexdigest(),
-    }
+    return plain_row(event_id, utc, stamp, zone, labels, inputs, outputs, cached,
+                     cache_writes, requests, latency, status, tags)

@@ -459,8 +459,29 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
     else:
         tags = None
     team, use_case, customer, provider, prompt_version, environment, tier, model = labels
+    return plain_row(event_id, utc, stamp, zone,
+                     (team, use_case, customer, provider, prompt_version, None, environment,
+                      tier, model),
+                     inputs, outputs, cached, cache_writes, requests, latency, status, tags)
+
+
+def plain_row(event_id: str, utc: datetime, stamp: str, zone: ZoneInfo,
+              labels: tuple[Any, ...], inputs: int, outputs: int, cached: int,
+              cache_writes: int, requests: int, latency: int | None, status: str | None,
+              tags: str | None) -> dict[str, Any]:
+    """The ledger row of a plain event from its checked values, with the content hash
+    `content_hash` would give it: the one place `_common` and the typed decoder
+    (plain_event.py) build it, so the two fast paths cannot drift from each other."""
+    team, use_case, customer, provider, prompt_version, project, environment, tier, model = labels
     in_utc = zone is UTC or getattr(zone, "key", None) == "UTC"
     day = (utc if in_utc else utc.astimezone(zone)).date()
+    hashed: tuple[Any, ...] = (
+        event_id, utc, team, use_case, customer, environment, provider, model, tier,
+        inputs, outputs, cached, cache_writes, requests, prompt_version, tags)
+    if project is not None:
+        hashed = (*hashed, "project", project)
+    if latency is not None or status is not None:
+        hashed = (*hashed, "service", latency, status)
     return {
         "event_id": event_id, "occurred_at": utc, "period": _period_text(day), "usage_date": day,
         # the plain UTC form as the ledger's text columns hold it (metering.sqlite_params)
@@ -471,13 +492,6 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
         "team": team, "use_case": use_case, "customer": customer, "provider": provider,
         "prompt_version": prompt_version, "call_status": "ok", "service_tier": "standard",
         "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0, "web_search_requests": 0,
-        "project": None, "latency_ms": latency, "status": status,
-        "content_hash": hashlib.sha256(orjson.dumps((
-            event_id, utc, team, use_case, customer, environment, provider, model, tier,
-            inputs, outputs, cached, cache_writes, requests, prompt_version, tags,
-        ) if latency is None and status is None else (
-            event_id, utc, team, use_case, customer, environment, provider, model, tier,
-            inputs, outputs, cached, cache_writes, requests, prompt_version, tags,
-            "service", latency, status,
-        ))).hexdigest(),
+        "project": project, "latency_ms": latency, "status": status,
+        "content_hash": hashlib.sha256(orjson.dumps(hashed)).hexdigest(),
     }
