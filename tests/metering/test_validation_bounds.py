@@ -79,3 +79,31 @@ def test_a_chunk_is_measured_against_the_clock_read_once_for_it(engine, monkeypa
     with engine.connect() as connection:
         stored = connection.execute(select(UsageEvent.__table__.c.event_id)).scalars().all()
     assert stored == ["e-in"]
+
+
+CSV_HEADER = "event_id,occurred_at,team,model,input_tokens,output_tokens"
+
+
+def test_a_csv_row_takes_the_billing_zone_for_its_day(engine):
+    """CSV rows are read to dicts and validated row by row (not the JSON lines decoder): an
+    event at 23:30 UTC on the last day of October is a November usage in Berlin, whatever zone
+    the host runs in."""
+    lines = [CSV_HEADER, "e-csv-1,2026-10-31T23:30:00Z,search,gpt-4o-mini,10,5"]
+    result = ingest_lines(engine, lines, zone=ZoneInfo("Europe/Berlin"), fmt="csv")
+    assert (result.accepted, result.rejected) == (1, 0)
+    with engine.connect() as connection:
+        day, period = connection.execute(select(UsageEvent.__table__.c.usage_date,
+                                                UsageEvent.__table__.c.period)).one()
+    assert (str(day), period) == ("2026-11-01", "2026-11")
+
+
+def test_a_csv_chunk_is_measured_against_the_ingest_clock(engine, monkeypatch):
+    """The CSV path reads the same one clock per chunk as JSON lines: with an ingest clock of
+    2020-01-15, an event a second past the day's slack is refused by name."""
+    monkeypatch.setattr(metering, "_now", lambda: datetime(2020, 1, 15, tzinfo=UTC))
+    lines = [CSV_HEADER, "e-in,2020-01-16T00:00:00Z,search,gpt-4o-mini,10,5",
+             "e-late,2020-01-16T00:00:01Z,search,gpt-4o-mini,10,5"]
+    result = ingest_lines(engine, lines, zone=ZoneInfo("UTC"), fmt="csv")
+    assert (result.accepted, result.rejected) == (1, 1)
+    [late] = result.errors
+    assert (late.event_id, late.field, late.row) == ("e-late", "occurred_at", 3)
