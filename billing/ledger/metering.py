@@ -19,7 +19,6 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import chain, islice
-from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +30,13 @@ from billing.db import write_transaction
 from billing.ledger import partitions, plain_event, restatement
 from billing.ledger.formats import SourceRow, reader_for
 from billing.ledger.formats.native import read_line
-from billing.ledger.usage_event import InvalidEvent, validate
+from billing.ledger.usage_event import (
+    HASH_AT,
+    LEDGER_COLUMNS,
+    InvalidEvent,
+    ledger_tuple,
+    validate,
+)
 from billing.models import IngestBatch, QuarantinedRow, UsageEvent
 
 CHUNK_SIZE = 10_000
@@ -143,11 +148,11 @@ class _Prepared:
     chunk: list[SourceRow | tuple[int, str]]
     """The rows as read; a line the typed decoder settled stays (line number, text)."""
     outcomes: list[RowOutcome | None]
-    candidates: dict[str, tuple[int, dict[str, Any]]]
-    repeats: list[tuple[int, dict[str, Any]]]
+    candidates: dict[str, tuple[int, tuple[Any, ...]]]
+    """The first row of each event id: its outcome's index and its ledger tuple
+    (`usage_event.ledger_tuple`), the very parameters the insert binds."""
+    repeats: list[tuple[int, tuple[Any, ...]]]
     snapshots: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    params: list[tuple[Any, ...]] | None = None
-    """SQLite: the candidates' insert parameters, built before the write lock is taken."""
 
     def source(self, index: int) -> SourceRow:
         """The source row of an outcome; a decoded line becomes one only when it is refused
@@ -174,7 +179,7 @@ def _validated(source: SourceRow, zone: ZoneInfo, backfill: bool, now: datetime
 
 
 def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
-             backfill: bool = False, dialect: str | None = None) -> _Prepared:
+             backfill: bool = False) -> _Prepared:
     prepared = _Prepared(list(chunk), [None] * len(chunk), {}, [])
     candidates, outcomes = prepared.candidates, prepared.outcomes
     now = _now()
@@ -187,46 +192,44 @@ def _prepare(chunk: list[SourceRow], zone: ZoneInfo, batch_id: int | None,
         if source.bucket is not None:
             prepared.snapshots.append((index, values))
         elif values["event_id"] in candidates:
-            prepared.repeats.append((index, values))
+            prepared.repeats.append((index, ledger_tuple(values)))
         else:
-            candidates[values["event_id"]] = (index, values)
-    if dialect == "sqlite":
-        prepared.params = sqlite_params([values for _, values in candidates.values()])
+            candidates[values["event_id"]] = (index, ledger_tuple(values))
     return prepared
 
 
 def _prepare_lines(lines: list[tuple[int, str]], zone: ZoneInfo, batch_id: int | None,
-                   backfill: bool = False, dialect: str | None = None) -> _Prepared:
-    """`_prepare` for numbered JSON lines: a plain line goes straight to its row through the
-    typed decoder (billing/ledger/plain_event.py); any other is read and validated as
-    `_prepare` does, so its row or its error is the same."""
+                   backfill: bool = False) -> _Prepared:
+    """`_prepare` for numbered JSON lines: a plain line goes straight to its ledger tuple
+    through the typed decoder (billing/ledger/plain_event.py); any other is read and
+    validated as `_prepare` does, so its row or its error is the same."""
     prepared = _Prepared([], [], {}, [])
     chunk, outcomes, candidates = prepared.chunk, prepared.outcomes, prepared.candidates
+    append_row, append_outcome = chunk.append, outcomes.append
     now = _now()
     decode = plain_event.decode
     for numbered in lines:
-        values = decode(numbered[1], zone, backfill, now)
-        if values is None:
+        row = decode(numbered[1], zone, backfill, now, batch_id)
+        if row is None:
             stripped = numbered[1].strip()
             if not stripped:
                 continue
             source = read_line(numbered[0], stripped)
-            chunk.append(source)
+            append_row(source)
             values = _validated(source, zone, backfill, now)
             if isinstance(values, RowOutcome):
-                outcomes.append(values)
+                append_outcome(values)
                 continue
+            values["batch_id"] = batch_id
+            row = ledger_tuple(values)
         else:
-            chunk.append(numbered)
+            append_row(numbered)
         index = len(outcomes)
-        outcomes.append(None)
-        values["batch_id"] = batch_id
-        if values["event_id"] in candidates:
-            prepared.repeats.append((index, values))
+        append_outcome(None)
+        if row[0] in candidates:
+            prepared.repeats.append((index, row))
         else:
-            candidates[values["event_id"]] = (index, values)
-    if dialect == "sqlite":
-        prepared.params = sqlite_params([values for _, values in candidates.values()])
+            candidates[row[0]] = (index, row)
     return prepared
 
 
@@ -241,16 +244,16 @@ def _write_prepared(
     for (index, values), decision in zip(prepared.snapshots, decisions, strict=True):
         outcomes[index] = RowOutcome(decision.status, values["event_id"], decision.field,
                                      decision.message)
-    present = _land(connection, [values for _, values in candidates.values()], prepared.params)
-    for event_id, (index, values) in candidates.items():
-        if event_id in present:
-            outcomes[index] = compare_resend(event_id, values["content_hash"], present[event_id])
-        else:
+    present = _land(connection, [row for _, row in candidates.values()])
+    if present:
+        for event_id, (index, row) in candidates.items():
+            outcomes[index] = compare_resend(event_id, row[HASH_AT], present[event_id]) \
+                if event_id in present else ACCEPTED
+    else:
+        for index, _ in candidates.values():
             outcomes[index] = ACCEPTED
-    first_hash = {event_id: values["content_hash"] for event_id, (_, values) in candidates.items()}
-    for index, values in prepared.repeats:
-        event_id = values["event_id"]
-        outcomes[index] = compare_resend(event_id, values["content_hash"], first_hash[event_id])
+    for index, row in prepared.repeats:
+        outcomes[index] = compare_resend(row[0], row[HASH_AT], candidates[row[0]][1][HASH_AT])
     return outcomes  # type: ignore[return-value]
 
 
@@ -274,12 +277,11 @@ def compare_resend(event_id: str, new_hash: str, stored_hash: str | None) -> Row
     )
 
 
-def _land(connection: Connection, rows: list[dict[str, Any]],
-          params: list[tuple[Any, ...]] | None = None) -> dict[str, str]:
-    """Insert events with distinct ids; of those already in the ledger (which stay as they
-    are), the stored content hash. Inserting first and looking up only what did not land
-    keeps the common case (all new) to one statement, and leaves no gap between a look-up
-    and the insert for another ingest to write into."""
+def _land(connection: Connection, rows: list[tuple[Any, ...]]) -> dict[str, str]:
+    """Insert events (ledger tuples) with distinct ids; of those already in the ledger
+    (which stay as they are), the stored content hash. Inserting first and looking up only
+    what did not land keeps the common case (all new) to one statement, and leaves no gap
+    between a look-up and the insert for another ingest to write into."""
     if not rows:
         return {}
     if connection.dialect.name == "postgresql":
@@ -287,11 +289,11 @@ def _land(connection: Connection, rows: list[dict[str, Any]],
     else:
         before = connection.exec_driver_sql(
             "SELECT coalesce(max(id), 0) FROM usage_event").scalar_one()
-        if write_events(connection, rows, params) == len(rows):
+        if _write_tuples(connection, rows) == len(rows):
             return {}
         # the write lock is ours: a row with a higher id is one this insert made
         return {event_id: stored for event_id, (row_id, stored)
-                in _stored(connection, [row["event_id"] for row in rows]).items()
+                in _stored(connection, [row[0] for row in rows]).items()
                 if row_id <= before}
     return {event_id: stored for event_id, (_, stored) in _stored(connection, waiting).items()}
 
@@ -314,73 +316,53 @@ def _stored(connection: Connection, event_ids: list[str]) -> dict[str, tuple[int
         cursor.close()
 
 
-_COLUMNS = (
-    "event_id", "occurred_at", "period", "usage_date", "team", "use_case", "customer",
-    "environment", "provider", "model", "tier", "input_tokens", "output_tokens",
-    "cached_input_tokens", "cache_write_input_tokens", "requests", "prompt_version", "tags",
-    "content_hash", "batch_id", "call_status", "service_tier", "reported_cost_nanos",
-    "cache_write_1h_input_tokens", "web_search_requests", "project", "latency_ms", "status",
-)
-_values = itemgetter(*_COLUMNS)
+_COLUMN_LIST = ", ".join(LEDGER_COLUMNS)
+_STAGE = "usage_stage_text"
+# the stage holds the time as UTC text without a zone (`ledger_tuple`), read as UTC on insert
+_STAGED = _COLUMN_LIST.replace("occurred_at,", "occurred_at AT TIME ZONE 'UTC' AS occurred_at,", 1)
+_INSERT_SQLITE = (f"INSERT INTO usage_event ({_COLUMN_LIST}) "
+                  f"VALUES ({', '.join('?' for _ in LEDGER_COLUMNS)}) "
+                  "ON CONFLICT (event_id) DO NOTHING")
 
 
-def _copy_events(connection: Connection, rows: list[dict[str, Any]], report: bool = False
+def _copy_events(connection: Connection, rows: list[tuple[Any, ...]], report: bool = False
                  ) -> Any:
-    """PostgreSQL: COPY into a session staging table, then one statement that claims the new
-    ids in `usage_event_id` and inserts their events into their periods' partitions (made
-    first where missing); how many landed, or with `report` the ids that did not (found
-    set-wise, in the database)."""
-    columns = ", ".join(_COLUMNS)
+    """PostgreSQL: COPY ledger tuples into a session staging table, then one statement that
+    claims the new ids in `usage_event_id` and inserts their events into their periods'
+    partitions (made first where missing); how many landed, or with `report` the ids that
+    did not (found set-wise, in the database)."""
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS usage_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM usage_event WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "
+            f"SELECT {_STAGED} FROM usage_event WITH NO DATA"
         )
-        with cursor.copy(f"COPY usage_stage ({columns}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {_STAGE} ({_COLUMN_LIST}) FROM STDIN") as copy:
+            write = copy.write_row
             for row in rows:
-                copy.write_row(_values(row))
-        partitions.ensure(cursor, {row["period"] for row in rows})
+                write(row)
+        partitions.ensure(cursor, {row[2] for row in rows})
         claim = (f"WITH claimed AS (INSERT INTO {partitions.IDS} (event_id, period, "
-                 "content_hash) SELECT event_id, period, content_hash FROM usage_stage "
+                 f"content_hash) SELECT event_id, period, content_hash FROM {_STAGE} "
                  "ON CONFLICT (event_id) DO NOTHING RETURNING event_id)")
-        insert = (f"INSERT INTO usage_event ({columns}) SELECT {columns} FROM usage_stage "
+        insert = (f"INSERT INTO usage_event ({_COLUMN_LIST}) SELECT {_STAGED} FROM {_STAGE} "
                   "WHERE event_id IN (SELECT event_id FROM claimed)")
         if report:
             cursor.execute(f"{claim}, landed AS ({insert} RETURNING event_id) "
-                           "SELECT event_id FROM usage_stage "
+                           f"SELECT event_id FROM {_STAGE} "
                            "EXCEPT ALL SELECT event_id FROM landed")
             found: Any = [event_id for (event_id,) in cursor.fetchall()]
         else:
             cursor.execute(f"{claim} {insert}")
             found = cursor.rowcount
-        cursor.execute("DELETE FROM usage_stage")
+        cursor.execute(f"DELETE FROM {_STAGE}")
         return found
     finally:
         cursor.close()
 
 
-def sqlite_params(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The insert parameters of events as SQLite stores them, matching what the ORM writes:
-    UTC timestamps and days as text. A timestamp sent in the plain UTC form is cut from the
-    text as sent (`occurred_at_text`), which is many times cheaper than formatting it."""
-    params = []
-    append = params.append
-    for row in rows:
-        values = _values(row)
-        text = row.get("occurred_at_text") or row["occurred_at"].isoformat(" ", "microseconds")[:26]
-        append((values[0], text, values[2], values[3].isoformat(), *values[4:]))
-    return params
-
-
-def write_events(connection: Connection, rows: list[dict[str, Any]],
-                 params: list[tuple[Any, ...]] | None = None) -> int:
-    """Insert new events straight through the driver (the hot path); returns how many landed.
-
-    Values are bound as each database stores them, matching what the ORM writes: SQLite
-    keeps UTC timestamps as text, PostgreSQL as timestamptz. `params` are the rows' SQLite
-    parameters when already built (`sqlite_params`).
-    """
+def _write_tuples(connection: Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Insert ledger tuples straight through the driver (the hot path); how many landed."""
     if not rows:
         return 0
     dialect = connection.dialect.name
@@ -388,17 +370,18 @@ def write_events(connection: Connection, rows: list[dict[str, Any]],
         return _copy_events(connection, rows)
     if dialect != "sqlite":
         raise RuntimeError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
-    marks = ", ".join("?" for _ in _COLUMNS)
-    sql = (
-        f"INSERT INTO usage_event ({', '.join(_COLUMNS)}) VALUES ({marks}) "
-        "ON CONFLICT (event_id) DO NOTHING"
-    )
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(sql, params if params is not None else sqlite_params(rows))
+        cursor.executemany(_INSERT_SQLITE, rows)
         return cursor.rowcount
     finally:
         cursor.close()
+
+
+def write_events(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert new events (ledger rows as `validate` makes them); how many landed. Values are
+    bound as the ORM writes them on either database (`usage_event.ledger_tuple`)."""
+    return _write_tuples(connection, [ledger_tuple(row) for row in rows])
 
 
 def _quarantine(
@@ -481,7 +464,7 @@ def ingest_rows(
     sharing one SQLite file pass a `write_lock` to queue on it rather than poll the file."""
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
-    prepared = (_prepare(chunk, zone, result.batch_id, backfill, engine.dialect.name)
+    prepared = (_prepare(chunk, zone, result.batch_id, backfill)
                 for chunk in _chunks(rows, chunk_size))
     return _ingest(engine, prepared, result, on_chunk, write_lock)
 
@@ -539,7 +522,7 @@ def ingest_lines(
     result = IngestResult(source=source, format=fmt)
     result.batch_id = _open_batch(engine, source, fmt)
     numbered = enumerate(chain(blank, lines), start=first_row)
-    prepared = (_prepare_lines(chunk, zone, result.batch_id, backfill, engine.dialect.name)
+    prepared = (_prepare_lines(chunk, zone, result.batch_id, backfill)
                 for chunk in iter(lambda: list(islice(numbered, chunk_size)), []))
     return _ingest(engine, prepared, result, on_chunk, write_lock)
 

@@ -1,4 +1,4 @@
-"""The typed decoder for plain events: one JSON line straight to its ledger row.
+"""The typed decoder for plain events: one JSON line straight to its ledger tuple.
 
 Most lines a gateway or an export writes are plain: known fields, integers as integers, no
 billing fields, each key once. msgspec decodes such a line into typed fields and checks the
@@ -26,7 +26,7 @@ from billing.ledger.usage_event import (
     _tags,
     _text,
     _text_field,
-    plain_row,
+    plain_params,
 )
 from billing.period import FIRST_YEAR
 
@@ -137,11 +137,11 @@ def _no_key_twice(line: str | bytes, event: _Plain, values: tuple[Any, ...]) -> 
     return written <= decoded
 
 
-def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime
-           ) -> dict[str, Any] | None:
-    """The ledger row of a plain event line, exactly as the native reader and
-    `usage_event.validate` make it (with `now` the clock the date window is measured
-    against); None for anything else, which the caller sends through them."""
+def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime,
+           batch_id: int | None = None) -> tuple[Any, ...] | None:
+    """The ledger tuple of a plain event line (`usage_event.ledger_tuple`), exactly as the
+    native reader and `usage_event.validate` make it (with `now` the clock the date window is
+    measured against); None for anything else, which the caller sends through them."""
     try:
         event = _decode(line)
     except _DECODE_ERRORS:
@@ -176,5 +176,5 @@ def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime
         cache_writes = 0
     if requests is None:
         requests = 1
-    return plain_row(event_id, utc, stamp, zone, labels, inputs, outputs, cached,
-                     cache_writes, requests, latency, status, tags)
+    return plain_params(event_id, utc, stamp, zone, labels, inputs, outputs, cached,
+                        cache_writes, requests, latency, status, tags, batch_id)

@@ -465,13 +465,36 @@ def _common(data: Any, zone: ZoneInfo, backfill: bool, now: datetime | None
                      inputs, outputs, cached, cache_writes, requests, latency, status, tags)
 
 
-def plain_row(event_id: str, utc: datetime, stamp: str, zone: ZoneInfo,
-              labels: tuple[Any, ...], inputs: int, outputs: int, cached: int,
-              cache_writes: int, requests: int, latency: int | None, status: str | None,
-              tags: str | None) -> dict[str, Any]:
-    """The ledger row of a plain event from its checked values, with the content hash
-    `content_hash` would give it: the one place `_common` and the typed decoder
-    (plain_event.py) build it, so the two fast paths cannot drift from each other."""
+LEDGER_COLUMNS = (
+    "event_id", "occurred_at", "period", "usage_date", "team", "use_case", "customer",
+    "environment", "provider", "model", "tier", "input_tokens", "output_tokens",
+    "cached_input_tokens", "cache_write_input_tokens", "requests", "prompt_version", "tags",
+    "content_hash", "batch_id", "call_status", "service_tier", "reported_cost_nanos",
+    "cache_write_1h_input_tokens", "web_search_requests", "project", "latency_ms", "status",
+)
+"""The ledger's columns in the order of a ledger tuple (`ledger_tuple`, `plain_params`)."""
+HASH_AT = LEDGER_COLUMNS.index("content_hash")
+_ledger_values = itemgetter(*LEDGER_COLUMNS)
+
+
+def ledger_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
+    """A ledger row as the write path binds it on either database: its values in
+    `LEDGER_COLUMNS` order, the time as UTC text (`YYYY-MM-DD HH:MM:SS.ffffff`, the form
+    SQLite holds and the ORM writes) and the day as ISO text. A timestamp sent in the plain
+    UTC form is cut from the text as sent (`occurred_at_text`), many times cheaper than
+    formatting it."""
+    values = _ledger_values(row)
+    text = row.get("occurred_at_text") or row["occurred_at"].isoformat(" ", "microseconds")[:26]
+    return (values[0], text, values[2], values[3].isoformat(), *values[4:])
+
+
+def _plain_facts(event_id: str, utc: datetime, zone: ZoneInfo, labels: tuple[Any, ...],
+                 inputs: int, outputs: int, cached: int, cache_writes: int, requests: int,
+                 latency: int | None, status: str | None, tags: str | None
+                 ) -> tuple[date, str, str]:
+    """The usage day, its period and the content hash `content_hash` would give a plain
+    event: the one place both forms of a plain row (`plain_row`, `plain_params`) take them,
+    so the fast paths cannot drift from each other."""
     team, use_case, customer, provider, prompt_version, project, environment, tier, model = labels
     in_utc = zone is UTC or getattr(zone, "key", None) == "UTC"
     day = (utc if in_utc else utc.astimezone(zone)).date()
@@ -482,9 +505,29 @@ def plain_row(event_id: str, utc: datetime, stamp: str, zone: ZoneInfo,
         hashed = (*hashed, "project", project)
     if latency is not None or status is not None:
         hashed = (*hashed, "service", latency, status)
+    return day, _period_text(day), hashlib.sha256(orjson.dumps(hashed)).hexdigest()
+
+
+def _utc_text(utc: datetime, stamp: str) -> str:
+    """The time as the ledger's text columns hold it (`ledger_tuple`): cut from the plain UTC
+    form as sent, else formatted."""
+    if _plain_utc(stamp):
+        return f"{stamp[:10]} {stamp[11:19]}.000000"
+    return utc.isoformat(" ", "microseconds")[:26]
+
+
+def plain_row(event_id: str, utc: datetime, stamp: str, zone: ZoneInfo,
+              labels: tuple[Any, ...], inputs: int, outputs: int, cached: int,
+              cache_writes: int, requests: int, latency: int | None, status: str | None,
+              tags: str | None) -> dict[str, Any]:
+    """The ledger row of a plain event from its checked values (the common path of
+    `validate`)."""
+    team, use_case, customer, provider, prompt_version, project, environment, tier, model = labels
+    day, period, digest = _plain_facts(event_id, utc, zone, labels, inputs, outputs, cached,
+                                       cache_writes, requests, latency, status, tags)
     return {
-        "event_id": event_id, "occurred_at": utc, "period": _period_text(day), "usage_date": day,
-        # the plain UTC form as the ledger's text columns hold it (metering.sqlite_params)
+        "event_id": event_id, "occurred_at": utc, "period": period, "usage_date": day,
+        # the plain UTC form as the ledger's text columns hold it (`ledger_tuple`)
         "occurred_at_text": f"{stamp[:10]} {stamp[11:19]}.000000" if _plain_utc(stamp) else None,
         "environment": environment, "model": model, "tier": tier, "tags": tags,
         "input_tokens": inputs, "output_tokens": outputs, "cached_input_tokens": cached,
@@ -493,5 +536,20 @@ def plain_row(event_id: str, utc: datetime, stamp: str, zone: ZoneInfo,
         "prompt_version": prompt_version, "call_status": "ok", "service_tier": "standard",
         "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0, "web_search_requests": 0,
         "project": project, "latency_ms": latency, "status": status,
-        "content_hash": hashlib.sha256(orjson.dumps(hashed)).hexdigest(),
+        "content_hash": digest,
     }
+
+
+def plain_params(event_id: str, utc: datetime, stamp: str, zone: ZoneInfo,
+                 labels: tuple[Any, ...], inputs: int, outputs: int, cached: int,
+                 cache_writes: int, requests: int, latency: int | None, status: str | None,
+                 tags: str | None, batch_id: int | None) -> tuple[Any, ...]:
+    """`ledger_tuple(plain_row(...) | {"batch_id": batch_id})`, built straight: the typed
+    decoder's hot path, where a 30-key dict per event cost more than the decoding."""
+    team, use_case, customer, provider, prompt_version, project, environment, tier, model = labels
+    day, period, digest = _plain_facts(event_id, utc, zone, labels, inputs, outputs, cached,
+                                       cache_writes, requests, latency, status, tags)
+    return (event_id, _utc_text(utc, stamp), period, day.isoformat(), team, use_case, customer,
+            environment, provider, model, tier, inputs, outputs, cached, cache_writes, requests,
+            prompt_version, tags, digest, batch_id, "ok", "standard", 0, 0, 0, project, latency,
+            status)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from billing.ledger.formats import openai
 from billing.ledger.formats.base import SourceRow
 from billing.ledger.metering import RowOutcome, _prepare, compare_resend, ingest_lines
+from billing.ledger.usage_event import LEDGER_COLUMNS
 from billing.models import UsageEvent, UsageRestatement
 
 UTC = ZoneInfo("UTC")
@@ -97,4 +98,4 @@ def test_preparing_a_chunk_keeps_the_date_window_unless_told_it_is_a_backfill():
                                                                  "occurred_at")
     backfill = _prepare(chunk, UTC, 7, backfill=True)
     assert backfill.outcomes == [None] and backfill.chunk == chunk
-    assert backfill.candidates["e-old"][1]["batch_id"] == 7
+    assert backfill.candidates["e-old"][1][LEDGER_COLUMNS.index("batch_id")] == 7

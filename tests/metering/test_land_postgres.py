@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select, text
 
 from billing.ledger.metering import _land, _stored
+from billing.ledger.usage_event import ledger_tuple
 from billing.models import UsageEvent
 
 pytestmark = [
@@ -28,8 +29,8 @@ pytestmark = [
 ]
 
 
-def _row(event_id: str, content_hash: str) -> dict[str, Any]:
-    return {"event_id": event_id, "occurred_at": datetime(2026, 10, 5, 10, tzinfo=UTC),
+def _row(event_id: str, content_hash: str) -> tuple[Any, ...]:
+    return ledger_tuple({"event_id": event_id, "occurred_at": datetime(2026, 10, 5, 10, tzinfo=UTC),
             "period": "2026-10", "usage_date": date(2026, 10, 5), "team": "support",
             "use_case": None, "customer": None, "environment": "production", "provider": None,
             "model": "gpt-4o-mini", "tier": None, "input_tokens": 10, "output_tokens": 5,
@@ -37,7 +38,7 @@ def _row(event_id: str, content_hash: str) -> dict[str, Any]:
             "prompt_version": None, "tags": None, "content_hash": content_hash,
             "batch_id": None, "call_status": "ok", "service_tier": "standard",
             "reported_cost_nanos": 0, "cache_write_1h_input_tokens": 0,
-            "web_search_requests": 0, "project": None, "latency_ms": None, "status": None}
+            "web_search_requests": 0, "project": None, "latency_ms": None, "status": None})
 
 
 def _ledger(engine) -> dict[str, str]:  # noqa: ANN001

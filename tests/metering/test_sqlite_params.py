@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from billing.demo_data import generate
-from billing.ledger.metering import _values, sqlite_params
-from billing.ledger.usage_event import InvalidEvent, validate
+from billing.ledger.usage_event import LEDGER_COLUMNS, InvalidEvent, ledger_tuple, validate
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 STAMPS = ("2026-10-05T10:00:00Z", "2026-10-05T10:00:00.250Z", "2026-10-05T10:00:00+02:00",
@@ -19,7 +18,7 @@ STAMPS = ("2026-10-05T10:00:00Z", "2026-10-05T10:00:00.250Z", "2026-10-05T10:00:
 
 
 def _formatted(row: dict) -> tuple:
-    values = list(_values(row))
+    values = [row[name] for name in LEDGER_COLUMNS]
     values[1] = values[1].isoformat(" ", "microseconds")[:26]
     values[3] = values[3].isoformat()
     return tuple(values)
@@ -42,4 +41,4 @@ def test_parameters_match_the_formatted_timestamps():
             except InvalidEvent:
                 continue
     assert len(rows) > 500
-    assert sqlite_params(rows) == [_formatted(row) for row in rows]
+    assert [ledger_tuple(row) for row in rows] == [_formatted(row) for row in rows]

@@ -61,7 +61,7 @@ def test_the_hosts_time_zone_changes_no_row_and_no_hash(monkeypatch, extra: dict
         time.tzset()
     assert elsewhere["occurred_at"].isoformat() == "2026-10-31T22:00:00+00:00"
     assert elsewhere == in_utc
-    assert metering.sqlite_params([elsewhere | {"batch_id": 1}])[0][1] == \
+    assert usage_event.ledger_tuple(elsewhere | {"batch_id": 1})[1] == \
         "2026-10-31 22:00:00.000000"
 
 
