@@ -5,6 +5,7 @@ rejection reads word for word as before."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -93,7 +94,7 @@ def _no_remembered_checks():
     plain_event._checked_tags.clear()
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=int(os.environ.get("BILLING_DECODER_EXAMPLES", "600")), deadline=None)
 @given(data=EVENTS, zone=st.sampled_from(ZONES),
        style=st.sampled_from(["compact", "spaced", "ascii", "colon"]),
        repeat=st.sampled_from([None, None, None, "team", "input_tokens", "model", "colour"]),
