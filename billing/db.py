@@ -5,6 +5,7 @@ Alembic owns the schema; `migrate` is what `billing init` and the tests call.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
+# The sqlite3 module binds None by asking it for an adaptation protocol it never has, about a
+# microsecond per value (a third of a ledger insert); with an adapter registered for None it
+# takes a C dict look-up instead (`{}.get(None)` is None), and binds NULL all the same.
+_BIND_NULL_QUICKLY = {}.get
 
 
 def make_engine(url: str) -> Engine:
@@ -28,6 +33,7 @@ def make_engine(url: str) -> Engine:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
+        sqlite3.register_adapter(type(None), _BIND_NULL_QUICKLY)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

@@ -65,31 +65,32 @@ class _Plain(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     tags: dict[str, str] | None = None
 
 
-_FIELDS = len(_Plain.__struct_fields__)
 _LABELS = 9
 _decode = msgspec.json.Decoder(_Plain).decode
 _astuple = msgspec.structs.astuple
 _fromisoformat = datetime.fromisoformat
-_checked: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+_checked: dict[tuple[Any, ...], tuple[tuple[Any, ...], int] | None] = {}
 _checked_tags: dict[tuple[tuple[str, str], ...], str | None] = {}
 MAX_CACHED = 100_000
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
 
 
-def _labels(found: tuple[Any, ...]) -> tuple[Any, ...] | None:
-    """The labels as `usage_event._validate` stores them, or None when a rule refuses one or
-    the model is missing: checked once per combination (gateways send the same few)."""
+def _labels(found: tuple[Any, ...]) -> tuple[tuple[Any, ...], int] | None:
+    """The labels as `usage_event._validate` stores them and how many were written, or None
+    when a rule refuses one or the model is missing: checked once per combination (gateways
+    send the same few)."""
     try:
         return _checked[found]
     except KeyError:
         pass
     team, use_case, customer, provider, prompt_version, project, environment, tier, model = found
     try:
-        checked: tuple[Any, ...] | None = (
+        checked: tuple[tuple[Any, ...], int] | None = ((
             _text_field(team, "team"), _text_field(use_case, "use_case"),
             _text_field(customer, "customer"), _text_field(provider, "provider"),
             _text_field(prompt_version, "prompt_version"), _text_field(project, "project"),
-            _environment(environment), tier, _text(model, "model", required=True))
+            _environment(environment), tier, _text(model, "model", required=True)),
+            _LABELS - found.count(None))
     except InvalidEvent:
         checked = None
     if len(_checked) >= MAX_CACHED:
@@ -116,25 +117,34 @@ def _tags_text(tags: dict[str, str]) -> str | None:
     return text
 
 
-def _no_key_twice(line: str | bytes, event: _Plain, values: tuple[Any, ...]) -> bool:
-    """True when no key can have been given twice (the decoder keeps the last silently).
+def _written_once(line: str | bytes, labels: int, optional: tuple[Any, ...],
+                  tags: dict[str, str] | None) -> bool:
+    """True when the line holds no key twice (the decoder keeps the last silently): its
+    quote marks are exactly those of the keys and string values decoded.
 
-    Without white space after a quote, every key in the text ends in `":`, so that count is
-    at least the number of keys written; no more of them than fields decoded means none was
-    repeated. A `":` inside a string only makes the count larger, sending the line to the
-    full reader, which settles it."""
-    if isinstance(line, bytes):
-        if b'" ' in line or b'"\t' in line or b'"\n' in line or b'"\r' in line:
-            return False
-        written = line.count(b'":')
-    else:
-        if '" ' in line or '"\t' in line or '"\n' in line or '"\r' in line:
-            return False
-        written = line.count('":')
-    decoded = _FIELDS - values.count(None)
-    if event.tags:
-        decoded += len(event.tags)
-    return written <= decoded
+    Every string in JSON text is two quote marks, and a quote inside a string is escaped as
+    `\\"`, one more; so a line holds `2 * strings` quote marks or more, and exactly that many
+    only when it writes no key, and no string, beyond what was decoded. Also a key sent as
+    null is not counted, which sends that line to the full reader, which settles it.
+    `labels` is how many of the nine labels were written, `optional` the five optional
+    fields after the counts (cached, cache writes, requests, latency, status)."""
+    keys = labels + 4 + 5 - optional.count(None)  # event id, time, input and output tokens
+    strings = keys + labels + 2 + (optional[4] is not None)  # the labels, id, time, status
+    if tags is not None:
+        strings += 1 + 2 * len(tags)
+    return (line.count(b'"') if isinstance(line, bytes) else line.count('"')) == 2 * strings
+
+
+def _latest(now: datetime) -> datetime:
+    """The last instant an event may carry without a backfill, for the chunk's one clock:
+    computed once per clock, not once per line."""
+    global _window
+    if _window[0] is not now:
+        _window = (now, now + FUTURE_SLACK)
+    return _window[1]
+
+
+_window: tuple[datetime | None, datetime] = (None, EARLIEST)
 
 
 def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime,
@@ -147,13 +157,15 @@ def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime,
     except _DECODE_ERRORS:
         return None
     values = _astuple(event)
-    labels = _checked.get(values[:_LABELS]) or _labels(values[:_LABELS])
-    if labels is None or not _no_key_twice(line, event, values):
+    found = _checked.get(values[:_LABELS]) or _labels(values[:_LABELS])
+    if found is None:
         return None
+    labels, written = found
     (event_id, stamp, inputs, outputs, cached, cache_writes, requests, latency, status,
      tags) = values[_LABELS:]
     if event_id is None or event_id[0].isspace() or event_id[-1].isspace() \
-            or stamp is None or inputs is None or outputs is None:
+            or stamp is None or inputs is None or outputs is None \
+            or not _written_once(line, written, values[_LABELS + 4:_LABELS + 9], tags):
         return None
     try:
         moment = _fromisoformat(stamp)
@@ -162,7 +174,7 @@ def decode(line: str | bytes, zone: ZoneInfo, backfill: bool, now: datetime,
     if moment.tzinfo is None or not FIRST_YEAR < moment.year < 9999:
         return None
     utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    if not backfill and not EARLIEST <= utc <= now + FUTURE_SLACK:
+    if not backfill and not EARLIEST <= utc <= _latest(now):
         return None
     if tags:
         tags = _tags_text(tags)
