@@ -5,7 +5,8 @@ BENCH_RATING_EVENTS (rating and showback, default 10,000,000). BENCH_ONLY=ingest
 parse (the duplicate-key check's cost on 50,000 events), formats (reading each source
 format, in memory), gateway (the budget check at 500 requests/s over HTTP, in process, and
 a hard cap's overshoot under 50 concurrent reservations) or spark (raw events reduced on Spark
-in local mode next to native ingest; BENCH_SPARK_EVENTS, default 2,000,000) runs one part;
+in local mode next to native ingest; BENCH_SPARK_EVENTS, default 100,000,000, about 25
+minutes on 2 cores) runs one part;
 BENCH_DATABASES=sqlite (or postgresql) runs ingest on one. Ingest is printed beside its targets
 (issue 19) and as a share of the limits it cannot beat: parsing each line (json, orjson) and
 SQLite's own insert rate (bench/ingest_limits.py).
