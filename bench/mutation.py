@@ -77,7 +77,7 @@ AREAS = (
           "tests/metering/test_validate_common_path.py", "tests/metering/test_sqlite_params.py",
           "tests/metering/test_common_path_edges.py", "tests/metering/test_validation_bounds.py",
           "tests/metering/test_service_level_fields.py",
-          "tests/metering/test_plain_event_decoder.py"),
+          "tests/metering/test_plain_event_decoder.py", "tests/metering/test_write_events.py"),
          # the PostgreSQL half of _land and _stored; its rows are not validated, so only the
          # mutants of metering.py pay for its database
          postgres=("tests/metering/test_land_postgres.py",)),

@@ -83,3 +83,20 @@ def test_an_event_another_ingest_commits_while_ours_waits_comes_back_stored(engi
         worker.join(30)
     assert found == {"e-x": "their-hash"}
     assert _ledger(engine) == {"e-x": "their-hash", "e-y": "our-hash"}
+
+
+def test_write_events_lands_validated_rows_and_counts_them(engine):
+    """The bucket restatements write their events with `write_events`: on PostgreSQL through
+    the same COPY, each new id counted once, a repeated one not at all."""
+    from billing.ledger.metering import write_events
+    from billing.ledger.usage_event import validate
+
+    rows = [validate({"event_id": event_id, "occurred_at": "2026-10-05T10:00:00Z",
+                      "model": "gpt-4o-mini", "input_tokens": 10, "output_tokens": 5},
+                     UTC, now=datetime(2026, 11, 1, tzinfo=UTC)) | {"batch_id": None}
+            for event_id in ("w-1", "w-2")]
+    with engine.begin() as connection:
+        assert write_events(connection, rows) == 2
+    with engine.begin() as connection:
+        assert write_events(connection, rows[:1]) == 0
+    assert set(_ledger(engine)) == {"w-1", "w-2"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -144,7 +145,9 @@ def test_a_chunk_of_lines_prepares_as_the_reader_and_the_rules_prepare_it(zone, 
     blank lines and broken lines where they fall."""
     monkeypatch.setattr(metering, "_now", lambda: NOW)
     lines = list(generate("2026-10", 300, 9))
-    lines[5:5] = ["", "   ", lines[7], "[1, 2]", "{broken", lines[9].replace("}", ',"x":1}')]
+    lines[5:5] = ["", "   ", lines[7], "[1, 2]", "{broken", lines[9].replace("}", ',"x":1}'),
+                  orjson.dumps(GOOD | {"event_id": "too-old",
+                                       "occurred_at": "1999-12-31T23:00:00Z"}).decode()]
     numbered = list(enumerate(lines, start=40))
     fast = metering._prepare_lines(numbered, zone, 7)
     rows = [row.__class__(row.row + 39, row.data, row.raw, row.error, row.field)
@@ -158,3 +161,59 @@ def test_a_chunk_of_lines_prepares_as_the_reader_and_the_rules_prepare_it(zone, 
         for i in range(len(slow.chunk))]
     assert [fast.source(i).row for i in range(len(fast.chunk))] == [r.row for r in rows]
     assert [fast.source(i).raw for i in range(len(fast.chunk))] == [r.raw for r in rows]
+    too_old = next(o for o in fast.outcomes if o is not None and o.event_id == "too-old")
+    assert (too_old.status, too_old.field) == ("rejected", "occurred_at")
+    # a plain line took the typed decoder: it stays (line number, text), never parsed to a dict
+    assert sum(type(row) is tuple for row in fast.chunk) >= 290
+
+
+def test_the_label_and_tag_checks_it_remembers_stay_within_their_bound(monkeypatch):
+    monkeypatch.setattr(plain_event, "MAX_CACHED", 3)
+    for number in range(10):
+        line = orjson.dumps(GOOD | {"team": f"team-{number}", "tags": {f"k{number}": "v"}})
+        row = plain_event.decode(line.decode(), ZONES[0], False, NOW)
+        assert row is not None and row[4] == f"team-{number}"
+        assert 0 < len(plain_event._checked) <= 3
+        assert 0 < len(plain_event._checked_tags) <= 3
+
+
+@pytest.mark.parametrize("stamp", ["1000-01-01T00:30:00+01:00", "1000-01-01T00:00:00Z",
+                                   "1000-06-01T00:00:00Z", "1001-01-01T00:00:00+01:00"])
+def test_a_backfill_at_the_first_year_a_period_names_is_the_full_rules_answer(stamp: str):
+    """Year 1000 in its own zone can be year 999 in UTC, which no period names: the decoder
+    leaves the first year to the full rules (once a ValueError out of the decoder)."""
+    line = orjson.dumps(GOOD | {"occurred_at": stamp}).decode()
+    fast = plain_event.decode(line, ZONES[0], True, NOW)
+    rows = list(read([line]))
+    try:
+        slow: object = ledger_tuple(validate(rows[0].data, ZONES[0], backfill=True, now=NOW)
+                                    | {"batch_id": None})
+    except InvalidEvent as exc:
+        slow = ("error", exc.field)
+    assert fast is None or fast == slow
+
+
+def test_the_hosts_time_zone_changes_no_decoded_row(monkeypatch):
+    """An offset is converted to UTC, not to the zone the server's clock runs in."""
+    line = orjson.dumps(GOOD).decode()
+    in_utc = plain_event.decode(line, ZONES[1], False, NOW)
+    plain_event._checked.clear()
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        elsewhere = plain_event.decode(line, ZONES[1], False, NOW)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert elsewhere is not None and elsewhere[1] == "2026-11-01 01:30:00.000000"
+    assert elsewhere == in_utc
+
+
+def test_bytes_are_decoded_as_their_text_is():
+    """The HTTP body and a file part may hand the decoder bytes: the same rows, not a detour
+    through the full rules."""
+    lines = [line for line in generate("2026-10", 300, 5) if line.startswith("{")]
+    as_text = [plain_event.decode(line, ZONES[0], False, NOW) for line in lines]
+    as_bytes = [plain_event.decode(line.encode(), ZONES[0], False, NOW) for line in lines]
+    assert sum(row is not None for row in as_bytes) >= 290
+    assert as_bytes == as_text

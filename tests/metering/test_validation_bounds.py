@@ -107,3 +107,27 @@ def test_a_csv_chunk_is_measured_against_the_ingest_clock(engine, monkeypatch):
     assert (result.accepted, result.rejected) == (1, 1)
     [late] = result.errors
     assert (late.event_id, late.field, late.row) == ("e-late", "occurred_at", 3)
+
+
+BATCH = {**EVENT, "service_tier": "batch"}  # a billing field: the full rules, not the decoder
+
+
+def test_a_json_line_the_decoder_leaves_takes_the_billing_zone_and_the_batch(engine):
+    """A JSON line with a billing field is read and validated row by row: it takes the billing
+    zone for its day (not the host's) and the ingest batch it came in."""
+    line = json.dumps({**BATCH, "occurred_at": "2026-10-31T23:30:00Z"})
+    result = ingest_lines(engine, [line], zone=ZoneInfo("Europe/Berlin"))
+    assert (result.accepted, result.rejected) == (1, 0)
+    table = UsageEvent.__table__
+    with engine.connect() as connection:
+        day, period, batch = connection.execute(
+            select(table.c.usage_date, table.c.period, table.c.batch_id)).one()
+    assert (str(day), period, batch) == ("2026-11-01", "2026-11", result.batch_id)
+
+
+def test_a_json_line_the_decoder_leaves_is_a_backfill_when_told(engine):
+    line = json.dumps({**BATCH, "occurred_at": "1999-12-31T23:00:00Z"})
+    refused = ingest_lines(engine, [line], zone=ZoneInfo("UTC"))
+    assert (refused.accepted, refused.rejected) == (0, 1)
+    taken = ingest_lines(engine, [line], zone=ZoneInfo("UTC"), backfill=True)
+    assert (taken.accepted, taken.rejected) == (1, 0)
